@@ -1,0 +1,205 @@
+// Package pgcluster creates, seeds, starts and stops a throwaway PostgreSQL
+// cluster from the machine's server binaries, configured with the repo's
+// postgres/postgresql.conf and seeded from postgres/initdb/*.sql. The test
+// harness (scripts/test.sh) and tests that need a database they may stop use it.
+package pgcluster
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Role, password and database name of every cluster, as compose creates them.
+const (
+	User     = "macrobench"
+	Password = "macrobench"
+	Database = "macrobench"
+)
+
+// Cluster is one PostgreSQL data directory and the port it listens on.
+type Cluster struct {
+	Dir    string // holds data/, the socket and the server log
+	Port   int
+	BinDir string // initdb, pg_ctl, postgres
+	Repo   string // repository root (postgres/ SQL and settings)
+}
+
+// FindBinDir returns the directory holding initdb and pg_ctl: $MACROBENCH_PG_BIN,
+// else the newest /usr/lib/postgresql/*/bin, else the PATH.
+func FindBinDir() (string, error) {
+	if d := os.Getenv("MACROBENCH_PG_BIN"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
+			return "", fmt.Errorf("MACROBENCH_PG_BIN=%s: no initdb there", d)
+		}
+		return d, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("no PostgreSQL server binaries (initdb) found: install postgresql or set MACROBENCH_PG_BIN")
+}
+
+func versionOf(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// URL is the lib/pq connection string of the cluster's database.
+func (c *Cluster) URL() string {
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", User, Password, c.Port, Database)
+}
+
+func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "data") }
+func (c *Cluster) logFile() string { return filepath.Join(c.Dir, "server.log") }
+
+// Create runs initdb, starts the server and loads the repo's schema and seed.
+func (c *Cluster) Create() error {
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return err
+	}
+	if err := c.chownForServer(c.Dir); err != nil {
+		return err
+	}
+	if err := c.run(filepath.Join(c.BinDir, "initdb"), "-D", c.dataDir(), "-U", User,
+		"--auth=trust", "--encoding=UTF8", "--locale=C"); err != nil {
+		return fmt.Errorf("initdb: %w", err)
+	}
+	if err := c.Start(); err != nil {
+		return err
+	}
+	if err := c.run(filepath.Join(c.BinDir, "createdb"), "-h", c.Dir, "-p", strconv.Itoa(c.Port), "-U", User, Database); err != nil {
+		return fmt.Errorf("createdb: %w", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(c.Repo, "postgres", "initdb", "*.sql"))
+	sort.Strings(files)
+	if len(files) == 0 {
+		return fmt.Errorf("no SQL files in %s", filepath.Join(c.Repo, "postgres", "initdb"))
+	}
+	for _, f := range files {
+		if err := c.run(psqlPath(c.BinDir), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", c.Dir,
+			"-p", strconv.Itoa(c.Port), "-U", User, "-d", Database, "-f", f); err != nil {
+			return fmt.Errorf("loading %s: %w", filepath.Base(f), err)
+		}
+	}
+	return nil
+}
+
+// Start starts the server on c.Port with the repo's settings and waits until
+// it accepts connections.
+func (c *Cluster) Start() error {
+	conf := filepath.Join(c.Repo, "postgres", "postgresql.conf")
+	opts := strings.Join([]string{
+		"-c config_file=" + conf,
+		"-c hba_file=" + filepath.Join(c.dataDir(), "pg_hba.conf"),
+		"-c ident_file=" + filepath.Join(c.dataDir(), "pg_ident.conf"),
+		"-c listen_addresses=127.0.0.1",
+		"-c port=" + strconv.Itoa(c.Port),
+		"-c unix_socket_directories=" + c.Dir,
+	}, " ")
+	if err := c.run(filepath.Join(c.BinDir, "pg_ctl"), "start", "-w", "-t", "60",
+		"-D", c.dataDir(), "-l", c.logFile(), "-o", opts); err != nil {
+		log, _ := os.ReadFile(c.logFile())
+		return fmt.Errorf("pg_ctl start: %w\n%s", err, log)
+	}
+	return nil
+}
+
+// Stop stops the server (fast shutdown: open connections are closed).
+func (c *Cluster) Stop() error {
+	if err := c.run(filepath.Join(c.BinDir, "pg_ctl"), "stop", "-w", "-m", "fast", "-D", c.dataDir()); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w", err)
+	}
+	return nil
+}
+
+// Destroy stops the server if it runs and removes the cluster's directory.
+func (c *Cluster) Destroy() error {
+	if _, err := os.Stat(filepath.Join(c.dataDir(), "postmaster.pid")); err == nil {
+		_ = c.Stop()
+	}
+	return os.RemoveAll(c.Dir)
+}
+
+func psqlPath(binDir string) string {
+	if p := filepath.Join(binDir, "psql"); fileExists(p) {
+		return p
+	}
+	return "psql"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// PostgreSQL refuses to run as root; as root, run its tools as the "postgres"
+// system user (created by Debian's packages) and hand it the directory.
+func serverUser() (*user.User, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, errors.New("running as root and no 'postgres' user to run the server as")
+	}
+	return u, nil
+}
+
+func (c *Cluster) chownForServer(dir string) error {
+	u, err := serverUser()
+	if err != nil || u == nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	// The parents must be traversable by that user too (t.TempDir makes 0700 ones).
+	for d := filepath.Dir(dir); d != "/" && d != "."; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			_ = os.Chmod(d, fi.Mode().Perm()|0o011)
+		}
+	}
+	return os.Chown(dir, uid, gid)
+}
+
+func (c *Cluster) run(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+Password, "LC_ALL=C")
+	u, err := serverUser()
+	if err != nil {
+		return err
+	}
+	if u != nil {
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		cmd.Dir = c.Dir
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

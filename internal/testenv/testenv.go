@@ -1,0 +1,79 @@
+// Package testenv gives tests the real services that scripts/test.sh provides
+// (a seeded PostgreSQL, tool binaries) and private PostgreSQL clusters for
+// tests that must stop the database. A test whose service is missing fails
+// with the variable to set; it never skips.
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/macrobench/macrobench/internal/pgcluster"
+)
+
+// DatabaseURL is the shared, seeded database of the test run
+// ($MACROBENCH_TEST_DATABASE_URL). Other packages' tests use it at the same
+// time: do not assert on server-wide counters through it.
+func DatabaseURL(t testing.TB) string {
+	return Env(t, "MACROBENCH_TEST_DATABASE_URL")
+}
+
+// Env returns the environment variable name, failing the test when it is unset.
+func Env(t testing.TB, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: run the tests through scripts/test.sh", name)
+	}
+	return v
+}
+
+// RepoRoot is the directory holding go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// StartPostgres creates, seeds and starts a private cluster that only this
+// test uses (so it may stop it, or count its backends), and removes it when
+// the test ends.
+func StartPostgres(t testing.TB) *pgcluster.Cluster {
+	t.Helper()
+	bin, err := pgcluster.FindBinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Under /tmp, not t.TempDir: the Unix socket path must stay short.
+	dir, err := os.MkdirTemp("", "mbpg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := pgcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &pgcluster.Cluster{Dir: dir, Port: port, BinDir: bin, Repo: RepoRoot(t)}
+	t.Cleanup(func() {
+		if err := c.Destroy(); err != nil {
+			t.Errorf("removing cluster: %v", err)
+		}
+	})
+	if err := c.Create(); err != nil {
+		t.Fatalf("private PostgreSQL: %v", err)
+	}
+	return c
+}
