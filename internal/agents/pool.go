@@ -1,0 +1,89 @@
+package agents
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+)
+
+// Pool runs Query through a long-lived database/sql pool with a prepared
+// statement. Every call reaches PostgreSQL: nothing is cached but the plan.
+type Pool struct {
+	db   *sql.DB
+	stmt atomic.Pointer[sql.Stmt]
+	mu   sync.Mutex // serializes the first Prepare
+}
+
+// OpenPool opens (lazily: the database may be down at start) a pool of size
+// connections that stay open while idle.
+func OpenPool(c *Connector, size int) *Pool {
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(size)
+	db.SetMaxIdleConns(size)
+	return &Pool{db: db}
+}
+
+// DB is the pool, for its statistics collector and readiness pings.
+func (p *Pool) DB() *sql.DB { return p.db }
+
+// Close closes the statement and the pool.
+func (p *Pool) Close() error {
+	if s := p.stmt.Load(); s != nil {
+		_ = s.Close()
+	}
+	return p.db.Close()
+}
+
+// prepared prepares Query once, on the first call that reaches the database;
+// database/sql re-prepares it on each new pool connection by itself.
+func (p *Pool) prepared(ctx context.Context) (*sql.Stmt, error) {
+	if s := p.stmt.Load(); s != nil {
+		return s, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.stmt.Load(); s != nil {
+		return s, nil
+	}
+	s, err := p.db.PrepareContext(ctx, Query)
+	if err != nil {
+		return nil, err
+	}
+	p.stmt.Store(s)
+	return s, nil
+}
+
+// Agents runs the prepared query on a pooled connection.
+func (p *Pool) Agents(ctx context.Context, buf []byte) ([]byte, error) {
+	s, err := p.prepared(ctx)
+	if err != nil {
+		return buf, err
+	}
+	rows, err := s.QueryContext(ctx)
+	if err != nil {
+		return buf, err
+	}
+	defer rows.Close()
+	var vals [len(Columns)]any
+	var ptrs [len(Columns)]any
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	buf = append(buf, '[')
+	for n := 0; rows.Next(); n++ {
+		if err := rows.Scan(ptrs[:]...); err != nil {
+			return buf, err
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, err = appendRow(buf, vals[:]); err != nil {
+			return buf, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return buf, err
+	}
+	return append(buf, ']'), nil
+}

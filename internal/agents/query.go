@@ -1,0 +1,102 @@
+// Package agents runs the benchmark's agents query two ways: on a new
+// PostgreSQL connection per call (NewConn, the /agents endpoint) and through a
+// long-lived database/sql pool with a prepared statement (Pool,
+// /agents_with_pool). Both append the same JSON body to a caller's buffer.
+package agents
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// Query is the original benchmark's agents query, verbatim (pg_stat_statements
+// shows it under this text).
+const Query = `SELECT af.number AS number, als.extension AS extension, als.context AS context,
+       als.state_interface AS state_interface, 'offline' AS status,
+       '-1' AS extension_status, '0' AS paused
+FROM agentfeatures af LEFT JOIN agent_login_status als ON (af.id = als.agent_id)`
+
+// Columns are Query's result columns, which are also the JSON keys.
+var Columns = [...]string{"number", "extension", "context", "state_interface", "status", "extension_status", "paused"}
+
+// Source is one way of running Query: Agents appends the JSON array of all
+// agents to buf.
+type Source interface {
+	Agents(ctx context.Context, buf []byte) ([]byte, error)
+}
+
+// keyPrefixes are `{"number":` and `,"extension":` etc., built once.
+var keyPrefixes = func() (p [len(Columns)]string) {
+	for i, c := range Columns {
+		sep := ","
+		if i == 0 {
+			sep = "{"
+		}
+		p[i] = sep + `"` + c + `":`
+	}
+	return p
+}()
+
+// appendRow appends one agent object. Values are what lib/pq returns for
+// text columns: string, []byte or nil (SQL NULL, JSON null).
+// (Generic: database/sql scans into []any, drivers fill []driver.Value.)
+func appendRow[V any](buf []byte, vals []V) ([]byte, error) {
+	for i, v := range vals {
+		buf = append(buf, keyPrefixes[i]...)
+		switch v := any(v).(type) {
+		case nil:
+			buf = append(buf, "null"...)
+		case string:
+			buf = appendString(buf, v)
+		case []byte:
+			buf = appendString(buf, string(v))
+		default:
+			return buf, fmt.Errorf("column %s: unexpected %T", Columns[i], v)
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// appendString appends s as a JSON string, byte-identical to encoding/json:
+// plain ASCII is copied as is, anything else goes through json.Marshal.
+func appendString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(buf, b...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
+}
+
+// appendRows appends the JSON array of all rows and closes rows.
+func appendRows(buf []byte, rows driver.Rows) ([]byte, error) {
+	defer rows.Close()
+	if n := len(rows.Columns()); n != len(Columns) {
+		return buf, fmt.Errorf("agents query returned %d columns, want %d", n, len(Columns))
+	}
+	vals := make([]driver.Value, len(Columns))
+	buf = append(buf, '[')
+	for n := 0; ; n++ {
+		err := rows.Next(vals)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf, err
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, err = appendRow(buf, vals); err != nil {
+			return buf, err
+		}
+	}
+	return append(buf, ']'), nil
+}

@@ -1,0 +1,136 @@
+// Package config reads the app's settings from APP_* environment variables,
+// applies defaults and validates them in one place. Errors name the variable.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the app's configuration.
+type Config struct {
+	ListenAddr      string        // APP_LISTEN_ADDR
+	DatabaseURL     string        // APP_DATABASE_URL
+	PoolSize        int           // APP_POOL_SIZE: /agents_with_pool max open = max idle
+	NewConnLimit    int           // APP_NEWCONN_LIMIT: concurrent new connections on /agents
+	RequestTimeout  time.Duration // APP_REQUEST_TIMEOUT: a DB request, waiting included
+	DBTimeout       time.Duration // APP_DB_TIMEOUT: connect + query
+	ShutdownTimeout time.Duration // APP_SHUTDOWN_TIMEOUT
+}
+
+// Var documents one environment variable (the README table is checked against it).
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable Load reads, with its default.
+var Vars = []Var{
+	{"APP_LISTEN_ADDR", ":8000", "address the HTTP server listens on"},
+	{"APP_DATABASE_URL", "postgres://macrobench:macrobench@localhost:5432/macrobench?sslmode=disable", "PostgreSQL URL (lib/pq syntax)"},
+	{"APP_POOL_SIZE", "16", "connections in the /agents_with_pool pool (max open = max idle)"},
+	{"APP_NEWCONN_LIMIT", "32", "cap on concurrent new connections for /agents; excess requests wait"},
+	{"APP_REQUEST_TIMEOUT", "2s", "bound on a database-backed request, waiting for a slot or connection included"},
+	{"APP_DB_TIMEOUT", "2s", "connect + query timeout"},
+	{"APP_SHUTDOWN_TIMEOUT", "10s", "how long SIGTERM waits for in-flight requests"},
+}
+
+// Default is the configuration with every variable unset.
+func Default() Config {
+	c, err := Load(func(string) string { return "" })
+	if err != nil {
+		panic(err) // the defaults above are valid; a test covers it
+	}
+	return c
+}
+
+// Load reads the variables through getenv (os.Getenv in main).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var c Config
+	var err error
+	c.ListenAddr = get("APP_LISTEN_ADDR")
+	if _, port, e := net.SplitHostPort(c.ListenAddr); e != nil {
+		return c, fmt.Errorf("APP_LISTEN_ADDR=%q: want host:port: %v", c.ListenAddr, e)
+	} else if n, e := strconv.Atoi(port); e != nil || n < 0 || n > 65535 {
+		return c, fmt.Errorf("APP_LISTEN_ADDR=%q: bad port %q", c.ListenAddr, port)
+	}
+	c.DatabaseURL = get("APP_DATABASE_URL")
+	if err = checkURL(c.DatabaseURL); err != nil {
+		return c, fmt.Errorf("APP_DATABASE_URL: %v", err)
+	}
+	if c.PoolSize, err = positiveInt("APP_POOL_SIZE", get("APP_POOL_SIZE"), 10000); err != nil {
+		return c, err
+	}
+	if c.NewConnLimit, err = positiveInt("APP_NEWCONN_LIMIT", get("APP_NEWCONN_LIMIT"), 10000); err != nil {
+		return c, err
+	}
+	if c.RequestTimeout, err = positiveDuration("APP_REQUEST_TIMEOUT", get("APP_REQUEST_TIMEOUT")); err != nil {
+		return c, err
+	}
+	if c.DBTimeout, err = positiveDuration("APP_DB_TIMEOUT", get("APP_DB_TIMEOUT")); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = positiveDuration("APP_SHUTDOWN_TIMEOUT", get("APP_SHUTDOWN_TIMEOUT")); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// checkURL accepts postgres:// URLs; lib/pq's key=value form is accepted too
+// (lib/pq itself reports its errors at first use).
+func checkURL(s string) error {
+	if !strings.Contains(s, "://") {
+		if !strings.Contains(s, "=") {
+			return fmt.Errorf("%q is neither a postgres:// URL nor key=value pairs", s)
+		}
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q: %v", redact(s), err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("scheme %q: want postgres://", u.Scheme)
+	}
+	return nil
+}
+
+// redact hides a password in an unparsable URL before it reaches a log.
+func redact(s string) string {
+	if at := strings.LastIndex(s, "@"); at > 0 {
+		if i := strings.Index(s, "://"); i >= 0 && i+3 < at {
+			return s[:i+3] + "…" + s[at:]
+		}
+	}
+	return s
+}
+
+func positiveInt(name, v string, max int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, fmt.Errorf("%s=%q: want an integer from 1 to %d", name, v, max)
+	}
+	return n, nil
+}
+
+func positiveDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive Go duration such as 2s or 500ms", name, v)
+	}
+	return d, nil
+}
