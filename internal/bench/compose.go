@@ -1,0 +1,187 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ComposeExecutor runs the generator in the compose stack's loadtest
+// containers and pgbench inside the postgres container. docker compose reads
+// COMPOSE_FILE (and the other COMPOSE_* variables) from the environment, as
+// it does on the command line.
+type ComposeExecutor struct {
+	Docker string // "docker"
+}
+
+const composeHostURL = "http://127.0.0.1:8000"
+
+func (e *ComposeExecutor) Name() string    { return "compose" }
+func (e *ComposeExecutor) HostURL() string { return composeHostURL }
+
+func (e *ComposeExecutor) compose(ctx context.Context, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, e.Docker, append([]string{"compose"}, args...)...)
+}
+
+func (e *ComposeExecutor) output(ctx context.Context, args ...string) (string, error) {
+	cmd := e.compose(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("docker compose %s: %v: %s", strings.Join(args, " "), err, clip(stderr.String(), 800))
+	}
+	return stdout.String(), nil
+}
+
+// Up starts the stack unless the app already answers /healthz, then waits
+// until it does.
+func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) error {
+	if healthy(ctx, composeHostURL+"/healthz") {
+		return nil
+	}
+	log("bench: the stack is not up; running docker compose up -d --wait")
+	cmd := e.compose(ctx, "up", "-d", "--wait")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("docker compose up -d --wait: %v", err)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for !healthy(ctx, composeHostURL+"/healthz") {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the app did not become healthy at %s/healthz within 3 minutes", composeHostURL)
+		}
+		time.Sleep(time.Second)
+	}
+	return nil
+}
+
+func healthy(ctx context.Context, url string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// services is `docker compose config`'s view of the stack (COMPOSE_FILE
+// overrides included).
+func (e *ComposeExecutor) services(ctx context.Context) (map[string]composeService, error) {
+	out, err := e.output(ctx, "--profile", "loadtest", "config", "--format", "json")
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Services map[string]composeService `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
+		return nil, fmt.Errorf("docker compose config: %w", err)
+	}
+	return cfg.Services, nil
+}
+
+type composeService struct {
+	Image       string             `json:"image"`
+	CPUs        json.Number        `json:"cpus"`
+	Environment map[string]*string `json:"environment"`
+}
+
+func (e *ComposeExecutor) GeneratorCPUs(ctx context.Context) int {
+	n := 0
+	if out, err := exec.CommandContext(ctx, e.Docker, "info", "--format", "{{.NCPU}}").Output(); err == nil {
+		n, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	}
+	if n <= 0 {
+		n = localCPUs()
+	}
+	if svcs, err := e.services(ctx); err == nil {
+		if c, err := svcs["loadtest"].CPUs.Float64(); err == nil && c > 0 && int(math.Ceil(c)) < n {
+			n = int(math.Ceil(c))
+		}
+	}
+	return n
+}
+
+func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, string, error) {
+	abs, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return "", "", err
+	}
+	service, url := "loadtest", "http://app:8000"
+	if s.Via == "localhost" {
+		service, url = "loadtest-local", "http://127.0.0.1:8000"
+	}
+	args := []string{"--profile", "loadtest", "run", "--rm", "-T",
+		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
+		"-v", abs + ":/results", service}
+	args = append(args, s.Args...)
+	args = append(args, "--json", "/results/"+s.Stem+".json", url+s.Path)
+	out, err := e.output(ctx, args...)
+	return out, filepath.Join(s.Dir, s.Stem+".json"), err
+}
+
+func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {
+	// The script goes in through stdin: the container has a shell and /tmp.
+	sh := "cat > /tmp/macrobench-agents.sql && exec pgbench -h 127.0.0.1 -U macrobench " +
+		strings.Join(args, " ") + " -f /tmp/macrobench-agents.sql macrobench"
+	cmd := e.compose(ctx, "exec", "-T", "-e", "PGPASSWORD=macrobench", "postgres", "sh", "-c", sh)
+	cmd.Stdin = strings.NewReader(script)
+	out, err := cmd.CombinedOutput()
+	command := "docker compose exec postgres pgbench " + strings.Join(args, " ") + " -f agents.sql macrobench"
+	if err != nil {
+		return string(out), command, fmt.Errorf("pgbench in the postgres container: %v: %s", err, clip(string(out), 500))
+	}
+	return string(out), command, nil
+}
+
+func (e *ComposeExecutor) Describe(ctx context.Context, md map[string]any) {
+	if out, err := e.output(ctx, "images", "--format", "json"); err == nil {
+		var imgs []map[string]any
+		if json.Unmarshal([]byte(out), &imgs) == nil {
+			md["images"] = imgs
+		} else {
+			md["images"] = strings.TrimSpace(out)
+		}
+	} else {
+		md["images_error"] = err.Error()
+	}
+	if svcs, err := e.services(ctx); err == nil {
+		limits := map[string]string{}
+		images := map[string]string{}
+		for name, s := range svcs {
+			limits[name] = s.CPUs.String()
+			images[name] = s.Image
+		}
+		md["cpu_limits"] = limits
+		md["service_images"] = images
+		if v := svcs["app"].Environment["APP_POOL_SIZE"]; v != nil {
+			md["app_pool_size_env"] = *v
+		}
+		if v := svcs["app"].Environment["APP_NEWCONN_LIMIT"]; v != nil {
+			md["app_newconn_limit_env"] = *v
+		}
+	} else {
+		md["compose_config_error"] = err.Error()
+	}
+	if out, err := exec.CommandContext(ctx, e.Docker, "info", "--format", "{{.NCPU}}").Output(); err == nil {
+		md["docker_host_cpus"] = strings.TrimSpace(string(out))
+	}
+	if f := os.Getenv("COMPOSE_FILE"); f != "" {
+		md["compose_file"] = f
+	}
+}

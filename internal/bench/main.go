@@ -1,0 +1,128 @@
+// Package bench is the benchmark runner behind scripts/bench.sh (`loadtest
+// bench`): it verifies the endpoints, runs the original's scenario matrix
+// through the load generator, reads the server side of every window back from
+// the app, PostgreSQL and Prometheus, reconciles client and server counts, and
+// writes results/<UTC timestamp>/ with a report.
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Main runs `bench ARGS` and returns the exit status: 0 ok, 1 a failed run
+// (verification, error ratio, a generator failure), 2 a bad command line.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, os.Stdout, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := ParseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	if cfg.OutDir == "" {
+		cfg.OutDir = filepath.Join("results", time.Now().UTC().Format("2006-01-02T150405Z"))
+	}
+	r := &Runner{Cfg: cfg, Log: stdout, CmdLine: append([]string{"bench"}, args...)}
+	logf := func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }
+
+	if cfg.Target == "" {
+		ex := &ComposeExecutor{Docker: envOr("DOCKER", "docker")}
+		if err := ex.Up(ctx, logf); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		r.Ex = ex
+		cfg.DatabaseURL = orDefault(cfg.DatabaseURL, defaultDatabaseURL)
+		cfg.PrometheusURL = orDefault(cfg.PrometheusURL, defaultPrometheus)
+		cfg.GrafanaURL = orDefault(cfg.GrafanaURL, defaultGrafana)
+	} else {
+		bin := cfg.LoadtestBin
+		if bin == "" {
+			if bin, err = os.Executable(); err != nil {
+				fmt.Fprintf(stderr, "bench: finding the generator binary: %v\n", err)
+				return 1
+			}
+		}
+		r.Ex = &LocalExecutor{Bin: bin, BaseURL: cfg.Target, DatabaseURL: off(cfg.DatabaseURL)}
+	}
+	cfg.DatabaseURL, cfg.PrometheusURL, cfg.GrafanaURL = off(cfg.DatabaseURL), off(cfg.PrometheusURL), off(cfg.GrafanaURL)
+	r.Cfg = cfg
+
+	if cfg.DatabaseURL != "" {
+		db, err := OpenDB(ctx, cfg.DatabaseURL)
+		if err != nil {
+			r.Notes = append(r.Notes, "no PostgreSQL evidence or ceilings: "+err.Error())
+			logf("bench: PostgreSQL not readable, continuing without its evidence: %v", err)
+		} else {
+			defer db.Close()
+			r.DB = db
+		}
+	} else {
+		r.Notes = append(r.Notes, "no PostgreSQL evidence or ceilings: no --database-url")
+	}
+	if cfg.PrometheusURL != "" {
+		p, err := NewProm(cfg.PrometheusURL)
+		if err == nil {
+			err = p.Ready(ctx)
+		}
+		if err != nil {
+			r.Notes = append(r.Notes, "no Prometheus evidence: "+err.Error())
+			logf("bench: Prometheus not usable, continuing without it: %v", err)
+		} else {
+			r.Prom = p
+		}
+	} else {
+		r.Notes = append(r.Notes, "no Prometheus evidence: no --prometheus")
+	}
+	if cfg.GrafanaURL != "" {
+		r.GrafanaURL = cfg.GrafanaURL
+		logf("bench: Grafana dashboard: %s/d/%s (annotations mark every scenario)", cfg.GrafanaURL, DashboardUID)
+	} else {
+		r.Notes = append(r.Notes, "no Grafana annotations: no --grafana")
+	}
+
+	s, err := r.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	logf("bench: results in %s (summary.md, summary.json, charts)", cfg.OutDir)
+	if len(s.Failures) > 0 {
+		for _, f := range s.Failures {
+			fmt.Fprintf(stderr, "bench: FAILED: %s\n", f)
+		}
+		return 1
+	}
+	return 0
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// off maps the explicit "off" to "" (disabled).
+func off(v string) string {
+	if v == "off" {
+		return ""
+	}
+	return v
+}

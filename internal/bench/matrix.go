@@ -1,0 +1,95 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// Scenario is one of the original's three ways of loading an endpoint.
+type Scenario struct {
+	Name        string
+	Via         string // localhost: the generator shares the app's network namespace; network: over the network
+	Connections int
+	Rate        float64 // 0 = closed loop (wrk); > 0 = constant rate (wrk2)
+	Duration    time.Duration
+	Original    string // the original's command, for the report
+}
+
+var scenarios = []Scenario{
+	{Name: "saturation", Via: "localhost", Connections: 400, Rate: 0, Duration: 30 * time.Second, Original: "wrk -t12 -c400 -d30s"},
+	{Name: "rate4000", Via: "network", Connections: 400, Rate: 4000, Duration: 5 * time.Minute, Original: "wrk2 -t12 -c400 -d5m -R 4000"},
+	{Name: "rate10", Via: "network", Connections: 10, Rate: 10, Duration: 30 * time.Second, Original: "wrk2 -t10 -c10 -d30s -R 10"},
+}
+
+func scenarioByName(name string) (Scenario, bool) {
+	for _, s := range scenarios {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// Cell is one endpoint under one scenario, with the overrides applied.
+type Cell struct {
+	Endpoint    string
+	Scenario    string
+	Via         string
+	Threads     int
+	Connections int
+	Rate        float64
+	Duration    time.Duration
+}
+
+// Name is the cell's file-name stem, e.g. "agents_with_pool-rate10".
+func (c Cell) Name() string { return c.Endpoint[1:] + "-" + c.Scenario }
+
+// Matrix expands the configuration into cells, endpoint-major (so one
+// endpoint's warm-up benefits its own scenarios), in the original's order.
+// threads is the generator's CPU count when not set by flag.
+func Matrix(cfg Config, threads int) []Cell {
+	var cells []Cell
+	for _, ep := range cfg.Endpoints {
+		for _, name := range cfg.Scenarios {
+			s, _ := scenarioByName(name)
+			c := Cell{Endpoint: ep, Scenario: s.Name, Via: s.Via, Connections: s.Connections, Rate: s.Rate, Duration: s.Duration}
+			if cfg.Duration > 0 {
+				c.Duration = cfg.Duration
+			}
+			if cfg.Connections > 0 {
+				c.Connections = cfg.Connections
+			}
+			if cfg.Rate > 0 && s.Name == "rate4000" {
+				c.Rate = cfg.Rate
+			}
+			c.Threads = threads
+			if cfg.Threads > 0 {
+				c.Threads = cfg.Threads
+			}
+			// wrk refuses fewer connections than threads.
+			if c.Threads > c.Connections {
+				c.Threads = c.Connections
+			}
+			cells = append(cells, c)
+		}
+	}
+	return cells
+}
+
+// GeneratorArgs is the wrk2 command line for the cell (without --json and the
+// URL, which the executor adds) for a run of duration d.
+func (c Cell) GeneratorArgs(d time.Duration, runID string, timeout time.Duration) []string {
+	args := []string{
+		fmt.Sprintf("-t%d", c.Threads),
+		fmt.Sprintf("-c%d", c.Connections),
+		fmt.Sprintf("-d%ds", int(d/time.Second)),
+	}
+	if c.Rate > 0 {
+		args = append(args, "-R", fmt.Sprintf("%g", c.Rate))
+	}
+	if timeout > 0 {
+		args = append(args, "--timeout", fmt.Sprintf("%ds", int((timeout+time.Second-1)/time.Second)))
+	}
+	args = append(args, "--latency", "--run-id", runID)
+	return args
+}

@@ -1,0 +1,151 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/macrobench/macrobench/internal/report"
+)
+
+// Prom reads a scenario's window back from Prometheus's query API.
+type Prom struct {
+	api v1.API
+	Job string // scrape job of the app ("app")
+}
+
+// NewProm connects to the Prometheus at url.
+func NewProm(url string) (*Prom, error) {
+	c, err := api.NewClient(api.Config{Address: url})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus %s: %w", url, err)
+	}
+	return &Prom{api: v1.NewAPI(c), Job: "app"}, nil
+}
+
+// Ready checks Prometheus answers and scrapes the app job.
+func (p *Prom) Ready(ctx context.Context) error {
+	ts, err := p.api.Targets(ctx)
+	if err != nil {
+		return fmt.Errorf("prometheus targets: %w", err)
+	}
+	for _, t := range ts.Active {
+		if string(t.Labels["job"]) == p.Job {
+			return nil
+		}
+	}
+	return fmt.Errorf("prometheus has no active target of job %q", p.Job)
+}
+
+// scrapeAfter waits until Prometheus has scraped the app at or after t and
+// returns that scrape's time.
+func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(max)
+	for {
+		ts, err := p.api.Targets(ctx)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("prometheus targets: %w", err)
+		}
+		for _, tg := range ts.Active {
+			if string(tg.Labels["job"]) == p.Job && !tg.LastScrape.Before(t) {
+				if tg.Health != v1.HealthGood {
+					return time.Time{}, fmt.Errorf("prometheus: app target %s is %s: %s", tg.ScrapeURL, tg.Health, tg.LastError)
+				}
+				return tg.LastScrape, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("prometheus did not scrape job %q within %s after the run", p.Job, max)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Window returns what Prometheus recorded for route between start and the
+// first scrape after end: requests by status code (counter at that scrape
+// minus counter at the last scrape before start) and the server-side p50/p99
+// of the same difference of histograms.
+func (p *Prom) Window(ctx context.Context, route string, start, end time.Time) (*report.Prometheus, error) {
+	q, err := p.scrapeAfter(ctx, end, 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	q = q.Add(10 * time.Millisecond) // the scrape's samples carry its start time
+	sel := fmt.Sprintf(`{route=%q,job=%q}`, route, p.Job)
+	out := &report.Prometheus{WindowStart: start, WindowEnd: q, Requests: map[string]float64{}}
+	after, err := p.byCode(ctx, "sum by (code) (app_http_requests_total"+sel+")", q)
+	if err != nil {
+		return nil, err
+	}
+	before, err := p.byCode(ctx, "sum by (code) (app_http_requests_total"+sel+")", start)
+	if err != nil {
+		return nil, err
+	}
+	for code, v := range after {
+		if d := v - before[code]; d != 0 {
+			out.Requests[code] = d
+		}
+	}
+	// Native histograms first; classic buckets when Prometheus has none.
+	at := func(expr string, t time.Time) string {
+		return fmt.Sprintf("%s @ %d.%03d", expr, t.Unix(), t.Nanosecond()/1e6)
+	}
+	native := "app_http_request_duration_seconds" + sel
+	nativeDiff := fmt.Sprintf("(sum(%s) - (sum(%s) or sum(%s) * 0))", at(native, q), at(native, start), at(native, q))
+	bucket := "app_http_request_duration_seconds_bucket" + sel
+	classicDiff := fmt.Sprintf("(sum by (le) (%s) - (sum by (le) (%s) or sum by (le) (%s) * 0))", at(bucket, q), at(bucket, start), at(bucket, q))
+	for _, h := range []struct{ kind, diff string }{{"native", nativeDiff}, {"classic", classicDiff}} {
+		p50, err1 := p.scalar(ctx, fmt.Sprintf("histogram_quantile(0.5, %s)", h.diff), q)
+		p99, err2 := p.scalar(ctx, fmt.Sprintf("histogram_quantile(0.99, %s)", h.diff), q)
+		if err1 == nil && err2 == nil {
+			out.P50MS, out.P99MS, out.Histogram = p50*1000, p99*1000, h.kind
+			return out, nil
+		}
+	}
+	if len(out.Requests) == 0 {
+		return out, nil // nothing happened in the window: no quantiles to give
+	}
+	return out, fmt.Errorf("prometheus: no app_http_request_duration_seconds histogram for route %s in the window", route)
+}
+
+func (p *Prom) byCode(ctx context.Context, expr string, t time.Time) (map[string]float64, error) {
+	v, _, _, err := p.api.Query(ctx, expr, t)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus query %s: %w", expr, err)
+	}
+	out := map[string]float64{}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("prometheus query %s: got %s, want a vector", expr, v.Type())
+	}
+	for _, s := range vec {
+		out[string(s.Metric["code"])] += float64(s.Value)
+	}
+	return out, nil
+}
+
+// scalar evaluates expr to one finite float sample.
+func (p *Prom) scalar(ctx context.Context, expr string, t time.Time) (float64, error) {
+	v, _, _, err := p.api.Query(ctx, expr, t)
+	if err != nil {
+		return 0, err
+	}
+	vec, ok := v.(model.Vector)
+	if !ok || len(vec) != 1 || vec[0].Histogram != nil {
+		return 0, fmt.Errorf("no single float sample for %s", expr)
+	}
+	f := float64(vec[0].Value)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%s is %v", expr, f)
+	}
+	return f, nil
+}

@@ -1,0 +1,436 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/baseline"
+	"github.com/macrobench/macrobench/internal/report"
+)
+
+// Runner runs a configured matrix through an executor and writes the results
+// folder.
+type Runner struct {
+	Cfg        Config
+	Ex         Executor
+	Log        io.Writer     // progress, for people
+	HTTP       *http.Client  // verification and the app's /metrics
+	DB         *DB           // nil: no PostgreSQL evidence (stated)
+	Prom       *Prom         // nil: no Prometheus evidence (stated)
+	GrafanaURL string        // "": no annotations (stated)
+	CmdLine    []string      // for the metadata
+	Notes      []string      // decided before the run (e.g. why evidence is missing)
+	Quiet      time.Duration // how long to wait for in-flight requests after a run (default 5s)
+}
+
+func (r *Runner) logf(format string, a ...any) {
+	if r.Log != nil {
+		fmt.Fprintf(r.Log, format+"\n", a...)
+	}
+}
+
+// Run executes everything and writes summary.json, summary.md, charts and
+// metadata.json into Cfg.OutDir. The summary's Failures say whether the run
+// failed; the error is for when no summary could be written at all.
+func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
+	cfg := r.Cfg
+	if r.HTTP == nil {
+		r.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	if r.Quiet == 0 {
+		r.Quiet = 5 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.OutDir, "warmup"), 0o755); err != nil {
+		return nil, err
+	}
+	flask := baseline.Flask()
+	s := &report.Summary{
+		Schema: report.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Target: r.Ex.HostURL(),
+		Quick: cfg.Quick, Repeat: cfg.Repeat, ErrorThreshold: cfg.ErrorThreshold, SaturatedBelow: cfg.SaturatedBelow,
+		Baseline: flask.Name + " — " + flask.Source, Notes: append([]string(nil), r.Notes...),
+	}
+	if r.GrafanaURL != "" {
+		s.GrafanaURL = r.GrafanaURL + "/d/" + DashboardUID
+	}
+	if cfg.Warmup > 0 {
+		s.Warmup = fmt.Sprintf("%s before every run, a separate generator run with the run's threads, connections and rate; its requests are excluded from every figure and from the server-side windows (files in warmup/)", cfg.Warmup)
+	} else {
+		s.Warmup = "none (--warmup 0)"
+	}
+	md := r.metadata(ctx)
+
+	// Verify before any load.
+	var good []string
+	for _, ep := range cfg.Endpoints {
+		problems := Verify(ctx, r.HTTP, r.Ex.HostURL(), ep)
+		s.Verification = append(s.Verification, report.Verification{Endpoint: ep, OK: len(problems) == 0, Problems: problems})
+		if len(problems) > 0 {
+			r.logf("bench: VERIFY FAILED %s — not benchmarked:", ep)
+			for _, p := range problems {
+				r.logf("  %s", p)
+			}
+			s.Failures = append(s.Failures, fmt.Sprintf("verification failed for %s: %s", ep, strings.Join(problems, "; ")))
+			continue
+		}
+		r.logf("bench: verified %s (200, application/json, Date, Content-Length, exact body)", ep)
+		good = append(good, ep)
+	}
+
+	cpus := r.Ex.GeneratorCPUs(ctx)
+	md["generator_cpus"] = cpus
+	if hasDBEndpoint(good) && cfg.CeilingDuration > 0 {
+		r.logf("bench: measuring PostgreSQL's ceilings with pgbench (%s each)", cfg.CeilingDuration)
+		s.Ceilings = Ceilings(ctx, r.Ex, cfg.CeilingDuration, cpus)
+		for _, c := range s.Ceilings {
+			if c.Error != "" {
+				r.logf("bench: ceiling %s not measured: %s", c.Name, c.Error)
+			} else {
+				r.logf("bench: ceiling %s: %.0f tps (%s)", c.Name, c.TPS, c.Command)
+			}
+		}
+	}
+
+	var poolSize int64
+	if snap, err := ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL()); err == nil {
+		poolSize = int64(snap.PoolMaxOpen)
+		md["app_pool_size"] = poolSize
+	} else {
+		s.Notes = append(s.Notes, "app /metrics not readable: no exact server-side counts ("+err.Error()+")")
+	}
+
+	runCfg := cfg
+	runCfg.Endpoints = good
+	for _, cell := range Matrix(runCfg, cpus) {
+		if ctx.Err() != nil {
+			s.Failures = append(s.Failures, "interrupted: "+ctx.Err().Error())
+			break
+		}
+		rc := report.Cell{Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
+			Connections: cell.Connections, DurationS: cell.Duration.Seconds(), TargetRate: cell.Rate}
+		for i := 0; i < cfg.Repeat; i++ {
+			run, err := r.runOnce(ctx, cell, i, poolSize)
+			if err != nil {
+				r.logf("bench: %s: %v", cell.Name(), err)
+				s.Failures = append(s.Failures, fmt.Sprintf("%s %s: %v", cell.Endpoint, cell.Scenario, err))
+				continue
+			}
+			rc.Runs = append(rc.Runs, run)
+		}
+		aggregate(&rc, cfg, flask, s.Ceilings)
+		if rc.Status == report.StatusErrors {
+			s.Failures = append(s.Failures, fmt.Sprintf("%s %s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, rc.ErrorRatio*100, cfg.ErrorThreshold*100))
+		}
+		if rc.Reconciled != nil && !*rc.Reconciled {
+			s.Notes = append(s.Notes, fmt.Sprintf("RECONCILIATION MISMATCH in %s %s: see its checks", cell.Endpoint, cell.Scenario))
+		}
+		s.Cells = append(s.Cells, rc)
+	}
+
+	s.Finished = time.Now().UTC()
+	md["finished"] = s.Finished
+	if err := writeJSON(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
+		return s, err
+	}
+	if err := s.WriteJSON(cfg.OutDir); err != nil {
+		return s, err
+	}
+	if err := report.WriteMarkdown(s, flask, cfg.OutDir); err != nil {
+		return s, err
+	}
+	if err := report.WriteCharts(s, flask, cfg.OutDir); err != nil {
+		s.Notes = append(s.Notes, "charts: "+err.Error())
+		r.logf("bench: charts: %v", err)
+	}
+	return s, nil
+}
+
+func hasDBEndpoint(eps []string) bool {
+	for _, e := range eps {
+		if e != "/index" {
+			return true
+		}
+	}
+	return false
+}
+
+// runOnce is the warm-up, the measured run and the server-side evidence of
+// one repeat of a cell.
+func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64) (report.Run, error) {
+	cfg := r.Cfg
+	stem := cell.Name()
+	if cfg.Repeat > 1 {
+		stem += fmt.Sprintf("-r%d", idx+1)
+	}
+	run := report.Run{Index: idx + 1}
+	if cfg.Warmup > 0 {
+		dir := filepath.Join(cfg.OutDir, "warmup")
+		text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem,
+			Args: cell.GeneratorArgs(cfg.Warmup, "warmup-"+stem, cfg.Timeout)})
+		_ = os.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text), 0o644)
+		if err != nil {
+			return run, fmt.Errorf("warm-up: %w", err)
+		}
+		if g, err := ReadGenResult(jp); err == nil {
+			run.WarmupRequests = g.Requests
+		}
+	}
+
+	host := r.Ex.HostURL()
+	appBefore, appErr := ReadAppMetrics(ctx, r.HTTP, host)
+	var dbBefore DBSnapshot
+	var dbErr error
+	if r.DB != nil {
+		dbBefore, dbErr = r.DB.SettledSnapshot(ctx, 3*time.Second)
+	}
+
+	args := cell.GeneratorArgs(cell.Duration, stem, cfg.Timeout)
+	run.Args = args
+	r.logf("bench: %s run %d/%d: loadtest %s %s", cell.Name(), idx+1, cfg.Repeat, strings.Join(args, " "), cell.Endpoint)
+	localStart := time.Now()
+	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
+	localEnd := time.Now()
+	run.TextFile = stem + ".txt"
+	_ = os.WriteFile(filepath.Join(cfg.OutDir, run.TextFile), []byte(text), 0o644)
+	if err != nil {
+		return run, fmt.Errorf("generator: %w", err)
+	}
+	g, err := ReadGenResult(jp)
+	if err != nil {
+		return run, err
+	}
+	run.JSONFile = filepath.Base(jp)
+	run.Args = g.Args
+	if len(run.Args) == 0 {
+		run.Args = args
+	}
+	run.Start, run.End = g.Start, g.End
+	if run.Start.IsZero() || run.End.IsZero() {
+		run.Start, run.End = localStart, localEnd
+	}
+	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
+	run.Latency, run.Errors = g.latency(), g.errors()
+	run.ErrorRatio = ErrorRatio(g.Requests, run.Errors)
+	if hgrm, pts, ok := ExtractHgrm(text); ok {
+		run.HgrmFile = stem + ".hgrm"
+		run.Spectrum = pts
+		if err := os.WriteFile(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm), 0o644); err != nil {
+			return run, err
+		}
+	} else {
+		run.Spectrum = spectrumFromJSON(g)
+	}
+
+	// Server side, same window: exact counters, then Prometheus.
+	srv := &report.Server{}
+	if appErr == nil {
+		after, err := WaitQuiet(ctx, r.HTTP, host, cell.Endpoint, r.Quiet)
+		if err == nil {
+			srv.AppRequests = RouteDelta(appBefore, after, cell.Endpoint)
+			if cell.Endpoint == "/agents" {
+				n := int64(after.ConnectionsOpened - appBefore.ConnectionsOpened)
+				srv.AppConnectionsOpened = &n
+			}
+		} else {
+			srv.Problems = append(srv.Problems, err.Error())
+		}
+	} else {
+		srv.Problems = append(srv.Problems, appErr.Error())
+	}
+	if r.DB != nil {
+		if dbErr == nil {
+			var dbAfter DBSnapshot
+			dbAfter, dbErr = r.DB.SettledSnapshot(ctx, 3*time.Second)
+			if dbErr == nil {
+				srv.DB = &report.DB{AgentsQueryCalls: dbAfter.Calls - dbBefore.Calls, Sessions: dbAfter.Sessions - dbBefore.Sessions}
+			}
+		}
+		if dbErr != nil {
+			srv.Problems = append(srv.Problems, dbErr.Error())
+		}
+	}
+	if r.Prom != nil {
+		pw, err := r.Prom.Window(ctx, cell.Endpoint, run.Start, run.End)
+		srv.Prometheus = pw
+		if err != nil {
+			srv.Problems = append(srv.Problems, err.Error())
+		}
+	}
+	run.Server = srv
+	run.Checks = Reconcile(cell.Endpoint, g, srv, poolSize)
+	if r.GrafanaURL != "" {
+		text := fmt.Sprintf("%s %s: %.1f req/s", cell.Endpoint, cell.Scenario, g.AchievedRate)
+		if err := Annotate(ctx, r.GrafanaURL, text, []string{cell.Endpoint, cell.Scenario}, run.Start, run.End); err != nil {
+			run.Annotation = "not posted: " + err.Error()
+		} else {
+			run.Annotation = "posted"
+		}
+	}
+	status := fmt.Sprintf("%.1f req/s", g.AchievedRate)
+	if cell.Rate > 0 {
+		status += fmt.Sprintf(" of %g", cell.Rate)
+	}
+	r.logf("bench: %s run %d/%d: %s, p50 %.2fms p99 %.2fms max %.2fms, %d requests, errors %d (%.2f%%)",
+		cell.Name(), idx+1, cfg.Repeat, status, run.Latency.P50, run.Latency.P99, run.Latency.Max,
+		run.Requests, run.Errors.Total(), run.ErrorRatio*100)
+	for _, c := range run.Checks {
+		if !c.OK {
+			r.logf("bench: %s: RECONCILIATION MISMATCH %s: %s", cell.Name(), c.Name, c.Detail)
+		}
+	}
+	return run, nil
+}
+
+// aggregate fills a cell's medians, spread, status and comparisons from its runs.
+func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report.Ceiling) {
+	if len(c.Runs) == 0 {
+		c.Status = report.StatusNotRun
+		return
+	}
+	pick := func(f func(report.Run) float64) (med float64, sp report.Spread) {
+		vals := make([]float64, len(c.Runs))
+		for i, r := range c.Runs {
+			vals[i] = f(r)
+		}
+		return median(vals), report.Spread{Min: minOf(vals), Max: maxOf(vals)}
+	}
+	c.AchievedRate, c.RateSpread = pick(func(r report.Run) float64 { return r.AchievedRate })
+	var l report.Latency
+	l.Mean, _ = pick(func(r report.Run) float64 { return r.Latency.Mean })
+	l.Stdev, _ = pick(func(r report.Run) float64 { return r.Latency.Stdev })
+	l.P50, _ = pick(func(r report.Run) float64 { return r.Latency.P50 })
+	l.P75, _ = pick(func(r report.Run) float64 { return r.Latency.P75 })
+	l.P90, _ = pick(func(r report.Run) float64 { return r.Latency.P90 })
+	l.P99, c.P99Spread = pick(func(r report.Run) float64 { return r.Latency.P99 })
+	l.P999, _ = pick(func(r report.Run) float64 { return r.Latency.P999 })
+	l.P9999, _ = pick(func(r report.Run) float64 { return r.Latency.P9999 })
+	l.Max, _ = pick(func(r report.Run) float64 { return r.Latency.Max })
+	c.Latency = l
+	for _, r := range c.Runs {
+		c.Requests += r.Requests
+		c.Errors.Connect += r.Errors.Connect
+		c.Errors.Read += r.Errors.Read
+		c.Errors.Write += r.Errors.Write
+		c.Errors.Timeout += r.Errors.Timeout
+		c.Errors.Status += r.Errors.Status
+		if len(r.Checks) > 0 {
+			ok := c.Reconciled == nil || *c.Reconciled
+			for _, ch := range r.Checks {
+				ok = ok && ch.OK
+			}
+			c.Reconciled = &ok
+		}
+	}
+	c.ErrorRatio = ErrorRatio(c.Requests, c.Errors)
+	saturated := c.TargetRate > 0 && c.AchievedRate < cfg.SaturatedBelow*c.TargetRate
+	switch {
+	case c.ErrorRatio > cfg.ErrorThreshold:
+		c.Status = report.StatusErrors
+		if saturated {
+			c.Note = fmt.Sprintf("also saturated: %.1f of %g req/s", c.AchievedRate, c.TargetRate)
+		}
+	case saturated:
+		c.Status = report.StatusSaturated
+		c.Note = fmt.Sprintf("the hardware reached %.1f of %g req/s (%.0f%%)", c.AchievedRate, c.TargetRate, 100*c.AchievedRate/c.TargetRate)
+	case c.TargetRate == 0:
+		c.Status = report.StatusClosedLoop
+	default:
+		c.Status = report.StatusOK
+	}
+	if o, ok := flask.Lookup(c.Endpoint, c.Scenario); ok {
+		c.Original = &report.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
+			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
+			Errors: o.Errors.Connect + o.Errors.Read + o.Errors.Write + o.Errors.Timeout + o.Non2xx3xx, Non2xx: o.Non2xx3xx}
+		if o.RequestsPerSec > 0 {
+			c.Original.Ratio = c.AchievedRate / o.RequestsPerSec
+		}
+	} else {
+		c.Original = &report.Original{Measured: false}
+	}
+	if c.Endpoint != "/index" {
+		for _, ce := range ceilings {
+			if ce.TPS > 0 {
+				if c.CeilingShare == nil {
+					c.CeilingShare = map[string]float64{}
+				}
+				c.CeilingShare[ce.Name] = c.AchievedRate / ce.TPS
+			}
+		}
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func minOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
+
+// metadata is what the run was made of: code, images, CPUs, settings.
+func (r *Runner) metadata(ctx context.Context) map[string]any {
+	md := map[string]any{
+		"started":         time.Now().UTC(),
+		"command_line":    r.CmdLine,
+		"executor":        r.Ex.Name(),
+		"app_url":         r.Ex.HostURL(),
+		"host_cpus":       runtime.NumCPU(),
+		"host_gomaxprocs": runtime.GOMAXPROCS(0),
+		"go_version":      runtime.Version(),
+		"warmup":          r.Cfg.Warmup.String(),
+		"repeat":          r.Cfg.Repeat,
+	}
+	if out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output(); err == nil {
+		md["git_commit"] = strings.TrimSpace(string(out))
+		if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
+			md["git_dirty"] = len(strings.TrimSpace(string(st))) > 0
+		}
+	}
+	if b, err := os.ReadFile("/sys/fs/cgroup/cpu.max"); err == nil {
+		md["host_cgroup_cpu_max"] = strings.TrimSpace(string(b))
+	}
+	if r.DB != nil {
+		for _, name := range []string{"max_connections", "server_version", "shared_buffers"} {
+			if v, err := r.DB.Setting(ctx, name); err == nil {
+				md["postgres_"+name] = v
+			}
+		}
+	}
+	r.Ex.Describe(ctx, md)
+	return md
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
