@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/macrobench/macrobench/internal/loadgen"
+	"github.com/macrobench/macrobench/internal/loadgen/report"
+	"github.com/macrobench/macrobench/internal/loadgen/wire"
+)
+
+// Version is printed by -v/--version.
+const Version = "loadtest 1.0 (wrk2-compatible, github.com/macrobench/macrobench)"
+
+const usage = `Usage: loadtest <options> <url>
+  Options (wrk2's):
+    -c, --connections <N>  Connections to keep open (total)        [10]
+    -d, --duration    <T>  Duration of the test (2s, 30s, 5m, 1h)   [10s]
+    -t, --threads     <N>  Number of workers                       [2]
+    -R, --rate        <N>  Total requests/s, constant (open loop, latency
+                           corrected for coordinated omission); without -R
+                           a closed loop, as wrk
+    -H, --header      <H>  Add a header to the request (repeatable)
+    -L, --latency          Print the latency distribution and spectrum
+    -U, --u_latency        Print the uncorrected latency distribution
+        --timeout     <T>  Socket/request timeout                  [2s]
+    -v, --version          Print version details
+  Options (ours):
+        --json     <FILE>  Write the result as JSON
+        --hgrm     <FILE>  Write the corrected latency as an HdrHistogram
+                           percentile distribution (plottable)
+        --warmup      <T>  Run this long first, excluded from the results
+        --metrics-addr <A> Serve Prometheus metrics at A/metrics while running
+        --metrics-linger <T> Keep serving metrics this long after the run
+        --run-id     <ID>  run_id label of the metrics [start timestamp]
+  Numbers may carry a k/M/G suffix (4k); times a unit (2s, 5m, 1h, 500ms).
+  Not supported: -s/--script (Lua), -B/--batch_latency.
+`
+
+// Main runs the command line and returns the exit status: 0 done, 1 the run
+// failed, 2 bad usage. Errors are one line on stderr.
+func Main(args []string, stdout, stderr io.Writer) int {
+	o, err := Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 2
+	}
+	if o.Help {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if o.Version {
+		fmt.Fprintln(stdout, Version)
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, args, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Writer) error {
+	cfg := o.Config
+	target, err := wire.NewTarget(cfg.URL, cfg.Headers)
+	if err != nil {
+		return err
+	}
+	// Open output files first: a typo in a path should not cost a whole run.
+	var jsonFile, hgrmFile *os.File
+	if o.JSONFile != "" {
+		if jsonFile, err = os.Create(o.JSONFile); err != nil {
+			return fmt.Errorf("--json: %v", err)
+		}
+		defer jsonFile.Close()
+	}
+	if o.HgrmFile != "" {
+		if hgrmFile, err = os.Create(o.HgrmFile); err != nil {
+			return fmt.Errorf("--hgrm: %v", err)
+		}
+		defer hgrmFile.Close()
+	}
+	runID := o.RunID
+	if runID == "" {
+		runID = time.Now().UTC().Format("20060102T150405Z")
+	}
+	if o.MetricsAddr != "" {
+		cfg.Metrics = loadgen.NewMetrics(runID, target.URL.Path)
+		shutdown, err := serveMetrics(o.MetricsAddr, cfg.Metrics)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if o.MetricsWait > 0 {
+				select {
+				case <-time.After(o.MetricsWait):
+				case <-ctx.Done():
+				}
+			}
+			shutdown()
+		}()
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		cfg.Progress = func(p loadgen.Progress) { fmt.Fprint(f, progressLine(p)) }
+		defer fmt.Fprint(f, "\r\x1b[K")
+	}
+
+	if path := os.Getenv("LOADTEST_CPUPROFILE"); path != "" {
+		// A debugging aid for the generator's own efficiency.
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	report.Header(stdout, cfg)
+	res, err := loadgen.Run(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprint(stderr, "\r\x1b[K")
+	}
+	if err != nil {
+		return err
+	}
+	if res.Requests == 0 {
+		return fmt.Errorf("no responses in %v: socket errors connect %d, read %d, write %d, timeout %d",
+			res.Elapsed.Round(time.Millisecond), res.Error(loadgen.ErrConnect), res.Error(loadgen.ErrRead),
+			res.Error(loadgen.ErrWrite), res.Error(loadgen.ErrTimeout))
+	}
+	s := report.Summarize(res)
+	if err := report.Text(stdout, s, report.Options{Latency: o.Latency, ULatency: o.ULatency}); err != nil {
+		return err
+	}
+	if jsonFile != nil {
+		if err := report.WriteJSON(jsonFile, report.ToJSON(s, args, runID)); err != nil {
+			return fmt.Errorf("--json: %v", err)
+		}
+		if err := jsonFile.Close(); err != nil {
+			return fmt.Errorf("--json: %v", err)
+		}
+	}
+	if hgrmFile != nil {
+		report.PercentileSpectrum(hgrmFile, res.Corrected)
+		if err := hgrmFile.Close(); err != nil {
+			return fmt.Errorf("--hgrm: %v", err)
+		}
+	}
+	if res.Interrupted {
+		return errors.New("interrupted: the results above cover only part of the duration")
+	}
+	return nil
+}
+
+func serveMetrics(addr string, m *loadgen.Metrics) (shutdown func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
+
+func progressLine(p loadgen.Progress) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\r  %s / %s", fmtSecs(p.Elapsed), fmtSecs(p.Total))
+	if p.Warmup {
+		b.WriteString(" (warm-up)")
+	}
+	fmt.Fprintf(&b, "  %.0f req/s  errors %d  p99 %s\x1b[K", p.Rate, p.Errors, report.FormatTimeUS(float64(p.P99.Microseconds())))
+	return b.String()
+}
+
+func fmtSecs(d time.Duration) string { return fmt.Sprintf("%.0fs", d.Seconds()) }

@@ -1,0 +1,66 @@
+// Package loadgen is a wrk2-style HTTP load generator: N keep-alive HTTP/1.1
+// connections spread over T workers, either closed loop (each connection
+// sends its next request as soon as the previous response is in, like wrk) or
+// open loop at a constant total rate (like wrk2), where every connection
+// follows its own schedule and latency is measured from the time a request was
+// meant to be sent, so a stalled server cannot hide its stall (coordinated
+// omission). The pieces: schedule (when to send), conn (one connection's
+// request loop), worker (a recorder shared by a group of connections), Run
+// (start, monitor timeouts, stop, merge) and Metrics (Prometheus).
+package loadgen
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is one run. The zero values of the optional fields are wrk's defaults.
+type Config struct {
+	URL         string
+	Headers     []string      // "Name: value"
+	Threads     int           // workers
+	Connections int           // total connections, >= Threads
+	Duration    time.Duration // measured window
+	Warmup      time.Duration // run before the measured window, excluded from results
+	Rate        float64       // total requests/s; 0 = closed loop
+	Timeout     time.Duration // a request outstanding longer than this is a timeout error
+
+	// Metrics, when set, receives every response and error as it happens.
+	Metrics *Metrics
+	// Progress, when set, is called about once a second while the run lasts.
+	Progress func(Progress)
+}
+
+// Validate names the first invalid field the way the command line spells it.
+func (c *Config) Validate() error {
+	switch {
+	case c.Threads < 1:
+		return fmt.Errorf("-t/--threads must be at least 1, got %d", c.Threads)
+	case c.Connections < 1:
+		return fmt.Errorf("-c/--connections must be at least 1, got %d", c.Connections)
+	case c.Connections < c.Threads:
+		return fmt.Errorf("-c/--connections (%d) must be at least -t/--threads (%d)", c.Connections, c.Threads)
+	case c.Duration <= 0:
+		return fmt.Errorf("-d/--duration must be positive, got %v", c.Duration)
+	case c.Warmup < 0:
+		return fmt.Errorf("--warmup must not be negative, got %v", c.Warmup)
+	case c.Rate != 0 && !(c.Rate >= 1):
+		return fmt.Errorf("-R/--rate must be at least 1 request/s, got %g", c.Rate)
+	case c.Rate > 1e9:
+		return fmt.Errorf("-R/--rate %g is beyond what one process can send", c.Rate)
+	case c.Timeout <= 0:
+		return fmt.Errorf("--timeout must be positive, got %v", c.Timeout)
+	}
+	return nil
+}
+
+// Progress is a live view of a run in progress.
+type Progress struct {
+	Elapsed   time.Duration // since the start, warm-up included
+	Total     time.Duration // warm-up plus duration
+	Warmup    bool          // still warming up
+	Rate      float64       // responses/s over the last interval
+	Errors    int64         // all error classes so far
+	P99       time.Duration // corrected p99 of the measured window so far
+	Responses int64         // responses so far, warm-up included
+}

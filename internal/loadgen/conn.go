@@ -1,0 +1,216 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/loadgen/wire"
+)
+
+// conn is one keep-alive connection and its request loop. The loop owns nc
+// and br; mu only guards swapping nc against the monitor, which interrupts a
+// request that has been outstanding longer than the timeout, or every request
+// when the run ends.
+type conn struct {
+	r     *runner
+	w     *worker
+	index int // position in the schedule
+
+	mu sync.Mutex
+	nc net.Conn
+	br *bufio.Reader
+
+	// sent is 1+the send time (ns since the start) of the outstanding request,
+	// 0 when idle, -1 once the monitor has declared it timed out.
+	sent atomic.Int64
+
+	resp  wire.Response
+	timer *time.Timer
+}
+
+const connectBackoff = 10 * time.Millisecond
+
+// dial opens the connection; the error is the dial's.
+func (c *conn) dial() error {
+	r := c.r
+	d := net.Dialer{Timeout: r.cfg.Timeout}
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeout)
+	defer cancel()
+	nc, err := d.DialContext(ctx, "tcp", r.addr)
+	if err != nil {
+		return err
+	}
+	if r.target.TLS {
+		// Like wrk, certificates are not verified: this measures, it does not trust.
+		tc := tls.Client(nc, &tls.Config{ServerName: r.target.Host, InsecureSkipVerify: true}) //nolint:gosec
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return err
+		}
+		nc = tc
+	}
+	c.mu.Lock()
+	c.nc = nc
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(nc, 16<<10)
+	} else {
+		c.br.Reset(nc)
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *conn) drop() {
+	c.mu.Lock()
+	if c.nc != nil {
+		c.nc.Close()
+		c.nc = nil
+	}
+	c.mu.Unlock()
+}
+
+// interruptIfLate is the monitor's side of timeouts: under mu, so nc is the
+// connection the late request is outstanding on.
+func (c *conn) interruptIfLate(now, timeout int64) {
+	s := c.sent.Load()
+	if s <= 0 || now-(s-1) < timeout {
+		return
+	}
+	c.mu.Lock()
+	if c.sent.CompareAndSwap(s, -1) && c.nc != nil {
+		c.nc.SetDeadline(aLongTimeAgo)
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) interrupt() {
+	c.mu.Lock()
+	if c.nc != nil {
+		c.nc.SetDeadline(aLongTimeAgo)
+	}
+	c.mu.Unlock()
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// sleep waits d, or less if the run stops; it reports whether to go on.
+func (c *conn) sleep(d time.Duration) bool {
+	if c.timer == nil {
+		c.timer = time.NewTimer(d)
+	} else {
+		c.timer.Reset(d)
+	}
+	select {
+	case <-c.timer.C:
+		return true
+	case <-c.r.done:
+		return false
+	}
+}
+
+func (c *conn) fail(class ErrorClass, now int64) {
+	c.w.fail(class, now >= c.r.measureFrom)
+	if m := c.r.cfg.Metrics; m != nil {
+		m.fail(class)
+	}
+}
+
+// loop sends requests until the run ends. Closed loop: the next request goes
+// out when the previous response is in. Open loop: request k goes out at its
+// scheduled time, or at once if that time has passed (the delay then shows in
+// the corrected latency, as it would for a real client).
+func (c *conn) loop() {
+	r := c.r
+	open := r.cfg.Rate > 0
+	req := r.target.Request
+	for k := int64(0); ; k++ {
+		var intended int64
+		if open {
+			intended = r.sched.at(c.index, k)
+			if intended >= r.end {
+				return
+			}
+			if d := intended - r.now(); d > 0 && !c.sleep(time.Duration(d)) {
+				return
+			}
+		}
+		if r.stopped.Load() {
+			return
+		}
+		if c.nc == nil {
+			if err := c.dial(); err != nil {
+				now := r.now()
+				if r.stopped.Load() || now >= r.end {
+					return
+				}
+				c.fail(ErrConnect, now)
+				if !open && !c.sleep(connectBackoff) {
+					return
+				}
+				continue
+			}
+			if r.stopped.Load() {
+				c.drop()
+				return
+			}
+		}
+		sent := r.now()
+		if !open {
+			if sent >= r.end {
+				return
+			}
+			intended = sent
+		}
+		c.sent.Store(sent + 1)
+		if _, err := c.nc.Write(req); err != nil {
+			c.afterError(ErrWrite)
+			if r.stopped.Load() {
+				return
+			}
+			continue
+		}
+		err := wire.ReadResponse(c.br, &c.resp)
+		done := r.now()
+		if !c.sent.CompareAndSwap(sent+1, 0) {
+			c.afterError(ErrTimeout)
+			if r.stopped.Load() {
+				return
+			}
+			continue
+		}
+		if err != nil {
+			c.afterError(ErrRead)
+			if r.stopped.Load() {
+				return
+			}
+			continue
+		}
+		if done >= r.end {
+			return
+		}
+		c.w.record(done-intended, done-sent, c.resp.Bytes, c.resp.Status, intended >= r.measureFrom)
+		if m := r.cfg.Metrics; m != nil {
+			m.observe(done-intended, done-sent, c.resp.Status)
+		}
+		if c.resp.Close {
+			c.drop()
+		}
+	}
+}
+
+// afterError counts a failed request (unless the run is over: the monitor's
+// interrupt is no error) and drops the connection; the next request reconnects.
+func (c *conn) afterError(class ErrorClass) {
+	c.sent.Store(0)
+	c.drop()
+	now := c.r.now()
+	if c.r.stopped.Load() || now >= c.r.end {
+		return
+	}
+	c.fail(class, now)
+}

@@ -1,0 +1,286 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/macrobench/macrobench/internal/loadgen/wire"
+)
+
+// Result is a finished run's measured window.
+type Result struct {
+	Target      *wire.Target
+	Config      Config
+	Start       time.Time     // start of the measured window (after the warm-up)
+	End         time.Time     // its end
+	Elapsed     time.Duration // End - Start
+	Requests    int64         // responses received in the window (any status)
+	Bytes       int64         // bytes of those responses
+	Errors      [numErrorClasses]int64
+	Corrected   *hdrhistogram.Histogram // µs from the intended send time
+	Uncorrected *hdrhistogram.Histogram // µs from the actual send time
+	// ThreadRates holds every worker's req/s, sampled every 100 ms as wrk does
+	// for its per-thread Req/Sec line.
+	ThreadRates []float64
+	CPU         time.Duration // user+system CPU of this process over the window
+	Interrupted bool          // the context ended the run early
+}
+
+// Error returns the count of one error class.
+func (r *Result) Error(c ErrorClass) int64 { return r.Errors[c] }
+
+// SocketErrors is the sum of connect, read, write and timeout errors.
+func (r *Result) SocketErrors() int64 {
+	return r.Errors[ErrConnect] + r.Errors[ErrRead] + r.Errors[ErrWrite] + r.Errors[ErrTimeout]
+}
+
+const rateSampleInterval = 100 * time.Millisecond
+
+type runner struct {
+	cfg         Config
+	target      *wire.Target
+	addr        string
+	sched       schedule
+	t0          time.Time
+	measureFrom int64 // ns since t0
+	end         int64 // ns since t0
+
+	ctx     context.Context // cancelled when the run stops (aborts dials)
+	stopped atomic.Bool
+	done    chan struct{}
+
+	workers []*worker
+	conns   []*conn
+}
+
+func (r *runner) now() int64 { return int64(time.Since(r.t0)) }
+
+// Run performs one run. It fails before sending anything when the
+// configuration is invalid or no connection at all can be opened; afterwards
+// errors are counted, not returned. Cancelling ctx ends the run early with
+// the results so far.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	target, err := wire.NewTarget(cfg.URL, cfg.Headers)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &runner{
+		cfg:         cfg,
+		target:      target,
+		addr:        target.Addr,
+		measureFrom: int64(cfg.Warmup),
+		end:         int64(cfg.Warmup + cfg.Duration),
+		ctx:         runCtx,
+		done:        make(chan struct{}),
+	}
+	if cfg.Rate > 0 {
+		r.sched = newSchedule(cfg.Connections, cfg.Rate)
+	}
+	for range cfg.Threads {
+		r.workers = append(r.workers, newWorker())
+	}
+	for i := range cfg.Connections {
+		r.conns = append(r.conns, &conn{r: r, w: r.workers[i%cfg.Threads], index: i})
+	}
+
+	// Open every connection before the clock starts, as wrk does, so the
+	// first requests do not carry the connect time.
+	var (
+		wg       sync.WaitGroup
+		failures atomic.Int64
+		firstErr error
+		errOnce  sync.Once
+	)
+	for _, c := range r.conns {
+		wg.Go(func() {
+			if err := c.dial(); err != nil {
+				failures.Add(1)
+				errOnce.Do(func() { firstErr = err })
+			}
+		})
+	}
+	wg.Wait()
+	if failures.Load() == int64(len(r.conns)) {
+		return nil, fmt.Errorf("cannot connect to %s: %v", target.Addr, unwrapOp(firstErr))
+	}
+	for range failures.Load() {
+		// Counted like wrk's: a connect error in the first window.
+		r.conns[0].w.fail(ErrConnect, cfg.Warmup == 0)
+	}
+
+	if m := cfg.Metrics; m != nil {
+		m.targetRate.Set(cfg.Rate)
+		m.running.Set(1)
+		defer m.running.Set(0)
+	}
+	r.t0 = time.Now()
+	for _, c := range r.conns {
+		wg.Go(c.loop)
+	}
+	stopAt, cpu := r.monitor(ctx)
+	r.stopped.Store(true)
+	close(r.done)
+	cancel()
+	for _, c := range r.conns {
+		c.interrupt()
+	}
+	wg.Wait()
+	for _, c := range r.conns {
+		c.drop()
+	}
+	if stopAt <= r.measureFrom {
+		return nil, errors.New("interrupted during the warm-up: nothing measured")
+	}
+	return r.result(stopAt, cpu), nil
+}
+
+// monitor runs beside the connections until the end (or ctx): it times out
+// late requests, samples per-worker rates and reports progress. It returns
+// when the run stopped (ns since t0) and the CPU used in the measured window.
+func (r *runner) monitor(ctx context.Context) (stopAt int64, cpu time.Duration) {
+	timeout := int64(r.cfg.Timeout)
+	tick := min(max(r.cfg.Timeout/10, time.Millisecond), rateSampleInterval)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	endTimer := time.NewTimer(time.Duration(r.end - r.now()))
+	defer endTimer.Stop()
+
+	var cpu0 time.Duration
+	measuring := false
+	startMeasuring := func(now int64) {
+		measuring = true
+		cpu0 = cpuTime()
+		for _, w := range r.workers {
+			w.lastRequests = 0
+		}
+	}
+	if r.measureFrom == 0 {
+		startMeasuring(0)
+	}
+	lastSample := r.measureFrom
+	nextProgress := int64(time.Second)
+	var lastResponses int64
+	lastProgress := int64(0)
+	for {
+		select {
+		case <-endTimer.C:
+			return r.end, cpuTime() - cpu0
+		case <-ctx.Done():
+			now := min(r.now(), r.end)
+			if !measuring {
+				return now, 0
+			}
+			return now, cpuTime() - cpu0
+		case <-ticker.C:
+		}
+		now := r.now()
+		for _, c := range r.conns {
+			c.interruptIfLate(now, timeout)
+		}
+		if !measuring && now >= r.measureFrom {
+			startMeasuring(now)
+		}
+		if measuring && now-lastSample >= int64(rateSampleInterval) {
+			secs := float64(now-lastSample) / 1e9
+			for _, w := range r.workers {
+				w.mu.Lock()
+				n := w.requests
+				w.mu.Unlock()
+				w.rates = append(w.rates, float64(n-w.lastRequests)/secs)
+				w.lastRequests = n
+			}
+			lastSample = now
+		}
+		if r.cfg.Progress != nil && now >= nextProgress {
+			p := r.progress(now)
+			p.Rate = float64(p.Responses-lastResponses) / (float64(now-lastProgress) / 1e9)
+			lastResponses, lastProgress = p.Responses, now
+			r.cfg.Progress(p)
+			nextProgress += int64(time.Second)
+		}
+	}
+}
+
+func (r *runner) progress(now int64) Progress {
+	p := Progress{
+		Elapsed: time.Duration(now),
+		Total:   time.Duration(r.end),
+		Warmup:  now < r.measureFrom,
+	}
+	merged := newHistogram()
+	for _, w := range r.workers {
+		w.mu.Lock()
+		p.Responses += w.responses
+		p.Errors += w.allErrors + w.errors[ErrStatus]
+		merged.Merge(w.corrected)
+		w.mu.Unlock()
+	}
+	p.P99 = time.Duration(merged.ValueAtPercentile(99)) * time.Microsecond
+	return p
+}
+
+func (r *runner) result(stopAt int64, cpu time.Duration) *Result {
+	res := &Result{
+		Target:      r.target,
+		Config:      r.cfg,
+		Start:       r.t0.Add(time.Duration(r.measureFrom)),
+		End:         r.t0.Add(time.Duration(stopAt)),
+		Elapsed:     time.Duration(stopAt - r.measureFrom),
+		Corrected:   newHistogram(),
+		Uncorrected: newHistogram(),
+		CPU:         cpu,
+		Interrupted: stopAt < r.end,
+	}
+	for _, w := range r.workers {
+		w.mu.Lock()
+		res.Requests += w.requests
+		res.Bytes += w.bytes
+		for c := range numErrorClasses {
+			res.Errors[c] += w.errors[c]
+		}
+		res.Corrected.Merge(w.corrected)
+		res.Uncorrected.Merge(w.uncorrected)
+		if len(w.rates) == 0 {
+			// Shorter than one sample: the worker's average, as wrk2 does.
+			w.rates = append(w.rates, float64(w.requests)/res.Elapsed.Seconds())
+		}
+		res.ThreadRates = append(res.ThreadRates, w.rates...)
+		w.mu.Unlock()
+	}
+	return res
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// unwrapOp shortens "dial tcp 127.0.0.1:1: connect: connection refused" to
+// its cause, since the message already names the address.
+func unwrapOp(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}

@@ -1,0 +1,94 @@
+package loadgen
+
+import (
+	"sync"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// ErrorClass is a column of wrk's error line.
+type ErrorClass int
+
+const (
+	ErrConnect ErrorClass = iota
+	ErrRead
+	ErrWrite
+	ErrTimeout
+	ErrStatus // a response that is not 2xx or 3xx
+	numErrorClasses
+)
+
+var errorClassNames = [numErrorClasses]string{"connect", "read", "write", "timeout", "status"}
+
+func (c ErrorClass) String() string { return errorClassNames[c] }
+
+// Histogram range: 1 µs to 1 h at 3 significant digits, values in µs.
+const (
+	histMin    = 1
+	histMax    = 3600 * 1000 * 1000
+	histDigits = 3
+)
+
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMin, histMax, histDigits)
+}
+
+// worker is what wrk calls a thread: a group of connections with its own
+// histograms and counters. Its connections record under its mutex, which is
+// shared by few goroutines and held for a few nanoseconds.
+type worker struct {
+	mu          sync.Mutex
+	corrected   *hdrhistogram.Histogram // µs since the intended send time
+	uncorrected *hdrhistogram.Histogram // µs since the actual send time
+	requests    int64                   // responses in the measured window
+	bytes       int64
+	errors      [numErrorClasses]int64
+	responses   int64 // all responses, warm-up included (progress line)
+	allErrors   int64 // all errors, warm-up included
+
+	lastRequests int64     // monitor only: requests at the last rate sample
+	rates        []float64 // monitor only: req/s samples, as wrk's per-thread Req/Sec
+}
+
+func newWorker() *worker {
+	return &worker{corrected: newHistogram(), uncorrected: newHistogram()}
+}
+
+// record one response. Latencies are in ns; measured says whether it falls in
+// the measured window.
+func (w *worker) record(corrected, uncorrected, bytes int64, status int, measured bool) {
+	c, u := toMicros(corrected), toMicros(uncorrected)
+	w.mu.Lock()
+	w.responses++
+	if measured {
+		w.requests++
+		w.bytes += bytes
+		_ = w.corrected.RecordValue(c)
+		_ = w.uncorrected.RecordValue(u)
+		if status < 200 || status > 399 {
+			w.errors[ErrStatus]++
+		}
+	}
+	w.mu.Unlock()
+}
+
+func (w *worker) fail(class ErrorClass, measured bool) {
+	w.mu.Lock()
+	w.allErrors++
+	if measured {
+		w.errors[class]++
+	}
+	w.mu.Unlock()
+}
+
+// toMicros rounds to the nearest µs and clamps to the histogram's range.
+func toMicros(ns int64) int64 {
+	us := (ns + 500) / 1000
+	if us < histMin {
+		return histMin
+	}
+	if us > histMax {
+		return histMax
+	}
+	return us
+}
