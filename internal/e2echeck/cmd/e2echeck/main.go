@@ -1,0 +1,119 @@
+// Command e2echeck runs one step of the end-to-end checks for scripts/e2e.sh.
+//
+//	e2echeck mirror [FILE]       print the Debian mirror for bookworm (default
+//	                             FILE /etc/apt/sources.list.d/debian.sources)
+//	e2echeck healthy SERVICE...  wait until the services are healthy
+//	e2echeck stack               app endpoints, Prometheus targets, seed data
+//	e2echeck outage              stop/start postgres under load
+//	e2echeck running             every container up, healthy, never restarted
+//	e2echeck gone                nothing of the project is left
+//
+// The compose project is COMPOSE_PROJECT_NAME (default macrobench); the
+// compose files come from COMPOSE_FILE, as for docker compose itself.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/e2echeck"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "e2echeck:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "e2echeck: "+format+"\n", args...)
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("e2echeck", flag.ContinueOnError)
+	app := fs.String("app", "http://127.0.0.1:8000", "the app's published URL")
+	prom := fs.String("prometheus", "http://127.0.0.1:9090", "Prometheus's published URL")
+	dsn := fs.String("dsn", "postgres://macrobench:macrobench@127.0.0.1:5432/macrobench?sslmode=disable&connect_timeout=5", "the published database")
+	timeout := fs.Duration("timeout", 3*time.Minute, "how long `healthy` waits")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|outage|running|gone [ARGS]")
+	}
+	project := os.Getenv("COMPOSE_PROJECT_NAME")
+	if project == "" {
+		project = "macrobench"
+	}
+	d := e2echeck.Docker{Bin: "docker", Project: project}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
+	case "mirror":
+		file := "/etc/apt/sources.list.d/debian.sources"
+		if len(rest) > 0 {
+			file = rest[0]
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		m, err := e2echeck.DebianMirror(f, "bookworm")
+		if err != nil {
+			return fmt.Errorf("%s: %v", file, err)
+		}
+		fmt.Println(m)
+	case "healthy":
+		if len(rest) == 0 {
+			return fmt.Errorf("healthy: name the services")
+		}
+		if err := d.WaitHealthy(ctx, *timeout, rest...); err != nil {
+			return err
+		}
+		logf("healthy: %v", rest)
+	case "stack":
+		if err := e2echeck.CheckEndpoints(ctx, *app); err != nil {
+			return fmt.Errorf("app endpoints: %v", err)
+		}
+		logf("app: /index, /agents and /agents_with_pool answer as seeded")
+		// The load generator's targets are only up while a scenario runs.
+		if err := e2echeck.WaitTargetsUp(ctx, *prom, time.Minute, []string{"app", "postgres", "prometheus"}, []string{"loadtest"}); err != nil {
+			return err
+		}
+		logf("prometheus: every target up (loadtest aside)")
+		if err := e2echeck.CheckSeed(ctx, *dsn); err != nil {
+			return err
+		}
+		logf("postgres: seed data present")
+	case "outage":
+		if err := e2echeck.Outage(ctx, d, *app, logf); err != nil {
+			return fmt.Errorf("outage: %v", err)
+		}
+		logf("outage: 503 while the database was gone, recovered by itself, no container restarted")
+	case "running":
+		cs, err := d.Containers(ctx)
+		if err != nil {
+			return err
+		}
+		if err := e2echeck.CheckRunning(cs); err != nil {
+			return err
+		}
+		logf("running: %v", cs)
+	case "gone":
+		if err := d.CheckGone(ctx); err != nil {
+			return err
+		}
+		logf("gone: no container, volume or network of %s left", project)
+	default:
+		return fmt.Errorf("unknown step %q", cmd)
+	}
+	return nil
+}
