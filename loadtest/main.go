@@ -8,11 +8,19 @@ package main
 import (
 	"os"
 
+	"github.com/macrobench/macrobench/internal/bench"
+	"github.com/macrobench/macrobench/internal/compare"
 	"github.com/macrobench/macrobench/internal/loadgen/cli"
 )
 
 func main() {
 	args := os.Args[1:]
 	// Subcommands dispatch here before the wrk2 command line (`loadtest bench ...`).
+	if len(args) > 0 && args[0] == "bench" {
+		os.Exit(bench.Main(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "compare" {
+		os.Exit(compare.Main(args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(cli.Main(args, os.Stdout, os.Stderr))
 }
