@@ -24,7 +24,7 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration, cpus int) []rep
 		args []string
 	}{
 		{"prepared", []string{"-n", "-M", "prepared", "-c", "8", "-j", strconv.Itoa(jobs), "-T", secs}},
-		{"connect", []string{"-n", "-C", "-M", "prepared", "-c", "8", "-j", strconv.Itoa(jobs), "-T", secs}},
+		{"connect", []string{"-n", "-C", "-c", "8", "-j", strconv.Itoa(jobs), "-T", secs}},
 	}
 	var out []report.Ceiling
 	for _, r := range runs {

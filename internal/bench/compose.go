@@ -130,7 +130,7 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-v", abs + ":/results", service}
 	args = append(args, s.Args...)
-	args = append(args, "--json", "/results/"+s.Stem+".json", url+s.Path)
+	args = append(args, "--json", "/results/"+s.Stem+".json", "--hgrm", "/results/"+s.Stem+".hgrm", url+s.Path)
 	out, err := e.output(ctx, args...)
 	return out, filepath.Join(s.Dir, s.Stem+".json"), err
 }

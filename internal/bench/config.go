@@ -58,7 +58,7 @@ type usageError struct{ error }
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	endpoints := fs.String("endpoints", strings.Join(DefaultEndpoints, ","), "comma-separated endpoints to measure")
 	scenarios := fs.String("scenarios", strings.Join(DefaultScenarios, ","), "comma-separated scenarios: saturation, rate4000, rate10")
 	fs.DurationVar(&c.Duration, "duration", 0, "override every scenario's duration (e.g. 20s)")
@@ -78,11 +78,12 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&c.CeilingDuration, "ceiling-duration", 10*time.Second, "duration of each pgbench ceiling run (0 skips them)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "generator's per-request timeout (default: the generator's)")
 	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: this program)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: bench [flags]\n\nRuns the scenario matrix, verifies endpoints first, writes results/<UTC timestamp>/.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "usage: scripts/bench.sh [flags]  (loadtest bench [flags])\n\nVerifies the endpoints, runs the scenario matrix, writes results/<UTC timestamp>/.\n\n")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
 		return c, usageError{err}
 	}
 	if fs.NArg() > 0 {

@@ -29,7 +29,7 @@ type Executor interface {
 	// GeneratorCPUs is the CPUs available to the generator.
 	GeneratorCPUs(ctx context.Context) int
 	// Generate runs the generator and returns its text output and the host
-	// path of its JSON.
+	// path of its JSON (its .hgrm lands beside it, same stem).
 	Generate(ctx context.Context, s GenSpec) (text, jsonPath string, err error)
 	// Pgbench runs pgbench with the script file's contents against the
 	// benchmark database; args exclude -f and the database.
@@ -59,7 +59,8 @@ func (e *LocalExecutor) GeneratorCPUs(context.Context) int {
 
 func (e *LocalExecutor) Generate(ctx context.Context, s GenSpec) (string, string, error) {
 	jsonPath := filepath.Join(s.Dir, s.Stem+".json")
-	args := append(append([]string(nil), s.Args...), "--json", jsonPath, e.BaseURL+s.Path)
+	args := append(append([]string(nil), s.Args...), "--json", jsonPath,
+		"--hgrm", filepath.Join(s.Dir, s.Stem+".hgrm"), e.BaseURL+s.Path)
 	cmd := exec.CommandContext(ctx, e.Bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -186,7 +186,9 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	}
 
 	host := r.Ex.HostURL()
-	appBefore, appErr := ReadAppMetrics(ctx, r.HTTP, host)
+	// The warm-up's last requests may still be in the server: let them finish
+	// so that they count in neither window.
+	appBefore, appErr := WaitQuiet(ctx, r.HTTP, host, cell.Endpoint, r.Quiet)
 	var dbBefore DBSnapshot
 	var dbErr error
 	if r.DB != nil {
@@ -220,14 +222,20 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
 	run.Latency, run.Errors = g.latency(), g.errors()
 	run.ErrorRatio = ErrorRatio(g.Requests, run.Errors)
-	if hgrm, pts, ok := ExtractHgrm(text); ok {
-		run.HgrmFile = stem + ".hgrm"
-		run.Spectrum = pts
-		if err := os.WriteFile(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm), 0o644); err != nil {
-			return run, err
+	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
+		if _, pts, ok := ExtractHgrm(string(b)); ok {
+			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
 		}
-	} else {
-		run.Spectrum = spectrumFromJSON(g)
+	}
+	if run.Spectrum == nil {
+		if hgrm, pts, ok := ExtractHgrm(text); ok { // -L output, when --hgrm wrote nothing
+			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
+			if err := os.WriteFile(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm), 0o644); err != nil {
+				return run, err
+			}
+		} else {
+			run.Spectrum = spectrumFromJSON(g)
+		}
 	}
 
 	// Server side, same window: exact counters, then Prometheus.
@@ -356,13 +364,15 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	} else {
 		c.Original = &report.Original{Measured: false}
 	}
-	if c.Endpoint != "/index" {
+	// The share of the database's own ceiling says how close a DB endpoint
+	// came to what PostgreSQL alone can do, when the cell was not capped by
+	// its target rate: /agents against new-connection pgbench, the pool
+	// against prepared pgbench.
+	want := map[string]string{"/agents": "connect", "/agents_with_pool": "prepared"}[c.Endpoint]
+	if want != "" && c.Status != report.StatusOK {
 		for _, ce := range ceilings {
-			if ce.TPS > 0 {
-				if c.CeilingShare == nil {
-					c.CeilingShare = map[string]float64{}
-				}
-				c.CeilingShare[ce.Name] = c.AchievedRate / ce.TPS
+			if ce.Name == want && ce.TPS > 0 {
+				c.CeilingShare = map[string]float64{ce.Name: c.AchievedRate / ce.TPS}
 			}
 		}
 	}
