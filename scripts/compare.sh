@@ -3,4 +3,5 @@
 # (`loadtest compare`, internal/compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec go run ./loadtest compare "$@"
+go build -o bin/loadtest ./loadtest
+exec bin/loadtest compare "$@"
