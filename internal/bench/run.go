@@ -63,7 +63,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		s.GrafanaURL = r.GrafanaURL + "/d/" + DashboardUID
 	}
 	if cfg.Warmup > 0 {
-		s.Warmup = fmt.Sprintf("%s before every run, a separate generator run with the run's threads, connections and rate; its requests are excluded from every figure and from the server-side windows (files in warmup/)", cfg.Warmup)
+		s.Warmup = fmt.Sprintf("%s per endpoint before its first scenario, a separate generator run with that scenario's threads, connections and rate; its requests are excluded from every figure and from the server-side windows (files in warmup/)", cfg.Warmup)
 	} else {
 		s.Warmup = "none (--warmup 0)"
 	}
@@ -110,6 +110,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 
 	runCfg := cfg
 	runCfg.Endpoints = good
+	warmed := ""
 	for _, cell := range Matrix(runCfg, cpus) {
 		if ctx.Err() != nil {
 			s.Failures = append(s.Failures, "interrupted: "+ctx.Err().Error())
@@ -117,6 +118,15 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		}
 		rc := report.Cell{Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
 			Connections: cell.Connections, DurationS: cell.Duration.Seconds(), TargetRate: cell.Rate}
+		if cfg.Warmup > 0 && cell.Endpoint != warmed {
+			warmed = cell.Endpoint
+			w, err := r.warmup(ctx, cell)
+			if err != nil {
+				r.logf("bench: %s: %v", cell.Endpoint, err)
+				s.Failures = append(s.Failures, fmt.Sprintf("%s warm-up: %v", cell.Endpoint, err))
+			}
+			s.Warmups = append(s.Warmups, w)
+		}
 		for i := 0; i < cfg.Repeat; i++ {
 			run, err := r.runOnce(ctx, cell, i, poolSize)
 			if err != nil {
@@ -163,7 +173,28 @@ func hasDBEndpoint(eps []string) bool {
 	return false
 }
 
-// runOnce is the warm-up, the measured run and the server-side evidence of
+// warmup loads the endpoint with cell's settings for cfg.Warmup, before its
+// first scenario.
+func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
+	stem := cell.Endpoint[1:]
+	dir := filepath.Join(r.Cfg.OutDir, "warmup")
+	args := cell.GeneratorArgs(r.Cfg.Warmup, "warmup-"+stem, r.Cfg.Timeout)
+	w := report.Warmup{Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
+	r.logf("bench: warming up %s: loadtest %s", cell.Endpoint, strings.Join(args, " "))
+	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
+	_ = os.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text), 0o644)
+	if err != nil {
+		return w, fmt.Errorf("warm-up: %w", err)
+	}
+	g, err := ReadGenResult(jp)
+	if err != nil {
+		return w, fmt.Errorf("warm-up: %w", err)
+	}
+	w.Requests, w.Errors = g.Requests, g.errors()
+	return w, nil
+}
+
+// runOnce is the measured run and the server-side evidence of
 // one repeat of a cell.
 func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64) (report.Run, error) {
 	cfg := r.Cfg
@@ -172,19 +203,6 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		stem += fmt.Sprintf("-r%d", idx+1)
 	}
 	run := report.Run{Index: idx + 1}
-	if cfg.Warmup > 0 {
-		dir := filepath.Join(cfg.OutDir, "warmup")
-		text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem,
-			Args: cell.GeneratorArgs(cfg.Warmup, "warmup-"+stem, cfg.Timeout)})
-		_ = os.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text), 0o644)
-		if err != nil {
-			return run, fmt.Errorf("warm-up: %w", err)
-		}
-		if g, err := ReadGenResult(jp); err == nil {
-			run.WarmupRequests = g.Requests
-		}
-	}
-
 	host := r.Ex.HostURL()
 	// The warm-up's last requests may still be in the server: let them finish
 	// so that they count in neither window.
@@ -193,6 +211,18 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	var dbErr error
 	if r.DB != nil {
 		dbBefore, dbErr = r.DB.SettledSnapshot(ctx, 3*time.Second)
+	}
+
+	// Prometheus's "before" is a scrape taken once the server is quiet, so
+	// its window holds this run alone. --quick skips that wait (up to a
+	// scrape interval per run): its windows may hold the previous run's end.
+	var promFrom time.Time
+	if r.Prom != nil && !cfg.Quick {
+		t, err := r.Prom.scrapeAfter(ctx, time.Now(), 30*time.Second)
+		if err != nil {
+			return run, err
+		}
+		promFrom = t.Add(10 * time.Millisecond)
 	}
 
 	args := cell.GeneratorArgs(cell.Duration, stem, cfg.Timeout)
@@ -267,7 +297,10 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		}
 	}
 	if r.Prom != nil {
-		pw, err := r.Prom.Window(ctx, cell.Endpoint, run.Start, run.End)
+		if promFrom.IsZero() {
+			promFrom = run.Start
+		}
+		pw, err := r.Prom.Window(ctx, cell.Endpoint, promFrom, run.End)
 		srv.Prometheus = pw
 		if err != nil {
 			srv.Problems = append(srv.Problems, err.Error())

@@ -36,7 +36,11 @@ func Markdown(s *Summary, flask baseline.Set) string {
 		w("; **quick smoke run** (short cells: not comparable with the original's durations)")
 	}
 	w(".\n\n")
-	w("- Warm-up: %s.\n", s.Warmup)
+	w("- Warm-up: %s.", s.Warmup)
+	for _, wu := range s.Warmups {
+		w(" %s: %d requests in %s (`%s`).", wu.Endpoint, wu.Requests, secs(wu.DurationS), strings.Join(wu.Args, " "))
+	}
+	w("\n")
 	if s.Repeat > 1 {
 		w("- Every cell ran %d times: figures are medians, with the min–max spread in brackets.\n", s.Repeat)
 	}
@@ -161,7 +165,11 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	w("- Latencies are the generator's, in ms; in rate scenarios they are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
 	w("- *ours ÷ Flask* compares achieved requests per second with the original's for the same cell. The original's saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
 	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions. Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool. A mismatch is flagged here and on the console.\n")
-	w("- Prometheus figures span from the last scrape before a run to the first scrape after it, so they may include the end of the warm-up.\n")
+	if s.Quick {
+		w("- Prometheus figures span from the last scrape before a run to the first scrape after it: in a quick run they may include the end of the previous run or warm-up.\n")
+	} else {
+		w("- Prometheus figures span from a scrape taken once the server was quiet before a run to the first scrape after it: the run alone.\n")
+	}
 	w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum); `metadata.json` has the commit, images, CPUs and settings.\n")
 	return b.String()
 }

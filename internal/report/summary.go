@@ -29,6 +29,7 @@ type Summary struct {
 	GrafanaURL     string    `json:"grafana_url,omitempty"`
 	Baseline       string    `json:"baseline"` // name and source of the original figures
 
+	Warmups      []Warmup       `json:"warmups,omitempty"`
 	Verification []Verification `json:"verification"`
 	Ceilings     []Ceiling      `json:"ceilings"`
 	Cells        []Cell         `json:"cells"`
@@ -41,6 +42,17 @@ type Verification struct {
 	Endpoint string   `json:"endpoint"`
 	OK       bool     `json:"ok"`
 	Problems []string `json:"problems,omitempty"` // "expected …, got …"
+}
+
+// Warmup is the generator run that warmed an endpoint before its first
+// scenario; excluded from every figure.
+type Warmup struct {
+	Endpoint  string   `json:"endpoint"`
+	Args      []string `json:"args"`
+	DurationS float64  `json:"duration_s"`
+	Requests  int64    `json:"requests"`
+	Errors    Errors   `json:"errors"`
+	TextFile  string   `json:"text_file"`
 }
 
 // Ceiling is PostgreSQL's own throughput for the agents query, measured with
@@ -86,25 +98,24 @@ type Point struct {
 
 // Run is one execution of a cell (one of --repeat N).
 type Run struct {
-	Index          int       `json:"index"`
-	Args           []string  `json:"args"`
-	TextFile       string    `json:"text_file"`
-	JSONFile       string    `json:"json_file"`
-	HgrmFile       string    `json:"hgrm_file,omitempty"`
-	Start          time.Time `json:"start"`
-	End            time.Time `json:"end"`
-	ElapsedS       float64   `json:"elapsed_s"`
-	Requests       int64     `json:"requests"`
-	Bytes          int64     `json:"bytes"`
-	AchievedRate   float64   `json:"achieved_rate"`
-	Latency        Latency   `json:"latency_ms"`
-	Errors         Errors    `json:"errors"`
-	ErrorRatio     float64   `json:"error_ratio"`
-	WarmupRequests int64     `json:"warmup_requests"`
-	Server         *Server   `json:"server,omitempty"`
-	Checks         []Check   `json:"reconciliation,omitempty"`
-	Annotation     string    `json:"annotation,omitempty"` // "posted" or why not
-	Spectrum       []Point   `json:"spectrum,omitempty"`
+	Index        int       `json:"index"`
+	Args         []string  `json:"args"`
+	TextFile     string    `json:"text_file"`
+	JSONFile     string    `json:"json_file"`
+	HgrmFile     string    `json:"hgrm_file,omitempty"`
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"`
+	ElapsedS     float64   `json:"elapsed_s"`
+	Requests     int64     `json:"requests"`
+	Bytes        int64     `json:"bytes"`
+	AchievedRate float64   `json:"achieved_rate"`
+	Latency      Latency   `json:"latency_ms"`
+	Errors       Errors    `json:"errors"`
+	ErrorRatio   float64   `json:"error_ratio"`
+	Server       *Server   `json:"server,omitempty"`
+	Checks       []Check   `json:"reconciliation,omitempty"`
+	Annotation   string    `json:"annotation,omitempty"` // "posted" or why not
+	Spectrum     []Point   `json:"spectrum,omitempty"`
 }
 
 // Server-side evidence for one run's window.

@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/pgcluster"
+	"github.com/macrobench/macrobench/internal/testenv"
+)
+
+// The app and the generator are built once per test binary, without -race
+// (they are the system under test, not this package).
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binaries returns the paths of freshly built app and loadtest binaries.
+func binaries(t *testing.T) (app, loadtest string) {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "macrobench-bench-bin-")
+		if buildErr != nil {
+			return
+		}
+		for _, pkg := range []string{"app", "loadtest"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, pkg), "./"+pkg)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build ./%s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "app"), filepath.Join(buildDir, "loadtest")
+}
+
+// startApp runs the real app against dbURL and returns its base URL.
+func startApp(t *testing.T, bin, dbURL string) string {
+	t.Helper()
+	port, err := pgcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL)
+	logf, err := os.CreateTemp(t.TempDir(), "app-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	base := "http://" + addr
+	waitHTTP(t, base+"/healthz", 30*time.Second, logf.Name())
+	return base
+}
+
+func waitHTTP(t *testing.T, url string, max time.Duration, logFile string) {
+	t.Helper()
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) {
+		if healthy(context.Background(), url) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(logFile)
+	t.Fatalf("%s not healthy within %s; log:\n%s", url, max, log)
+}
+
+// startPrometheus runs the real Prometheus ($MACROBENCH_PROMETHEUS_BIN)
+// scraping the app every second, with the lab's histogram settings. It returns
+// "" with a reason when the binary is not provided.
+func startPrometheus(t *testing.T, appBase string) (url, missing string) {
+	t.Helper()
+	bin := os.Getenv("MACROBENCH_PROMETHEUS_BIN")
+	if bin == "" {
+		return "", "MACROBENCH_PROMETHEUS_BIN is not set (scripts/test.sh exports it from scripts/build-tools.sh): the Prometheus reader was not exercised"
+	}
+	dir := t.TempDir()
+	port, err := pgcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+  scrape_native_histograms: true
+  always_scrape_classic_histograms: true
+scrape_configs:
+  - job_name: app
+    static_configs:
+      - targets: [%q]
+`, appBase[len("http://"):])
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	logFile := filepath.Join(dir, "prometheus.log")
+	lf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	url = "http://" + addr
+	waitHTTP(t, url+"/-/ready", 60*time.Second, logFile)
+	// Until the first scrape, the window has no "before".
+	p, err := NewProm(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.scrapeAfter(context.Background(), time.Now(), 20*time.Second); err != nil {
+		log, _ := os.ReadFile(logFile)
+		t.Fatalf("prometheus never scraped the app: %v\n%s", err, log)
+	}
+	return url, ""
+}
+
+// countingServer is a tiny real HTTP server with a handler per path, counting requests.
+type countingServer struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (c *countingServer) count(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[path]
+}
+
+func (c *countingServer) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		if c.counts == nil {
+			c.counts = map[string]int{}
+		}
+		c.counts[r.URL.Path]++
+		c.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
