@@ -28,7 +28,14 @@ cache=${MACROBENCH_CACHE:-$HOME/.cache/macrobench}
 bindir=$cache/bin
 mkdir -p "$bindir"
 
+# Several test runs may call this at once: one builds/installs, the others
+# wait for it on this lock instead of doing the same work in parallel.
+exec 9>"$bindir/.build-tools.lock"
+
 prom_bin=$bindir/prometheus-$PROMETHEUS_MODULE_VERSION
+if [ ! -x "$prom_bin" ]; then
+  flock 9
+fi
 if [ ! -x "$prom_bin" ]; then
   log "building Prometheus $PROMETHEUS_MODULE_VERSION (first time: several minutes)"
   work=$(mktemp -d /tmp/macrobench-prombuild.XXXXXX)
@@ -39,15 +46,19 @@ if [ ! -x "$prom_bin" ]; then
     go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" >&2
     # Build to a temporary name, then rename: an interrupted build never
     # leaves a half-written binary under the cached name.
-    go build -o "$prom_bin.tmp" github.com/prometheus/prometheus/cmd/prometheus >&2
+    go build -o "$prom_bin.tmp.$$" github.com/prometheus/prometheus/cmd/prometheus >&2
   )
-  mv "$prom_bin.tmp" "$prom_bin"
+  mv "$prom_bin.tmp.$$" "$prom_bin"
   log "built $prom_bin"
 fi
 
 exporter_bin=$(command -v postgres_exporter || true)
 if [ -z "$exporter_bin" ] && [ -x "$POSTGRES_EXPORTER_DEB" ]; then
   exporter_bin=$POSTGRES_EXPORTER_DEB
+fi
+if [ -z "$exporter_bin" ]; then
+  flock 9
+  [ -x "$POSTGRES_EXPORTER_DEB" ] && exporter_bin=$POSTGRES_EXPORTER_DEB
 fi
 if [ -z "$exporter_bin" ]; then
   log "installing prometheus-postgres-exporter from Debian"

@@ -1,0 +1,435 @@
+package stackcheck
+
+import (
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/macrobench/macrobench/internal/pgcluster"
+	"github.com/macrobench/macrobench/internal/testenv"
+)
+
+// Live: the real Prometheus (the pinned release, built by
+// scripts/build-tools.sh) scrapes the real app, postgres_exporter and load
+// generator with the repository's scrape settings, only the targets moved to
+// this machine; then every dashboard query must return data.
+func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
+	promBin := testenv.Env(t, "MACROBENCH_PROMETHEUS_BIN")
+	exporterBin := testenv.Env(t, "MACROBENCH_POSTGRES_EXPORTER_BIN")
+	root := testenv.RepoRoot(t)
+	project, err := LoadCompose(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkToolVersions(t, project, promBin, exporterBin)
+	dashboards, err := LoadDashboards(filepath.Join(root, DashboardsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	appBin, loadBin := filepath.Join(dir, "app"), filepath.Join(dir, "loadtest")
+	var wg sync.WaitGroup
+	buildErrs := make([]error, 2)
+	for i, b := range [][2]string{{appBin, "./app"}, {loadBin, "./loadtest"}} {
+		wg.Go(func() {
+			cmd := exec.Command("go", "build", "-o", b[0], b[1])
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErrs[i] = fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
+			}
+		})
+	}
+	pg := testenv.StartPostgres(t)
+	wg.Wait()
+	for _, err := range buildErrs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	appAddr := freeAddr(t)
+	app := startProcess(t, dir, "app", appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+pg.URL())
+	waitHTTP(t, "http://"+appAddr+"/healthz", 30*time.Second)
+
+	exporterAddr := freeAddr(t)
+	exporterArgs, exporterEnv := exporterCommand(t, project, root, exporterAddr)
+	startProcess(t, dir, "postgres_exporter", exporterBin, exporterArgs, append(exporterEnv, "DATA_SOURCE_NAME="+pg.URL())...)
+	waitHTTP(t, "http://"+exporterAddr+"/metrics", 30*time.Second)
+
+	routes := []string{"/index", "/agents", "/agents_with_pool"}
+	loadAddrs := make([]string, len(routes))
+	for i := range routes {
+		loadAddrs[i] = freeAddr(t)
+	}
+	promAddr := freeAddr(t)
+	cfgPath := localPrometheusConfig(t, root, dir, map[string][]string{
+		"prometheus": {promAddr},
+		"app":        {appAddr},
+		"postgres":   {exporterAddr},
+		"loadtest":   loadAddrs,
+	})
+	startProcess(t, dir, "prometheus", promBin, prometheusCommand(t, project, cfgPath, filepath.Join(dir, "tsdb"), promAddr))
+	waitHTTP(t, "http://"+promAddr+"/-/ready", 60*time.Second)
+	prom := promClient{base: "http://" + promAddr}
+	// Before the load: the generator's targets are down, the rest up.
+	prom.waitFor(t, `sum by (job) (up{job=~"app|postgres|prometheus"}) == 1`, 3, 30*time.Second)
+
+	start := time.Now()
+	for i, route := range routes {
+		wg.Go(func() {
+			cmd := exec.Command(loadBin, "-t2", "-c10", "-d20s", "-R200",
+				"--metrics-addr", loadAddrs[i], "--metrics-linger", "7s",
+				"--run-id", "live", "http://"+appAddr+route)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Errorf("loadtest %s: %v\n%s", route, err, out)
+			} else {
+				t.Logf("loadtest %s:\n%s", route, out)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	// One more scrape so the generators are seen down.
+	time.Sleep(6 * time.Second)
+	end := time.Now()
+
+	exported := prom.labelValues(t, "__name__")
+	for _, d := range dashboards {
+		for _, q := range d.Queries {
+			e, err := d.Parse(q)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			for _, name := range MetricNames(e) {
+				if !slices.Contains(exported, name) {
+					t.Errorf("%s: metric %s is not exported by the app, the generator or the exporter", q, name)
+				}
+			}
+			n, err := prom.pointsInRange(d.Substitute(q.Expr), start.Add(-30*time.Second), end, 5*time.Second)
+			if err != nil {
+				t.Errorf("%s: %v", q, err)
+			} else if n == 0 {
+				t.Errorf("%s: no data over the live run: %s", q, d.Substitute(q.Expr))
+			}
+		}
+	}
+
+	// The generator gone: its targets are just down; everything else is
+	// still scraped, and the app did not notice.
+	prom.waitFor(t, `up{job="loadtest"} == 0`, len(routes), 15*time.Second)
+	prom.waitFor(t, `up{job=~"app|postgres|prometheus"} == 1`, 3, 15*time.Second)
+	if app.ProcessState != nil {
+		t.Errorf("the app exited: %v", app.ProcessState)
+	}
+
+	if u := os.Getenv("MACROBENCH_GRAFANA_URL"); u != "" {
+		if err := CheckGrafana(context.Background(), u, "admin", os.Getenv("GRAFANA_ADMIN_PASSWORD"), dashboards); err != nil {
+			t.Error(err)
+		}
+	} else {
+		t.Log("MACROBENCH_GRAFANA_URL not set: Grafana itself not checked (no Grafana on this machine)")
+	}
+}
+
+// checkToolVersions: the binaries the live test runs are the releases
+// compose.yaml pins.
+func checkToolVersions(t *testing.T, p *types.Project, promBin, exporterBin string) {
+	t.Helper()
+	info, err := buildinfo.ReadFile(promBin)
+	if err != nil {
+		t.Fatalf("MACROBENCH_PROMETHEUS_BIN=%s: %v", promBin, err)
+	}
+	mod := info.Main
+	for _, d := range info.Deps {
+		if d.Path == "github.com/prometheus/prometheus" {
+			mod = *d
+		}
+	}
+	release, err := PrometheusReleaseOfModule(mod.Version)
+	if err != nil {
+		t.Fatalf("MACROBENCH_PROMETHEUS_BIN=%s: %v", promBin, err)
+	}
+	if tag := ImageTag(p, "prometheus"); tag != release {
+		t.Errorf("MACROBENCH_PROMETHEUS_BIN is Prometheus %s, compose.yaml pins %s", release, tag)
+	}
+	out, _ := exec.Command(exporterBin, "--version").CombinedOutput()
+	want := strings.TrimPrefix(ImageTag(p, "postgres-exporter"), "v")
+	if !strings.Contains(string(out), "version "+want) {
+		t.Errorf("MACROBENCH_POSTGRES_EXPORTER_BIN=%s is not postgres_exporter %s (compose.yaml's): %s", exporterBin, want, out)
+	}
+}
+
+// exporterCommand is compose's postgres-exporter command and environment,
+// with container paths mapped back to the repository files mounted there.
+func exporterCommand(t *testing.T, p *types.Project, root, addr string) ([]string, []string) {
+	t.Helper()
+	s := p.Services["postgres-exporter"]
+	mounts := map[string]string{}
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeBind {
+			mounts[v.Target] = v.Source
+		}
+	}
+	local := func(v string) string {
+		if src, ok := mounts[v]; ok {
+			return src
+		}
+		return v
+	}
+	var args []string
+	for _, a := range s.Command {
+		name, val, ok := strings.Cut(a, "=")
+		switch {
+		case name == "--web.listen-address":
+			continue
+		case ok:
+			args = append(args, name+"="+local(val))
+		default:
+			args = append(args, a)
+		}
+	}
+	args = append(args, "--web.listen-address="+addr)
+	var env []string
+	for k, v := range s.Environment {
+		if k != "DATA_SOURCE_NAME" && v != nil {
+			env = append(env, k+"="+local(*v))
+		}
+	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--extend.query-path=") }) {
+		t.Fatalf("compose.yaml: services.postgres-exporter.command: no --extend.query-path (the pg_stat_statements panel needs it)")
+	}
+	return args, env
+}
+
+// prometheusCommand is compose's prometheus command with the config file,
+// storage and listen address moved here (retention flags kept).
+func prometheusCommand(t *testing.T, p *types.Project, cfg, tsdb, addr string) []string {
+	t.Helper()
+	var args []string
+	for _, a := range p.Services["prometheus"].Command {
+		name, _, _ := strings.Cut(a, "=")
+		switch name {
+		case "--config.file", "--storage.tsdb.path", "--web.listen-address":
+		default:
+			args = append(args, a)
+		}
+	}
+	return append(args, "--config.file="+cfg, "--storage.tsdb.path="+tsdb, "--web.listen-address="+addr)
+}
+
+// localPrometheusConfig writes the repository's prometheus.yml with each
+// job's targets replaced; every other setting is kept as it is.
+func localPrometheusConfig(t *testing.T, root, dir string, targets map[string][]string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, PrometheusFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%s: %v", PrometheusFile, err)
+	}
+	jobs, _ := doc["scrape_configs"].([]any)
+	for _, j := range jobs {
+		job := j.(map[string]any)
+		name, _ := job["job_name"].(string)
+		tg, ok := targets[name]
+		if !ok {
+			t.Fatalf("%s: job %q has no local target in the live test", PrometheusFile, name)
+		}
+		job["static_configs"] = []any{map[string]any{"targets": tg}}
+	}
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadPrometheus(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrometheus(cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	port, err := pgcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "127.0.0.1:" + strconv.Itoa(port)
+}
+
+// startProcess runs bin until the test ends (SIGTERM, then SIGKILL); its
+// output goes to dir/name.log, shown when the test fails.
+func startProcess(t *testing.T, dir, name, bin string, args []string, env ...string) *exec.Cmd {
+	t.Helper()
+	logPath := filepath.Join(dir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		logFile.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			if len(out) > 4000 {
+				out = out[len(out)-4000:]
+			}
+			t.Logf("%s log (tail):\n%s", name, out)
+		}
+	})
+	return cmd
+}
+
+func waitHTTP(t *testing.T, u string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready after %s: %s", u, timeout, last)
+}
+
+// promClient is the part of Prometheus's HTTP API the test needs.
+type promClient struct{ base string }
+
+func (c promClient) get(path string, params url.Values, out any) error {
+	resp, err := http.PostForm(c.base+path, params)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var env struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Errorf("%s: %s: %s", path, resp.Status, bytes.TrimSpace(body))
+	}
+	if env.Status != "success" {
+		return fmt.Errorf("%s: %s", path, env.Error)
+	}
+	return json.Unmarshal(env.Data, out)
+}
+
+func (c promClient) labelValues(t *testing.T, name string) []string {
+	t.Helper()
+	var names []string
+	if err := c.get("/api/v1/label/"+name+"/values", nil, &names); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+type series struct {
+	Metric     map[string]string `json:"metric"`
+	Values     [][2]any          `json:"values"`
+	Histograms [][2]any          `json:"histograms"`
+	Value      [2]any            `json:"value"`
+}
+
+// pointsInRange counts the finite float samples and histogram samples expr
+// returns over [start, end].
+func (c promClient) pointsInRange(expr string, start, end time.Time, step time.Duration) (int, error) {
+	var data struct {
+		Result []series `json:"result"`
+	}
+	err := c.get("/api/v1/query_range", url.Values{
+		"query": {expr},
+		"start": {strconv.FormatInt(start.Unix(), 10)},
+		"end":   {strconv.FormatInt(end.Unix(), 10)},
+		"step":  {step.String()},
+	}, &data)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range data.Result {
+		n += len(s.Histograms)
+		for _, v := range s.Values {
+			if f, err := strconv.ParseFloat(fmt.Sprint(v[1]), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// waitFor waits until the instant query returns want series.
+func (c promClient) waitFor(t *testing.T, expr string, want int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	got := -1
+	var err error
+	for time.Now().Before(deadline) {
+		var data struct {
+			Result []series `json:"result"`
+		}
+		if err = c.get("/api/v1/query", url.Values{"query": {expr}}, &data); err == nil {
+			if got = len(data.Result); got == want {
+				return
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("%s: %d series after %s, want %d (%v)", expr, got, timeout, want, err)
+}
