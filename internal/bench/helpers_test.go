@@ -32,6 +32,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// binariesNoT is binaries for helpers without a *testing.T, after binaries ran.
+func binariesNoT() (app, loadtest string) {
+	return filepath.Join(buildDir, "app"), filepath.Join(buildDir, "loadtest")
+}
+
 // binaries returns the paths of freshly built app and loadtest binaries.
 func binaries(t *testing.T) (app, loadtest string) {
 	t.Helper()
