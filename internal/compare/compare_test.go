@@ -1,0 +1,124 @@
+package compare
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/macrobench/macrobench/internal/report"
+)
+
+func cell(ep, sc string, target float64, status string, rates, p99s []float64) report.Cell {
+	c := report.Cell{Endpoint: ep, Scenario: sc, TargetRate: target, Status: status}
+	for i := range rates {
+		c.Runs = append(c.Runs, report.Run{Index: i + 1, AchievedRate: rates[i], Latency: report.Latency{P99: p99s[i]}})
+	}
+	lo, hi := rates[0], rates[0]
+	plo, phi := p99s[0], p99s[0]
+	for i := range rates {
+		lo, hi = min(lo, rates[i]), max(hi, rates[i])
+		plo, phi = min(plo, p99s[i]), max(phi, p99s[i])
+	}
+	c.AchievedRate, c.RateSpread = (lo+hi)/2, report.Spread{Min: lo, Max: hi}
+	c.Latency.P99, c.P99Spread = (plo+phi)/2, report.Spread{Min: plo, Max: phi}
+	return c
+}
+
+func summary(cells ...report.Cell) *report.Summary {
+	return &report.Summary{Schema: report.SchemaVersion, Cells: cells}
+}
+
+func TestCompareJudgesAgainstTheSpread(t *testing.T) {
+	a := summary(
+		cell("/index", "saturation", 0, "closed-loop", []float64{1000, 1100, 1050}, []float64{10, 12, 11}),
+		cell("/agents", "saturation", 0, "closed-loop", []float64{300, 320, 310}, []float64{50, 60, 55}),
+		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{5, 6, 5.5}),
+		cell("/agents", "rate4000", 4000, "saturated", []float64{300, 310, 305}, []float64{900, 950, 920}),
+		cell("/index", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{1, 1.1, 1.05}),
+	)
+	b := summary(
+		cell("/index", "saturation", 0, "closed-loop", []float64{1500, 1600, 1550}, []float64{5, 6, 5.5}),   // better on both, beyond spread
+		cell("/agents", "saturation", 0, "closed-loop", []float64{310, 330, 315}, []float64{52, 58, 57}),    // within spread
+		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{9, 10, 9.5}),                   // p99 worse beyond spread
+		cell("/agents", "rate4000", 4000, "saturated", []float64{200, 210, 205}, []float64{500, 520, 510}), // mixed
+		cell("/agents_with_pool", "saturation", 0, "closed-loop", []float64{9000, 9100, 9050}, []float64{3, 4, 3.5}),
+	)
+	diffs := Compare(a, b)
+	got := map[string]Diff{}
+	for _, d := range diffs {
+		got[d.Endpoint+" "+d.Scenario] = d
+	}
+	expect := []struct {
+		key, verdict     string
+		rateBeyond, p99B bool
+	}{
+		{"/index saturation", "better", true, true},
+		{"/agents saturation", "same", false, false},
+		{"/agents rate10", "worse", false, true},
+		{"/agents rate4000", "mixed", true, true},
+	}
+	for _, e := range expect {
+		d, ok := got[e.key]
+		if !ok {
+			t.Fatalf("%s missing", e.key)
+		}
+		if d.Verdict != e.verdict || d.Rate.BeyondSpread != e.rateBeyond || d.P99.BeyondSpread != e.p99B {
+			t.Errorf("%s: verdict %s (rate beyond %v, p99 beyond %v), want %s (%v, %v)",
+				e.key, d.Verdict, d.Rate.BeyondSpread, d.P99.BeyondSpread, e.verdict, e.rateBeyond, e.p99B)
+		}
+	}
+	if got["/index rate10"].OnlyIn != "A" || got["/agents_with_pool saturation"].OnlyIn != "B" {
+		t.Errorf("cells present on one side only: %+v %+v", got["/index rate10"], got["/agents_with_pool saturation"])
+	}
+
+	var out bytes.Buffer
+	Print(&out, "A", "B", diffs)
+	text := out.String()
+	for _, want := range []string{
+		"/index saturation", "1050.0 → 1550.0 (+47.6%) !", "11.00ms → 5.50ms (-50.0%) !", "better",
+		"only in A", "only in B", "! marks a difference larger than the spread",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestSingleRunsAreNotFlagged(t *testing.T) {
+	a := summary(cell("/index", "saturation", 0, "closed-loop", []float64{1000}, []float64{10}))
+	b := summary(cell("/index", "saturation", 0, "closed-loop", []float64{900}, []float64{10.05}))
+	d := Compare(a, b)[0]
+	if d.Rate.Verdict != "worse" || d.Rate.BeyondSpread || d.P99.Verdict != "same" || d.Verdict != "worse" {
+		t.Errorf("%+v rate %+v p99 %+v", d, d.Rate, d.P99)
+	}
+	var out bytes.Buffer
+	Print(&out, "A", "B", []Diff{d})
+	if !strings.Contains(out.String(), "there is no spread to judge noise by") || strings.Contains(out.String(), " !") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// The command on two results folders, and its refusals.
+func TestMainOnFolders(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	if err := summary(cell("/index", "rate10", 10, "ok", []float64{10}, []float64{1})).WriteJSON(dirA); err != nil {
+		t.Fatal(err)
+	}
+	if err := summary(cell("/index", "rate10", 10, "ok", []float64{10}, []float64{2})).WriteJSON(dirB); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{dirA, dirB}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "1.00ms → 2.00ms (+100.0%)") || !strings.Contains(stdout.String(), "worse") {
+		t.Errorf("output:\n%s", stdout.String())
+	}
+	for _, args := range [][]string{{dirA}, {dirA, filepath.Join(dirB, "nope")}} {
+		stderr.Reset()
+		if code := Main(args, &stdout, &stderr); code != 2 || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+}
