@@ -38,9 +38,9 @@ func TestCompareJudgesAgainstTheSpread(t *testing.T) {
 		cell("/index", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{1, 1.1, 1.05}),
 	)
 	b := summary(
-		cell("/index", "saturation", 0, "closed-loop", []float64{1500, 1600, 1550}, []float64{5, 6, 5.5}),   // better on both, beyond spread
-		cell("/agents", "saturation", 0, "closed-loop", []float64{310, 330, 315}, []float64{52, 58, 57}),    // within spread
-		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{9, 10, 9.5}),                   // p99 worse beyond spread
+		cell("/index", "saturation", 0, "closed-loop", []float64{1500, 1600, 1550}, []float64{5, 6, 5.5}),  // better on both, beyond spread
+		cell("/agents", "saturation", 0, "closed-loop", []float64{310, 330, 315}, []float64{52, 58, 57}),   // within spread
+		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{9, 10, 9.5}),                  // p99 worse beyond spread
 		cell("/agents", "rate4000", 4000, "saturated", []float64{200, 210, 205}, []float64{500, 520, 510}), // mixed
 		cell("/agents_with_pool", "saturation", 0, "closed-loop", []float64{9000, 9100, 9050}, []float64{3, 4, 3.5}),
 	)
