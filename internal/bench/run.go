@@ -148,6 +148,20 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 
 	s.Finished = time.Now().UTC()
 	md["finished"] = s.Finished
+	var genRuns []string
+	annotationErr := ""
+	for _, c := range s.Cells {
+		for _, run := range c.Runs {
+			genRuns = append(genRuns, strings.Join(run.Args, " ")+" "+c.Endpoint)
+			if strings.HasPrefix(run.Annotation, "not posted") {
+				annotationErr = run.Annotation
+			}
+		}
+	}
+	md["generator_runs"] = genRuns
+	if annotationErr != "" {
+		s.Notes = append(s.Notes, "Grafana annotations (best effort) "+annotationErr)
+	}
 	if err := writeJSON(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
