@@ -137,7 +137,9 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 
 func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {
 	// The script goes in through stdin: the container has a shell and /tmp.
-	sh := "cat > /tmp/macrobench-agents.sql && exec pgbench -h 127.0.0.1 -U macrobench " +
+	// Debian-based images keep pgbench beside the server, off the PATH.
+	sh := "for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done; " +
+		"cat > /tmp/macrobench-agents.sql && exec pgbench -h 127.0.0.1 -U macrobench " +
 		strings.Join(args, " ") + " -f /tmp/macrobench-agents.sql macrobench"
 	cmd := e.compose(ctx, "exec", "-T", "-e", "PGPASSWORD=macrobench", "postgres", "sh", "-c", sh)
 	cmd.Stdin = strings.NewReader(script)
