@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# End to end on a real Docker engine, with no container registry: installs
+# what is missing (Debian's docker.io and debootstrap, docker compose v2 built
+# from its Go module), starts dockerd if none runs, builds registry-free
+# stand-ins for the official images (scripts/e2e/), brings the stack up
+# without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
+# --quick`, stops and restarts postgres under load, and tears everything down,
+# also on failure. Exits non-zero naming the failing step.
+#
+# Reuses what earlier runs built: the base image, the stand-ins (rebuilt only
+# when their inputs change), Docker's layer cache, the compose plugin, Go's
+# build cache and scripts/build-tools.sh's Prometheus.
+#
+# Environment: MACROBENCH_CACHE (default ~/.cache/macrobench),
+# E2E_KEEP=1 leaves the stack up on failure for a look.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+COMPOSE_VERSION=v2.40.3
+BASE_IMAGE=macrobench-standin/debian:bookworm
+
+cache=${MACROBENCH_CACHE:-$HOME/.cache/macrobench}
+work=$(mktemp -d /tmp/macrobench-e2e.XXXXXX)
+logdir=$work/logs
+mkdir -p "$logdir" "$cache/e2e"
+
+# The stand-ins replace the official images; a project name of its own keeps
+# `down -v` away from a user's macrobench volumes.
+export COMPOSE_FILE=compose.yaml:scripts/e2e/compose.standins.yaml
+export COMPOSE_PROJECT_NAME=macrobench-e2e
+# compose builds the app images with the engine's own BuildKit; Bake would
+# need the buildx plugin, which is not installed.
+export COMPOSE_BAKE=false
+
+t0=$(date +%s)
+step=start
+stack_up=0
+started_dockerd=""
+
+log() { echo "e2e.sh [$(($(date +%s) - t0))s] $*" >&2; }
+begin() { step=$1; log "== $step"; }
+
+# quiet CMD...: run with output to a log file, shown (tail) only on failure.
+quiet() {
+  local f=$logdir/$(echo "$step" | tr -c 'a-zA-Z0-9\n' '-').log
+  if ! "$@" >>"$f" 2>&1; then
+    tail -n 40 "$f" >&2
+    return 1
+  fi
+}
+
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "$rc" -ne 0 ]; then
+    log "FAILED at step: $step (exit $rc)"
+    if [ "$stack_up" = 1 ]; then
+      docker compose ps -a >&2 || true
+      docker compose logs --no-color --tail 30 >&2 || true
+    fi
+  fi
+  if [ "$stack_up" = 1 ] && [ "$rc" -ne 0 ] && [ "${E2E_KEEP:-0}" = 1 ]; then
+    log "E2E_KEEP=1: the stack is left up (docker compose -p $COMPOSE_PROJECT_NAME down -v)"
+  elif [ "$stack_up" = 1 ]; then
+    docker compose --profile '*' down -v --remove-orphans --timeout 20 >/dev/null 2>&1 || true
+  fi
+  if [ -n "$started_dockerd" ] && [ "${E2E_KEEP:-0}" != 1 ]; then
+    kill "$started_dockerd" 2>/dev/null || true
+    wait "$started_dockerd" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+  if [ "$rc" -eq 0 ]; then
+    log "e2e passed in $(($(date +%s) - t0))s"
+  fi
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- install
+begin install
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+if [ ${#need[@]} -gt 0 ]; then
+  log "apt-get install ${need[*]}"
+  quiet apt-get update -qq
+  quiet env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+begin dockerd
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd (log: $cache/e2e/dockerd.log)"
+  dockerd >"$cache/e2e/dockerd.log" 2>&1 &
+  started_dockerd=$!
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && break
+    kill -0 "$started_dockerd" 2>/dev/null || { tail -n 20 "$cache/e2e/dockerd.log" >&2; exit 1; }
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { tail -n 20 "$cache/e2e/dockerd.log" >&2; exit 1; }
+fi
+# A newer CLI (the machine's Docker 28) talks to Debian's 20.10 engine by
+# negotiating the API version down; say which engine is in use.
+log "docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+
+begin compose-plugin
+plugin=$HOME/.docker/cli-plugins/docker-compose
+if [ "$(docker compose version --short 2>/dev/null)" != "${COMPOSE_VERSION#v}" ]; then
+  log "building docker compose $COMPOSE_VERSION from its Go module (first time: a few minutes)"
+  mod=$work/compose-mod
+  mkdir -p "$mod" "$(dirname "$plugin")"
+  (
+    cd "$mod"
+    go mod init tmp >/dev/null 2>&1
+    go get "github.com/docker/compose/v2/cmd@$COMPOSE_VERSION"
+    go build -ldflags "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
+      -o "$plugin.tmp" github.com/docker/compose/v2/cmd
+  ) >"$logdir/compose-build.log" 2>&1 || { tail -n 30 "$logdir/compose-build.log" >&2; exit 1; }
+  mv "$plugin.tmp" "$plugin"
+fi
+log "$(docker compose version)"
+
+begin e2echeck
+go build -o "$work/e2echeck" ./internal/e2echeck/cmd/e2echeck
+check() { "$work/e2echeck" "$@"; }
+
+# ---------------------------------------------------------------- images
+begin base-image
+if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  sources=/etc/apt/sources.list.d/debian.sources
+  mirror=http://deb.debian.org/debian
+  [ -r "$sources" ] && mirror=$(check mirror "$sources")
+  log "debootstrap bookworm from $mirror"
+  rootfs=$work/rootfs
+  quiet debootstrap --variant=minbase bookworm "$rootfs" "$mirror"
+  # The machine's apt sources (with updates and security), no cached .debs.
+  if [ -r "$sources" ]; then
+    cp "$sources" "$rootfs/etc/apt/sources.list.d/debian.sources"
+    rm -f "$rootfs/etc/apt/sources.list"
+  fi
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | quiet docker import - "$BASE_IMAGE"
+  rm -rf "$rootfs"
+fi
+
+# standin NAME IMAGE [EXTRA_INPUT...]: build scripts/e2e/NAME (staged with
+# any extra files already copied into $ctx) unless an image exists whose
+# label records the same inputs.
+standin() {
+  local name=$1 image=$2; shift 2
+  local inputs
+  inputs=$( (cd "scripts/e2e/$name" && find . -type f | sort | xargs sha256sum; docker image inspect -f '{{.Id}}' "$BASE_IMAGE"; printf '%s\n' "$@") | sha256sum | cut -c1-32)
+  if [ "$(docker image inspect -f '{{index .Config.Labels "org.macrobench.standin.inputs"}}' "$image" 2>/dev/null)" = "$inputs" ]; then
+    log "$image: up to date"
+    return
+  fi
+  log "$image: building"
+  local ctx=$work/ctx/$name
+  mkdir -p "$ctx"
+  cp -a "scripts/e2e/$name/." "$ctx/"
+  [ -n "${stage:-}" ] && "$stage" "$ctx"
+  # The classic builder: the Docker 28 CLI wants buildx for BuildKit.
+  quiet env DOCKER_BUILDKIT=0 docker build --label "org.macrobench.standin.inputs=$inputs" -t "$image" "$ctx"
+  rm -rf "$ctx"
+}
+
+begin standin-images
+# golang: the machine's toolchain; hard links when on the same file system.
+stage_go() { cp -al /usr/local/go "$1/go" 2>/dev/null || cp -a /usr/local/go "$1/go"; }
+stage=stage_go standin golang macrobench-standin/golang:1.26.8-bookworm "$(go env GOROOT GOVERSION)"
+stage="" standin static macrobench-standin/distroless-static:nonroot
+stage="" standin postgres macrobench-standin/postgres:15
+stage="" standin postgres-exporter macrobench-standin/postgres-exporter:v0.11.1
+# Prometheus at the pinned version, from scripts/build-tools.sh (built once).
+eval "$(scripts/build-tools.sh --env)"
+stage_prom() { cp "$MACROBENCH_PROMETHEUS_BIN" "$1/prometheus"; }
+stage=stage_prom standin prometheus macrobench-standin/prometheus:v3.16.0 "$(sha256sum <"$MACROBENCH_PROMETHEUS_BIN")"
+
+begin build-app-images
+quiet docker compose --profile loadtest build app loadtest
+
+# ---------------------------------------------------------------- run
+begin compose-up
+stack_up=1
+quiet docker compose up -d
+check healthy postgres app postgres-exporter prometheus
+
+begin check-stack
+check stack
+
+begin bench-quick
+if [ ! -x scripts/bench.sh ]; then
+  log "scripts/bench.sh is missing"
+  exit 1
+fi
+scripts/bench.sh --quick
+
+begin check-running
+check running
+
+begin postgres-outage
+check outage
+
+begin compose-down
+docker compose --profile '*' down -v --remove-orphans --timeout 20 >/dev/null
+stack_up=0
+check gone
