@@ -5,6 +5,7 @@
 //	e2echeck healthy SERVICE...  wait until the services are healthy
 //	e2echeck stack               app endpoints, Prometheus targets, seed data
 //	e2echeck outage              stop/start postgres under load
+//	e2echeck bench DIR           the results of `scripts/bench.sh --quick`
 //	e2echeck running             every container up, healthy, never restarted
 //	e2echeck gone                nothing of the project is left
 //
@@ -45,7 +46,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|outage|running|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|outage|bench|running|gone [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -98,6 +99,14 @@ func run(args []string) error {
 			return fmt.Errorf("outage: %v", err)
 		}
 		logf("outage: 503 while the database was gone, recovered by itself, no container restarted")
+	case "bench":
+		if len(rest) != 1 {
+			return fmt.Errorf("bench: name the results folder")
+		}
+		if err := e2echeck.CheckBenchReport(rest[0]); err != nil {
+			return err
+		}
+		logf("bench: every cell ran, verified and reconciled; report and charts written")
 	case "running":
 		cs, err := d.Containers(ctx)
 		if err != nil {

@@ -1,0 +1,91 @@
+package e2echeck
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/macrobench/macrobench/internal/bench"
+	"github.com/macrobench/macrobench/internal/report"
+)
+
+// CheckBenchReport checks a results folder of `scripts/bench.sh --quick` run
+// through compose: every endpoint × scenario cell ran (both "via localhost"
+// and "via the network"), the endpoints verified, every run has server-side
+// and database evidence whose reconciliation holds, and the report and charts
+// are written.
+func CheckBenchReport(dir string) error {
+	s, err := report.Load(dir)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	fail := func(format string, a ...any) { bad = append(bad, fmt.Sprintf(format, a...)) }
+	if s.Executor != "compose" {
+		fail("executor %q, want compose (the loadtest container)", s.Executor)
+	}
+	if len(s.Failures) > 0 {
+		fail("failures: %s", strings.Join(s.Failures, "; "))
+	}
+	for _, v := range s.Verification {
+		if !v.OK {
+			fail("verification of %s: %s", v.Endpoint, strings.Join(v.Problems, "; "))
+		}
+	}
+	if len(s.Verification) != len(bench.DefaultEndpoints) {
+		fail("%d endpoints verified, want %d", len(s.Verification), len(bench.DefaultEndpoints))
+	}
+	cells := map[string]report.Cell{}
+	vias := map[string]bool{}
+	for _, c := range s.Cells {
+		cells[c.Endpoint+" "+c.Scenario] = c
+		vias[c.Via] = true
+	}
+	for _, v := range []string{"localhost", "network"} {
+		if !vias[v] {
+			fail("no cell ran via %s", v)
+		}
+	}
+	for _, ep := range bench.DefaultEndpoints {
+		for _, sc := range bench.DefaultScenarios {
+			c, ok := cells[ep+" "+sc]
+			switch {
+			case !ok:
+				fail("cell %s %s missing", ep, sc)
+				continue
+			case c.Status == report.StatusNotRun || c.Status == report.StatusErrors:
+				fail("cell %s %s: status %s %s", ep, sc, c.Status, c.Note)
+			case len(c.Runs) == 0 || c.Requests == 0:
+				fail("cell %s %s: no requests", ep, sc)
+			}
+			for i, r := range c.Runs {
+				if r.Server == nil || r.Server.DB == nil {
+					fail("cell %s %s run %d: no server or database evidence", ep, sc, i)
+					continue
+				}
+				if len(r.Checks) == 0 {
+					fail("cell %s %s run %d: no reconciliation", ep, sc, i)
+				}
+				for _, k := range r.Checks {
+					if !k.OK {
+						fail("cell %s %s run %d: reconciliation %q: %s", ep, sc, i, k.Name, k.Detail)
+					}
+				}
+			}
+		}
+	}
+	files := []string{"summary.md"}
+	for _, sc := range bench.DefaultScenarios {
+		files = append(files, "latency-"+sc+".png", "throughput-"+sc+".png")
+	}
+	for _, f := range files {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			fail("%s not written", f)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("bench report %s:\n  %s", dir, strings.Join(bad, "\n  "))
+	}
+	return nil
+}
