@@ -29,11 +29,17 @@ type conn struct {
 	// 0 when idle, -1 once the monitor has declared it timed out.
 	sent atomic.Int64
 
-	resp  wire.Response
-	timer *time.Timer
+	resp    wire.Response
+	timer   *time.Timer
+	sleeper *sleeper // open loop, Linux: precise waits
 }
 
-const connectBackoff = 10 * time.Millisecond
+const (
+	connectBackoff = 10 * time.Millisecond
+	// minSleep: a send due sooner than this goes out at once; waking
+	// costs about as much.
+	minSleep = int64(5 * time.Microsecond)
+)
 
 // dial opens the connection; the error is the dial's.
 func (c *conn) dial() error {
@@ -89,6 +95,9 @@ func (c *conn) interruptIfLate(now, timeout int64) {
 }
 
 func (c *conn) interrupt() {
+	if c.sleeper != nil {
+		c.sleeper.interrupt()
+	}
 	c.mu.Lock()
 	if c.nc != nil {
 		c.nc.SetDeadline(aLongTimeAgo)
@@ -100,6 +109,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // sleep waits d, or less if the run stops; it reports whether to go on.
 func (c *conn) sleep(d time.Duration) bool {
+	if c.sleeper != nil {
+		return c.sleeper.sleep(d) == nil && !c.r.stopped.Load()
+	}
 	if c.timer == nil {
 		c.timer = time.NewTimer(d)
 	} else {
@@ -135,7 +147,7 @@ func (c *conn) loop() {
 			if intended >= r.end {
 				return
 			}
-			if d := intended - r.now(); d > 0 && !c.sleep(time.Duration(d)) {
+			if d := intended - r.now(); d > minSleep && !c.sleep(time.Duration(d)) {
 				return
 			}
 		}

@@ -95,8 +95,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.workers = append(r.workers, newWorker())
 	}
 	for i := range cfg.Connections {
-		r.conns = append(r.conns, &conn{r: r, w: r.workers[i%cfg.Threads], index: i})
+		c := &conn{r: r, w: r.workers[i%cfg.Threads], index: i}
+		if cfg.Rate > 0 {
+			c.sleeper = newSleeper()
+		}
+		r.conns = append(r.conns, c)
 	}
+	defer func() {
+		for _, c := range r.conns {
+			if c.sleeper != nil {
+				c.sleeper.close()
+			}
+		}
+	}()
 
 	// Open every connection before the clock starts, as wrk does, so the
 	// first requests do not carry the connect time.

@@ -39,7 +39,12 @@ var options = []option{
 	{'t', "threads", true, func(o *Options, v string) (err error) { o.Config.Threads, err = parseCount(v); return }},
 	{'c', "connections", true, func(o *Options, v string) (err error) { o.Config.Connections, err = parseCount(v); return }},
 	{'d', "duration", true, func(o *Options, v string) (err error) { o.Config.Duration, err = ParseTime(v); return }},
-	{'R', "rate", true, func(o *Options, v string) (err error) { o.Config.Rate, err = parseMetric(v); return }},
+	{'R', "rate", true, func(o *Options, v string) (err error) {
+		if o.Config.Rate, err = parseMetric(v); err == nil && !(o.Config.Rate >= 1) {
+			err = fmt.Errorf("must be at least 1 request/s, got %s (leave -R out for a closed loop)", v)
+		}
+		return
+	}},
 	{'H', "header", true, func(o *Options, v string) error { o.Config.Headers = append(o.Config.Headers, v); return nil }},
 	{'L', "latency", false, func(o *Options, _ string) error { o.Latency = true; return nil }},
 	{'U', "u_latency", false, func(o *Options, _ string) error { o.ULatency = true; return nil }},

@@ -1,0 +1,362 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/loadgen/report"
+)
+
+func TestParseWrk2CommandLines(t *testing.T) {
+	o, err := Parse(strings.Fields("-t12 -c400 -d5m -R 4000 http://192.168.2.100:8000/index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := o.Config
+	if c.Threads != 12 || c.Connections != 400 || c.Duration != 5*time.Minute || c.Rate != 4000 || c.URL != "http://192.168.2.100:8000/index" || c.Timeout != 2*time.Second {
+		t.Fatalf("config = %+v", c)
+	}
+	o, err = Parse([]string{"http://h/", "--threads=3", "--connections", "6", "--duration", "2s", "-LU", "-H", "A: b", "--header=C: d",
+		"--timeout", "500ms", "--rate=1k", "--json", "r.json", "--hgrm", "r.hgrm", "--warmup", "1s", "--metrics-addr", ":9102", "--run-id", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = o.Config
+	if c.Threads != 3 || c.Connections != 6 || c.Duration != 2*time.Second || !o.Latency || !o.ULatency || len(c.Headers) != 2 ||
+		c.Timeout != 500*time.Millisecond || c.Rate != 1000 || o.JSONFile != "r.json" || o.HgrmFile != "r.hgrm" ||
+		c.Warmup != time.Second || o.MetricsAddr != ":9102" || o.RunID != "x" {
+		t.Fatalf("options = %+v", o)
+	}
+	o, err = Parse([]string{"-d1h", "-c10", "-t10", "-R10", "http://h/"})
+	if err != nil || o.Config.Duration != time.Hour || o.Config.Rate != 10 {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if o, err := Parse([]string{"-c1", "-t1", "http://h/"}); err != nil || o.Config.Rate != 0 {
+		t.Fatalf("closed loop: %+v %v", o, err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, c := range []struct {
+		args string
+		want string
+	}{
+		{"-t4 -c2 http://h/", "-c/--connections (2) must be at least -t/--threads (4)"},
+		{"-R 0.5 http://h/", "-R/--rate: must be at least 1"},
+		{"-R -5 http://h/", "-R/--rate: must be at least 1"},
+		{"-R abc http://h/", "-R/--rate: invalid number"},
+		{"-d 10x http://h/", "-d/--duration: invalid time"},
+		{"-d 0 http://h/", "-d/--duration must be positive"},
+		{"-t 1.5 http://h/", "-t/--threads: invalid count"},
+		{"-s script.lua http://h/", "Lua scripts are not supported"},
+		{"--script=x.lua http://h/", "Lua scripts are not supported"},
+		{"-B http://h/", "-B/--batch_latency is not supported"},
+		{"-x http://h/", "unknown option -x"},
+		{"--bogus http://h/", "unknown option --bogus"},
+		{"-t", "option -t needs a value"},
+		{"", "missing URL"},
+		{"http://a/ http://b/", "one URL expected"},
+		{"--latency=1 http://h/", "takes no value"},
+		{"--timeout -1s http://h/", "--timeout must be positive"},
+	} {
+		_, err := Parse(strings.Fields(c.args))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%q) = %v, want error containing %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"2s": 2 * time.Second, "30s": 30 * time.Second, "5m": 5 * time.Minute, "1h": time.Hour, "30": 30 * time.Second,
+		"1.5s": 1500 * time.Millisecond, "500ms": 500 * time.Millisecond, "1m30s": 90 * time.Second, "250us": 250 * time.Microsecond,
+	} {
+		if got, err := ParseTime(in); err != nil || got != want {
+			t.Errorf("ParseTime(%q) = %v, %v, want %v", in, got, err, want)
+		}
+	}
+}
+
+func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	code = Main(args, &out, &errw)
+	return code, out.String(), errw.String()
+}
+
+// Bad input ends with one line naming the problem and a non-zero status.
+func TestMainBadInput(t *testing.T) {
+	t.Parallel()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-t4", "-c2", "http://127.0.0.1/"}, 2, "must be at least -t/--threads"},
+		{[]string{"-R0", "http://127.0.0.1/"}, 2, "-R/--rate: must be at least 1"},
+		{[]string{"http://[::1"}, 1, "invalid URL"},
+		{[]string{"-d1s", "--timeout", "1s", refused}, 1, "connection refused"},
+		{[]string{"-s", "a.lua", "http://127.0.0.1/"}, 2, "Lua"},
+		{[]string{"-d1s", "--json", "/nonexistent/dir/r.json", "http://127.0.0.1/"}, 1, "--json"},
+	} {
+		start := time.Now()
+		code, _, stderr := runMain(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line containing %q", c.args, code, stderr, c.code, c.want)
+		}
+		if time.Since(start) > 3*time.Second {
+			t.Errorf("%v took %v", c.args, time.Since(start))
+		}
+	}
+	if code, out, _ := runMain(t, "--help"); code != 0 || !strings.Contains(out, "--rate") {
+		t.Errorf("--help: exit %d, %q", code, out)
+	}
+}
+
+var (
+	statsRe    = regexp.MustCompile(`^    (Latency|Req/Sec)\s+(\S+)\s+(\S+)\s+(\S+)\s+([\d.]+)%$`)
+	pctRe      = regexp.MustCompile(`^\s*([\d.]+)%\s+(\S+)$`)
+	requestsRe = regexp.MustCompile(`^  (\d+) requests in (\S+), (\S+)B read$`)
+	errorsRe   = regexp.MustCompile(`^  Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)$`)
+	non2xxRe   = regexp.MustCompile(`^  Non-2xx or 3xx responses: (\d+)$`)
+	rpsRe      = regexp.MustCompile(`^Requests/sec:\s+([\d.]+)$`)
+	tpsRe      = regexp.MustCompile(`^Transfer/sec:\s+(\S+)B$`)
+)
+
+// value parses a wrk-formatted number into base units (µs for times, bytes,
+// counts) and the largest error its rounding to two decimals allows.
+func value(t *testing.T, s string, kind string) (v, tolerance float64) {
+	t.Helper()
+	scales := map[string]map[string]float64{
+		"time":   {"us": 1, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6},
+		"binary": {"": 1, "K": 1024, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40},
+		"metric": {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12},
+	}[kind]
+	i := strings.LastIndexAny(s, "0123456789") + 1
+	num, unit := s[:i], s[i:]
+	f, err := strconv.ParseFloat(num, 64)
+	scale, ok := scales[unit]
+	if err != nil || !ok {
+		t.Fatalf("cannot parse %q as %s", s, kind)
+	}
+	return f * scale, 0.005*scale + 1e-9
+}
+
+func near(t *testing.T, what string, text string, kind string, json float64) {
+	t.Helper()
+	v, tol := value(t, text, kind)
+	if math.Abs(v-json) > tol {
+		t.Errorf("%s: text %s (%g) vs JSON %g", what, text, v, json)
+	}
+}
+
+// A real run through the command line: the text has wrk2's layout, the JSON
+// carries the same numbers, the hgrm file is a percentile distribution.
+func TestTextMatchesJSON(t *testing.T) {
+	t.Parallel()
+	var n int
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++ // handlers of one connection run in sequence; the race detector would tell otherwise
+		if n%10 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		w.Write([]byte(`{"hello":"world"}`))
+	}))
+	defer s.Close()
+	dir := t.TempDir()
+	jsonPath, hgrmPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.hgrm")
+	args := []string{"-t1", "-c1", "-d2s", "-R", "200", "-L", "-U", "--json", jsonPath, "--hgrm", hgrmPath, "--run-id", "t1", s.URL + "/index"}
+	code, out, stderr := runMain(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	t.Log("\n" + out)
+	var j report.JSON
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.URL != s.URL+"/index" || j.Threads != 1 || j.Connections != 1 || j.TargetRate != 200 || j.DurationS != 2 ||
+		strings.Join(j.Args, " ") != strings.Join(args, " ") || j.RunID != "t1" || j.Path != "/index" {
+		t.Errorf("json header = %+v", j)
+	}
+	for _, key := range []string{`"args"`, `"url"`, `"threads"`, `"connections"`, `"duration_s"`, `"warmup_s"`, `"target_rate"`, `"start"`, `"end"`,
+		`"elapsed_s"`, `"requests"`, `"bytes"`, `"achieved_rate"`, `"transfer_per_s"`, `"connect"`, `"status"`, `"latency_ms"`, `"uncorrected_ms"`,
+		`"p99_999"`, `"p100"`, `"req_per_sec_per_thread"`, `"within_stdev_pct"`} {
+		if !bytes.Contains(raw, []byte(key)) {
+			t.Errorf("JSON lacks %s", key)
+		}
+	}
+	start, err1 := time.Parse(time.RFC3339Nano, j.Start)
+	end, err2 := time.Parse(time.RFC3339Nano, j.End)
+	if err1 != nil || err2 != nil || math.Abs(end.Sub(start).Seconds()-j.ElapsedS) > 1e-6 {
+		t.Errorf("start %q end %q elapsed %v", j.Start, j.End, j.ElapsedS)
+	}
+
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	wantPrefix := []string{
+		"Running 2s test @ " + s.URL + "/index",
+		"  1 threads and 1 connections",
+		"  Thread Stats   Avg      Stdev     Max   +/- Stdev",
+	}
+	for i, w := range wantPrefix {
+		if lines[i] != w {
+			t.Errorf("line %d = %q, want %q", i, lines[i], w)
+		}
+	}
+	pctBlock := 0
+	pcts := [][]float64{
+		{j.LatencyMS.P50, j.LatencyMS.P75, j.LatencyMS.P90, j.LatencyMS.P99, j.LatencyMS.P99_9, j.LatencyMS.P99_99, j.LatencyMS.P99_999, j.LatencyMS.P100},
+		{j.UncorrectedMS.P50, j.UncorrectedMS.P75, j.UncorrectedMS.P90, j.UncorrectedMS.P99, j.UncorrectedMS.P99_9, j.UncorrectedMS.P99_99, j.UncorrectedMS.P99_999, j.UncorrectedMS.P100},
+	}
+	seen := map[string]bool{}
+	pctIndex := 0
+	for _, l := range lines {
+		switch {
+		case statsRe.MatchString(l):
+			m := statsRe.FindStringSubmatch(l)
+			within, _ := strconv.ParseFloat(m[5], 64)
+			if m[1] == "Latency" {
+				near(t, "latency avg", m[2], "time", j.LatencyMS.Mean*1000)
+				near(t, "latency stdev", m[3], "time", j.LatencyMS.Stdev*1000)
+				near(t, "latency max", m[4], "time", j.LatencyMS.Max*1000)
+				if math.Abs(within-j.LatencyMS.WithinStdevPct) > 0.005 {
+					t.Errorf("latency +/- stdev %v vs %v", within, j.LatencyMS.WithinStdevPct)
+				}
+			} else {
+				near(t, "req/sec avg", m[2], "metric", j.ReqPerSecPerThread.Mean)
+				near(t, "req/sec stdev", m[3], "metric", j.ReqPerSecPerThread.Stdev)
+				near(t, "req/sec max", m[4], "metric", j.ReqPerSecPerThread.Max)
+				if math.Abs(within-j.ReqPerSecPerThread.WithinStdevPct) > 0.005 {
+					t.Errorf("req/sec +/- stdev %v vs %v", within, j.ReqPerSecPerThread.WithinStdevPct)
+				}
+			}
+			seen[m[1]] = true
+		case strings.HasPrefix(l, "  Latency Distribution (HdrHistogram - "):
+			pctIndex = 0
+			pctBlock++
+			seen[l] = true
+		case pctRe.MatchString(l) && pctBlock > 0 && pctIndex < 8:
+			m := pctRe.FindStringSubmatch(l)
+			near(t, "percentile "+m[1], m[2], "time", pcts[pctBlock-1][pctIndex]*1000)
+			pctIndex++
+		case requestsRe.MatchString(l):
+			m := requestsRe.FindStringSubmatch(l)
+			if m[1] != strconv.FormatInt(j.Requests, 10) {
+				t.Errorf("requests %s vs %d", m[1], j.Requests)
+			}
+			near(t, "elapsed", m[2], "time", j.ElapsedS*1e6)
+			near(t, "bytes", m[3], "binary", float64(j.Bytes))
+			seen["requests"] = true
+		case errorsRe.MatchString(l):
+			t.Errorf("socket errors line without socket errors: %q", l)
+		case non2xxRe.MatchString(l):
+			if m := non2xxRe.FindStringSubmatch(l); m[1] != strconv.FormatInt(j.Errors.Status, 10) || j.Errors.Status == 0 {
+				t.Errorf("non-2xx %s vs %d", m[1], j.Errors.Status)
+			}
+			seen["non2xx"] = true
+		case rpsRe.MatchString(l):
+			m := rpsRe.FindStringSubmatch(l)
+			if m[1] != fmt.Sprintf("%.2f", j.AchievedRate) {
+				t.Errorf("requests/sec %s vs %v", m[1], j.AchievedRate)
+			}
+			seen["rps"] = true
+		case tpsRe.MatchString(l):
+			near(t, "transfer/sec", tpsRe.FindStringSubmatch(l)[1], "binary", j.TransferPerS)
+			seen["tps"] = true
+		}
+	}
+	for _, k := range []string{"Latency", "Req/Sec", "requests", "non2xx", "rps", "tps",
+		"  Latency Distribution (HdrHistogram - Recorded Latency)",
+		"  Latency Distribution (HdrHistogram - Uncorrected Latency (measured without taking delayed starts into account))"} {
+		if !seen[k] {
+			t.Errorf("text lacks %q", k)
+		}
+	}
+	if !strings.Contains(out, "  Detailed Percentile spectrum:\n       Value   Percentile   TotalCount 1/(1-Percentile)\n\n") ||
+		strings.Count(out, "----------------------------------------------------------\n") != 2 {
+		t.Errorf("percentile spectrum layout differs from wrk2's")
+	}
+	if j.Requests < 390 || j.Errors.Status == 0 || j.Errors.Connect+j.Errors.Read+j.Errors.Write+j.Errors.Timeout != 0 {
+		t.Errorf("requests %d errors %+v", j.Requests, j.Errors)
+	}
+
+	hgrm, err := os.ReadFile(hgrmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(hgrm)
+	if !strings.HasPrefix(h, "       Value   Percentile   TotalCount 1/(1-Percentile)\n\n") ||
+		!strings.Contains(h, fmt.Sprintf("Total count    = %12d]", j.Requests)) ||
+		!strings.Contains(h, "#[Buckets =           22, SubBuckets     =         2048]") ||
+		!regexp.MustCompile(`\n\s+[\d.]+\s+1\.000000\s+\d+\s+inf\n#\[Mean`).MatchString(h) {
+		t.Errorf("hgrm file:\n%s", h)
+	}
+}
+
+// --metrics-addr serves the run's metrics while it lasts.
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer s.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	done := make(chan int)
+	go func() {
+		code, _, _ := runMain(t, "-t1", "-c2", "-d2s", "-R50", "--metrics-addr", addr, "--run-id", "live", s.URL+"/p")
+		done <- code
+	}()
+	var body string
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		if strings.Contains(body, `loadtest_requests_total{path="/p",run_id="live"}`) && !strings.Contains(body, `loadtest_requests_total{path="/p",run_id="live"} 0`) {
+			break
+		}
+	}
+	for _, want := range []string{
+		`loadtest_running{path="/p",run_id="live"} 1`,
+		`loadtest_target_rate{path="/p",run_id="live"} 50`,
+		`loadtest_errors_total{class="timeout",path="/p",run_id="live"} 0`,
+		`loadtest_latency_seconds_bucket{measure="corrected",path="/p",run_id="live",le="5e-05"}`,
+		`loadtest_latency_seconds_count{measure="uncorrected",path="/p",run_id="live"}`,
+		"go_goroutines", "process_cpu_seconds_total",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
