@@ -1,0 +1,80 @@
+package e2echeck
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func agentsBody(n int) string {
+	var rows []string
+	for i := 0; i < n; i++ {
+		rows = append(rows, fmt.Sprintf(`{"number":"%d","extension":null,"context":null,"state_interface":null,"status":"offline","extension_status":"-1","paused":"0"}`, 300+i))
+	}
+	return "[" + strings.Join(rows, ",") + "]"
+}
+
+func app(agents string, agentsCode int) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/index", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"hello":"world"}`) })
+	h := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(agentsCode)
+		fmt.Fprint(w, agents)
+	}
+	mux.HandleFunc("/agents", h)
+	mux.HandleFunc("/agents_with_pool", h)
+	return httptest.NewServer(mux)
+}
+
+func TestCheckEndpoints(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		code       int
+		wantErr    string
+	}{
+		{"seeded", agentsBody(50), 200, ""},
+		{"short", agentsBody(49), 200, "49 agents"},
+		{"down", `{"message":"database unavailable"}`, 503, "status 503"},
+		{"wrong keys", "[" + strings.Repeat(`{"number":"1"},`, 49) + `{"number":"1"}]`, 200, "keys"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := app(tc.body, tc.code)
+			defer srv.Close()
+			err := CheckEndpoints(context.Background(), srv.URL)
+			if tc.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestTargetsUp(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"status":"success","data":{"activeTargets":[
+			{"scrapePool":"app","scrapeUrl":"http://app:8000/metrics","health":"up"},
+			{"scrapePool":"prometheus","scrapeUrl":"http://localhost:9090/metrics","health":"up"},
+			{"scrapePool":"postgres","scrapeUrl":"http://postgres-exporter:9187/metrics","health":"down","lastError":"connection refused"},
+			{"scrapePool":"loadtest","scrapeUrl":"http://loadtest:9102/metrics","health":"down"}]}}`)
+	}))
+	defer srv.Close()
+	ts, err := Targets(context.Background(), srv.URL)
+	if err != nil || len(ts) != 4 {
+		t.Fatalf("Targets = %v, %v", ts, err)
+	}
+	if err := TargetsUp(ts, []string{"app", "prometheus"}, []string{"loadtest", "postgres"}); err != nil {
+		t.Errorf("with postgres ignored: %v", err)
+	}
+	err = TargetsUp(ts, []string{"app", "prometheus", "postgres"}, []string{"loadtest"})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("postgres down: err = %v", err)
+	}
+	if err := TargetsUp(ts, []string{"grafana"}, []string{"loadtest", "postgres"}); err == nil || !strings.Contains(err.Error(), "grafana: no target") {
+		t.Errorf("missing job: err = %v", err)
+	}
+}
