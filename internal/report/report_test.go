@@ -1,0 +1,87 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/baseline"
+)
+
+func sample() *Summary {
+	spectrum := []Point{{0, 0.1}, {0.5, 1}, {0.9, 2}, {0.99, 5}, {0.999, 9}, {1, 12}}
+	run := func(rate, p99 float64) Run {
+		return Run{Index: 1, AchievedRate: rate, Requests: int64(rate * 3), Latency: Latency{P50: 1, P90: 2, P99: p99, P999: 9, Max: 12}, Spectrum: spectrum,
+			Server: &Server{AppRequests: map[string]int64{"200": int64(rate * 3)}, DB: &DB{AgentsQueryCalls: int64(rate * 3), Sessions: int64(rate * 3)}},
+			Checks: []Check{{Name: "x", OK: true}}}
+	}
+	ok := true
+	return &Summary{
+		Schema: SchemaVersion, Started: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), Executor: "compose", Target: "http://127.0.0.1:8000",
+		Repeat: 1, ErrorThreshold: 0.01, SaturatedBelow: 0.9, Warmup: "1s per endpoint", Baseline: "Flask",
+		Verification: []Verification{{Endpoint: "/index", OK: true}, {Endpoint: "/agents", OK: true},
+			{Endpoint: "/agents_with_pool", OK: false, Problems: []string{"expected status 200, got 500 (body: a|b)"}}},
+		Ceilings: []Ceiling{{Name: "connect", Command: "pgbench -C", TPS: 500}},
+		Cells: []Cell{
+			{Endpoint: "/index", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
+				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: Latency{P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
+				Original: &Original{Measured: true, RequestsPerSec: 2714.49, Ratio: 3900 / 2714.49}},
+			{Endpoint: "/agents", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
+				Runs: []Run{run(450, 900)}, AchievedRate: 450, Latency: Latency{P50: 400, P99: 900}, Status: StatusSaturated,
+				Note: "the hardware reached 450.0 of 4000 req/s (11%)", CeilingShare: map[string]float64{"connect": 0.9}, Reconciled: &ok,
+				Original: &Original{Measured: true, RequestsPerSec: 304.10, Ratio: 450 / 304.10}},
+		},
+		Failures: []string{"verification failed for /agents_with_pool: expected status 200, got 500"},
+	}
+}
+
+func TestMarkdownStatesWhatItShows(t *testing.T) {
+	md := Markdown(sample(), baseline.Flask())
+	for _, want := range []string{
+		"Result: **FAILED**",
+		`| /agents_with_pool | **FAILED — not benchmarked** | expected status 200, got 500 (body: a\|b) |`,
+		"| connect | `pgbench -C` | 500 |",
+		"## rate4000 — 4000 req/s",
+		"The original ran `wrk2 -t12 -c400 -d5m -R 4000 http://192.168.2.100:8000/index`.",
+		"| /index | ok | 3900.0 / 4000 | 1.00ms |",
+		"| 2714.49 | 1.44× | — |",
+		"| /agents | saturated (the hardware reached 450.0 of 4000 req/s (11%)) | 450.0 / 4000 |",
+		"| 304.10 | 1.48× | connect 90% |",
+		"| /agents | 1 | 200: 1350 | n/a | n/a | 1350 | 1350 | ok (1 checks) |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q\n%s", want, md)
+		}
+	}
+}
+
+func TestChartsAndJSONRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	s := sample()
+	if err := WriteCharts(s, baseline.Flask(), dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"latency-rate4000.png", "throughput-rate4000.png"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("%s: not a PNG (%v)", f, err)
+		}
+	}
+	if err := s.WriteJSON(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Cells[1].AchievedRate != 450 || back.Cells[1].CeilingShare["connect"] != 0.9 || back.Verification[2].OK {
+		t.Errorf("round trip: %+v", back.Cells[1])
+	}
+	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(`{"schema": 99}`), 0o644)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "schema 99") {
+		t.Errorf("a future schema must be refused: %v", err)
+	}
+}
