@@ -2,6 +2,7 @@ package stackcheck
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -337,5 +338,51 @@ func TestProvisioning(t *testing.T) {
 	root, p := loadRepoCompose(t)
 	if err := CheckProvisioning(p, root); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// prometheus.yml's targets are compose services at the ports they listen on.
+func TestPrometheusTargetsAreComposeServices(t *testing.T) {
+	root, p := loadRepoCompose(t)
+	cfg, err := LoadPrometheus(filepath.Join(root, PrometheusFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What each service listens on, as compose.yaml configures it.
+	listens := map[string]bool{"localhost:9090": true}
+	if v := p.Services["app"].Environment["APP_LISTEN_ADDR"]; v != nil {
+		listens["app"+*v] = true
+	}
+	for _, a := range p.Services["postgres-exporter"].Command {
+		if v, ok := strings.CutPrefix(a, "--web.listen-address="); ok {
+			listens["postgres-exporter"+v] = true
+		}
+	}
+	for name, host := range map[string]string{"loadtest": "loadtest", "loadtest-local": "app"} {
+		ep := p.Services[name].Entrypoint
+		i := slices.Index(ep, "--metrics-addr")
+		if i < 0 || i+1 >= len(ep) {
+			t.Errorf("compose.yaml: services.%s.entrypoint: %q does not serve metrics (--metrics-addr)", name, ep)
+			continue
+		}
+		listens[host+ep[i+1]] = true
+	}
+	for _, sc := range cfg.ScrapeConfigs {
+		for _, sd := range sc.ServiceDiscoveryConfigs {
+			b, _ := json.Marshal(sd)
+			var groups []struct {
+				Targets []string `json:"targets"`
+			}
+			if err := json.Unmarshal(b, &groups); err != nil {
+				t.Fatalf("%s: job %s: %v", PrometheusFile, sc.JobName, err)
+			}
+			for _, g := range groups {
+				for _, target := range g.Targets {
+					if !listens[target] {
+						t.Errorf("%s: job %q: target %s is not a compose service's listen address (%v)", PrometheusFile, sc.JobName, target, listens)
+					}
+				}
+			}
+		}
 	}
 }
