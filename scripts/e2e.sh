@@ -11,10 +11,21 @@
 # when their inputs change), Docker's layer cache, the compose plugin, Go's
 # build cache and scripts/build-tools.sh's Prometheus.
 #
+# Usage: scripts/e2e.sh [--official]
+#   --official  on a machine with Docker and internet: the official images
+#               from compose.yaml alone (grafana included), nothing installed
+#               or built but the lab's own images.
 # Environment: MACROBENCH_CACHE (default ~/.cache/macrobench),
 # E2E_KEEP=1 leaves the stack up on failure for a look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+official=0
+case "${1:-}" in
+  --official) official=1 ;;
+  "") ;;
+  *) echo "e2e.sh: unknown argument: $1 (usage: e2e.sh [--official])" >&2; exit 2 ;;
+esac
 
 COMPOSE_VERSION=v2.40.3
 BASE_IMAGE=macrobench-standin/debian:bookworm
@@ -24,9 +35,14 @@ work=$(mktemp -d /tmp/macrobench-e2e.XXXXXX)
 logdir=$work/logs
 mkdir -p "$logdir" "$cache/e2e"
 
-# The stand-ins replace the official images; a project name of its own keeps
-# `down -v` away from a user's macrobench volumes.
+# The stand-ins replace the official images (not with --official); a project
+# name of its own keeps `down -v` away from a user's macrobench volumes.
 export COMPOSE_FILE=compose.yaml:scripts/e2e/compose.standins.yaml
+services=(postgres app postgres-exporter prometheus)
+if [ "$official" = 1 ]; then
+  export COMPOSE_FILE=compose.yaml
+  services+=(grafana)
+fi
 export COMPOSE_PROJECT_NAME=macrobench-e2e
 # compose builds the app images with the engine's own BuildKit; Bake would
 # need the buildx plugin, which is not installed.
@@ -78,6 +94,11 @@ trap finish EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- install
+if [ "$official" = 1 ]; then
+  begin docker
+  docker info >/dev/null || { log "no Docker engine answers"; exit 1; }
+  docker compose version >/dev/null || { log "docker compose v2 is missing"; exit 1; }
+else
 begin install
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
@@ -100,9 +121,8 @@ if ! docker info >/dev/null 2>&1; then
   done
   docker info >/dev/null 2>&1 || { tail -n 20 "$cache/e2e/dockerd.log" >&2; exit 1; }
 fi
-# A newer CLI (the machine's Docker 28) talks to Debian's 20.10 engine by
-# negotiating the API version down; say which engine is in use.
-log "docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+# The machine's Docker 28 CLI talks to Debian's 20.10 engine by negotiating
+# the API version down (1.41): no DOCKER_API_VERSION needed.
 
 begin compose-plugin
 plugin=$HOME/.docker/cli-plugins/docker-compose
@@ -119,13 +139,15 @@ if [ "$(docker compose version --short 2>/dev/null)" != "${COMPOSE_VERSION#v}" ]
   ) >"$logdir/compose-build.log" 2>&1 || { tail -n 30 "$logdir/compose-build.log" >&2; exit 1; }
   mv "$plugin.tmp" "$plugin"
 fi
-log "$(docker compose version)"
+fi # official
+log "docker engine $(docker version --format '{{.Server.Version}}'), $(docker compose version)"
 
 begin e2echeck
 go build -o "$work/e2echeck" ./internal/e2echeck/cmd/e2echeck
 check() { "$work/e2echeck" "$@"; }
 
 # ---------------------------------------------------------------- images
+if [ "$official" = 0 ]; then
 begin base-image
 if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   sources=/etc/apt/sources.list.d/debian.sources
@@ -176,6 +198,7 @@ stage="" standin postgres-exporter macrobench-standin/postgres-exporter:v0.11.1
 eval "$(scripts/build-tools.sh --env)"
 stage_prom() { cp "$MACROBENCH_PROMETHEUS_BIN" "$1/prometheus"; }
 stage=stage_prom standin prometheus macrobench-standin/prometheus:v3.16.0 "$(sha256sum <"$MACROBENCH_PROMETHEUS_BIN")"
+fi # not official
 
 begin build-app-images
 quiet docker compose --profile loadtest build app loadtest
@@ -184,7 +207,7 @@ quiet docker compose --profile loadtest build app loadtest
 begin compose-up
 stack_up=1
 quiet docker compose up -d
-check healthy postgres app postgres-exporter prometheus
+check healthy "${services[@]}"
 
 begin check-stack
 check stack
@@ -194,10 +217,12 @@ if [ ! -x scripts/bench.sh ]; then
   log "scripts/bench.sh is missing"
   exit 1
 fi
-# Grafana is not part of this stack: no annotations. The results go to the
-# cache (the last run's are kept there for a look), not into the checkout.
+# The results go to the cache (the last run's are kept there for a look),
+# not into the checkout. Without grafana, no annotations.
 rm -rf "$cache/e2e/bench-last"
-scripts/bench.sh --quick --grafana off --out "$cache/e2e/bench-last"
+grafana=()
+[ "$official" = 1 ] || grafana=(--grafana off)
+scripts/bench.sh --quick "${grafana[@]}" --out "$cache/e2e/bench-last"
 check bench "$cache/e2e/bench-last"
 
 begin check-running
