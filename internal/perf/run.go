@@ -1,0 +1,325 @@
+package perf
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Options of one benchmark run.
+type Options struct {
+	DatabaseURL string        // the seeded database (scripts/perf.sh starts one)
+	AppBin      string        // the app binary
+	BareBin     string        // the bare net/http reference (cmd/barehttp)
+	Duration    time.Duration // per wrk/pgbench run (10s)
+	Threads     int           // wrk -t (2)
+	Connections int           // wrk -c (400)
+	PgbenchC    int           // pgbench -c (8)
+	AppEnv      []string      // extra APP_* settings
+	Only        []string      // run only these cases (index, pool, agents)
+	Out         io.Writer
+}
+
+// Case is one comparison: the app's throughput against a reference's.
+type Case struct {
+	Name      string
+	App       float64 // req/s
+	AppErrors int
+	Ref       string
+	RefValue  float64 // req/s or tps
+	RefErrors int
+	Target    float64 // minimum App/RefValue; 0 = informational
+}
+
+// Ratio is App/RefValue.
+func (c Case) Ratio() float64 {
+	if c.RefValue == 0 {
+		return 0
+	}
+	return c.App / c.RefValue
+}
+
+// Pass reports whether the case met its target with no app errors.
+func (c Case) Pass() bool { return c.AppErrors == 0 && (c.Target == 0 || c.Ratio() >= c.Target) }
+
+// Report prints the cases as a fixed-format table.
+func Report(w io.Writer, cases []Case) bool {
+	ok := true
+	fmt.Fprintf(w, "%-28s %12s %7s   %-34s %12s %7s %7s %7s  %s\n", "case", "app req/s", "errors", "reference", "ref", "errors", "ratio", "target", "")
+	for _, c := range cases {
+		verdict := "info"
+		if c.Target > 0 {
+			verdict = "PASS"
+			if !c.Pass() {
+				verdict, ok = "FAIL", false
+			}
+		}
+		fmt.Fprintf(w, "%-28s %12.1f %7d   %-34s %12.1f %7d %7.3f %7.2f  %s\n",
+			c.Name, c.App, c.AppErrors, c.Ref, c.RefValue, c.RefErrors, c.Ratio(), c.Target, verdict)
+	}
+	return ok
+}
+
+// Run starts the app, the references and the load, and returns the cases.
+func Run(ctx context.Context, o Options) ([]Case, error) {
+	dir, err := os.MkdirTemp("", "macrobench-perf-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	want := func(name string) bool {
+		if len(o.Only) == 0 {
+			return true
+		}
+		for _, n := range o.Only {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+
+	appAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	app, err := startProc(o.Out, filepath.Join(dir, "app.log"), append([]string{
+		"APP_LISTEN_ADDR=" + appAddr, "APP_DATABASE_URL=" + o.DatabaseURL}, o.AppEnv...), o.AppBin)
+	if err != nil {
+		return nil, err
+	}
+	defer app.stop()
+	if err := waitHTTP(ctx, "http://"+appAddr+"/readyz"); err != nil {
+		return nil, fmt.Errorf("app: %w (log: %s)", err, app.log())
+	}
+
+	var cases []Case
+	if want("index") {
+		bareAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		bare, err := startProc(o.Out, filepath.Join(dir, "bare.log"), nil, o.BareBin, bareAddr)
+		if err != nil {
+			return nil, err
+		}
+		defer bare.stop()
+		nginxAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		nginx, err := startNginx(o.Out, dir, nginxAddr)
+		if err != nil {
+			return nil, err
+		}
+		defer nginx.stop()
+		for _, a := range []string{bareAddr, nginxAddr} {
+			if err := waitHTTP(ctx, "http://"+a+"/index"); err != nil {
+				return nil, err
+			}
+		}
+		appR, err := o.wrk(ctx, "http://"+appAddr+"/index")
+		if err != nil {
+			return nil, err
+		}
+		bareR, err := o.wrk(ctx, "http://"+bareAddr+"/index")
+		if err != nil {
+			return nil, err
+		}
+		nginxR, err := o.wrk(ctx, "http://"+nginxAddr+"/index")
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases,
+			Case{"/index vs net/http", appR.RequestsPerSec, appR.Errors(), "bare net/http json.Marshal", bareR.RequestsPerSec, bareR.Errors(), 0.95},
+			Case{"/index vs nginx", appR.RequestsPerSec, appR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0},
+			Case{"net/http vs nginx", bareR.RequestsPerSec, bareR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0},
+		)
+	}
+	script := filepath.Join(dir, "agents.sql")
+	if err := os.WriteFile(script, []byte(strings.ReplaceAll(agentsQuery, "\n", " ")+";\n"), 0o644); err != nil {
+		return nil, err
+	}
+	if want("pool") {
+		appR, err := o.wrk(ctx, "http://"+appAddr+"/agents_with_pool")
+		if err != nil {
+			return nil, err
+		}
+		pg, err := o.pgbench(ctx, script, "-M", "prepared")
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, Case{"/agents_with_pool", appR.RequestsPerSec, appR.Errors(),
+			fmt.Sprintf("pgbench -M prepared -c%d", o.PgbenchC), pg.TPS, pg.Failed, 0.35})
+	}
+	if want("agents") {
+		appR, err := o.wrk(ctx, "http://"+appAddr+"/agents")
+		if err != nil {
+			return nil, err
+		}
+		pg, err := o.pgbench(ctx, script, "-C")
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, Case{"/agents", appR.RequestsPerSec, appR.Errors(),
+			fmt.Sprintf("pgbench -C -c%d", o.PgbenchC), pg.TPS, pg.Failed, 0.9})
+	}
+	return cases, nil
+}
+
+// agentsQuery is agents.Query; repeated here so that this bench-only package
+// does not import the app's packages (a test keeps them equal).
+const agentsQuery = `SELECT af.number AS number, als.extension AS extension, als.context AS context,
+       als.state_interface AS state_interface, 'offline' AS status,
+       '-1' AS extension_status, '0' AS paused
+FROM agentfeatures af LEFT JOIN agent_login_status als ON (af.id = als.agent_id)`
+
+func (o Options) wrk(ctx context.Context, url string) (WrkResult, error) {
+	args := []string{"-t" + strconv.Itoa(o.Threads), "-c" + strconv.Itoa(o.Connections),
+		"-d" + strconv.Itoa(int(o.Duration.Seconds())) + "s", url}
+	fmt.Fprintf(o.Out, "perf: wrk %s\n", strings.Join(args, " "))
+	out, err := exec.CommandContext(ctx, "wrk", args...).CombinedOutput()
+	if err != nil {
+		return WrkResult{}, fmt.Errorf("wrk %s: %v\n%s", url, err, out)
+	}
+	o.Out.Write(indent(out))
+	return ParseWrk(string(out))
+}
+
+func (o Options) pgbench(ctx context.Context, script string, mode ...string) (PgbenchResult, error) {
+	args := append([]string{"-n"}, mode...)
+	args = append(args, "-c", strconv.Itoa(o.PgbenchC), "-j", strconv.Itoa(o.Threads),
+		"-T", strconv.Itoa(int(o.Duration.Seconds())), "-f", script, o.DatabaseURL)
+	fmt.Fprintf(o.Out, "perf: pgbench %s\n", strings.Join(args[:len(args)-1], " "))
+	out, err := exec.CommandContext(ctx, "pgbench", args...).CombinedOutput()
+	if err != nil {
+		return PgbenchResult{}, fmt.Errorf("pgbench: %v\n%s", err, out)
+	}
+	o.Out.Write(indent(out))
+	return ParsePgbench(string(out))
+}
+
+func indent(b []byte) []byte {
+	b = bytes.ReplaceAll(bytes.TrimSpace(b), []byte("\n"), []byte("\n    "))
+	return append(append([]byte("    "), b...), '\n')
+}
+
+type proc struct {
+	cmd     *exec.Cmd
+	logPath string
+}
+
+func startProc(out io.Writer, logPath string, env []string, bin string, args ...string) (*proc, error) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	fmt.Fprintf(out, "perf: started %s (pid %d)\n", filepath.Base(bin), cmd.Process.Pid)
+	return &proc{cmd: cmd, logPath: logPath}, nil
+}
+
+func (p *proc) log() string { b, _ := os.ReadFile(p.logPath); return string(b) }
+
+// stop sends SIGTERM, then SIGKILL after 15 s.
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// startNginx serves the same body as /index from a static location.
+func startNginx(out io.Writer, dir, addr string) (*proc, error) {
+	nd := filepath.Join(dir, "nginx")
+	if err := os.MkdirAll(nd, 0o777); err != nil {
+		return nil, err
+	}
+	_ = os.Chmod(nd, 0o777)
+	conf := fmt.Sprintf(`daemon off;
+worker_processes auto;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body;
+  proxy_temp_path %[1]s/proxy;
+  fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi;
+  scgi_temp_path %[1]s/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen %[2]s;
+    location = /index {
+      default_type application/json;
+      return 200 '{"hello":"world"}';
+    }
+  }
+}
+`, nd, addr)
+	cf := filepath.Join(nd, "nginx.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, e := os.Stat("/usr/sbin/nginx"); e != nil {
+			return nil, fmt.Errorf("nginx not found: apt-get install -y nginx-light")
+		}
+		bin = "/usr/sbin/nginx"
+	}
+	return startProc(out, filepath.Join(dir, "nginx.log"), nil, bin, "-c", cf, "-p", nd, "-e", filepath.Join(nd, "error.log"))
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("not ready: %v", last)
+}
