@@ -188,10 +188,18 @@ standin() {
 }
 
 begin standin-images
+# The machine's extra CAs (a TLS-inspecting proxy's, say): the golang
+# stand-in downloads modules through the same network as the machine.
+localca=/usr/local/share/ca-certificates
+stage_ca() {
+  mkdir -p "$1/local-ca"
+  if [ -d "$localca" ]; then cp -r "$localca/." "$1/local-ca/"; fi
+}
+cas=$(cat "$localca"/*.crt 2>/dev/null | sha256sum)
 # golang: the machine's toolchain; hard links when on the same file system.
-stage_go() { cp -al /usr/local/go "$1/go" 2>/dev/null || cp -a /usr/local/go "$1/go"; }
-stage=stage_go standin golang macrobench-standin/golang:1.26.8-bookworm "$(go env GOROOT GOVERSION)"
-stage="" standin static macrobench-standin/distroless-static:nonroot
+stage_go() { stage_ca "$1"; cp -al /usr/local/go "$1/go" 2>/dev/null || cp -a /usr/local/go "$1/go"; }
+stage=stage_go standin golang macrobench-standin/golang:1.26.8-bookworm "$(go env GOROOT GOVERSION)" "$cas"
+stage=stage_ca standin static macrobench-standin/distroless-static:nonroot "$cas"
 stage="" standin postgres macrobench-standin/postgres:15
 stage="" standin postgres-exporter macrobench-standin/postgres-exporter:v0.11.1
 # Prometheus at the pinned version, from scripts/build-tools.sh (built once).
