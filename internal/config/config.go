@@ -3,6 +3,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -101,6 +102,10 @@ func checkURL(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, password included
+		}
 		return fmt.Errorf("%q: %v", redact(s), err)
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
