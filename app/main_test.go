@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/pgcluster"
+	"github.com/macrobench/macrobench/internal/testenv"
+)
+
+// buildApp builds the real binary once per test.
+func buildApp(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "app")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	p, err := pgcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "127.0.0.1:" + strconv.Itoa(p)
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestBadConfigExitsNamingTheVariable(t *testing.T) {
+	bin := buildApp(t)
+	for name, v := range map[string]string{"APP_POOL_SIZE": "zero", "APP_REQUEST_TIMEOUT": "2", "APP_LISTEN_ADDR": "nope"} {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), name+"="+v)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		if exitCode(err) == 0 || !strings.Contains(stderr.String(), name) || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+			t.Errorf("%s=%s: exit %d, stderr %q", name, v, exitCode(err), stderr.String())
+		}
+	}
+	out, err := exec.Command(bin, "frobnicate").CombinedOutput()
+	if exitCode(err) == 0 || !strings.Contains(string(out), "frobnicate") {
+		t.Errorf("unknown command: exit %d, %q", exitCode(err), out)
+	}
+}
+
+// SIGTERM with a request in flight: the listener closes, the request still
+// gets its answer, the process exits 0. The request is held in flight by a
+// stopped postmaster (connect waits) that resumes after the signal.
+func TestSIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
+	bin := buildApp(t)
+	pg := testenv.StartPostgres(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+pg.URL(),
+		"APP_REQUEST_TIMEOUT=10s", "APP_DB_TIMEOUT=10s")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitOK(t, "http://"+addr+"/readyz")
+
+	// `app healthcheck` sees it up.
+	hc := exec.Command(bin, "healthcheck")
+	hc.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr)
+	if out, err := hc.CombinedOutput(); err != nil {
+		t.Errorf("healthcheck: %v %s", err, out)
+	}
+
+	pm := postmasterPID(t, pg)
+	if err := syscall.Kill(pm, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pm, syscall.SIGCONT) })
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	inflight := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/agents")
+		if err != nil {
+			inflight <- result{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		inflight <- result{code: resp.StatusCode, body: string(b)}
+	}()
+	time.Sleep(500 * time.Millisecond) // the request is now waiting on the database
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			break // no longer accepting
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting connections 5s after SIGTERM")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("exited (%v) before the in-flight request finished\n%s", err, logs.String())
+	default:
+	}
+	syscall.Kill(pm, syscall.SIGCONT)
+	r := <-inflight
+	if r.err != nil || r.code != 200 || !strings.HasPrefix(r.body, `[{"number":"300"`) {
+		t.Errorf("in-flight request: %v %d %.80q", r.err, r.code, r.body)
+	}
+	select {
+	case err := <-exited:
+		if exitCode(err) != 0 {
+			t.Errorf("exit %d after SIGTERM\n%s", exitCode(err), logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no exit 15s after SIGTERM\n%s", logs.String())
+	}
+
+	// With nothing listening, healthcheck fails.
+	hc = exec.Command(bin, "healthcheck")
+	hc.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr)
+	if err := hc.Run(); exitCode(err) != 1 {
+		t.Errorf("healthcheck with no server: exit %d, want 1", exitCode(err))
+	}
+}
+
+func waitOK(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func postmasterPID(t *testing.T, c *pgcluster.Cluster) int {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
