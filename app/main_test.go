@@ -187,3 +187,45 @@ func postmasterPID(t *testing.T, c *pgcluster.Cluster) int {
 	}
 	return pid
 }
+
+// The Dockerfile's dependency layer downloads exactly the app's modules.
+func TestDockerfileDownloadsTheAppsModules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, m := range strings.Fields(string(out)) {
+		want[m] = true
+	}
+	df, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(df), "\\\n", " ")
+	var got map[string]bool
+	for _, line := range strings.Split(text, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == "RUN" && f[1] == "go" && f[2] == "mod" && f[3] == "download" {
+			got = map[string]bool{}
+			for _, m := range f[4:] {
+				got[m] = true
+			}
+		}
+	}
+	for m := range want {
+		if !got[m] {
+			t.Errorf("app/Dockerfile: `go mod download` lacks %s", m)
+		}
+	}
+	for m := range got {
+		if !want[m] {
+			t.Errorf("app/Dockerfile: `go mod download` has %s, which the app does not use", m)
+		}
+	}
+	for _, s := range []string{"FROM golang:1.26.8-bookworm", "CGO_ENABLED=0", "FROM gcr.io/distroless/static-debian12:nonroot",
+		"USER nonroot", "EXPOSE 8000", `ENTRYPOINT ["/app"]`} {
+		if !strings.Contains(string(df), s) {
+			t.Errorf("app/Dockerfile lacks %q", s)
+		}
+	}
+}
