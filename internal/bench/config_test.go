@@ -30,7 +30,7 @@ func TestParseFlagsDefaultsAndQuick(t *testing.T) {
 		"rate10":     "-t10 -c10 -d30s -R 10 --latency --run-id x",
 	}
 	for _, cell := range cells {
-		if got := strings.Join(cell.GeneratorArgs(cell.Duration, "x", 0), " "); got != want[cell.Scenario] {
+		if got := strings.Join(cell.GeneratorArgs(cell.Duration, "x", 0, false), " "); got != want[cell.Scenario] {
 			t.Errorf("%s: args %q, want %q", cell.Name(), got, want[cell.Scenario])
 		}
 		if wantVia := map[string]string{"saturation": "localhost", "rate4000": "network", "rate10": "network"}[cell.Scenario]; cell.Via != wantVia {
@@ -45,6 +45,9 @@ func TestParseFlagsDefaultsAndQuick(t *testing.T) {
 	if q.Duration != 3*time.Second || q.Warmup != time.Second || q.CeilingDuration != 2*time.Second ||
 		strings.Join(q.Endpoints, ",") != "/agents,/index" || q.ErrorThreshold != 0.05 {
 		t.Errorf("quick: %+v", q)
+	}
+	if got := strings.Join(Matrix(q, 2)[0].GeneratorArgs(q.Duration, "x", 0, q.Quick), " "); got != "-t2 -c400 -d3s --latency --run-id x --metrics-linger 0s" {
+		t.Errorf("quick args: %q", got)
 	}
 	// Explicit flags win over --quick's.
 	q, _ = ParseFlags([]string{"--quick", "--duration", "5s", "--rate", "500", "--connections", "50"}, io.Discard)

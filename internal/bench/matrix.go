@@ -77,8 +77,11 @@ func Matrix(cfg Config, threads int) []Cell {
 }
 
 // GeneratorArgs is the wrk2 command line for the cell (without --json and the
-// URL, which the executor adds) for a run of duration d.
-func (c Cell) GeneratorArgs(d time.Duration, runID string, timeout time.Duration) []string {
+// URL, which the executor adds) for a run of duration d. noLinger stops the
+// generator from serving its metrics on after the run (the compose services
+// keep them up a few seconds for Prometheus's last scrape): for warm-ups and
+// --quick, where those seconds would add up.
+func (c Cell) GeneratorArgs(d time.Duration, runID string, timeout time.Duration, noLinger bool) []string {
 	args := []string{
 		fmt.Sprintf("-t%d", c.Threads),
 		fmt.Sprintf("-c%d", c.Connections),
@@ -91,5 +94,8 @@ func (c Cell) GeneratorArgs(d time.Duration, runID string, timeout time.Duration
 		args = append(args, "--timeout", fmt.Sprintf("%ds", int((timeout+time.Second-1)/time.Second)))
 	}
 	args = append(args, "--latency", "--run-id", runID)
+	if noLinger {
+		args = append(args, "--metrics-linger", "0s")
+	}
 	return args
 }

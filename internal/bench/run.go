@@ -192,7 +192,7 @@ func hasDBEndpoint(eps []string) bool {
 func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
 	stem := cell.Endpoint[1:]
 	dir := filepath.Join(r.Cfg.OutDir, "warmup")
-	args := cell.GeneratorArgs(r.Cfg.Warmup, "warmup-"+stem, r.Cfg.Timeout)
+	args := cell.GeneratorArgs(r.Cfg.Warmup, "warmup-"+stem, r.Cfg.Timeout, true)
 	w := report.Warmup{Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
 	r.logf("bench: warming up %s: loadtest %s", cell.Endpoint, strings.Join(args, " "))
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
@@ -239,7 +239,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		promFrom = t.Add(10 * time.Millisecond)
 	}
 
-	args := cell.GeneratorArgs(cell.Duration, stem, cfg.Timeout)
+	args := cell.GeneratorArgs(cell.Duration, stem, cfg.Timeout, cfg.Quick)
 	run.Args = args
 	r.logf("bench: %s run %d/%d: loadtest %s %s", cell.Name(), idx+1, cfg.Repeat, strings.Join(args, " "), cell.Endpoint)
 	localStart := time.Now()
