@@ -46,7 +46,7 @@ func TestParseFlagsDefaultsAndQuick(t *testing.T) {
 		strings.Join(q.Endpoints, ",") != "/agents,/index" || q.ErrorThreshold != 0.05 {
 		t.Errorf("quick: %+v", q)
 	}
-	if got := strings.Join(Matrix(q, 2)[0].GeneratorArgs(q.Duration, "x", 0, q.Quick), " "); got != "-t2 -c400 -d3s --latency --run-id x --metrics-linger 0s" {
+	if got := strings.Join(Matrix(q, 2)[0].GeneratorArgs(q.Duration, "x", 0, q.Quick), " "); got != "-t2 -c10 -d3s -R 10 --latency --run-id x --metrics-linger 0s" {
 		t.Errorf("quick args: %q", got)
 	}
 	// Explicit flags win over --quick's.
