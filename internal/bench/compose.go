@@ -21,12 +21,14 @@ import (
 // it does on the command line.
 type ComposeExecutor struct {
 	Docker string // "docker"
+	appURL string // the app's published address, found by Up
 }
 
-const composeHostURL = "http://127.0.0.1:8000"
+func (e *ComposeExecutor) Name() string { return "compose" }
 
-func (e *ComposeExecutor) Name() string    { return "compose" }
-func (e *ComposeExecutor) HostURL() string { return composeHostURL }
+// HostURL is the app's published port (127.0.0.1:8000 in compose.yaml; an
+// override may move it).
+func (e *ComposeExecutor) HostURL() string { return e.appURL }
 
 func (e *ComposeExecutor) compose(ctx context.Context, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, e.Docker, append([]string{"compose"}, args...)...)
@@ -42,10 +44,28 @@ func (e *ComposeExecutor) output(ctx context.Context, args ...string) (string, e
 	return stdout.String(), nil
 }
 
-// Up starts the stack unless the app already answers /healthz, then waits
-// until it does.
+// Published is the host address (host:port) of a service's container port,
+// as `docker compose port` reports it.
+func (e *ComposeExecutor) Published(ctx context.Context, service string, port int) (string, error) {
+	out, err := e.output(ctx, "port", service, strconv.Itoa(port))
+	if err != nil {
+		return "", err
+	}
+	addr := strings.TrimSpace(out)
+	if addr == "" || strings.HasSuffix(addr, ":0") {
+		return "", fmt.Errorf("%s publishes no port %d", service, port)
+	}
+	if host, p, ok := strings.Cut(addr, ":"); ok && (host == "0.0.0.0" || host == "::" || host == "[::]") {
+		addr = "127.0.0.1:" + p
+	}
+	return addr, nil
+}
+
+// Up starts the stack unless the app already answers /healthz on its
+// published port, then waits until it does.
 func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) error {
-	if healthy(ctx, composeHostURL+"/healthz") {
+	if addr, err := e.Published(ctx, "app", 8000); err == nil && healthy(ctx, "http://"+addr+"/healthz") {
+		e.appURL = "http://" + addr
 		return nil
 	}
 	log("bench: the stack is not up; running docker compose up -d --wait")
@@ -54,10 +74,15 @@ func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) erro
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("docker compose up -d --wait: %v", err)
 	}
+	addr, err := e.Published(ctx, "app", 8000)
+	if err != nil {
+		return err
+	}
+	e.appURL = "http://" + addr
 	deadline := time.Now().Add(3 * time.Minute)
-	for !healthy(ctx, composeHostURL+"/healthz") {
+	for !healthy(ctx, e.appURL+"/healthz") {
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the app did not become healthy at %s/healthz within 3 minutes", composeHostURL)
+			return fmt.Errorf("the app did not become healthy at %s/healthz within 3 minutes", e.appURL)
 		}
 		time.Sleep(time.Second)
 	}

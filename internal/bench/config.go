@@ -43,12 +43,6 @@ var (
 	DefaultScenarios = []string{"saturation", "rate4000", "rate10"}
 )
 
-const (
-	defaultDatabaseURL = "postgres://macrobench:macrobench@127.0.0.1:5432/macrobench?sslmode=disable"
-	defaultPrometheus  = "http://127.0.0.1:9090"
-	defaultGrafana     = "http://127.0.0.1:3000"
-)
-
 // usageError is a bad command line (exit 2).
 type usageError struct{ error }
 
@@ -72,9 +66,9 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	threshold := fs.String("error-threshold", "1%", "fail the run when a cell's error ratio exceeds this (e.g. 1% or 0.01)")
 	fs.Float64Var(&c.SaturatedBelow, "saturated-below", 0.9, "a rate cell achieving less than this fraction of its target is reported saturated")
 	fs.StringVar(&c.OutDir, "out", "", "results folder (default results/<UTC timestamp>)")
-	fs.StringVar(&c.DatabaseURL, "database-url", envOr("MACROBENCH_DATABASE_URL", ""), "PostgreSQL URL for server-side evidence and ceilings (default in compose: the published 127.0.0.1:5432)")
-	fs.StringVar(&c.PrometheusURL, "prometheus", envOr("MACROBENCH_PROMETHEUS_URL", ""), "Prometheus base URL (default in compose: "+defaultPrometheus+"; \"off\" disables)")
-	fs.StringVar(&c.GrafanaURL, "grafana", envOr("MACROBENCH_GRAFANA_URL", ""), "Grafana base URL for annotations (default in compose: "+defaultGrafana+"; \"off\" disables)")
+	fs.StringVar(&c.DatabaseURL, "database-url", envOr("MACROBENCH_DATABASE_URL", ""), "PostgreSQL URL for server-side evidence (default in compose: postgres's published port, 127.0.0.1:5432; \"off\" disables)")
+	fs.StringVar(&c.PrometheusURL, "prometheus", envOr("MACROBENCH_PROMETHEUS_URL", ""), "Prometheus base URL (default in compose: prometheus's published port, 127.0.0.1:9090; \"off\" disables)")
+	fs.StringVar(&c.GrafanaURL, "grafana", envOr("MACROBENCH_GRAFANA_URL", ""), "Grafana base URL for annotations (default in compose: grafana's published port, 127.0.0.1:3000; \"off\" disables)")
 	fs.DurationVar(&c.CeilingDuration, "ceiling-duration", 10*time.Second, "duration of each pgbench ceiling run (0 skips them)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "generator's per-request timeout (default: the generator's)")
 	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: this program)")

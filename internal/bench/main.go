@@ -48,9 +48,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		r.Ex = ex
-		cfg.DatabaseURL = orDefault(cfg.DatabaseURL, defaultDatabaseURL)
-		cfg.PrometheusURL = orDefault(cfg.PrometheusURL, defaultPrometheus)
-		cfg.GrafanaURL = orDefault(cfg.GrafanaURL, defaultGrafana)
+		// Unless given, the evidence comes from the services' published
+		// ports (127.0.0.1:5432, :9090, :3000 in compose.yaml).
+		published := func(service string, port int) string {
+			addr, err := ex.Published(ctx, service, port)
+			if err != nil {
+				r.Notes = append(r.Notes, fmt.Sprintf("%s: no published port %d (%v)", service, port, err))
+				return "off"
+			}
+			return addr
+		}
+		if cfg.DatabaseURL == "" {
+			if a := published("postgres", 5432); a != "off" {
+				cfg.DatabaseURL = "postgres://macrobench:macrobench@" + a + "/macrobench?sslmode=disable"
+			}
+		}
+		if cfg.PrometheusURL == "" {
+			if a := published("prometheus", 9090); a != "off" {
+				cfg.PrometheusURL = "http://" + a
+			}
+		}
+		if cfg.GrafanaURL == "" {
+			if a := published("grafana", 3000); a != "off" {
+				cfg.GrafanaURL = "http://" + a
+			}
+		}
 	} else {
 		bin := cfg.LoadtestBin
 		if bin == "" {
