@@ -29,16 +29,20 @@ type conn struct {
 	// 0 when idle, -1 once the monitor has declared it timed out.
 	sent atomic.Int64
 
-	resp    wire.Response
-	timer   *time.Timer
-	sleeper *sleeper // open loop, Linux: precise waits
+	resp  wire.Response
+	timer *time.Timer
 }
 
 const (
 	connectBackoff = 10 * time.Millisecond
-	// minSleep: a send due sooner than this goes out at once; waking
-	// costs about as much.
-	minSleep = int64(5 * time.Microsecond)
+	// earlyWake: Go's timers sleep in epoll_wait, whose timeout is in whole
+	// milliseconds, so on a mostly idle process they fire up to ~1 ms late,
+	// and that lateness would land in every corrected latency. Waking this
+	// much before the due time keeps it out; a request that then goes out
+	// early is timed from its actual send. The schedule (and so the rate)
+	// stays exact; precise per-request wakeups (a timerfd each) measured
+	// twice the CPU.
+	earlyWake = int64(time.Millisecond)
 )
 
 // dial opens the connection; the error is the dial's.
@@ -95,9 +99,6 @@ func (c *conn) interruptIfLate(now, timeout int64) {
 }
 
 func (c *conn) interrupt() {
-	if c.sleeper != nil {
-		c.sleeper.interrupt()
-	}
 	c.mu.Lock()
 	if c.nc != nil {
 		c.nc.SetDeadline(aLongTimeAgo)
@@ -109,9 +110,6 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // sleep waits d, or less if the run stops; it reports whether to go on.
 func (c *conn) sleep(d time.Duration) bool {
-	if c.sleeper != nil {
-		return c.sleeper.sleep(d) == nil && !c.r.stopped.Load()
-	}
 	if c.timer == nil {
 		c.timer = time.NewTimer(d)
 	} else {
@@ -132,10 +130,12 @@ func (c *conn) fail(class ErrorClass, now int64) {
 	}
 }
 
-// loop sends requests until the run ends. Closed loop: the next request goes
+// loop sends requests until the end of the run's sending window and waits
+// for the last response (the monitor times it out like any other). Closed loop: the next request goes
 // out when the previous response is in. Open loop: request k goes out at its
-// scheduled time, or at once if that time has passed (the delay then shows in
-// the corrected latency, as it would for a real client).
+// scheduled time (within earlyWake before it), or at once if that time has
+// passed: the delay then shows in the corrected latency, as it would for a
+// real client.
 func (c *conn) loop() {
 	r := c.r
 	open := r.cfg.Rate > 0
@@ -147,7 +147,7 @@ func (c *conn) loop() {
 			if intended >= r.end {
 				return
 			}
-			if d := intended - r.now(); d > minSleep && !c.sleep(time.Duration(d)) {
+			if d := intended - earlyWake - r.now(); d > 0 && !c.sleep(time.Duration(d)) {
 				return
 			}
 		}
@@ -178,6 +178,9 @@ func (c *conn) loop() {
 			}
 			intended = sent
 		}
+		// Corrected latency runs from the intended time, or from the actual
+		// send when that was earlier (see earlyWake).
+		from := min(intended, sent)
 		c.sent.Store(sent + 1)
 		if _, err := c.nc.Write(req); err != nil {
 			c.afterError(ErrWrite)
@@ -202,12 +205,9 @@ func (c *conn) loop() {
 			}
 			continue
 		}
-		if done >= r.end {
-			return
-		}
-		c.w.record(done-intended, done-sent, c.resp.Bytes, c.resp.Status, intended >= r.measureFrom)
+		c.w.record(done-from, done-sent, c.resp.Bytes, c.resp.Status, intended >= r.measureFrom)
 		if m := r.cfg.Metrics; m != nil {
-			m.observe(done-intended, done-sent, c.resp.Status)
+			m.observe(done-from, done-sent, c.resp.Status)
 		}
 		if c.resp.Close {
 			c.drop()
@@ -220,9 +220,8 @@ func (c *conn) loop() {
 func (c *conn) afterError(class ErrorClass) {
 	c.sent.Store(0)
 	c.drop()
-	now := c.r.now()
-	if c.r.stopped.Load() || now >= c.r.end {
+	if c.r.stopped.Load() {
 		return
 	}
-	c.fail(class, now)
+	c.fail(class, c.r.now())
 }

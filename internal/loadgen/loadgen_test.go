@@ -318,3 +318,16 @@ func TestNoAllocationPerRequest(t *testing.T) {
 		t.Errorf("%.3f allocations per request over %d requests", perRequest, res.Requests)
 	}
 }
+
+// Go's timers can fire a millisecond late on an idle process; that lateness
+// must not show up as latency. With a fast server, the typical corrected
+// latency is the typical uncorrected one.
+func TestTimerLatenessNotRecorded(t *testing.T) {
+	t.Parallel()
+	url := leanServer(t, nil)
+	res := mustRun(t, Config{URL: url, Threads: 1, Connections: 4, Duration: 2 * time.Second, Rate: 200})
+	c, u := res.Corrected.ValueAtPercentile(50), res.Uncorrected.ValueAtPercentile(50)
+	if c < u || c-u > 300 {
+		t.Errorf("corrected p50 %dus, uncorrected p50 %dus: want equal within 300us", c, u)
+	}
+}

@@ -95,19 +95,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.workers = append(r.workers, newWorker())
 	}
 	for i := range cfg.Connections {
-		c := &conn{r: r, w: r.workers[i%cfg.Threads], index: i}
-		if cfg.Rate > 0 {
-			c.sleeper = newSleeper()
-		}
-		r.conns = append(r.conns, c)
+		r.conns = append(r.conns, &conn{r: r, w: r.workers[i%cfg.Threads], index: i})
 	}
-	defer func() {
-		for _, c := range r.conns {
-			if c.sleeper != nil {
-				c.sleeper.close()
-			}
-		}
-	}()
 
 	// Open every connection before the clock starts, as wrk does, so the
 	// first requests do not carry the connect time.
@@ -143,7 +132,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, c := range r.conns {
 		wg.Go(c.loop)
 	}
-	stopAt, cpu := r.monitor(ctx)
+	loopsDone := make(chan struct{})
+	go func() { wg.Wait(); close(loopsDone) }()
+	stopAt, cpu := r.monitor(ctx, loopsDone)
 	r.stopped.Store(true)
 	close(r.done)
 	cancel()
@@ -161,9 +152,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // monitor runs beside the connections until the end (or ctx): it times out
-// late requests, samples per-worker rates and reports progress. It returns
-// when the run stopped (ns since t0) and the CPU used in the measured window.
-func (r *runner) monitor(ctx context.Context) (stopAt int64, cpu time.Duration) {
+// late requests, samples per-worker rates and reports progress. At the end of
+// the window no request is sent any more, but those in flight are waited for
+// (up to the timeout, then they are timeouts): dropping them, as wrk does,
+// would lose the slowest responses and some of the rate. It returns when
+// the window ended (ns since t0) and the CPU used in it.
+func (r *runner) monitor(ctx context.Context, loopsDone <-chan struct{}) (stopAt int64, cpu time.Duration) {
 	timeout := int64(r.cfg.Timeout)
 	tick := min(max(r.cfg.Timeout/10, time.Millisecond), rateSampleInterval)
 	ticker := time.NewTicker(tick)
@@ -187,26 +181,39 @@ func (r *runner) monitor(ctx context.Context) (stopAt int64, cpu time.Duration) 
 	nextProgress := int64(time.Second)
 	var lastResponses int64
 	lastProgress := int64(0)
+	ended := false
 	for {
 		select {
 		case <-endTimer.C:
-			return r.end, cpuTime() - cpu0
+			ended = true
+			cpu = cpuTime() - cpu0
+		case <-loopsDone:
+			if !ended {
+				cpu = cpuTime() - cpu0
+			}
+			return r.end, cpu
 		case <-ctx.Done():
 			now := min(r.now(), r.end)
 			if !measuring {
 				return now, 0
 			}
-			return now, cpuTime() - cpu0
+			if !ended {
+				cpu = cpuTime() - cpu0
+			}
+			return now, cpu
 		case <-ticker.C:
 		}
 		now := r.now()
+		if ended && now >= r.end+timeout+int64(tick) {
+			return r.end, cpu // the interrupt ends requests the timeout missed
+		}
 		for _, c := range r.conns {
 			c.interruptIfLate(now, timeout)
 		}
 		if !measuring && now >= r.measureFrom {
 			startMeasuring(now)
 		}
-		if measuring && now-lastSample >= int64(rateSampleInterval) {
+		if measuring && !ended && now-lastSample >= int64(rateSampleInterval) {
 			secs := float64(now-lastSample) / 1e9
 			for _, w := range r.workers {
 				w.mu.Lock()
