@@ -3,6 +3,7 @@ package agents
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -13,6 +14,10 @@ type Pool struct {
 	db   *sql.DB
 	stmt atomic.Pointer[sql.Stmt]
 	mu   sync.Mutex // serializes the first Prepare
+	// slots admits at most pool-size callers, first come first served and
+	// bounded by the caller's context; database/sql then always has a
+	// connection at hand and never queues (its queue is unordered).
+	slots chan struct{}
 }
 
 // OpenPool opens (lazily: the database may be down at start) a pool of size
@@ -21,8 +26,42 @@ func OpenPool(c *Connector, size int) *Pool {
 	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(size)
 	db.SetMaxIdleConns(size)
-	return &Pool{db: db}
+	return &Pool{db: db, slots: make(chan struct{}, size)}
 }
+
+func (p *Pool) acquire(ctx context.Context) error {
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a pooled connection: %w", ctx.Err())
+	}
+}
+
+func (p *Pool) release() { <-p.slots }
+
+// Ping checks that the database answers, through a pooled connection.
+func (p *Pool) Ping(ctx context.Context) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	return p.db.PingContext(deadlineOnly{ctx})
+}
+
+// deadlineOnly passes a context's deadline (which the connection applies to
+// its socket) but not its Done channel: database/sql starts a goroutine per
+// query to watch a cancellable context, which the socket deadline makes
+// unnecessary.
+type deadlineOnly struct{ context.Context }
+
+func (deadlineOnly) Done() <-chan struct{} { return nil }
+func (deadlineOnly) Err() error            { return nil }
 
 // DB is the pool, for its statistics collector and readiness pings.
 func (p *Pool) DB() *sql.DB { return p.db }
@@ -56,6 +95,11 @@ func (p *Pool) prepared(ctx context.Context) (*sql.Stmt, error) {
 
 // Agents runs the prepared query on a pooled connection.
 func (p *Pool) Agents(ctx context.Context, buf []byte) ([]byte, error) {
+	if err := p.acquire(ctx); err != nil {
+		return buf, err
+	}
+	defer p.release()
+	ctx = deadlineOnly{ctx}
 	s, err := p.prepared(ctx)
 	if err != nil {
 		return buf, err
