@@ -115,12 +115,18 @@ func unavailable(what string, err error) error {
 	return echo.NewHTTPError(http.StatusServiceUnavailable, what+": "+err.Error())
 }
 
-// writeJSON sets Content-Length so that bodies above net/http's 2 KB buffer
-// are not sent chunked.
+// chunkingThreshold is net/http's buffer before it switches to chunked
+// encoding; below it net/http computes Content-Length itself, for free.
+const chunkingThreshold = 2048
+
+// writeJSON sends b whole: with Content-Length, so that bodies above
+// net/http's buffer (the agents list) are not sent chunked.
 func writeJSON(c echo.Context, code int, b []byte) error {
 	h := c.Response().Header()
 	h["Content-Type"] = contentTypeJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if len(b) > chunkingThreshold {
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	c.Response().WriteHeader(code)
 	_, err := c.Response().Write(b)
 	return err
