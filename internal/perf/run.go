@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/agents"
 )
 
 // Options of one benchmark run.
@@ -147,7 +149,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		)
 	}
 	script := filepath.Join(dir, "agents.sql")
-	if err := os.WriteFile(script, []byte(strings.ReplaceAll(agentsQuery, "\n", " ")+";\n"), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(strings.ReplaceAll(agents.Query, "\n", " ")+";\n"), 0o644); err != nil {
 		return nil, err
 	}
 	if want("pool") {
@@ -176,13 +178,6 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 	}
 	return cases, nil
 }
-
-// agentsQuery is agents.Query; repeated here so that this bench-only package
-// does not import the app's packages (a test keeps them equal).
-const agentsQuery = `SELECT af.number AS number, als.extension AS extension, als.context AS context,
-       als.state_interface AS state_interface, 'offline' AS status,
-       '-1' AS extension_status, '0' AS paused
-FROM agentfeatures af LEFT JOIN agent_login_status als ON (af.id = als.agent_id)`
 
 func (o Options) wrk(ctx context.Context, url string) (WrkResult, error) {
 	args := []string{"-t" + strconv.Itoa(o.Threads), "-c" + strconv.Itoa(o.Connections),
