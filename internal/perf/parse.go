@@ -17,6 +17,18 @@ type WrkResult struct {
 	SocketErrors   int // connect + read + write + timeout
 }
 
+// Mean averages runs: mean rate, summed counts.
+func Mean(runs []WrkResult) WrkResult {
+	var m WrkResult
+	for _, r := range runs {
+		m.RequestsPerSec += r.RequestsPerSec / float64(len(runs))
+		m.Requests += r.Requests
+		m.Non2xx += r.Non2xx
+		m.SocketErrors += r.SocketErrors
+	}
+	return m
+}
+
 // Errors is every failed request wrk saw.
 func (r WrkResult) Errors() int { return r.Non2xx + r.SocketErrors }
 

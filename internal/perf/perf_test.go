@@ -63,3 +63,10 @@ func TestReport(t *testing.T) {
 		t.Error("errors must fail a case")
 	}
 }
+
+func TestMean(t *testing.T) {
+	m := Mean([]WrkResult{{RequestsPerSec: 100, Requests: 1000, Non2xx: 1}, {RequestsPerSec: 200, Requests: 2000, SocketErrors: 2}})
+	if m.RequestsPerSec != 150 || m.Requests != 3000 || m.Errors() != 3 {
+		t.Errorf("%+v", m)
+	}
+}

@@ -27,6 +27,7 @@ type Options struct {
 	Threads     int           // wrk -t (2)
 	Connections int           // wrk -c (400)
 	PgbenchC    int           // pgbench -c (8)
+	Rounds      int           // /index rounds, alternating the order (2)
 	AppEnv      []string      // extra APP_* settings
 	Only        []string      // run only these cases (index, pool, agents)
 	Out         io.Writer
@@ -130,18 +131,25 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 				return nil, err
 			}
 		}
-		appR, err := o.wrk(ctx, "http://"+appAddr+"/index")
-		if err != nil {
-			return nil, err
+		// The machine is shared: alternate the order (app, bare, nginx;
+		// nginx, bare, app; ...) so that drift in the background load
+		// falls on all three alike, and average the rounds.
+		urls := []string{"http://" + appAddr + "/index", "http://" + bareAddr + "/index", "http://" + nginxAddr + "/index"}
+		res := make([][]WrkResult, len(urls))
+		for round := 0; round < max(1, o.Rounds); round++ {
+			for k := range urls {
+				i := k
+				if round%2 == 1 {
+					i = len(urls) - 1 - k
+				}
+				r, err := o.wrk(ctx, urls[i])
+				if err != nil {
+					return nil, err
+				}
+				res[i] = append(res[i], r)
+			}
 		}
-		bareR, err := o.wrk(ctx, "http://"+bareAddr+"/index")
-		if err != nil {
-			return nil, err
-		}
-		nginxR, err := o.wrk(ctx, "http://"+nginxAddr+"/index")
-		if err != nil {
-			return nil, err
-		}
+		appR, bareR, nginxR := Mean(res[0]), Mean(res[1]), Mean(res[2])
 		cases = append(cases,
 			Case{"/index vs net/http", appR.RequestsPerSec, appR.Errors(), "bare net/http json.Marshal", bareR.RequestsPerSec, bareR.Errors(), 0.95},
 			Case{"/index vs nginx", appR.RequestsPerSec, appR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0},
