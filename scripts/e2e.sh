@@ -240,6 +240,6 @@ begin postgres-outage
 check outage
 
 begin compose-down
-docker compose --profile '*' down -v --remove-orphans --timeout 20 >/dev/null
+quiet docker compose --profile "*" down -v --remove-orphans --timeout 20
 stack_up=0
 check gone
