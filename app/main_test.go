@@ -222,7 +222,8 @@ func TestDockerfileDownloadsTheAppsModules(t *testing.T) {
 			t.Errorf("app/Dockerfile: `go mod download` has %s, which the app does not use", m)
 		}
 	}
-	for _, s := range []string{"FROM golang:1.26.8-bookworm", "CGO_ENABLED=0", "FROM gcr.io/distroless/static-debian12:nonroot",
+	for _, s := range []string{"ARG GO_IMAGE=golang:1.26.8-bookworm", "FROM ${GO_IMAGE}", "CGO_ENABLED=0",
+		"ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot", "FROM ${RUNTIME_IMAGE}",
 		"USER nonroot", "EXPOSE 8000", `ENTRYPOINT ["/app"]`} {
 		if !strings.Contains(string(df), s) {
 			t.Errorf("app/Dockerfile lacks %q", s)
