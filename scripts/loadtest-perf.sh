@@ -4,9 +4,11 @@
 # with Debian's wrk in the same run (-c400), then measure the CPU loadtest
 # uses at a constant 4000 req/s. Needs root for apt-get when wrk or nginx is
 # missing. Usage: scripts/loadtest-perf.sh [seconds per run, default 10]
+# [rounds, default 3]. Exits 1 when the median ratio is below 0.9.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+rounds=${2:-3}
 threads=${PERF_THREADS:-2}
 
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
@@ -41,18 +43,22 @@ trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$dir"' E
 sleep 0.5
 
 go build -o "$dir/loadtest" ./loadtest
+go build -o "$dir/perfratio" ./internal/loadgen/perf/cmd/perfratio
 url="http://127.0.0.1:$port/index"
 
-echo "== wrk -t$threads -c400 -d${secs}s $url"
-wrk -t"$threads" -c400 -d"${secs}s" "$url" | tee "$dir/wrk.txt"
-echo "== loadtest -t$threads -c400 -d${secs}s $url"
-"$dir/loadtest" -t"$threads" -c400 -d"${secs}s" "$url" | tee "$dir/loadtest.txt"
-wrk_rps=$(awk '/^Requests\/sec:/ {print $2}' "$dir/wrk.txt")
-lt_rps=$(awk '/^Requests\/sec:/ {print $2}' "$dir/loadtest.txt")
-echo "closed loop -c400: wrk $wrk_rps req/s, loadtest $lt_rps req/s, ratio $(awk -v a="$lt_rps" -v b="$wrk_rps" 'BEGIN {printf "%.3f", a/b}')"
+# Interleaved rounds: the machine is shared, a single round proves little.
+pairs=()
+for i in $(seq "$rounds"); do
+  echo "== round $i: wrk -t$threads -c400 -d${secs}s, then loadtest, same arguments"
+  wrk -t"$threads" -c400 -d"${secs}s" "$url" >"$dir/wrk$i.txt"
+  "$dir/loadtest" -t"$threads" -c400 -d"${secs}s" "$url" >"$dir/loadtest$i.txt"
+  pairs+=("$dir/wrk$i.txt" "$dir/loadtest$i.txt")
+done
+status=0
+"$dir/perfratio" "${pairs[@]}" || status=$?
 
-echo "== loadtest -t$threads -c400 -d${secs}s -R4000 $url (CPU)"
-"$dir/loadtest" -t"$threads" -c400 -d"${secs}s" -R4000 --json "$dir/r4000.json" "$url"
-awk -F': ' '/"cpu_s"|"elapsed_s"|"achieved_rate"/ {gsub(/[ ,]/, "", $2); v[$1]=$2} END {
-  for (k in v) if (k ~ /cpu_s/) c=v[k]; else if (k ~ /elapsed_s/) e=v[k]; else r=v[k];
-  printf "rate 4000: achieved %.1f req/s, CPU %.3fs over %.2fs = %.2f%% of one core\n", r, c, e, 100*c/e }' "$dir/r4000.json"
+echo "== loadtest -t$threads -c400 -d${secs}s -R4000 (CPU)"
+"$dir/loadtest" -t"$threads" -c400 -d"${secs}s" -R4000 --json "$dir/r4000.json" "$url" | grep -E 'requests in|Requests/sec'
+"$dir/perfratio" -cpu "$dir/r4000.json"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $status
