@@ -305,7 +305,8 @@ func runtimePanels() []cog.Builder[dashboard.Panel] {
 			query(fmt.Sprintf(`sum by (job, instance) (go_memstats_heap_alloc_bytes{%s})`, jobs), "alloc {{job}} {{instance}}"),
 			query(fmt.Sprintf(`sum by (job, instance) (go_memstats_heap_inuse_bytes{%s})`, jobs), "in use {{job}} {{instance}}")),
 		graph("GC pauses", "Longest recent stop-the-world pause, and pause seconds per second.", units.Seconds,
-			query(fmt.Sprintf(`max by (job, instance) (go_gc_duration_seconds{%s,quantile="1"})`, jobs), "max pause {{job}} {{instance}}"),
+			// Prometheus 3 writes quantile="1.0" (floats normalised); 2.x wrote "1".
+			query(fmt.Sprintf(`max by (job, instance) (go_gc_duration_seconds{%s,quantile=~"1|1.0"})`, jobs), "max pause {{job}} {{instance}}"),
 			query(fmt.Sprintf(`sum by (job, instance) (%s)`, rate(fmt.Sprintf(`go_gc_duration_seconds_sum{%s}`, jobs))), "paused/s {{job}} {{instance}}")),
 	}
 }

@@ -351,7 +351,11 @@ func waitHTTP(t *testing.T, u string, timeout time.Duration) {
 type promClient struct{ base string }
 
 func (c promClient) get(path string, params url.Values, out any) error {
-	resp, err := http.PostForm(c.base+path, params)
+	u := c.base + path
+	if len(params) > 0 {
+		u += "?" + params.Encode()
+	}
+	resp, err := http.Get(u)
 	if err != nil {
 		return err
 	}
