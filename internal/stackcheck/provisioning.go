@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
@@ -119,6 +120,19 @@ func CheckProvisioning(p *types.Project, dir string) error {
 	}
 	if mounts["/etc/grafana/provisioning"] != "grafana/provisioning" {
 		bad(ComposeFile, "services.grafana.volumes", "grafana/provisioning is not mounted at /etc/grafana/provisioning")
+	}
+	if home := grafana.Environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]; home != nil {
+		found := false
+		for target, src := range mounts {
+			if rel, ok := strings.CutPrefix(*home, target+"/"); ok {
+				if _, err := os.Stat(filepath.Join(dir, src, rel)); err == nil {
+					found = true
+				}
+			}
+		}
+		if !found {
+			bad(ComposeFile, "services.grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", "%s is not a dashboard file mounted from the repository", *home)
+		}
 	}
 	if len(pr.Providers) == 0 {
 		bad(ProvidersFile, "providers", "none")
