@@ -29,6 +29,9 @@ type Config struct {
 	Metrics *Metrics
 	// Progress, when set, is called about once a second while the run lasts.
 	Progress func(Progress)
+	// Started, when set, is called once the connections are open, just
+	// before the first request.
+	Started func()
 }
 
 // Validate names the first invalid field the way the command line spells it.

@@ -331,3 +331,13 @@ func TestTimerLatenessNotRecorded(t *testing.T) {
 		t.Errorf("corrected p50 %dus, uncorrected p50 %dus: want equal within 300us", c, u)
 	}
 }
+
+func TestHTTPS(t *testing.T) {
+	t.Parallel()
+	s := httptest.NewTLSServer(http.HandlerFunc(ok))
+	defer s.Close()
+	res := mustRun(t, Config{URL: s.URL + "/index", Threads: 1, Connections: 2, Duration: 500 * time.Millisecond, Rate: 100})
+	if res.Requests < 45 || res.SocketErrors() != 0 || res.Errors[ErrStatus] != 0 {
+		t.Errorf("requests %d, errors %v", res.Requests, res.Errors)
+	}
+}

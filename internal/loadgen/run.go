@@ -128,6 +128,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.running.Set(1)
 		defer m.running.Set(0)
 	}
+	if cfg.Started != nil {
+		cfg.Started()
+	}
 	r.t0 = time.Now()
 	for _, c := range r.conns {
 		wg.Go(c.loop)

@@ -128,7 +128,9 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	report.Header(stdout, cfg)
+	// The header comes once the connections are open, so a refused host
+	// gives only its one-line error.
+	cfg.Started = func() { report.Header(stdout, cfg) }
 	res, err := loadgen.Run(ctx, cfg)
 	if cfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\x1b[K")
