@@ -179,6 +179,11 @@ func Benchmark() (dashboard.Dashboard, error) {
 		return dashboard.Dashboard{}, fmt.Errorf("building the Benchmark dashboard: %w", err)
 	}
 	numberPanels(&d)
+	// The SDK puts annotation toggles in the controls menu; show them on
+	// the dashboard, where Grafana puts them by default.
+	for i := range d.Annotations.List {
+		d.Annotations.List[i].Placement = nil
+	}
 	return d, nil
 }
 
