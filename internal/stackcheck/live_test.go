@@ -138,6 +138,25 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 		}
 	}
 
+	// Both kinds of histogram are stored: native samples under the bare
+	// name, classic buckets under _bucket.
+	for expr, kind := range map[string]string{
+		`sum(rate(app_http_request_duration_seconds[20s]))`:        "native",
+		`sum(rate(loadtest_latency_seconds[20s]))`:                 "native",
+		`sum(rate(app_http_request_duration_seconds_bucket[20s]))`: "classic",
+		`sum(rate(loadtest_latency_seconds_bucket[20s]))`:          "classic",
+	} {
+		floats, hists, err := prom.samplesInRange(expr, start, end, 5*time.Second)
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", expr, err)
+		case kind == "native" && hists == 0:
+			t.Errorf("%s: no native histogram samples (scrape_native_histograms not in effect?)", expr)
+		case kind == "classic" && floats == 0:
+			t.Errorf("%s: no classic buckets (always_scrape_classic_histograms not in effect?)", expr)
+		}
+	}
+
 	// The generator gone: its targets are just down; everything else is
 	// still scraped, and the app did not notice.
 	prom.waitFor(t, `up{job="loadtest"} == 0`, len(routes), 15*time.Second)
@@ -394,28 +413,32 @@ type series struct {
 // pointsInRange counts the finite float samples and histogram samples expr
 // returns over [start, end].
 func (c promClient) pointsInRange(expr string, start, end time.Time, step time.Duration) (int, error) {
+	floats, hists, err := c.samplesInRange(expr, start, end, step)
+	return floats + hists, err
+}
+
+func (c promClient) samplesInRange(expr string, start, end time.Time, step time.Duration) (floats, hists int, err error) {
 	var data struct {
 		Result []series `json:"result"`
 	}
-	err := c.get("/api/v1/query_range", url.Values{
+	err = c.get("/api/v1/query_range", url.Values{
 		"query": {expr},
 		"start": {strconv.FormatInt(start.Unix(), 10)},
 		"end":   {strconv.FormatInt(end.Unix(), 10)},
 		"step":  {step.String()},
 	}, &data)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n := 0
 	for _, s := range data.Result {
-		n += len(s.Histograms)
+		hists += len(s.Histograms)
 		for _, v := range s.Values {
 			if f, err := strconv.ParseFloat(fmt.Sprint(v[1]), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-				n++
+				floats++
 			}
 		}
 	}
-	return n, nil
+	return floats, hists, nil
 }
 
 // waitFor waits until the instant query returns want series.

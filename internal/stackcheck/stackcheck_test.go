@@ -386,3 +386,14 @@ func TestPrometheusTargetsAreComposeServices(t *testing.T) {
 		}
 	}
 }
+
+func TestGrafanaCheckNamesWhatIsUnreachable(t *testing.T) {
+	port, err := pgcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckGrafana(context.Background(), fmt.Sprintf("http://127.0.0.1:%d", port), "", "", nil)
+	if err == nil || !strings.Contains(err.Error(), "/api/health") {
+		t.Fatalf("got %v, want an error naming /api/health", err)
+	}
+}
