@@ -353,3 +353,22 @@ func TestConnectorRejectsBadURL(t *testing.T) {
 		t.Error("want an error for a bad port")
 	}
 }
+
+// Readiness does not queue behind a pool that is busy.
+func TestPingBypassesABusyPool(t *testing.T) {
+	conn := newConnector(t, testenv.DatabaseURL(t), 2*time.Second)
+	p := OpenPool(conn, 1)
+	defer p.Close()
+	if err := p.acquire(context.Background()); err != nil { // the only slot, held
+		t.Fatal(err)
+	}
+	defer p.release()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := conn.Ping(ctx); err != nil {
+		t.Errorf("Ping with the pool busy: %v", err)
+	}
+	if _, err := p.Agents(ctx, nil); err == nil {
+		t.Error("Agents with the pool's only slot held: want a timeout")
+	}
+}

@@ -36,6 +36,17 @@ func (c *Connector) Driver() driver.Driver { return c.pq.Driver() }
 
 type netConnKey struct{}
 
+// Ping opens a connection of its own, pings and closes it: a readiness probe
+// that neither waits behind a busy pool nor takes a /agents slot.
+func (c *Connector) Ping(ctx context.Context) error {
+	dc, err := c.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer dc.Close()
+	return dc.(driver.Pinger).Ping(ctx)
+}
+
 // Connect implements driver.Connector.
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	var nc net.Conn

@@ -45,15 +45,6 @@ func (p *Pool) acquire(ctx context.Context) error {
 
 func (p *Pool) release() { <-p.slots }
 
-// Ping checks that the database answers, through a pooled connection.
-func (p *Pool) Ping(ctx context.Context) error {
-	if err := p.acquire(ctx); err != nil {
-		return err
-	}
-	defer p.release()
-	return p.db.PingContext(deadlineOnly{ctx})
-}
-
 // deadlineOnly passes a context's deadline (which the connection applies to
 // its socket) but not its Done channel: database/sql starts a goroutine per
 // query to watch a cancellable context, which the socket deadline makes

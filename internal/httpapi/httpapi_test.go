@@ -32,7 +32,7 @@ func newServer(t *testing.T, dbURL string) (*httptest.Server, *prometheus.Regist
 	e := New(Deps{
 		NewConn:        agents.NewNewConn(conn, 4, agents.NewMetrics(reg)),
 		Pool:           pool,
-		Ready:          pool.Ping,
+		Ready:          conn.Ping,
 		RequestTimeout: 2 * time.Second,
 		Registry:       reg,
 	})

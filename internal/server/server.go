@@ -70,7 +70,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Config, lim Limits, 
 	h := httpapi.New(httpapi.Deps{
 		NewConn:        newConn,
 		Pool:           pool,
-		Ready:          pool.Ping,
+		Ready:          connector.Ping,
 		RequestTimeout: cfg.RequestTimeout,
 		Registry:       reg,
 	})

@@ -1,0 +1,45 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkIndex is the app's per-request overhead on /index (Echo, metrics,
+// handler) without the network; compare with BenchmarkBareIndex.
+func BenchmarkIndex(b *testing.B) {
+	e := New(Deps{RequestTimeout: time.Second, Registry: prometheus.NewRegistry()})
+	req := httptest.NewRequest("GET", "/index", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		e.ServeHTTP(w, req)
+	}
+}
+
+func BenchmarkBareIndex(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(hello{Hello: "world"})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	})
+	req := httptest.NewRequest("GET", "/index", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	}
+}
