@@ -103,7 +103,11 @@ func run(args []string) error {
 		if len(rest) != 1 {
 			return fmt.Errorf("bench: name the results folder")
 		}
-		if err := e2echeck.CheckBenchReport(rest[0]); err != nil {
+		cells, err := e2echeck.CheckBenchReport(rest[0])
+		for _, c := range cells {
+			logf("bench: %s", c)
+		}
+		if err != nil {
 			return err
 		}
 		logf("bench: every cell ran, verified and reconciled; report and charts written")

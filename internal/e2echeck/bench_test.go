@@ -1,0 +1,73 @@
+package e2echeck
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/macrobench/macrobench/internal/bench"
+	"github.com/macrobench/macrobench/internal/report"
+)
+
+// goodReport writes a results folder that passes, for the tests to break.
+func goodReport(t *testing.T, edit func(*report.Summary)) string {
+	dir := t.TempDir()
+	s := &report.Summary{Schema: report.SchemaVersion, Executor: "compose", Quick: true}
+	vias := map[string]string{"saturation": "localhost", "rate4000": "network", "rate10": "network"}
+	for _, ep := range bench.DefaultEndpoints {
+		s.Verification = append(s.Verification, report.Verification{Endpoint: ep, OK: true})
+		for _, sc := range bench.DefaultScenarios {
+			run := report.Run{Requests: 10, Server: &report.Server{DB: &report.DB{}},
+				Checks: []report.Check{{Name: "server saw every response", OK: true}}}
+			s.Cells = append(s.Cells, report.Cell{Endpoint: ep, Scenario: sc, Via: vias[sc],
+				Status: report.StatusOK, Requests: 10, Runs: []report.Run{run}})
+		}
+		if err := os.WriteFile(filepath.Join(dir, "summary.md"), []byte("# x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sc := range bench.DefaultScenarios {
+		for _, f := range []string{"latency-" + sc + ".png", "throughput-" + sc + ".png"} {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("png"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if edit != nil {
+		edit(s)
+	}
+	if err := s.WriteJSON(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCheckBenchReport(t *testing.T) {
+	lines, err := CheckBenchReport(goodReport(t, nil))
+	if err != nil || len(lines) != 9 {
+		t.Fatalf("good report: %d lines, %v", len(lines), err)
+	}
+	for name, tc := range map[string]struct {
+		edit func(*report.Summary)
+		want string
+	}{
+		"local executor":    {func(s *report.Summary) { s.Executor = "local" }, "executor"},
+		"cell missing":      {func(s *report.Summary) { s.Cells = s.Cells[1:] }, "missing"},
+		"no via localhost":  {func(s *report.Summary) { s.Cells[0].Via = "network" }, "via localhost"},
+		"not run":           {func(s *report.Summary) { s.Cells[2].Status = report.StatusNotRun }, "not run"},
+		"reconciliation":    {func(s *report.Summary) { s.Cells[3].Runs[0].Checks[0].OK = false }, "reconciliation"},
+		"no database":       {func(s *report.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "database evidence"},
+		"verification":      {func(s *report.Summary) { s.Verification[1].OK = false }, "verification"},
+		"runner's failures": {func(s *report.Summary) { s.Failures = []string{"boom"} }, "boom"},
+	} {
+		if _, err := CheckBenchReport(goodReport(t, tc.edit)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want one containing %q", name, err, tc.want)
+		}
+	}
+	dir := goodReport(t, nil)
+	os.Remove(filepath.Join(dir, "latency-rate10.png"))
+	if _, err := CheckBenchReport(dir); err == nil || !strings.Contains(err.Error(), "latency-rate10.png") {
+		t.Errorf("missing chart: err = %v", err)
+	}
+}
