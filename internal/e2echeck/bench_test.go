@@ -52,9 +52,13 @@ func TestCheckBenchReport(t *testing.T) {
 		edit func(*report.Summary)
 		want string
 	}{
-		"local executor":    {func(s *report.Summary) { s.Executor = "local" }, "executor"},
-		"cell missing":      {func(s *report.Summary) { s.Cells = s.Cells[1:] }, "missing"},
-		"no via localhost":  {func(s *report.Summary) { s.Cells[0].Via = "network" }, "via localhost"},
+		"local executor": {func(s *report.Summary) { s.Executor = "local" }, "executor"},
+		"cell missing":   {func(s *report.Summary) { s.Cells = s.Cells[1:] }, "missing"},
+		"no via localhost": {func(s *report.Summary) {
+			for i := range s.Cells {
+				s.Cells[i].Via = "network"
+			}
+		}, "via localhost"},
 		"not run":           {func(s *report.Summary) { s.Cells[2].Status = report.StatusNotRun }, "not run"},
 		"reconciliation":    {func(s *report.Summary) { s.Cells[3].Runs[0].Checks[0].OK = false }, "reconciliation"},
 		"no database":       {func(s *report.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "database evidence"},
