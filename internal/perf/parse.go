@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // WrkResult is what the benchmark reads from wrk's text output.
@@ -14,7 +15,16 @@ type WrkResult struct {
 	RequestsPerSec float64
 	Requests       int
 	Non2xx         int
-	SocketErrors   int // connect + read + write + timeout
+	SocketErrors   int           // connect + read + write + timeout
+	ServerCPU      time.Duration // CPU the server used during the run (set by the runner)
+}
+
+// CPUPerRequest is ServerCPU per completed request.
+func (r WrkResult) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Requests)
 }
 
 // Mean averages runs: mean rate, summed counts.
@@ -25,6 +35,7 @@ func Mean(runs []WrkResult) WrkResult {
 		m.Requests += r.Requests
 		m.Non2xx += r.Non2xx
 		m.SocketErrors += r.SocketErrors
+		m.ServerCPU += r.ServerCPU
 	}
 	return m
 }

@@ -2,8 +2,10 @@ package perf
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 const wrkOut = `Running 10s test @ http://127.0.0.1:8000/agents
@@ -68,5 +70,18 @@ func TestMean(t *testing.T) {
 	m := Mean([]WrkResult{{RequestsPerSec: 100, Requests: 1000, Non2xx: 1}, {RequestsPerSec: 200, Requests: 2000, SocketErrors: 2}})
 	if m.RequestsPerSec != 150 || m.Requests != 3000 || m.Errors() != 3 {
 		t.Errorf("%+v", m)
+	}
+}
+
+func TestProcessTreeCPU(t *testing.T) {
+	start := ProcessTreeCPU(os.Getpid())
+	deadline := time.Now().Add(3 * time.Second)
+	for ProcessTreeCPU(os.Getpid()) <= start && time.Now().Before(deadline) {
+		for i := 0; i < 1e6; i++ {
+			_ = strings.Repeat("x", i%7)
+		}
+	}
+	if ProcessTreeCPU(os.Getpid()) <= start {
+		t.Error("spinning did not show in /proc CPU time")
 	}
 }

@@ -42,6 +42,18 @@ type Case struct {
 	RefValue  float64 // req/s or tps
 	RefErrors int
 	Target    float64 // minimum App/RefValue; 0 = informational
+	// Server CPU per request (user+system, children included), when
+	// measured: less sensitive to the machine's other load than throughput.
+	AppCPU, RefCPU time.Duration
+}
+
+// CPURatio is RefCPU/AppCPU: the app's CPU efficiency relative to the
+// reference (1 = the same CPU per request; 0 when not measured).
+func (c Case) CPURatio() float64 {
+	if c.AppCPU == 0 || c.RefCPU == 0 {
+		return 0
+	}
+	return float64(c.RefCPU) / float64(c.AppCPU)
 }
 
 // Ratio is App/RefValue.
@@ -58,7 +70,8 @@ func (c Case) Pass() bool { return c.AppErrors == 0 && (c.Target == 0 || c.Ratio
 // Report prints the cases as a fixed-format table.
 func Report(w io.Writer, cases []Case) bool {
 	ok := true
-	fmt.Fprintf(w, "%-28s %12s %7s   %-34s %12s %7s %7s %7s  %s\n", "case", "app req/s", "errors", "reference", "ref", "errors", "ratio", "target", "")
+	fmt.Fprintf(w, "%-20s %10s %6s  %-26s %10s %6s %6s %6s %4s  %11s %11s %9s\n",
+		"case", "app req/s", "errors", "reference", "ref", "errors", "ratio", "target", "", "app cpu/req", "ref cpu/req", "cpu ratio")
 	for _, c := range cases {
 		verdict := "info"
 		if c.Target > 0 {
@@ -67,10 +80,25 @@ func Report(w io.Writer, cases []Case) bool {
 				verdict, ok = "FAIL", false
 			}
 		}
-		fmt.Fprintf(w, "%-28s %12.1f %7d   %-34s %12.1f %7d %7.3f %7.2f  %s\n",
-			c.Name, c.App, c.AppErrors, c.Ref, c.RefValue, c.RefErrors, c.Ratio(), c.Target, verdict)
+		fmt.Fprintf(w, "%-20s %10.1f %6d  %-26s %10.1f %6d %6.3f %6.2f %4s  %11s %11s %9s\n",
+			c.Name, c.App, c.AppErrors, c.Ref, c.RefValue, c.RefErrors, c.Ratio(), c.Target, verdict,
+			us(c.AppCPU), us(c.RefCPU), ratio(c.CPURatio()))
 	}
 	return ok
+}
+
+func us(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
+}
+
+func ratio(r float64) string {
+	if r == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", r)
 }
 
 // Run starts the app, the references and the load, and returns the cases.
@@ -135,6 +163,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		// nginx, bare, app; ...) so that drift in the background load
 		// falls on all three alike, and average the rounds.
 		urls := []string{"http://" + appAddr + "/index", "http://" + bareAddr + "/index", "http://" + nginxAddr + "/index"}
+		procs := []*proc{app, bare, nginx}
 		res := make([][]WrkResult, len(urls))
 		for round := 0; round < max(1, o.Rounds); round++ {
 			for k := range urls {
@@ -142,7 +171,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 				if round%2 == 1 {
 					i = len(urls) - 1 - k
 				}
-				r, err := o.wrk(ctx, urls[i])
+				r, err := o.wrk(ctx, urls[i], procs[i])
 				if err != nil {
 					return nil, err
 				}
@@ -151,9 +180,9 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		}
 		appR, bareR, nginxR := Mean(res[0]), Mean(res[1]), Mean(res[2])
 		cases = append(cases,
-			Case{"/index vs net/http", appR.RequestsPerSec, appR.Errors(), "bare net/http json.Marshal", bareR.RequestsPerSec, bareR.Errors(), 0.95},
-			Case{"/index vs nginx", appR.RequestsPerSec, appR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0},
-			Case{"net/http vs nginx", bareR.RequestsPerSec, bareR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0},
+			Case{"/index vs net/http", appR.RequestsPerSec, appR.Errors(), "bare net/http json.Marshal", bareR.RequestsPerSec, bareR.Errors(), 0.95, appR.CPUPerRequest(), bareR.CPUPerRequest()},
+			Case{"/index vs nginx", appR.RequestsPerSec, appR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0, appR.CPUPerRequest(), nginxR.CPUPerRequest()},
+			Case{"net/http vs nginx", bareR.RequestsPerSec, bareR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0, bareR.CPUPerRequest(), nginxR.CPUPerRequest()},
 		)
 	}
 	script := filepath.Join(dir, "agents.sql")
@@ -161,7 +190,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		return nil, err
 	}
 	if want("pool") {
-		appR, err := o.wrk(ctx, "http://"+appAddr+"/agents_with_pool")
+		appR, err := o.wrk(ctx, "http://"+appAddr+"/agents_with_pool", app)
 		if err != nil {
 			return nil, err
 		}
@@ -170,10 +199,10 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 			return nil, err
 		}
 		cases = append(cases, Case{"/agents_with_pool", appR.RequestsPerSec, appR.Errors(),
-			fmt.Sprintf("pgbench -M prepared -c%d", o.PgbenchC), pg.TPS, pg.Failed, 0.35})
+			fmt.Sprintf("pgbench -M prepared -c%d", o.PgbenchC), pg.TPS, pg.Failed, 0.35, appR.CPUPerRequest(), 0})
 	}
 	if want("agents") {
-		appR, err := o.wrk(ctx, "http://"+appAddr+"/agents")
+		appR, err := o.wrk(ctx, "http://"+appAddr+"/agents", app)
 		if err != nil {
 			return nil, err
 		}
@@ -182,21 +211,29 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 			return nil, err
 		}
 		cases = append(cases, Case{"/agents", appR.RequestsPerSec, appR.Errors(),
-			fmt.Sprintf("pgbench -C -c%d", o.PgbenchC), pg.TPS, pg.Failed, 0.9})
+			fmt.Sprintf("pgbench -C -c%d", o.PgbenchC), pg.TPS, pg.Failed, 0.9, appR.CPUPerRequest(), 0})
 	}
 	return cases, nil
 }
 
-func (o Options) wrk(ctx context.Context, url string) (WrkResult, error) {
+// wrk loads url and measures the CPU that server (and its children) used.
+func (o Options) wrk(ctx context.Context, url string, server *proc) (WrkResult, error) {
 	args := []string{"-t" + strconv.Itoa(o.Threads), "-c" + strconv.Itoa(o.Connections),
 		"-d" + strconv.Itoa(int(o.Duration.Seconds())) + "s", url}
 	fmt.Fprintf(o.Out, "perf: wrk %s\n", strings.Join(args, " "))
+	cpu0 := server.cpu()
 	out, err := exec.CommandContext(ctx, "wrk", args...).CombinedOutput()
 	if err != nil {
 		return WrkResult{}, fmt.Errorf("wrk %s: %v\n%s", url, err, out)
 	}
+	cpu := server.cpu() - cpu0
 	o.Out.Write(indent(out))
-	return ParseWrk(string(out))
+	r, err := ParseWrk(string(out))
+	r.ServerCPU = cpu
+	if err == nil {
+		fmt.Fprintf(o.Out, "    server CPU %v, %s per request\n", cpu.Round(10*time.Millisecond), us(r.CPUPerRequest()))
+	}
+	return r, err
 }
 
 func (o Options) pgbench(ctx context.Context, script string, mode ...string) (PgbenchResult, error) {
@@ -237,6 +274,9 @@ func startProc(out io.Writer, logPath string, env []string, bin string, args ...
 	fmt.Fprintf(out, "perf: started %s (pid %d)\n", filepath.Base(bin), cmd.Process.Pid)
 	return &proc{cmd: cmd, logPath: logPath}, nil
 }
+
+// cpu is the CPU time the process and its children (nginx's workers) used.
+func (p *proc) cpu() time.Duration { return ProcessTreeCPU(p.cmd.Process.Pid) }
 
 func (p *proc) log() string { b, _ := os.ReadFile(p.logPath); return string(b) }
 
