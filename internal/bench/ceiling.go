@@ -15,9 +15,10 @@ var tpsRe = regexp.MustCompile(`(?m)^tps = ([0-9.]+)`)
 // Ceilings measures PostgreSQL's own throughput for the agents query with
 // pgbench: over 8 prepared, long-lived connections (what a pool can at best
 // reach), and with a new connection per transaction (what /agents can at
-// best reach).
-func Ceilings(ctx context.Context, ex Executor, d time.Duration, cpus int) []report.Ceiling {
-	jobs := min(8, max(1, cpus))
+// best reach). One pgbench thread per client: a thread opens its clients'
+// connections one at a time, which would cap the -C ceiling.
+func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceiling {
+	jobs := 8
 	secs := strconv.Itoa(int(d / time.Second))
 	runs := []struct {
 		name string

@@ -62,7 +62,7 @@ func binaries(t *testing.T) (app, loadtest string) {
 }
 
 // startApp runs the real app against dbURL and returns its base URL.
-func startApp(t *testing.T, bin, dbURL string) string {
+func startApp(t *testing.T, bin, dbURL string, env ...string) string {
 	t.Helper()
 	port, err := pgcluster.FreePort()
 	if err != nil {
@@ -70,7 +70,7 @@ func startApp(t *testing.T, bin, dbURL string) string {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL)
+	cmd.Env = append(append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL), env...)
 	logf, err := os.CreateTemp(t.TempDir(), "app-*.log")
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	md["generator_cpus"] = cpus
 	if hasDBEndpoint(good) && cfg.CeilingDuration > 0 {
 		r.logf("bench: measuring PostgreSQL's ceilings with pgbench (%s each)", cfg.CeilingDuration)
-		s.Ceilings = Ceilings(ctx, r.Ex, cfg.CeilingDuration, cpus)
+		s.Ceilings = Ceilings(ctx, r.Ex, cfg.CeilingDuration)
 		for _, c := range s.Ceilings {
 			if c.Error != "" {
 				r.logf("bench: ceiling %s not measured: %s", c.Name, c.Error)
@@ -138,7 +138,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		}
 		aggregate(&rc, cfg, flask, s.Ceilings)
 		if rc.Status == report.StatusErrors {
-			s.Failures = append(s.Failures, fmt.Sprintf("%s %s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, rc.ErrorRatio*100, cfg.ErrorThreshold*100))
+			s.Failures = append(s.Failures, fmt.Sprintf("%s %s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, rc.CountedErrorRatio*100, cfg.ErrorThreshold*100))
 		}
 		if rc.Reconciled != nil && !*rc.Reconciled {
 			s.Notes = append(s.Notes, fmt.Sprintf("RECONCILIATION MISMATCH in %s %s: see its checks", cell.Endpoint, cell.Scenario))
@@ -387,20 +387,36 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	}
 	c.ErrorRatio = ErrorRatio(c.Requests, c.Errors)
 	saturated := c.TargetRate > 0 && c.AchievedRate < cfg.SaturatedBelow*c.TargetRate
+	// A cell at capacity (closed loop, or a rate the hardware cannot reach)
+	// sheds load: client timeouts and the app's 503s are what overload looks
+	// like, reported but not failures. Any other error always counts, and
+	// every error counts in a cell that kept its rate.
+	atCapacity := c.TargetRate == 0 || saturated
+	c.CountedErrorRatio = c.ErrorRatio
+	attempts := float64(c.Requests + c.Errors.Connect + c.Errors.Read + c.Errors.Write + c.Errors.Timeout)
+	if atCapacity && attempts > 0 {
+		c.Overload = overloadErrors(c.Runs)
+		c.CountedErrorRatio = float64(c.Errors.Total()-c.Overload) / attempts
+	}
+	var notes []string
 	switch {
-	case c.ErrorRatio > cfg.ErrorThreshold:
+	case c.CountedErrorRatio > cfg.ErrorThreshold:
 		c.Status = report.StatusErrors
 		if saturated {
-			c.Note = fmt.Sprintf("also saturated: %.1f of %g req/s", c.AchievedRate, c.TargetRate)
+			notes = append(notes, fmt.Sprintf("also saturated: %.1f of %g req/s", c.AchievedRate, c.TargetRate))
 		}
 	case saturated:
 		c.Status = report.StatusSaturated
-		c.Note = fmt.Sprintf("the hardware reached %.1f of %g req/s (%.0f%%)", c.AchievedRate, c.TargetRate, 100*c.AchievedRate/c.TargetRate)
+		notes = append(notes, fmt.Sprintf("the hardware reached %.1f of %g req/s (%.0f%%)", c.AchievedRate, c.TargetRate, 100*c.AchievedRate/c.TargetRate))
 	case c.TargetRate == 0:
 		c.Status = report.StatusClosedLoop
 	default:
 		c.Status = report.StatusOK
 	}
+	if c.Overload > 0 {
+		notes = append(notes, fmt.Sprintf("%.1f%% of attempts shed under overload: timeouts and 503s", 100*float64(c.Overload)/attempts))
+	}
+	c.Note = strings.Join(notes, "; ")
 	if o, ok := flask.Lookup(c.Endpoint, c.Scenario); ok {
 		c.Original = &report.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
 			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
@@ -423,6 +439,21 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 			}
 		}
 	}
+}
+
+// overloadErrors is the runs' client timeouts plus their non-2xx responses
+// that the app's own counters show were 503s (its answer when a request
+// cannot get a database slot in time). Without the app's counters, only the
+// timeouts.
+func overloadErrors(runs []report.Run) int64 {
+	var n int64
+	for _, r := range runs {
+		n += r.Errors.Timeout
+		if r.Server != nil && r.Server.AppRequests != nil {
+			n += min(r.Errors.Status, r.Server.AppRequests["503"])
+		}
+	}
+	return n
 }
 
 func median(v []float64) float64 {

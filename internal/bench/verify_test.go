@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/testenv"
 )
 
 func agentsBody(n int, mutate func(i int, a map[string]any)) []byte {
@@ -192,6 +193,61 @@ func TestErrorThreshold(t *testing.T) {
 	stderr.Reset()
 	if code := run(context.Background(), args(t.TempDir(), "--error-threshold", "100%"), &stdout, &stderr); code != 0 {
 		t.Errorf("with --error-threshold 100%%: exit %d\n%s", code, stderr.String())
+	}
+
+	// At capacity (closed loop) a 500 is still a failure: only timeouts and
+	// the app's 503s count as load shedding.
+	srv500, _ := serve(t, map[string]http.Handler{
+		"/index": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("User-Agent") == "Go-http-client/1.1" { // the verification request
+				jsonHandler([]byte(`{"hello":"world"}`))(w, r)
+				return
+			}
+			http.Error(w, "bug", http.StatusInternalServerError)
+		}),
+	})
+	stdout.Reset()
+	stderr.Reset()
+	out = t.TempDir()
+	code := run(context.Background(), benchArgs(srv500.URL, out, "--endpoints", "/index", "--scenarios", "saturation",
+		"--connections", "2", "--threads", "1", "--duration", "1s"), &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "/index saturation: error ratio 100.00% exceeds 1.00%") {
+		t.Errorf("closed loop of 500s: exit %d, stderr %s", code, stderr.String())
+	}
+}
+
+// The real app shedding load (one new-connection slot, a 30 ms request
+// budget, 32 connections in a closed loop): its 503s are overload, reported
+// with the cell and not failing the run; the reconciliation still holds.
+func TestOverloadShedIsReportedNotFailed(t *testing.T) {
+	appBin, ltBin := binaries(t)
+	pg := testenv.StartPostgres(t)
+	base := startApp(t, appBin, pg.URL(), "APP_NEWCONN_LIMIT=1", "APP_REQUEST_TIMEOUT=30ms")
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--target", base, "--loadtest-bin", ltBin, "--database-url", pg.URL(),
+		"--prometheus", "off", "--grafana", "off", "--out", out, "--warmup", "0s", "--ceiling-duration", "0s",
+		"--endpoints", "/agents", "--scenarios", "saturation", "--connections", "32", "--duration", "2s"}, &stdout, &stderr)
+	t.Log(stdout.String())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s, err := report.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Cells[0]
+	run := c.Runs[0]
+	shed := run.Server.AppRequests["503"]
+	if shed == 0 || c.Errors.Status == 0 {
+		t.Fatalf("the app shed nothing (app %v, client errors %+v): the overload did not happen", run.Server.AppRequests, c.Errors)
+	}
+	if c.Status != report.StatusClosedLoop || c.Overload != c.Errors.Timeout+min(c.Errors.Status, shed) ||
+		c.CountedErrorRatio > 0.01 || !strings.Contains(c.Note, "shed under overload") {
+		t.Errorf("status %s, overload %d, errors %+v, counted ratio %v, note %q", c.Status, c.Overload, c.Errors, c.CountedErrorRatio, c.Note)
+	}
+	if c.Reconciled == nil || !*c.Reconciled {
+		t.Errorf("reconciliation under overload: %+v", run.Checks)
 	}
 }
 

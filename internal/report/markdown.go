@@ -44,7 +44,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	if s.Repeat > 1 {
 		w("- Every cell ran %d times: figures are medians, with the min–max spread in brackets.\n", s.Repeat)
 	}
-	w("- A cell fails when its error ratio (socket errors and non-2xx over all attempts) exceeds %s; a rate cell below %.0f%% of its target is *saturated* (reported, not a failure).\n",
+	w("- A cell fails when its error ratio (socket errors and non-2xx over all attempts) exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the app's 503s are load shedding, reported but not counted against the threshold.\n",
 		pct(s.ErrorThreshold), s.SaturatedBelow*100)
 	w("- Original figures: %s.\n", s.Baseline)
 	if s.GrafanaURL != "" {

@@ -160,26 +160,31 @@ type Spread struct {
 
 // Cell is one endpoint × scenario; its figures are medians over the runs.
 type Cell struct {
-	Endpoint     string             `json:"endpoint"`
-	Scenario     string             `json:"scenario"` // saturation | rate4000 | rate10
-	Via          string             `json:"via"`      // localhost | network
-	Threads      int                `json:"threads"`
-	Connections  int                `json:"connections"`
-	DurationS    float64            `json:"duration_s"`
-	TargetRate   float64            `json:"target_rate"` // 0 = closed loop
-	Runs         []Run              `json:"runs"`
-	AchievedRate float64            `json:"achieved_rate"`
-	RateSpread   Spread             `json:"achieved_rate_spread"`
-	Latency      Latency            `json:"latency_ms"`
-	P99Spread    Spread             `json:"p99_spread"`
-	Requests     int64              `json:"requests"`
-	Errors       Errors             `json:"errors"` // summed over runs
-	ErrorRatio   float64            `json:"error_ratio"`
-	Status       string             `json:"status"` // ok | saturated | closed-loop | errors | not-run
-	Reconciled   *bool              `json:"reconciled,omitempty"`
-	Original     *Original          `json:"original,omitempty"`
-	CeilingShare map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
-	Note         string             `json:"note,omitempty"`
+	Endpoint     string  `json:"endpoint"`
+	Scenario     string  `json:"scenario"` // saturation | rate4000 | rate10
+	Via          string  `json:"via"`      // localhost | network
+	Threads      int     `json:"threads"`
+	Connections  int     `json:"connections"`
+	DurationS    float64 `json:"duration_s"`
+	TargetRate   float64 `json:"target_rate"` // 0 = closed loop
+	Runs         []Run   `json:"runs"`
+	AchievedRate float64 `json:"achieved_rate"`
+	RateSpread   Spread  `json:"achieved_rate_spread"`
+	Latency      Latency `json:"latency_ms"`
+	P99Spread    Spread  `json:"p99_spread"`
+	Requests     int64   `json:"requests"`
+	Errors       Errors  `json:"errors"` // summed over runs
+	ErrorRatio   float64 `json:"error_ratio"`
+	// Overload is the errors of a cell at capacity (closed loop or
+	// saturated) that are load shedding, timeouts and 503s: reported, not
+	// failures. CountedErrorRatio, the ratio without them, meets the threshold.
+	Overload          int64              `json:"overload_errors"`
+	CountedErrorRatio float64            `json:"counted_error_ratio"`
+	Status            string             `json:"status"` // ok | saturated | closed-loop | errors | not-run
+	Reconciled        *bool              `json:"reconciled,omitempty"`
+	Original          *Original          `json:"original,omitempty"`
+	CeilingShare      map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
+	Note              string             `json:"note,omitempty"`
 }
 
 // Original is the Flask figure for the same cell.
