@@ -151,7 +151,8 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	if s.Via == "localhost" {
 		service, url = "loadtest-local", "http://127.0.0.1:8000"
 	}
-	args := []string{"--profile", "loadtest", "run", "--rm", "-T",
+	// --no-deps: Up has checked the stack; compose need not check it again per run.
+	args := []string{"--profile", "loadtest", "run", "--rm", "-T", "--no-deps",
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-v", abs + ":/results", service}
 	args = append(args, s.Args...)

@@ -108,7 +108,7 @@ func WaitQuiet(ctx context.Context, client *http.Client, baseURL, route string, 
 		return nil, err
 	}
 	for time.Now().Before(deadline) {
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 		cur, err := ReadAppMetrics(ctx, client, baseURL)
 		if err != nil {
 			return nil, err
@@ -178,7 +178,7 @@ func (d *DB) Snapshot(ctx context.Context) (DBSnapshot, error) {
 	return s, nil
 }
 
-// SettledSnapshot reads until two reads 300 ms apart agree (backends publish
+// SettledSnapshot reads until two reads 200 ms apart agree (backends publish
 // their session counts when they go idle or exit), for at most max.
 func (d *DB) SettledSnapshot(ctx context.Context, max time.Duration) (DBSnapshot, error) {
 	deadline := time.Now().Add(max)
@@ -187,7 +187,7 @@ func (d *DB) SettledSnapshot(ctx context.Context, max time.Duration) (DBSnapshot
 		return prev, err
 	}
 	for time.Now().Before(deadline) {
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 		cur, err := d.Snapshot(ctx)
 		if err != nil {
 			return cur, err
