@@ -155,6 +155,11 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	args := []string{"--profile", "loadtest", "run", "--rm", "-T", "--no-deps",
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-v", abs + ":/results", service}
+	if s.Via != "localhost" {
+		// Registers the name "loadtest" on the network: Prometheus scrapes the
+		// generator at loadtest:9102 (the localhost one shares app's namespace).
+		args = append(args[:len(args)-1], "--use-aliases", service)
+	}
 	args = append(args, s.Args...)
 	args = append(args, "--json", "/results/"+s.Stem+".json", "--hgrm", "/results/"+s.Stem+".hgrm", url+s.Path)
 	out, err := e.output(ctx, args...)
