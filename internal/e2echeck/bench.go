@@ -12,9 +12,9 @@ import (
 
 // CheckBenchReport checks a results folder of `scripts/bench.sh --quick` run
 // through compose: every endpoint × scenario cell ran (both "via localhost"
-// and "via the network"), the endpoints verified, every run has server-side
-// and database evidence whose reconciliation holds, and the report and charts
-// are written. A cell's error ratio is a measurement (/agents opening a
+// and "via the network"), the endpoints verified, every run has the app's,
+// the database's and Prometheus's evidence and its reconciliation holds, and
+// the report and charts are written. A cell's error ratio is a measurement (/agents opening a
 // connection per request fails under 400 connections on a small machine),
 // not a failure of the lab: it is returned in the cell lines for the log.
 func CheckBenchReport(dir string) (cellLines []string, err error) {
@@ -64,9 +64,12 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 			cellLines = append(cellLines, fmt.Sprintf("%s %s via %s: %s, %.1f req/s, errors %.2f%%",
 				ep, sc, c.Via, c.Status, c.AchievedRate, 100*c.ErrorRatio))
 			for i, r := range c.Runs {
-				if r.Server == nil || r.Server.DB == nil {
-					fail("cell %s %s run %d: no server or database evidence", ep, sc, i)
+				if r.Server == nil || r.Server.DB == nil || r.Server.Prometheus == nil {
+					fail("cell %s %s run %d: server, database or Prometheus evidence missing", ep, sc, i)
 					continue
+				}
+				if len(r.Server.Problems) > 0 {
+					fail("cell %s %s run %d: evidence: %s", ep, sc, i, strings.Join(r.Server.Problems, "; "))
 				}
 				if len(r.Checks) == 0 {
 					fail("cell %s %s run %d: no reconciliation", ep, sc, i)

@@ -18,7 +18,7 @@ func goodReport(t *testing.T, edit func(*report.Summary)) string {
 	for _, ep := range bench.DefaultEndpoints {
 		s.Verification = append(s.Verification, report.Verification{Endpoint: ep, OK: true})
 		for _, sc := range bench.DefaultScenarios {
-			run := report.Run{Requests: 10, Server: &report.Server{DB: &report.DB{}},
+			run := report.Run{Requests: 10, Server: &report.Server{DB: &report.DB{}, Prometheus: &report.Prometheus{}},
 				Checks: []report.Check{{Name: "server saw every response", OK: true}}}
 			s.Cells = append(s.Cells, report.Cell{Endpoint: ep, Scenario: sc, Via: vias[sc],
 				Status: report.StatusOK, Requests: 10, Runs: []report.Run{run}})
@@ -61,7 +61,8 @@ func TestCheckBenchReport(t *testing.T) {
 		}, "via localhost"},
 		"not run":           {func(s *report.Summary) { s.Cells[2].Status = report.StatusNotRun }, "not run"},
 		"reconciliation":    {func(s *report.Summary) { s.Cells[3].Runs[0].Checks[0].OK = false }, "reconciliation"},
-		"no database":       {func(s *report.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "database evidence"},
+		"no database":       {func(s *report.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "evidence missing"},
+		"no prometheus":     {func(s *report.Summary) { s.Cells[5].Runs[0].Server.Prometheus = nil }, "evidence missing"},
 		"verification":      {func(s *report.Summary) { s.Verification[1].OK = false }, "verification"},
 		"runner's failures": {func(s *report.Summary) { s.Failures = []string{"boom"} }, "boom"},
 	} {
