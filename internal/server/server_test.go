@@ -183,3 +183,59 @@ func TestFourHundredConcurrentClientsOnAgents(t *testing.T) {
 		t.Errorf("/metrics lacks %q", want)
 	}
 }
+
+// The database goes away and comes back: 503 with a JSON error within the
+// default 2s bound while it is down, 200 again afterwards, same process.
+func TestOutageAnswers503ThenRecovers(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	addr := serve(t, testConfig(t, pg.URL()), DefaultLimits)
+	status := func(path string) (int, string, time.Duration) {
+		start := time.Now()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b), time.Since(start)
+	}
+	paths := []string{"/agents", "/agents_with_pool", "/readyz"}
+	for _, p := range paths {
+		if code, body, _ := status(p); code != 200 {
+			t.Fatalf("%s before the outage: %d %s", p, code, body)
+		}
+	}
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		for i := 0; i < 2; i++ {
+			code, body, took := status(p)
+			if code != 503 || !strings.HasPrefix(body, `{"error":"`) {
+				t.Errorf("%s with the database down: %d %s", p, code, body)
+			}
+			if took > 2500*time.Millisecond {
+				t.Errorf("%s took %v, want ≤ 2s", p, took)
+			}
+		}
+	}
+	if code, _, _ := status("/healthz"); code != 200 {
+		t.Errorf("/healthz with the database down: %d", code)
+	}
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			code, body, _ := status(p)
+			if code == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not recover: %d %s", p, code, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
