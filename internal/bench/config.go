@@ -31,6 +31,7 @@ type Config struct {
 	OutDir          string
 	DatabaseURL     string        // for pg_stat_statements / pg_stat_database; "" = no DB evidence
 	PrometheusURL   string        // "" = no Prometheus evidence
+	PrometheusJob   string        // the app's scrape job
 	GrafanaURL      string        // "" = no annotations
 	CeilingDuration time.Duration // each pgbench run; 0 = skip the ceilings
 	Timeout         time.Duration // generator's per-request timeout
@@ -68,6 +69,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.OutDir, "out", "", "results folder (default results/<UTC timestamp>)")
 	fs.StringVar(&c.DatabaseURL, "database-url", envOr("MACROBENCH_DATABASE_URL", ""), "PostgreSQL URL for server-side evidence (default in compose: postgres's published port, 127.0.0.1:5432; \"off\" disables)")
 	fs.StringVar(&c.PrometheusURL, "prometheus", envOr("MACROBENCH_PROMETHEUS_URL", ""), "Prometheus base URL (default in compose: prometheus's published port, 127.0.0.1:9090; \"off\" disables)")
+	fs.StringVar(&c.PrometheusJob, "prometheus-job", "app", "Prometheus job label of the app's target")
 	fs.StringVar(&c.GrafanaURL, "grafana", envOr("MACROBENCH_GRAFANA_URL", ""), "Grafana base URL for annotations (default in compose: grafana's published port, 127.0.0.1:3000; \"off\" disables)")
 	fs.DurationVar(&c.CeilingDuration, "ceiling-duration", 10*time.Second, "duration of each pgbench ceiling run (0 skips them)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "generator's per-request timeout (default: the generator's)")

@@ -101,6 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.PrometheusURL != "" {
 		p, err := NewProm(cfg.PrometheusURL)
 		if err == nil {
+			p.Job = cfg.PrometheusJob
 			err = p.Ready(ctx)
 		}
 		if err != nil {
