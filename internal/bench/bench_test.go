@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/macrobench/macrobench/internal/report"
 	"github.com/macrobench/macrobench/internal/testenv"
@@ -277,4 +276,3 @@ func readJSONMap(t *testing.T, path string) map[string]any {
 	return m
 }
 
-var _ = time.Second
