@@ -275,4 +275,3 @@ func readJSONMap(t *testing.T, path string) map[string]any {
 	}
 	return m
 }
-
