@@ -16,6 +16,7 @@ import (
 // --repeat N: every run's files, the median and the spread; then two such
 // folders through compare.
 func TestRepeatAndCompare(t *testing.T) {
+	t.Parallel()
 	binaries(t)
 	srv, _ := serve(t, map[string]http.Handler{"/index": jsonHandler([]byte(`{"hello":"world"}`))})
 	var dirs []string

@@ -53,6 +53,7 @@ func serve(t *testing.T, routes map[string]http.Handler) (*httptest.Server, *cou
 
 // Verify's verdicts, against real HTTP servers serving right and wrong answers.
 func TestVerifyExpectedVersusGot(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, endpoint string
 		h              http.HandlerFunc
@@ -105,6 +106,7 @@ func benchArgs(target, out string, extra ...string) []string {
 // was expected and what came back; a good one beside it is still measured;
 // the run exits non-zero.
 func TestBrokenEndpointRefusedBeforeLoad(t *testing.T) {
+	t.Parallel()
 	binaries(t)
 	srv, cs := serve(t, map[string]http.Handler{
 		"/index": jsonHandler([]byte(`{"hello":"world"}`)),
@@ -159,6 +161,7 @@ func TestBrokenEndpointRefusedBeforeLoad(t *testing.T) {
 // A cell whose error ratio passes --error-threshold fails the run; raising
 // the threshold lets it pass.
 func TestErrorThreshold(t *testing.T) {
+	t.Parallel()
 	binaries(t)
 	var n atomic.Int64
 	srv, _ := serve(t, map[string]http.Handler{
@@ -220,6 +223,7 @@ func TestErrorThreshold(t *testing.T) {
 // budget, 32 connections in a closed loop): its 503s are overload, reported
 // with the cell and not failing the run; the reconciliation still holds.
 func TestOverloadShedIsReportedNotFailed(t *testing.T) {
+	t.Parallel()
 	appBin, ltBin := binaries(t)
 	pg := testenv.StartPostgres(t)
 	base := startApp(t, appBin, pg.URL(), "APP_NEWCONN_LIMIT=1", "APP_REQUEST_TIMEOUT=30ms")
@@ -254,6 +258,7 @@ func TestOverloadShedIsReportedNotFailed(t *testing.T) {
 // A rate the server cannot reach is reported saturated with its achieved
 // rate and does not fail the run.
 func TestSaturatedCellDoesNotFail(t *testing.T) {
+	t.Parallel()
 	binaries(t)
 	srv, _ := serve(t, map[string]http.Handler{
 		"/index": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
