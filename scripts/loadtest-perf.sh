@@ -3,7 +3,8 @@
 # nginx serving a static body on loopback, compare closed-loop throughput
 # with Debian's wrk in the same run (-c400), then measure the CPU loadtest
 # uses at a constant 4000 req/s. Needs root for apt-get when wrk or nginx is
-# missing. Usage: scripts/loadtest-perf.sh [seconds per run, default 10]
+# missing. Besides throughput it prints CPU per request (GNU time), which
+# depends far less on what else the machine runs. Usage: scripts/loadtest-perf.sh [seconds per run, default 10]
 # [rounds, default 3]. Exits 1 when the median ratio is below 0.9.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,9 +12,9 @@ secs=${1:-10}
 rounds=${2:-3}
 threads=${PERF_THREADS:-2}
 
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || ! [ -x /usr/bin/time ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light time >/dev/null
 fi
 
 dir=$(mktemp -d /tmp/loadtest-perf.XXXXXX)
@@ -50,8 +51,10 @@ url="http://127.0.0.1:$port/index"
 pairs=()
 for i in $(seq "$rounds"); do
   echo "== round $i: wrk -t$threads -c400 -d${secs}s, then loadtest, same arguments"
-  wrk -t"$threads" -c400 -d"${secs}s" "$url" >"$dir/wrk$i.txt"
-  "$dir/loadtest" -t"$threads" -c400 -d"${secs}s" "$url" >"$dir/loadtest$i.txt"
+  /usr/bin/time -o "$dir/wrk$i.cpu" -f "cpu %U+%S" wrk -t"$threads" -c400 -d"${secs}s" "$url" >"$dir/wrk$i.txt"
+  /usr/bin/time -o "$dir/loadtest$i.cpu" -f "cpu %U+%S" "$dir/loadtest" -t"$threads" -c400 -d"${secs}s" "$url" >"$dir/loadtest$i.txt"
+  cat "$dir/wrk$i.cpu" >>"$dir/wrk$i.txt"
+  cat "$dir/loadtest$i.cpu" >>"$dir/loadtest$i.txt"
   pairs+=("$dir/wrk$i.txt" "$dir/loadtest$i.txt")
 done
 status=0

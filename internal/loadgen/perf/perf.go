@@ -12,22 +12,53 @@ import (
 	"strings"
 )
 
-// RequestsPerSec reads the "Requests/sec:" line of a wrk-style report.
-func RequestsPerSec(r io.Reader) (float64, error) {
+// Run is what a wrk-style report says about one run.
+type Run struct {
+	RequestsPerSec float64
+	Requests       int64
+	CPU            float64 // seconds, from a "cpu USER+SYS" line (GNU time -f "cpu %U+%S"); 0 if absent
+}
+
+// CPUPerRequest is the CPU time per request in µs (0 when unknown).
+func (r Run) CPUPerRequest() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / float64(r.Requests) * 1e6
+}
+
+// Parse reads a wrk-style report: the "Requests/sec:" line (required), "N
+// requests in" and the optional "cpu U+S" line.
+func Parse(r io.Reader) (Run, error) {
+	var run Run
+	found := false
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "Requests/sec:"); ok {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "Requests/sec:"); ok {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
 			if err != nil {
-				return 0, fmt.Errorf("bad Requests/sec line %q", sc.Text())
+				return run, fmt.Errorf("bad Requests/sec line %q", line)
 			}
-			return v, nil
+			run.RequestsPerSec, found = v, true
+		} else if n, _, ok := strings.Cut(strings.TrimSpace(line), " requests in "); ok {
+			run.Requests, _ = strconv.ParseInt(n, 10, 64)
+		} else if rest, ok := strings.CutPrefix(line, "cpu "); ok {
+			u, s, _ := strings.Cut(strings.TrimSpace(rest), "+")
+			uf, err1 := strconv.ParseFloat(u, 64)
+			sf, err2 := strconv.ParseFloat(s, 64)
+			if err1 == nil && err2 == nil {
+				run.CPU = uf + sf
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return run, err
 	}
-	return 0, fmt.Errorf("no Requests/sec line")
+	if !found {
+		return run, fmt.Errorf("no Requests/sec line")
+	}
+	return run, nil
 }
 
 // Round is one wrk run and the generator's run right after it.

@@ -5,12 +5,16 @@ import (
 	"testing"
 )
 
-func TestRequestsPerSec(t *testing.T) {
-	out := "Running 30s test @ http://127.0.0.1:8000/index\n  79598 requests in 30.10s, 13.51MB read\nRequests/sec:   2644.71\nTransfer/sec:    459.73KB\n"
-	if v, err := RequestsPerSec(strings.NewReader(out)); err != nil || v != 2644.71 {
-		t.Fatalf("%v %v", v, err)
+func TestParse(t *testing.T) {
+	out := "Running 30s test @ http://127.0.0.1:8000/index\n  79598 requests in 30.10s, 13.51MB read\nRequests/sec:   2644.71\nTransfer/sec:    459.73KB\ncpu 0.50+1.50\n"
+	r, err := Parse(strings.NewReader(out))
+	if err != nil || r.RequestsPerSec != 2644.71 || r.Requests != 79598 || r.CPU != 2 {
+		t.Fatalf("%+v %v", r, err)
 	}
-	if _, err := RequestsPerSec(strings.NewReader("unable to connect\n")); err == nil {
+	if us := r.CPUPerRequest(); us < 25.12 || us > 25.13 {
+		t.Fatalf("cpu per request = %v", us)
+	}
+	if _, err := Parse(strings.NewReader("unable to connect\n")); err == nil {
 		t.Fatal("no error for a report without Requests/sec")
 	}
 }

@@ -37,34 +37,44 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: perfratio [-min R] WRK_OUTPUT LOADTEST_OUTPUT [...pairs]")
 		os.Exit(2)
 	}
-	var rounds []perf.Round
+	var rounds, perReq []perf.Round
 	for i := 0; i < len(files); i += 2 {
-		w, err1 := rate(files[i])
-		o, err2 := rate(files[i+1])
+		w, err1 := parse(files[i])
+		o, err2 := parse(files[i+1])
 		if err1 != nil || err2 != nil {
 			fmt.Fprintf(os.Stderr, "perfratio: %v %v\n", err1, err2)
 			os.Exit(1)
 		}
-		r := perf.Round{Wrk: w, Ours: o}
-		fmt.Printf("round %d: wrk %.0f req/s, loadtest %.0f req/s, ratio %.3f\n", i/2+1, w, o, r.Ratio())
+		r := perf.Round{Wrk: w.RequestsPerSec, Ours: o.RequestsPerSec}
+		fmt.Printf("round %d: wrk %.0f req/s, loadtest %.0f req/s, ratio %.3f", i/2+1, r.Wrk, r.Ours, r.Ratio())
+		if w.CPU > 0 && o.CPU > 0 {
+			// Inverted, so that above 1 means loadtest spends less per request.
+			c := perf.Round{Wrk: o.CPUPerRequest(), Ours: w.CPUPerRequest()}
+			fmt.Printf("; CPU per request: wrk %.1fus, loadtest %.1fus", c.Ours, c.Wrk)
+			perReq = append(perReq, c)
+		}
+		fmt.Println()
 		rounds = append(rounds, r)
 	}
 	m := perf.Median(rounds)
-	fmt.Printf("median ratio loadtest/wrk: %.3f (want >= %.2f)\n", m, *min)
+	if len(perReq) > 0 {
+		fmt.Printf("median CPU efficiency loadtest/wrk (wrk's CPU per request / ours): %.3f\n", perf.Median(perReq))
+	}
+	fmt.Printf("median throughput ratio loadtest/wrk: %.3f (want >= %.2f)\n", m, *min)
 	if m < *min {
 		os.Exit(1)
 	}
 }
 
-func rate(path string) (float64, error) {
+func parse(path string) (perf.Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return perf.Run{}, err
 	}
 	defer f.Close()
-	v, err := perf.RequestsPerSec(f)
+	r, err := perf.Parse(f)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %v", path, err)
+		return r, fmt.Errorf("%s: %v", path, err)
 	}
-	return v, nil
+	return r, nil
 }
