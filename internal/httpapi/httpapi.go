@@ -119,6 +119,10 @@ func unavailable(what string, err error) error {
 // encoding; below it net/http computes Content-Length itself, for free.
 const chunkingThreshold = 2048
 
+// bigBodyWriteTimeout bounds writing a large body (net/http clears it after
+// the response).
+const bigBodyWriteTimeout = 10 * time.Second
+
 // writeJSON sends b whole: with Content-Length, so that bodies above
 // net/http's buffer (the agents list) are not sent chunked.
 func writeJSON(c echo.Context, code int, b []byte) error {
@@ -126,6 +130,9 @@ func writeJSON(c echo.Context, code int, b []byte) error {
 	h["Content-Type"] = contentTypeJSON
 	if len(b) > chunkingThreshold {
 		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+		// A client that stops reading cannot hold this goroutine forever
+		// (small bodies always fit in the socket buffer).
+		_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(bigBodyWriteTimeout))
 	}
 	c.Response().WriteHeader(code)
 	_, err := c.Response().Write(b)
