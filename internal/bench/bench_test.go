@@ -258,6 +258,9 @@ func checkServerSide(t *testing.T, name string, c report.Cell, run report.Run, w
 			t.Errorf("%s: Prometheus saw %v, the app counted %v", name, p.Requests, srv.AppRequests)
 		}
 	}
+	if !p.RunAlone || p.WindowStart.After(run.Start) || p.WindowEnd.Before(run.End) {
+		t.Errorf("%s: Prometheus window %s – %s, run %s – %s, run alone %v", name, p.WindowStart, p.WindowEnd, run.Start, run.End, p.RunAlone)
+	}
 	if p.Histogram != "native" || p.P50MS <= 0 || p.P99MS < p.P50MS {
 		t.Errorf("%s: Prometheus latency %+v", name, p)
 	}

@@ -70,8 +70,8 @@ func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) 
 	}
 }
 
-// Window returns what Prometheus recorded for route between start and the
-// first scrape after end: requests by status code (counter at that scrape
+// Window returns what Prometheus recorded for route between the last scrape
+// at or before start and the first scrape after end: requests by status code (counter at that scrape
 // minus counter at the last scrape before start) and the server-side p50/p99
 // of the same difference of histograms.
 func (p *Prom) Window(ctx context.Context, route string, start, end time.Time) (*report.Prometheus, error) {
@@ -82,6 +82,10 @@ func (p *Prom) Window(ctx context.Context, route string, start, end time.Time) (
 	q = q.Add(10 * time.Millisecond) // the scrape's samples carry its start time
 	sel := fmt.Sprintf(`{route=%q,job=%q}`, route, p.Job)
 	out := &report.Prometheus{WindowStart: start, WindowEnd: q, Requests: map[string]float64{}}
+	// The "before" values are those of the last scrape at or before start.
+	if ts, err := p.scalar(ctx, fmt.Sprintf(`max(timestamp(up{job=%q}))`, p.Job), start); err == nil {
+		out.WindowStart = time.UnixMilli(int64(ts * 1000))
+	}
 	after, err := p.byCode(ctx, "sum by (code) (app_http_requests_total"+sel+")", q)
 	if err != nil {
 		return nil, err

@@ -221,6 +221,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	// The warm-up's last requests may still be in the server: let them finish
 	// so that they count in neither window.
 	appBefore, appErr := WaitQuiet(ctx, r.HTTP, host, cell.Endpoint, r.Quiet)
+	quietAt := time.Now()
 	var dbBefore DBSnapshot
 	var dbErr error
 	if r.DB != nil {
@@ -232,7 +233,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	// scrape interval per run): its windows may hold the previous run's end.
 	var promFrom time.Time
 	if r.Prom != nil && !cfg.Quick {
-		t, err := r.Prom.scrapeAfter(ctx, time.Now(), 30*time.Second)
+		t, err := r.Prom.scrapeAfter(ctx, quietAt, 30*time.Second)
 		if err != nil {
 			return run, err
 		}
@@ -315,6 +316,9 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 			promFrom = run.Start
 		}
 		pw, err := r.Prom.Window(ctx, cell.Endpoint, promFrom, run.End)
+		if pw != nil {
+			pw.RunAlone = !pw.WindowStart.Before(quietAt)
+		}
 		srv.Prometheus = pw
 		if err != nil {
 			srv.Problems = append(srv.Problems, err.Error())

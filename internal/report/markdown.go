@@ -166,7 +166,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	w("- *ours ÷ Flask* compares achieved requests per second with the original's for the same cell. The original's saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
 	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions. Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool. A mismatch is flagged here and on the console.\n")
 	if s.Quick {
-		w("- Prometheus figures span from the last scrape before a run to the first scrape after it: in a quick run they may include the end of the previous run or warm-up.\n")
+		w("- Prometheus figures span from the last scrape before a run to the first scrape after it: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
 	} else {
 		w("- Prometheus figures span from a scrape taken once the server was quiet before a run to the first scrape after it: the run alone.\n")
 	}
@@ -197,7 +197,10 @@ func serverProm(r Run) string {
 		parts = append(parts, fmt.Sprintf("%s: %.0f", k, r.Server.Prometheus.Requests[k]))
 	}
 	if len(parts) == 0 {
-		return "none"
+		parts = []string{"none"}
+	}
+	if !r.Server.Prometheus.RunAlone {
+		parts = append(parts, fmt.Sprintf("(window opens %.1fs before the run: earlier traffic included)", r.Start.Sub(r.Server.Prometheus.WindowStart).Seconds()))
 	}
 	return strings.Join(parts, ", ")
 }

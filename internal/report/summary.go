@@ -137,6 +137,9 @@ type Prometheus struct {
 	P50MS       float64            `json:"p50_ms"`
 	P99MS       float64            `json:"p99_ms"`
 	Histogram   string             `json:"histogram"` // native | classic
+	// RunAlone: the window opens after the server went quiet before the run,
+	// so it holds this run's requests only (--quick does not wait for that).
+	RunAlone bool `json:"run_alone"`
 }
 
 // DB is the PostgreSQL side: deltas over the run's window.
