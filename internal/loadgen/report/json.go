@@ -77,10 +77,14 @@ func ToJSON(s *Summary, args []string, runID string) *JSON {
 	if args == nil {
 		args = []string{}
 	}
+	path := ""
+	if r.Target != nil {
+		path = r.Target.Path
+	}
 	return &JSON{
 		Args:         args,
 		URL:          c.URL,
-		Path:         r.Target.Path,
+		Path:         path,
 		RunID:        runID,
 		Threads:      c.Threads,
 		Connections:  c.Connections,

@@ -3,7 +3,13 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/macrobench/macrobench/internal/loadgen"
 )
 
 // Lines of the original wrk/wrk2 outputs (the Flask benchmark), rebuilt from
@@ -53,5 +59,36 @@ func TestSampleStats(t *testing.T) {
 func TestPaddingTruncatesLikePrintf(t *testing.T) {
 	if got := padUnits("1234567.89", 8); got != "123456  " {
 		t.Errorf("padUnits = %q", got)
+	}
+}
+
+func TestErrorLinesOnlyWhenNonZero(t *testing.T) {
+	res := &loadgen.Result{
+		Config:      loadgen.Config{URL: "http://h/", Threads: 1, Connections: 1, Duration: time.Second},
+		Elapsed:     time.Second,
+		Requests:    10,
+		Bytes:       1000,
+		Corrected:   hdrhistogram.New(1, 3600e6, 3),
+		Uncorrected: hdrhistogram.New(1, 3600e6, 3),
+	}
+	var b bytes.Buffer
+	if err := Text(&b, Summarize(res), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Socket errors") || strings.Contains(b.String(), "Non-2xx") {
+		t.Errorf("error lines without errors:\n%s", b.String())
+	}
+	res.Errors[loadgen.ErrConnect], res.Errors[loadgen.ErrTimeout], res.Errors[loadgen.ErrStatus] = 3, 4, 5
+	b.Reset()
+	Text(&b, Summarize(res), Options{})
+	for _, want := range []string{"  Socket errors: connect 3, read 0, write 0, timeout 4\n", "  Non-2xx or 3xx responses: 5\n", "  10 requests in 1.00s, 0.98KB read\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+	var h bytes.Buffer
+	Header(&h, loadgen.Config{URL: "http://h/", Threads: 12, Connections: 400, Duration: 5 * time.Minute, Warmup: 10 * time.Second})
+	if want := "Running 5m test @ http://h/\n  12 threads and 400 connections\n  10.00s warm-up before the test, excluded from the results\n"; h.String() != want {
+		t.Errorf("header %q, want %q", h.String(), want)
 	}
 }
