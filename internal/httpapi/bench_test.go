@@ -43,3 +43,33 @@ func BenchmarkBareIndex(b *testing.B) {
 		h.ServeHTTP(w, req)
 	}
 }
+
+func BenchmarkIndexParallel(b *testing.B) {
+	e := New(Deps{RequestTimeout: time.Second, Registry: prometheus.NewRegistry()})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest("GET", "/index", nil)
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			clear(w.h)
+			e.ServeHTTP(w, req)
+		}
+	})
+}
+
+func BenchmarkBareIndexParallel(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(hello{Hello: "world"})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest("GET", "/index", nil)
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}
+	})
+}

@@ -57,9 +57,8 @@ func New(d Deps) *echo.Echo {
 		Registry:          d.Registry, // promhttp_metric_handler_errors_total
 		EnableOpenMetrics: true,
 	})))
-	// Series that dashboards plot exist from the start, at zero.
-	for _, r := range []string{RouteIndex, RouteAgents, RouteAgentsWithPool} {
-		m.child(r, http.MethodGet, http.StatusOK)
+	for _, r := range e.Routes() {
+		m.addRoute(r.Path)
 	}
 	return e
 }

@@ -20,14 +20,17 @@ const Unmatched = "unmatched"
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	// Resolved children by label values: a lock-free lookup on the hot path
-	// instead of WithLabelValues' hashing under a lock.
-	children sync.Map // labelKey -> *child
+	// routes holds each route's resolved children; it is filled before
+	// serving and only read afterwards, so lookups need no lock.
+	routes map[string]*routeMetrics
 }
 
-type labelKey struct {
-	route, method string
-	code          int
+// routeMetrics are one route's children: GET 200 resolved up front (the hot
+// path: no hashing of label values, no lock), the rest on first use.
+type routeMetrics struct {
+	name  string
+	ok    *child
+	other sync.Map // methodIndex<<10 | code -> *child
 }
 
 type child struct {
@@ -45,18 +48,38 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			"app_http_request_duration_seconds",
 			"Time from routing to the handler's return, by route template, method and status code."),
 			[]string{"route", "method", "code"}),
+		routes: map[string]*routeMetrics{},
 	}
 	reg.MustRegister(m.requests, m.duration)
+	m.addRoute(Unmatched)
 	return m
 }
 
+// addRoute prepares a route's children; call it before serving. The GET 200
+// series exist from the start, at zero, for dashboards.
+func (m *httpMetrics) addRoute(route string) {
+	m.routes[route] = &routeMetrics{name: route, ok: m.newChild(route, http.MethodGet, http.StatusOK)}
+}
+
+func (m *httpMetrics) newChild(route, method string, code int) *child {
+	lv := []string{route, method, strconv.Itoa(code)}
+	return &child{m.requests.WithLabelValues(lv...), m.duration.WithLabelValues(lv...)}
+}
+
 func (m *httpMetrics) child(route, method string, code int) *child {
-	k := labelKey{route, method, code}
-	if c, ok := m.children.Load(k); ok {
+	r := m.routes[route]
+	if r == nil {
+		r = m.routes[Unmatched]
+	}
+	mi := methodIndex(method)
+	if mi == 0 && code == http.StatusOK {
+		return r.ok
+	}
+	k := mi<<10 | code&1023
+	if c, ok := r.other.Load(k); ok {
 		return c.(*child)
 	}
-	lv := []string{route, method, strconv.Itoa(code)}
-	c, _ := m.children.LoadOrStore(k, &child{m.requests.WithLabelValues(lv...), m.duration.WithLabelValues(lv...)})
+	c, _ := r.other.LoadOrStore(k, m.newChild(r.name, methods[mi], code))
 	return c.(*child)
 }
 
@@ -70,22 +93,26 @@ func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		code := c.Response().Status
 		route := c.Path()
-		if code == http.StatusNotFound || code == http.StatusMethodNotAllowed || route == "" {
+		if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
 			route = Unmatched
 		}
-		ch := m.child(route, methodLabel(c.Request().Method), code)
+		ch := m.child(route, c.Request().Method, code)
 		ch.requests.Inc()
 		ch.duration.Observe(time.Since(start).Seconds())
 		return nil
 	}
 }
 
-// methodLabel keeps the label set bounded: a client may send any token as a method.
-func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
+// methods are the method label's values: a client may send any token as a
+// method, so the rest share "OTHER" and the label set stays bounded.
+var methods = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace, "OTHER"}
+
+func methodIndex(m string) int {
+	for i, v := range methods[:len(methods)-1] {
+		if m == v {
+			return i
+		}
 	}
-	return "OTHER"
+	return len(methods) - 1
 }
