@@ -148,7 +148,7 @@ func TestNotFoundAndMethodNotAllowedShareOneLabel(t *testing.T) {
 	}
 	for r := range routes {
 		switch r {
-		case RouteIndex, RouteAgents, RouteAgentsWithPool, Unmatched:
+		case RouteIndex, RouteAgents, RouteAgentsWithPool, RouteHealthz, RouteReadyz, RouteMetrics, Unmatched:
 		default:
 			t.Errorf("route label %q: raw paths must not become labels", r)
 		}
