@@ -145,12 +145,12 @@ func (c *conn) fail(class ErrorClass, now int64) {
 	}
 }
 
-// loop sends requests until the end of the run's sending window and waits
-// for the last response (the monitor times it out like any other). Closed loop: the next request goes
-// out when the previous response is in. Open loop: request k goes out at its
-// scheduled time (up to 2 ms before it, see wakeGrid), or at once if that time has
-// passed: the delay then shows in the corrected latency, as it would for a
-// real client.
+// loop sends requests until the end of the run's sending window, then
+// waits for its last response (which the monitor times out like any other).
+// Closed loop: the next request goes out when the previous response is in.
+// Open loop: request k goes out at its scheduled time (up to 2 ms before it,
+// see wakeGrid), or at once if that time has passed: the delay then shows in
+// the corrected latency, as it would for a real client.
 func (c *conn) loop() {
 	r := c.r
 	open := r.cfg.Rate > 0
