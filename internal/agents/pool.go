@@ -54,7 +54,7 @@ type deadlineOnly struct{ context.Context }
 func (deadlineOnly) Done() <-chan struct{} { return nil }
 func (deadlineOnly) Err() error            { return nil }
 
-// DB is the pool, for its statistics collector and readiness pings.
+// DB is the pool, for its statistics collector.
 func (p *Pool) DB() *sql.DB { return p.db }
 
 // Close closes the statement and the pool.
