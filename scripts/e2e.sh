@@ -214,6 +214,8 @@ quiet docker compose --profile loadtest build app loadtest
 # ---------------------------------------------------------------- run
 begin compose-up
 stack_up=1
+# Whatever an interrupted earlier run left of the project goes first.
+quiet docker compose --profile "*" down -v --remove-orphans --timeout 20
 quiet docker compose up -d
 check healthy "${services[@]}"
 
