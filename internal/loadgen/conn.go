@@ -22,10 +22,11 @@ type conn struct {
 	w     *worker
 	index int // position in the schedule
 
-	mu sync.Mutex
-	nc net.Conn
-	rw io.ReadWriter // nc, or raw system calls on its socket (rawio_linux.go)
-	br *bufio.Reader
+	mu  sync.Mutex
+	nc  net.Conn
+	rw  io.ReadWriter // nc, or raw system calls on its socket (rawio_linux.go)
+	raw *rawIO        // rw when raw, else nil
+	br  *bufio.Reader
 
 	// sent is 1+the send time (ns since the start) of the outstanding request,
 	// 0 when idle, -1 once the monitor has declared it timed out.
@@ -73,9 +74,9 @@ func (c *conn) dial() error {
 	}
 	c.mu.Lock()
 	c.nc = nc
-	c.rw = nc
-	if raw := newRawIO(nc); raw != nil {
-		c.rw = raw
+	c.rw, c.raw = nc, newRawIO(nc)
+	if c.raw != nil {
+		c.rw = c.raw
 	}
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(c.rw, 16<<10)
@@ -197,7 +198,9 @@ func (c *conn) loop() {
 		// send when that was earlier (see wakeGrid).
 		from := min(intended, sent)
 		c.sent.Store(sent + 1)
-		if _, err := c.rw.Write(req); err != nil {
+		if c.raw != nil && c.br.Buffered() == 0 {
+			c.raw.Send(req) // written by the response's first read
+		} else if _, err := c.rw.Write(req); err != nil {
 			c.afterError(ErrWrite)
 			if r.stopped.Load() {
 				return
@@ -214,7 +217,11 @@ func (c *conn) loop() {
 			continue
 		}
 		if err != nil {
-			c.afterError(ErrRead)
+			class := ErrRead
+			if c.raw != nil && c.raw.writeFailed {
+				class = ErrWrite
+			}
+			c.afterError(class)
 			if r.stopped.Load() {
 				return
 			}

@@ -214,6 +214,43 @@ func TestErrorClasses(t *testing.T) {
 			t.Errorf("requests %d, errors %v: want responses and read errors only", res.Requests, res.Errors)
 		}
 	})
+	t.Run("server resetting idle connections", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					br := bufio.NewReader(c)
+					for {
+						line, err := br.ReadSlice('\n')
+						if err != nil {
+							c.Close()
+							return
+						}
+						if len(line) <= 2 {
+							break
+						}
+					}
+					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+					time.Sleep(20 * time.Millisecond)
+					c.(*net.TCPConn).SetLinger(0) // close with a reset
+					c.Close()
+				}()
+			}
+		}()
+		res := mustRun(t, Config{URL: "http://" + ln.Addr().String() + "/", Threads: 1, Connections: 1, Duration: time.Second, Rate: 10})
+		if res.Requests == 0 || res.Errors[ErrWrite] == 0 || res.Errors[ErrRead] != 0 || res.Errors[ErrTimeout] != 0 {
+			t.Errorf("requests %d, errors %v: want responses and write errors", res.Requests, res.Errors)
+		}
+	})
 	t.Run("500s", func(t *testing.T) {
 		t.Parallel()
 		s := server(t, func(w http.ResponseWriter, r *http.Request) {
