@@ -98,7 +98,9 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 
 	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
-	p := &probe{phase: "before", counts: map[string]map[string]int{}, last: map[string]int{}}
+	// "settling": the app may still be busy from the load before (the
+	// bench); the steady "before" phase starts once both paths answer 200.
+	p := &probe{phase: "settling", counts: map[string]map[string]int{}, last: map[string]int{}}
 	var wg sync.WaitGroup
 	for _, path := range dbPaths {
 		wg.Add(1)
@@ -135,8 +137,9 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 	}
 
 	if err := waitFor(200, 30*time.Second); err != nil {
-		return fmt.Errorf("before the outage: %v (%s)", err, p.summary("before"))
+		return fmt.Errorf("before the outage: %v (%s)", err, p.summary("settling"))
 	}
+	p.setPhase("before")
 	time.Sleep(2 * time.Second)
 
 	p.setPhase("stopping")
@@ -167,7 +170,7 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 	cancel()
 	wg.Wait()
 
-	for _, ph := range []string{"before", "stopping", "down", "starting", "recovering", "after"} {
+	for _, ph := range []string{"settling", "before", "stopping", "down", "starting", "recovering", "after"} {
 		logf("outage: %s", p.summary(ph))
 	}
 	// Steady phases must hold only the expected answers; the transitions
