@@ -245,3 +245,7 @@ begin compose-down
 quiet docker compose --profile "*" down -v --remove-orphans --timeout 20
 stack_up=0
 check gone
+
+# Images the rebuilt app and generator replaced would pile up run after run;
+# the build cache (module downloads) stays.
+docker image prune -f >/dev/null 2>&1 || true
