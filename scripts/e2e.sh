@@ -247,5 +247,6 @@ stack_up=0
 check gone
 
 # Images the rebuilt app and generator replaced would pile up run after run;
-# the build cache (module downloads) stays.
+# the build cache (module downloads) stays, up to a bound.
 docker image prune -f >/dev/null 2>&1 || true
+docker builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
