@@ -7,38 +7,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
+	genreport "github.com/macrobench/macrobench/internal/loadgen/report"
 	"github.com/macrobench/macrobench/internal/report"
 )
 
-// GenResult is the load generator's --json output (field names fixed by the
-// generator's contract).
-type GenResult struct {
-	Args         []string  `json:"args"`
-	URL          string    `json:"url"`
-	Threads      int       `json:"threads"`
-	Connections  int       `json:"connections"`
-	DurationS    float64   `json:"duration_s"`
-	WarmupS      float64   `json:"warmup_s"`
-	TargetRate   float64   `json:"target_rate"`
-	Start        time.Time `json:"start"`
-	End          time.Time `json:"end"`
-	ElapsedS     float64   `json:"elapsed_s"`
-	Requests     int64     `json:"requests"`
-	Bytes        int64     `json:"bytes"`
-	AchievedRate float64   `json:"achieved_rate"`
-	TransferPerS float64   `json:"transfer_per_s"`
-	Errors       struct {
-		Connect int64 `json:"connect"`
-		Read    int64 `json:"read"`
-		Write   int64 `json:"write"`
-		Timeout int64 `json:"timeout"`
-		Status  int64 `json:"status"`
-	} `json:"errors"`
-	LatencyMS     map[string]float64 `json:"latency_ms"`
-	UncorrectedMS map[string]float64 `json:"uncorrected_ms"`
-}
+// GenResult is the load generator's --json output.
+type GenResult = genreport.JSON
 
 // ReadGenResult parses a --json file.
 func ReadGenResult(path string) (*GenResult, error) {
@@ -50,24 +25,25 @@ func ReadGenResult(path string) (*GenResult, error) {
 	if err := json.Unmarshal(b, &g); err != nil {
 		return nil, fmt.Errorf("generator JSON %s: %w", path, err)
 	}
-	if g.LatencyMS == nil {
-		return nil, fmt.Errorf("generator JSON %s: no latency_ms", path)
+	if g.Start.IsZero() || g.End.IsZero() {
+		return nil, fmt.Errorf("generator JSON %s: no start or end time", path)
 	}
 	return &g, nil
 }
 
-func (g *GenResult) errors() report.Errors {
-	return report.Errors{Connect: g.Errors.Connect, Read: g.Errors.Read, Write: g.Errors.Write, Timeout: g.Errors.Timeout, Status: g.Errors.Status}
+func genErrors(g *GenResult) report.Errors {
+	e := g.Errors
+	return report.Errors{Connect: e.Connect, Read: e.Read, Write: e.Write, Timeout: e.Timeout, Status: e.Status}
 }
 
-func (g *GenResult) latency() report.Latency {
+func genLatency(g *GenResult) report.Latency {
 	l := g.LatencyMS
-	return report.Latency{Mean: l["mean"], Stdev: l["stdev"], P50: l["p50"], P75: l["p75"], P90: l["p90"],
-		P99: l["p99"], P999: l["p99_9"], P9999: l["p99_99"], Max: l["max"]}
+	return report.Latency{Mean: l.Mean, Stdev: l.Stdev, P50: l.P50, P75: l.P75, P90: l.P90,
+		P99: l.P99, P999: l.P99_9, P9999: l.P99_99, Max: l.Max}
 }
 
-// Successes is the responses with a 2xx/3xx status.
-func (g *GenResult) Successes() int64 { return g.Requests - g.Errors.Status }
+// successes is the responses with a 2xx/3xx status.
+func successes(g *GenResult) int64 { return g.Requests - g.Errors.Status }
 
 // ErrorRatio is failed attempts over all attempts: non-2xx responses and
 // socket errors (a socket error is an attempt without a response).
@@ -82,17 +58,10 @@ func ErrorRatio(requests int64, e report.Errors) float64 {
 // spectrumFromJSON is the percentile spectrum from the JSON's few
 // percentiles, for when the text output has no detailed spectrum.
 func spectrumFromJSON(g *GenResult) []report.Point {
-	keys := []struct {
-		k string
-		p float64
-	}{{"min", 0}, {"p50", .5}, {"p75", .75}, {"p90", .9}, {"p99", .99}, {"p99_9", .999}, {"p99_99", .9999}, {"p99_999", .99999}, {"p100", 1}}
-	var pts []report.Point
-	for _, k := range keys {
-		if v, ok := g.LatencyMS[k.k]; ok {
-			pts = append(pts, report.Point{Percentile: k.p, ValueMS: v})
-		}
-	}
-	return pts
+	l := g.LatencyMS
+	return []report.Point{{Percentile: 0, ValueMS: l.Min}, {Percentile: .5, ValueMS: l.P50}, {Percentile: .75, ValueMS: l.P75},
+		{Percentile: .9, ValueMS: l.P90}, {Percentile: .99, ValueMS: l.P99}, {Percentile: .999, ValueMS: l.P99_9},
+		{Percentile: .9999, ValueMS: l.P99_99}, {Percentile: .99999, ValueMS: l.P99_999}, {Percentile: 1, ValueMS: l.P100}}
 }
 
 // ExtractHgrm finds wrk2's "Detailed Percentile spectrum" (HdrHistogram's

@@ -204,7 +204,7 @@ func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	w.Requests, w.Errors = g.Requests, g.errors()
+	w.Requests, w.Errors = g.Requests, genErrors(g)
 	return w, nil
 }
 
@@ -265,7 +265,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		run.Start, run.End = localStart, localEnd
 	}
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
-	run.Latency, run.Errors = g.latency(), g.errors()
+	run.Latency, run.Errors = genLatency(g), genErrors(g)
 	run.ErrorRatio = ErrorRatio(g.Requests, run.Errors)
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
 		if _, pts, ok := ExtractHgrm(string(b)); ok {

@@ -5,6 +5,7 @@
 package pgcluster
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -75,8 +76,9 @@ func (c *Cluster) URL() string {
 	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", User, Password, c.Port, Database)
 }
 
-func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "data") }
-func (c *Cluster) logFile() string { return filepath.Join(c.Dir, "server.log") }
+func (c *Cluster) dataDir() string  { return filepath.Join(c.Dir, "data") }
+func (c *Cluster) logFile() string  { return filepath.Join(c.Dir, "server.log") }
+func (c *Cluster) confFile() string { return filepath.Join(c.Dir, "postgresql.conf") }
 
 // Create runs initdb, starts the server and loads the repo's schema and seed.
 func (c *Cluster) Create() error {
@@ -84,6 +86,15 @@ func (c *Cluster) Create() error {
 		return err
 	}
 	if err := c.chownForServer(c.Dir); err != nil {
+		return err
+	}
+	// The server gets its own copy of the settings: the checkout may sit in a
+	// directory the server's user cannot read (a 0700 temporary clone).
+	conf, err := os.ReadFile(filepath.Join(c.Repo, "postgres", "postgresql.conf"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(c.confFile(), conf, 0o644); err != nil {
 		return err
 	}
 	if err := c.run(filepath.Join(c.BinDir, "initdb"), "-D", c.dataDir(), "-U", User,
@@ -102,8 +113,14 @@ func (c *Cluster) Create() error {
 		return fmt.Errorf("no SQL files in %s", filepath.Join(c.Repo, "postgres", "initdb"))
 	}
 	for _, f := range files {
-		if err := c.run(psqlPath(c.BinDir), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", c.Dir,
-			"-p", strconv.Itoa(c.Port), "-U", User, "-d", Database, "-f", f); err != nil {
+		sql, err := os.ReadFile(f) // read here and piped: see the settings' copy above
+		if err != nil {
+			return err
+		}
+		cmd := c.command(psqlPath(c.BinDir), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", c.Dir,
+			"-p", strconv.Itoa(c.Port), "-U", User, "-d", Database)
+		cmd.Stdin = bytes.NewReader(sql)
+		if err := runCommand(cmd); err != nil {
 			return fmt.Errorf("loading %s: %w", filepath.Base(f), err)
 		}
 	}
@@ -113,9 +130,8 @@ func (c *Cluster) Create() error {
 // Start starts the server on c.Port with the repo's settings and waits until
 // it accepts connections.
 func (c *Cluster) Start() error {
-	conf := filepath.Join(c.Repo, "postgres", "postgresql.conf")
 	opts := strings.Join([]string{
-		"-c config_file=" + conf,
+		"-c config_file=" + c.confFile(),
 		"-c hba_file=" + filepath.Join(c.dataDir(), "pg_hba.conf"),
 		"-c ident_file=" + filepath.Join(c.dataDir(), "pg_ident.conf"),
 		"-c listen_addresses=127.0.0.1",
@@ -185,17 +201,25 @@ func (c *Cluster) chownForServer(dir string) error {
 }
 
 func (c *Cluster) run(name string, args ...string) error {
+	return runCommand(c.command(name, args...))
+}
+
+// command prepares one of PostgreSQL's tools, as the server's user when root.
+func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+Password, "LC_ALL=C")
-	u, err := serverUser()
-	if err != nil {
-		return err
-	}
-	if u != nil {
+	if u, _ := serverUser(); u != nil {
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 		cmd.Dir = c.Dir
+	}
+	return cmd
+}
+
+func runCommand(cmd *exec.Cmd) error {
+	if _, err := serverUser(); err != nil {
+		return err
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {

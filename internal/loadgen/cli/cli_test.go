@@ -206,9 +206,8 @@ func TestTextMatchesJSON(t *testing.T) {
 			t.Errorf("JSON lacks %s", key)
 		}
 	}
-	start, err1 := time.Parse(time.RFC3339Nano, j.Start)
-	end, err2 := time.Parse(time.RFC3339Nano, j.End)
-	if err1 != nil || err2 != nil || math.Abs(end.Sub(start).Seconds()-j.ElapsedS) > 1e-6 {
+	if !bytes.Contains(raw, []byte(`"start": "`+j.Start.Format(time.RFC3339Nano)+`"`)) || j.Start.Location() != time.UTC ||
+		math.Abs(j.End.Sub(j.Start).Seconds()-j.ElapsedS) > 1e-6 {
 		t.Errorf("start %q end %q elapsed %v", j.Start, j.End, j.ElapsedS)
 	}
 

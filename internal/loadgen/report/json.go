@@ -21,8 +21,8 @@ type JSON struct {
 	WarmupS            float64     `json:"warmup_s"`
 	TargetRate         float64     `json:"target_rate"`
 	TimeoutS           float64     `json:"timeout_s"`
-	Start              string      `json:"start"`
-	End                string      `json:"end"`
+	Start              time.Time   `json:"start"` // RFC 3339, UTC
+	End                time.Time   `json:"end"`
 	ElapsedS           float64     `json:"elapsed_s"`
 	Requests           int64       `json:"requests"`
 	Bytes              int64       `json:"bytes"`
@@ -92,8 +92,8 @@ func ToJSON(s *Summary, args []string, runID string) *JSON {
 		WarmupS:      c.Warmup.Seconds(),
 		TargetRate:   c.Rate,
 		TimeoutS:     c.Timeout.Seconds(),
-		Start:        r.Start.UTC().Format(time.RFC3339Nano),
-		End:          r.End.UTC().Format(time.RFC3339Nano),
+		Start:        r.Start.UTC(),
+		End:          r.End.UTC(),
 		ElapsedS:     r.Elapsed.Seconds(),
 		Requests:     r.Requests,
 		Bytes:        r.Bytes,
