@@ -105,18 +105,28 @@ func TestServeExposesPoolRuntimeAndProcessMetrics(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/agents_with_pool"); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The middleware counts a request once its handler has returned, which
+	// may be just after the client has the response: wait for the count.
+	const counted = `app_http_requests_total{code="200",method="GET",route="/agents_with_pool"} 1`
+	var b []byte
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), counted) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	for _, want := range []string{
 		`go_sql_open_connections{db_name="agents_pool"}`,
 		`go_sql_max_open_connections{db_name="agents_pool"} 16`,
 		"go_goroutines ", "process_cpu_seconds_total ",
 		"app_agents_connections_opened_total 0", "app_agents_connect_errors_total 0", "app_agents_newconn_waiting 0",
-		"app_agents_connect_duration_seconds_bucket", `app_http_requests_total{code="200",method="GET",route="/agents_with_pool"} 1`,
+		"app_agents_connect_duration_seconds_bucket", counted,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %q", want)
