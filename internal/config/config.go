@@ -33,7 +33,7 @@ var Vars = []Var{
 	{"APP_LISTEN_ADDR", ":8000", "address the HTTP server listens on"},
 	{"APP_DATABASE_URL", "postgres://macrobench:macrobench@localhost:5432/macrobench?sslmode=disable", "PostgreSQL URL (lib/pq syntax)"},
 	{"APP_POOL_SIZE", "16", "connections in the /agents_with_pool pool (max open = max idle)"},
-	{"APP_NEWCONN_LIMIT", "32", "cap on concurrent new connections for /agents; excess requests wait"},
+	{"APP_NEWCONN_LIMIT", "8", "cap on concurrent new connections for /agents; excess requests wait"},
 	{"APP_REQUEST_TIMEOUT", "2s", "bound on a database-backed request, waiting for a slot or connection included"},
 	{"APP_DB_TIMEOUT", "2s", "connect + query timeout"},
 	{"APP_SHUTDOWN_TIMEOUT", "10s", "how long SIGTERM waits for in-flight requests"},

@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 		ListenAddr:      ":8000",
 		DatabaseURL:     "postgres://macrobench:macrobench@localhost:5432/macrobench?sslmode=disable",
 		PoolSize:        16,
-		NewConnLimit:    32,
+		NewConnLimit:    8,
 		RequestTimeout:  2 * time.Second,
 		DBTimeout:       2 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
