@@ -94,7 +94,7 @@ func TestSIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
 		t.Errorf("healthcheck: %v %s", err, out)
 	}
 
-	pm := postmasterPID(t, pg)
+	pm := testenv.PostmasterPID(t, pg)
 	if err := syscall.Kill(pm, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -174,18 +174,6 @@ func waitOK(t *testing.T, url string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func postmasterPID(t *testing.T, c *pgcluster.Cluster) int {
-	b, err := os.ReadFile(filepath.Join(c.Dir, "data", "postmaster.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
 }
 
 // The Dockerfile's dependency layer downloads exactly the app's modules.

@@ -5,10 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -298,7 +294,7 @@ func TestHungServerIsBounded(t *testing.T) {
 		pids = append(pids, p)
 	}
 	rows.Close()
-	pids = append(pids, postmasterPID(t, pg))
+	pids = append(pids, testenv.PostmasterPID(t, pg))
 	for _, p := range pids {
 		if err := syscall.Kill(p, syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
@@ -334,18 +330,6 @@ func TestHungServerIsBounded(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func postmasterPID(t *testing.T, c *pgcluster.Cluster) int {
-	b, err := os.ReadFile(filepath.Join(c.Dir, "data", "postmaster.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
 }
 
 func TestConnectorRejectsBadURL(t *testing.T) {

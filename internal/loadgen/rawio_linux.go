@@ -66,17 +66,7 @@ func (r *rawIO) Read(p []byte) (int, error) {
 		return r.sendAndRead(p)
 	}
 	r.buf, r.n, r.errno = p, 0, 0
-	err := r.rc.Read(r.readFn)
-	r.buf = nil
-	switch {
-	case err != nil:
-		return 0, err
-	case r.errno != 0:
-		return 0, r.errno
-	case r.n == 0:
-		return 0, io.EOF
-	}
-	return r.n, nil
+	return r.readResult(r.rc.Read(r.readFn))
 }
 
 func (r *rawIO) sendAndRead(p []byte) (int, error) {
@@ -101,6 +91,11 @@ func (r *rawIO) sendAndRead(p []byte) (int, error) {
 		}
 		return r.Read(p)
 	}
+	return r.readResult(err)
+}
+
+// readResult is what a read through readFn or sendFn returns.
+func (r *rawIO) readResult(err error) (int, error) {
 	r.buf = nil
 	switch {
 	case err != nil:

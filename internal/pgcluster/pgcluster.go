@@ -154,6 +154,17 @@ func (c *Cluster) Stop() error {
 	return nil
 }
 
+// PostmasterPID is the running server's main process (from postmaster.pid),
+// for tests that freeze or signal it.
+func (c *Cluster) PostmasterPID() (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.dataDir(), "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Atoi(strings.TrimSpace(first))
+}
+
 // Destroy stops the server if it runs and removes the cluster's directory.
 func (c *Cluster) Destroy() error {
 	if _, err := os.Stat(filepath.Join(c.dataDir(), "postmaster.pid")); err == nil {

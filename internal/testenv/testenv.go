@@ -77,3 +77,13 @@ func StartPostgres(t testing.TB) *pgcluster.Cluster {
 	}
 	return c
 }
+
+// PostmasterPID is c's main server process.
+func PostmasterPID(t testing.TB, c *pgcluster.Cluster) int {
+	t.Helper()
+	pid, err := c.PostmasterPID()
+	if err != nil {
+		t.Fatalf("postmaster pid: %v", err)
+	}
+	return pid
+}
