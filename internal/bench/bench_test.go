@@ -169,7 +169,8 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 		checkServerSide(t, name, c, run, promURL != "")
 		_ = i
 	}
-	if !bytes.Contains(md, []byte("not measured by the original")) || !bytes.Contains(md, []byte("2644.71")) {
+	if !bytes.Contains(md, []byte("not measured by the original")) || !bytes.Contains(md, []byte("2644.71")) ||
+		!bytes.Contains(md, []byte("| 13.16s / 26.31s |")) {
 		t.Error("summary.md lacks the original's figures or the unmeasured statement")
 	}
 	for _, f := range []string{"metadata.json", "latency-saturation.png", "latency-rate10.png", "throughput-rate4000.png"} {

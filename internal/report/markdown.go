@@ -99,8 +99,8 @@ func Markdown(s *Summary, flask baseline.Set) string {
 			w(" The original ran `%s`.", o.Command)
 		}
 		w("\n\n")
-		w("| endpoint | status | req/s achieved / target | p50 | p90 | p99 | p99.9 | max | errors connect/read/write/timeout | non-2xx | Flask req/s | ours ÷ Flask | share of DB ceiling |\n")
-		w("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		w("| endpoint | status | req/s achieved / target | mean | p50 | p90 | p99 | p99.9 | max | errors connect/read/write/timeout | non-2xx | Flask req/s | ours ÷ Flask | Flask latency avg / max | share of DB ceiling |\n")
+		w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range cells {
 			target := "closed loop"
 			if c.TargetRate > 0 {
@@ -116,8 +116,10 @@ func Markdown(s *Summary, flask baseline.Set) string {
 			if c.Note != "" {
 				status += " (" + c.Note + ")"
 			}
-			orig, ratio := "not measured by the original", "—"
+			orig, ratio, origLat := "not measured by the original", "—", "—"
 			if c.Original != nil && c.Original.Measured {
+				// The original printed wrk's mean and max only (no -L).
+				origLat = c.Original.LatencyAvg + " / " + c.Original.LatencyMax
 				orig = fmt.Sprintf("%.2f", c.Original.RequestsPerSec)
 				if c.Original.Non2xx > 0 {
 					orig += fmt.Sprintf(" (%d non-2xx)", c.Original.Non2xx)
@@ -133,12 +135,12 @@ func Markdown(s *Summary, flask baseline.Set) string {
 				share = strings.Join(parts, ", ")
 			}
 			if c.Status == StatusNotRun {
-				w("| %s | not run | — | — | — | — | — | — | — | — | %s | — | — |\n", c.Endpoint, orig)
+				w("| %s | not run | — | — | — | — | — | — | — | — | — | %s | — | %s | — |\n", c.Endpoint, orig, origLat)
 				continue
 			}
-			w("| %s | %s | %s / %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %s | %s | %s |\n",
-				c.Endpoint, status, rate, target, ms(c.Latency.P50), ms(c.Latency.P90), p99, ms(c.Latency.P999), ms(c.Latency.Max),
-				c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout, c.Errors.Status, orig, ratio, share)
+			w("| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %s | %s | %s | %s |\n",
+				c.Endpoint, status, rate, target, ms(c.Latency.Mean), ms(c.Latency.P50), ms(c.Latency.P90), p99, ms(c.Latency.P999), ms(c.Latency.Max),
+				c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout, c.Errors.Status, orig, ratio, origLat, share)
 		}
 		w("\nServer side, same window (per run):\n\n")
 		w("| endpoint | run | app responses by code (exact) | Prometheus responses | Prometheus p50 / p99 | agents query calls | connections opened | reconciliation |\n|---|---|---|---|---|---|---|---|\n")
@@ -163,6 +165,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	}
 	w("\n## How to read this\n\n")
 	w("- Latencies are the generator's, in ms; in rate scenarios they are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
+	w("- *Flask latency avg / max* is all the original printed of its latency (wrk's Thread Stats, no percentiles); compare it with our *mean* and *max*.\n")
 	w("- *ours ÷ Flask* compares achieved requests per second with the original's for the same cell. The original's saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
 	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions. Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool. A mismatch is flagged here and on the console.\n")
 	if s.Quick {

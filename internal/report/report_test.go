@@ -27,12 +27,12 @@ func sample() *Summary {
 		Ceilings: []Ceiling{{Name: "connect", Command: "pgbench -C", TPS: 500}},
 		Cells: []Cell{
 			{Endpoint: "/index", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
-				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: Latency{P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
-				Original: &Original{Measured: true, RequestsPerSec: 2714.49, Ratio: 3900 / 2714.49}},
+				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: Latency{Mean: 1.5, P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
+				Original: &Original{Measured: true, RequestsPerSec: 2714.49, Ratio: 3900 / 2714.49, LatencyAvg: "0.87m", LatencyMax: "4.47m"}},
 			{Endpoint: "/agents", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
 				Runs: []Run{run(450, 900)}, AchievedRate: 450, Latency: Latency{P50: 400, P99: 900}, Status: StatusSaturated,
 				Note: "the hardware reached 450.0 of 4000 req/s (11%)", CeilingShare: map[string]float64{"connect": 0.9}, Reconciled: &ok,
-				Original: &Original{Measured: true, RequestsPerSec: 304.10, Ratio: 450 / 304.10}},
+				Original: &Original{Measured: true, RequestsPerSec: 304.10, Ratio: 450 / 304.10, LatencyAvg: "2.28m", LatencyMax: "4.97m"}},
 		},
 		Failures: []string{"verification failed for /agents_with_pool: expected status 200, got 500"},
 	}
@@ -46,10 +46,10 @@ func TestMarkdownStatesWhatItShows(t *testing.T) {
 		"| connect | `pgbench -C` | 500 |",
 		"## rate4000 — 4000 req/s",
 		"The original ran `wrk2 -t12 -c400 -d5m -R 4000 http://192.168.2.100:8000/index`.",
-		"| /index | ok | 3900.0 / 4000 | 1.00ms |",
-		"| 2714.49 | 1.44× | — |",
+		"| /index | ok | 3900.0 / 4000 | 1.50ms | 1.00ms |",
+		"| 2714.49 | 1.44× | 0.87m / 4.47m | — |",
 		"| /agents | saturated (the hardware reached 450.0 of 4000 req/s (11%)) | 450.0 / 4000 |",
-		"| 304.10 | 1.48× | connect 90% |",
+		"| 304.10 | 1.48× | 2.28m / 4.97m | connect 90% |",
 		"| /agents | 1 | 200: 1350 | n/a | n/a | 1350 | 1350 | ok (1 checks) |",
 	} {
 		if !strings.Contains(md, want) {
