@@ -40,6 +40,30 @@ var percentileTicks = plot.TickerFunc(func(min, max float64) []plot.Tick {
 	return ticks
 })
 
+// latencyTicks label a log latency axis at 1, 2 and 5 × 10^k ms (plot.LogTicks
+// labels powers of ten only, so a spread within one decade got no labels).
+var latencyTicks = plot.TickerFunc(func(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(min)); math.Pow(10, e) <= max; e++ {
+		for _, m := range []float64{1, 2, 5} {
+			if v := m * math.Pow(10, e); v >= min && v <= max {
+				ticks = append(ticks, plot.Tick{Value: v, Label: msLabel(v)})
+			}
+		}
+	}
+	if len(ticks) < 2 { // a narrow range: label its ends
+		ticks = append(ticks, plot.Tick{Value: min, Label: msLabel(min)}, plot.Tick{Value: max, Label: msLabel(max)})
+	}
+	return ticks
+})
+
+func msLabel(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%gs", math.Round(v/10)/100)
+	}
+	return fmt.Sprintf("%.3gms", v)
+}
+
 // The run whose spectrum is drawn: the one with the median p99.
 func medianRun(c Cell) (Run, bool) {
 	if len(c.Runs) == 0 {
@@ -62,9 +86,10 @@ func spectrumChart(scenario string, cells []Cell, path string) error {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = percentileTicks
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Legend.Top = true
-	p.Legend.Left = true
+	p.Y.Tick.Marker = latencyTicks
+	// Bottom right: the curves rise to the right, so that corner stays empty.
+	p.Legend.Top = false
+	p.Legend.Left = false
 	var lines []any
 	for _, c := range cells {
 		r, ok := medianRun(c)
@@ -123,6 +148,16 @@ func throughputChart(scenario string, cells []Cell, flask baseline.Set, path str
 	p.Legend.Add("macrobench (this run)", a)
 	p.Legend.Add("Flask + gunicorn (original)", b)
 	p.Legend.Top = true
+	p.Legend.Left = true
+	// Head room above the tallest bar for the legend.
+	top := 0.0
+	for i := range ours {
+		top = math.Max(top, math.Max(ours[i], orig[i]))
+	}
+	if len(cells) > 0 {
+		top = math.Max(top, cells[0].TargetRate)
+	}
+	p.Y.Min, p.Y.Max = 0, top*1.3
 	p.NominalX(names...)
 	if len(cells) > 0 && cells[0].TargetRate > 0 {
 		target := plotter.NewFunction(func(float64) float64 { return cells[0].TargetRate })
