@@ -71,27 +71,10 @@ func startApp(t *testing.T, bin, dbURL string, env ...string) string {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL), env...)
-	logf, err := os.CreateTemp(t.TempDir(), "app-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	logPath := filepath.Join(t.TempDir(), "app.log")
+	testenv.StartProcess(t, cmd, logPath)
 	base := "http://" + addr
-	waitHTTP(t, base+"/healthz", 30*time.Second, logf.Name())
+	waitHTTP(t, base+"/healthz", 30*time.Second, logPath)
 	return base
 }
 
@@ -139,25 +122,7 @@ scrape_configs:
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
 	logFile := filepath.Join(dir, "prometheus.log")
-	lf, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = lf, lf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	testenv.StartProcess(t, cmd, logFile)
 	url = "http://" + addr
 	waitHTTP(t, url+"/-/ready", 60*time.Second, logFile)
 	// Until the first scrape, the window has no "before".

@@ -6,8 +6,11 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/macrobench/macrobench/internal/pgcluster"
 )
@@ -86,4 +89,39 @@ func PostmasterPID(t testing.TB, c *pgcluster.Cluster) int {
 		t.Fatalf("postmaster pid: %v", err)
 	}
 	return pid
+}
+
+// StartProcess starts cmd with its output in logPath and stops it when the
+// test ends (SIGTERM, then SIGKILL after 15 s); when the test failed, the
+// log's tail goes to the test output.
+func StartProcess(t testing.TB, cmd *exec.Cmd, logPath string) {
+	t.Helper()
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatalf("starting %s: %v", cmd.Path, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		logFile.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			if len(out) > 4000 {
+				out = out[len(out)-4000:]
+			}
+			t.Logf("%s log (tail):\n%s", filepath.Base(cmd.Path), out)
+		}
+	})
 }
