@@ -2,15 +2,12 @@ package bench
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/perf"
 	"github.com/macrobench/macrobench/internal/report"
 )
-
-var tpsRe = regexp.MustCompile(`(?m)^tps = ([0-9.]+)`)
 
 // Ceilings measures PostgreSQL's own throughput for the agents query with
 // pgbench: over 8 prepared, long-lived connections (what a pool can at best
@@ -33,7 +30,9 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceilin
 		text, command, err := ex.Pgbench(ctx, AgentsQuery+";\n", r.args)
 		c.Command = command
 		if err == nil {
-			c.TPS, err = parseTPS(text)
+			var r perf.PgbenchResult
+			r, err = perf.ParsePgbench(text)
+			c.TPS = r.TPS
 		}
 		if err != nil {
 			c.Error = err.Error()
@@ -41,12 +40,4 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceilin
 		out = append(out, c)
 	}
 	return out
-}
-
-func parseTPS(out string) (float64, error) {
-	m := tpsRe.FindStringSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("pgbench printed no tps line: %s", clip(out, 300))
-	}
-	return strconv.ParseFloat(m[1], 64)
 }
