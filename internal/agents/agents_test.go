@@ -356,3 +356,41 @@ func TestPingBypassesABusyPool(t *testing.T) {
 		t.Error("Agents with the pool's only slot held: want a timeout")
 	}
 }
+
+// Connections the server dropped (terminated backends, as after a restart)
+// are replaced without failing a call: the database itself is fine.
+func TestPoolReplacesDroppedConnections(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	st := newStats(t, pg.URL())
+	const size = 3
+	p := OpenPool(newConnector(t, pg.URL(), 2*time.Second), size)
+	t.Cleanup(func() { p.Close() })
+	var wg sync.WaitGroup
+	for i := 0; i < size; i++ { // open all the pool's connections
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := p.Agents(context.Background(), nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := st.db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	for st.otherBackends(t) > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := expectedBody(t)
+	for i := 0; i < 2*size; i++ {
+		got, err := p.Agents(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("call %d after the backends were terminated: %v", i, err)
+		}
+		if string(got) != want {
+			t.Fatalf("call %d: body %q", i, got)
+		}
+	}
+}

@@ -105,6 +105,20 @@ type conn struct {
 	pc      driver.Conn
 	nc      net.Conn
 	timeout time.Duration
+	agents  *stmt // Query, prepared on first use (Pool)
+}
+
+// queryAgents runs Query as a statement prepared once per connection; the
+// server frees it when the connection closes.
+func (c *conn) queryAgents(ctx context.Context) (driver.Rows, error) {
+	if c.agents == nil {
+		s, err := c.PrepareContext(ctx, Query)
+		if err != nil {
+			return nil, err
+		}
+		c.agents = s.(*stmt)
+	}
+	return c.agents.QueryContext(ctx, nil)
 }
 
 func (c *conn) arm(ctx context.Context) {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/macrobench/macrobench/internal/agents"
+	"github.com/macrobench/macrobench/internal/onewrite"
 )
 
 // Deps are what the handlers use.
@@ -127,14 +128,28 @@ const bigBodyWriteTimeout = 10 * time.Second
 func writeJSON(c echo.Context, code int, b []byte) error {
 	h := c.Response().Header()
 	h["Content-Type"] = contentTypeJSON
-	if len(b) > chunkingThreshold {
-		h["Content-Length"] = []string{strconv.Itoa(len(b))}
-		// A client that stops reading cannot hold this goroutine forever
-		// (small bodies always fit in the socket buffer).
-		_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(bigBodyWriteTimeout))
+	if len(b) <= chunkingThreshold {
+		c.Response().WriteHeader(code)
+		_, err := c.Response().Write(b)
+		return err
 	}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	rc := http.NewResponseController(c.Response().Writer)
+	// A client that stops reading cannot hold this goroutine forever
+	// (small bodies always fit in the socket buffer).
+	_ = rc.SetWriteDeadline(time.Now().Add(bigBodyWriteTimeout))
+	// net/http would send a body past its 4 KB buffer in two writes, waking
+	// the client twice; held, the response leaves in one.
+	oc := onewrite.From(c.Request().Context())
+	oc.Hold()
 	c.Response().WriteHeader(code)
 	_, err := c.Response().Write(b)
+	if err == nil {
+		err = rc.Flush()
+	}
+	if rerr := oc.Release(); err == nil {
+		err = rerr
+	}
 	return err
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/macrobench/macrobench/internal/agents"
 	"github.com/macrobench/macrobench/internal/config"
 	"github.com/macrobench/macrobench/internal/httpapi"
+	"github.com/macrobench/macrobench/internal/onewrite"
 )
 
 // Limits cut off slow and oversized requests.
@@ -79,7 +80,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Config, lim Limits, 
 	srv := NewHTTPServer(h, lim, cfg.RequestTimeout)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(onewrite.Listener{Listener: ln}) }()
 	fmt.Fprintf(log, "app: listening on %s (pool %d, new-connection limit %d)\n", ln.Addr(), cfg.PoolSize, cfg.NewConnLimit)
 
 	select {
@@ -114,6 +115,7 @@ func NewHTTPServer(h http.Handler, lim Limits, requestTimeout time.Duration) *ht
 		WriteTimeout:      lim.WriteTimeout,
 		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    lim.MaxHeaderBytes,
+		ConnContext:       onewrite.ConnContext,
 		ErrorLog:          nil,
 	}
 }
