@@ -127,7 +127,7 @@ func (s stats) waitSessions(t *testing.T, want int64) int64 {
 	}
 }
 
-func newConnector(t *testing.T, url string, timeout time.Duration) *Connector {
+func newConnector(t testing.TB, url string, timeout time.Duration) *Connector {
 	c, err := NewConnector(url, timeout)
 	if err != nil {
 		t.Fatal(err)
