@@ -27,7 +27,7 @@ type Options struct {
 	Threads     int           // wrk -t (2)
 	Connections int           // wrk -c (400)
 	PgbenchC    int           // pgbench -c (8)
-	Rounds      int           // rounds of each case, alternating the order (2)
+	Rounds      int           // rounds of each case, alternating the order (3)
 	AppEnv      []string      // extra APP_* settings
 	Only        []string      // run only these cases (index, pool, agents)
 	Out         io.Writer

@@ -25,7 +25,7 @@ func main() {
 	flag.IntVar(&o.Threads, "t", 2, "wrk threads (and pgbench -j)")
 	flag.IntVar(&o.Connections, "c", 400, "wrk connections")
 	flag.IntVar(&o.PgbenchC, "pgbench-c", 8, "pgbench clients")
-	flag.IntVar(&o.Rounds, "rounds", 2, "rounds of each case (the order alternates; results are averaged)")
+	flag.IntVar(&o.Rounds, "rounds", 3, "rounds of each case (the order alternates; results are averaged)")
 	flag.StringVar(&only, "only", "", "comma-separated cases to run: index,pool,agents (default all)")
 	flag.StringVar(&env, "app-env", "", "comma-separated extra APP_*=value settings for the app")
 	flag.Parse()
