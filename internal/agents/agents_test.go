@@ -3,6 +3,7 @@ package agents
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -49,7 +50,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestAppendRowNullsAndBytes(t *testing.T) {
-	got, err := appendRow(nil, []any{"300", nil, []byte("ctx"), nil, "offline", "-1", "0"})
+	got, err := appendRow(nil, []driver.Value{"300", nil, []byte("ctx"), nil, "offline", "-1", "0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestAppendRowNullsAndBytes(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
-	if _, err := appendRow(nil, []any{42, nil, nil, nil, nil, nil, nil}); err == nil {
+	if _, err := appendRow(nil, []driver.Value{42, nil, nil, nil, nil, nil, nil}); err == nil {
 		t.Error("an int column: want an error")
 	}
 }

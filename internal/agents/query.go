@@ -43,11 +43,10 @@ var keyPrefixes = func() (p [len(Columns)]string) {
 
 // appendRow appends one agent object. Values are what lib/pq returns for
 // text columns: string, []byte or nil (SQL NULL, JSON null).
-// (Generic: database/sql scans into []any, drivers fill []driver.Value.)
-func appendRow[V any](buf []byte, vals []V) ([]byte, error) {
+func appendRow(buf []byte, vals []driver.Value) ([]byte, error) {
 	for i, v := range vals {
 		buf = append(buf, keyPrefixes[i]...)
-		switch v := any(v).(type) {
+		switch v := v.(type) {
 		case nil:
 			buf = append(buf, "null"...)
 		case string:

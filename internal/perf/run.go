@@ -191,7 +191,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 	}
 	if want("pool") {
 		// The issue's reference is `pgbench -M prepared -c8` as written, so
-		// pgbench's default single thread; with -j it reaches about 30 %
+		// pgbench's default single thread; with -j it reaches 20-30 %
 		// more here, which is reported beside it.
 		literal, threaded := pgbenchRun{threads: 1, mode: []string{"-M", "prepared"}}, pgbenchRun{threads: o.Threads, mode: []string{"-M", "prepared"}}
 		appR, pg, err := o.appVsPgbench(ctx, "http://"+appAddr+"/agents_with_pool", app, script, literal, threaded)
