@@ -14,22 +14,21 @@ import (
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
 )
 
-// Result is a finished run's measured window.
+// Result is a finished run's measured window. Every request sent in the
+// window is exactly one of: a response (Requests), a connect, read or write
+// error, or InFlight. A timeout is a flag on a request, not an outcome:
+// Errors[ErrTimeout] counts the responses that took --timeout or longer plus
+// the requests in flight that long when the window closed. Requests sent
+// during the warm-up count nowhere.
 type Result struct {
-	Target  *wire.Target
-	Config  Config
-	Start   time.Time     // start of the measured window (after the warm-up)
-	End     time.Time     // its end
-	Elapsed time.Duration // End - Start
-	// Every request sent in the window is exactly one of: a response
-	// (Requests), a connect, read or write error, or InFlight. A timeout is
-	// a flag on a request, not an outcome: Errors[ErrTimeout] counts the
-	// responses that took --timeout or longer plus the requests in flight
-	// that long when the window closed. Requests sent during the warm-up
-	// count nowhere.
-	Requests    int64 // responses to requests of the window, received in it (any status)
-	Bytes       int64 // bytes of those responses
-	InFlight    int64 // requests of the window still unanswered when it closed
+	Target      *wire.Target
+	Config      Config
+	Start       time.Time     // start of the measured window (after the warm-up)
+	End         time.Time     // its end
+	Elapsed     time.Duration // End - Start
+	Requests    int64         // responses to requests of the window, received in it (any status)
+	Bytes       int64         // bytes of those responses
+	InFlight    int64         // requests of the window still unanswered when it closed
 	Errors      [numErrorClasses]int64
 	Corrected   *hdrhistogram.Histogram // µs from the intended send time
 	Uncorrected *hdrhistogram.Histogram // µs from the actual send time
