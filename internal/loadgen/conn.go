@@ -39,6 +39,18 @@ type conn struct {
 
 const connectBackoff = 10 * time.Millisecond
 
+// connectBackoff is the wait before trying to connect again: 10 ms, or in
+// an open loop the connection's own interval between requests (at most 1 s),
+// so a server that is down sees about the rate's attempts per second, not
+// one per connection every 10 ms.
+func (c *conn) connectBackoff() time.Duration {
+	if c.r.cfg.Rate == 0 {
+		return connectBackoff
+	}
+	interval := time.Duration(c.r.sched.nsPerR * float64(c.r.sched.conns))
+	return min(max(interval, connectBackoff), time.Second)
+}
+
 // wakeGrid: open-loop connections wake on a 1 ms grid, at least 1 ms before
 // their due time. Go's timers sleep in epoll_wait, whose timeout is in whole
 // milliseconds, so on a mostly idle process they fire up to ~1 ms late; that
@@ -197,7 +209,7 @@ func (c *conn) loop() {
 					intended = now
 				}
 				c.fail(ErrConnect, now)
-				if !c.sleep(connectBackoff) {
+				if !c.sleep(c.connectBackoff()) {
 					return
 				}
 				continue
