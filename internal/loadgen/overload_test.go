@@ -31,17 +31,17 @@ func TestSlowResponseRecordedAndTimedOut(t *testing.T) {
 	t.Parallel()
 	srv := recordingServer(t, okResponse, func(n int) bool {
 		if n == 5 {
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(2500 * time.Millisecond)
 		}
 		return false
 	})
-	res := mustRun(t, Config{URL: srv.URL, Threads: 1, Connections: 2, Duration: 4 * time.Second, Rate: 20, Timeout: 500 * time.Millisecond})
+	res := mustRun(t, Config{URL: srv.URL, Threads: 1, Connections: 2, Duration: 4 * time.Second, Rate: 20, Timeout: time.Second})
 	arrived, _, maxActive, conns := srv.seen(res.Start, res.End)
 	if res.Errors[ErrTimeout] != 1 || res.Errors[ErrConnect]+res.Errors[ErrRead]+res.Errors[ErrWrite] != 0 {
 		t.Errorf("errors %v, want exactly one timeout", res.Errors)
 	}
-	if u, c := res.Uncorrected.Max(), res.Corrected.Max(); u < 1_500_000 || c < 1_500_000 {
-		t.Errorf("max latency uncorrected %dus corrected %dus, want the slow response's 1.5 s in both", u, c)
+	if u, c := res.Uncorrected.Max(), res.Corrected.Max(); u < 2_500_000 || c < 2_500_000 {
+		t.Errorf("max latency uncorrected %dus corrected %dus, want the slow response's 2.5 s in both", u, c)
 	}
 	if conns != 2 || maxActive > 2 {
 		t.Errorf("the server saw %d connections and %d requests at once, want 2 and at most 2", conns, maxActive)
