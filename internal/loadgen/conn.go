@@ -14,9 +14,10 @@ import (
 )
 
 // conn is one keep-alive connection and its request loop. The loop owns nc
-// and br; mu only guards swapping nc against the monitor, which interrupts a
-// request that has been outstanding longer than the timeout, or every request
-// when the run ends.
+// and br; mu only guards swapping nc against the interrupt that ends the run.
+// A connection carries one request at a time, so at most -c requests are ever
+// in flight; it is replaced only once the server closed it or an error
+// (connect, read, write) ended it, never because a response is late.
 type conn struct {
 	r     *runner
 	w     *worker
@@ -28,14 +29,27 @@ type conn struct {
 	raw *rawIO        // rw when raw, else nil
 	br  *bufio.Reader
 
-	// sent is 1+the send time (ns since the start) of the outstanding request,
-	// 0 when idle, -1 once the monitor has declared it timed out.
-	sent atomic.Int64
+	// state is 1+the send time (ns since the start) of the request in
+	// flight, negated once the monitor has counted it late (live, once);
+	// 0 when idle.
+	state atomic.Int64
 
 	resp wire.Response
 }
 
 const connectBackoff = 10 * time.Millisecond
+
+// connectBackoff is the wait before trying to connect again: 10 ms, or in
+// an open loop the connection's own interval between requests (at most 1 s),
+// so a server that is down sees about the rate's attempts per second, not
+// one per connection every 10 ms.
+func (c *conn) connectBackoff() time.Duration {
+	if c.r.cfg.Rate == 0 {
+		return connectBackoff
+	}
+	interval := time.Duration(c.r.sched.nsPerR * float64(c.r.sched.conns))
+	return min(max(interval, connectBackoff), time.Second)
+}
 
 // wakeGrid: open-loop connections wake on a 1 ms grid, at least 1 ms before
 // their due time. Go's timers sleep in epoll_wait, whose timeout is in whole
@@ -57,7 +71,7 @@ func wakeAt(intended int64) int64 {
 func (c *conn) dial() error {
 	r := c.r
 	d := net.Dialer{Timeout: r.cfg.Timeout}
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
 	defer cancel()
 	nc, err := d.DialContext(ctx, "tcp", r.addr)
 	if err != nil {
@@ -96,18 +110,22 @@ func (c *conn) drop() {
 	c.mu.Unlock()
 }
 
-// interruptIfLate is the monitor's side of timeouts: under mu, so nc is the
-// connection the late request is outstanding on.
-func (c *conn) interruptIfLate(now, timeout int64) {
-	s := c.sent.Load()
-	if s <= 0 || now-(s-1) < timeout {
-		return
+// flagIfLate is the monitor's side of timeouts: it reports, once per
+// request, that the request in flight has been outstanding for the timeout or
+// longer. The request is still awaited; its response is recorded when it
+// comes.
+func (c *conn) flagIfLate(now, timeout int64) bool {
+	s := c.state.Load()
+	return s > 0 && now-(s-1) >= timeout && c.state.CompareAndSwap(s, -s)
+}
+
+// lateNow counts a late request in the live figures (progress, metrics).
+// The result's count is decided when the request ends (see loop).
+func (c *conn) lateNow() {
+	c.w.fail(ErrTimeout, false)
+	if m := c.r.cfg.Metrics; m != nil {
+		m.fail(ErrTimeout)
 	}
-	c.mu.Lock()
-	if c.sent.CompareAndSwap(s, -1) && c.nc != nil {
-		c.nc.SetDeadline(aLongTimeAgo)
-	}
-	c.mu.Unlock()
 }
 
 func (c *conn) interrupt() {
@@ -139,25 +157,36 @@ func (c *conn) sleep(d time.Duration) bool {
 
 const maxNap = int64(250 * time.Millisecond)
 
-func (c *conn) fail(class ErrorClass, now int64) {
-	c.w.fail(class, now >= c.r.measureFrom)
+// fail counts a failed attempt, in the window if it was made (sent, for a
+// read or write error) at or after the window's start.
+func (c *conn) fail(class ErrorClass, at int64) {
+	c.w.fail(class, at >= c.r.measureFrom)
 	if m := c.r.cfg.Metrics; m != nil {
 		m.fail(class)
 	}
 }
 
-// loop sends requests until the end of the run's sending window, then
-// waits for its last response (which the monitor times out like any other).
-// Closed loop: the next request goes out when the previous response is in.
-// Open loop: request k goes out at its scheduled time (up to 2 ms before it,
-// see wakeGrid), or at once if that time has passed: the delay then shows in
-// the corrected latency, as it would for a real client.
+// loop sends requests until the window closes. Closed loop: the next
+// request goes out when the previous response is in. Open loop: the k-th
+// request goes out at its scheduled time (up to 2 ms before it, see
+// wakeGrid), or at once if that time has passed: the delay then shows in the
+// corrected latency, as it would for a real client. As in wrk2, k counts
+// responses: a failed request is retried with the same due time, so the
+// delay the failure caused is in the corrected latency of its retry.
+//
+// Each request sent in the window ends as exactly one of: a response
+// before the window closed (recorded; a timeout too if it took --timeout or
+// longer), a connect, read or write error, or in flight when it closed
+// (a timeout too if it was outstanding that long by then). Requests sent
+// during the warm-up count nowhere.
 func (c *conn) loop() {
 	r := c.r
 	open := r.cfg.Rate > 0
 	req := r.target.Request
-	for k := int64(0); ; k++ {
-		var intended int64
+	timeout := int64(r.cfg.Timeout)
+	var k int64           // responses so far: the schedule's index
+	intended := int64(-1) // due time of the request being tried, kept across its retries
+	for {
 		if open {
 			intended = r.sched.at(c.index, k)
 			if intended >= r.end {
@@ -173,11 +202,14 @@ func (c *conn) loop() {
 		if c.nc == nil {
 			if err := c.dial(); err != nil {
 				now := r.now()
-				if r.stopped.Load() || now >= r.end {
+				if r.stopped.Load() || now >= r.closeAt.Load() {
 					return
 				}
+				if intended < 0 {
+					intended = now
+				}
 				c.fail(ErrConnect, now)
-				if !open && !c.sleep(connectBackoff) {
+				if !c.sleep(c.connectBackoff()) {
 					return
 				}
 				continue
@@ -188,62 +220,61 @@ func (c *conn) loop() {
 			}
 		}
 		sent := r.now()
-		if !open {
-			if sent >= r.end {
-				return
-			}
+		if sent >= r.closeAt.Load() {
+			return // the window is over: nothing more is sent
+		}
+		if intended < 0 {
 			intended = sent
 		}
 		// Corrected latency runs from the intended time, or from the actual
 		// send when that was earlier (see wakeGrid).
 		from := min(intended, sent)
-		c.sent.Store(sent + 1)
+		c.state.Store(sent + 1)
+		var err error
+		writeFailed := false
 		if c.raw != nil && c.br.Buffered() == 0 {
 			c.raw.Send(req) // written by the response's first read
-		} else if _, err := c.rw.Write(req); err != nil {
-			c.afterError(ErrWrite)
-			if r.stopped.Load() {
-				return
-			}
-			continue
+		} else if _, err = c.rw.Write(req); err != nil {
+			writeFailed = true
 		}
-		err := wire.ReadResponse(c.br, &c.resp)
+		if err == nil {
+			err = wire.ReadResponse(c.br, &c.resp)
+			writeFailed = c.raw != nil && c.raw.writeFailed
+		}
 		done := r.now()
-		if !c.sent.CompareAndSwap(sent+1, 0) {
-			c.afterError(ErrTimeout)
-			if r.stopped.Load() {
-				return
+		flagged := c.state.Swap(0) < 0
+		closeAt := r.closeAt.Load()
+		if done >= closeAt {
+			// Not answered within the window (the interrupt ends the wait).
+			if sent >= r.measureFrom {
+				c.w.inFlightAtEnd(closeAt-sent >= timeout)
 			}
-			continue
+			c.drop()
+			return
 		}
 		if err != nil {
 			class := ErrRead
-			if c.raw != nil && c.raw.writeFailed {
+			if writeFailed {
 				class = ErrWrite
 			}
-			c.afterError(class)
-			if r.stopped.Load() {
-				return
-			}
-			continue
+			c.drop()
+			c.fail(class, sent)
+			continue // the same k: the retry keeps the due time
 		}
-		c.w.record(done-from, done-sent, c.resp.Bytes, c.resp.Status, intended >= r.measureFrom)
+		late := done-sent >= timeout
+		if late && !flagged {
+			c.lateNow()
+		}
+		c.w.record(done-from, done-sent, c.resp.Bytes, c.resp.Status, sent >= r.measureFrom, late)
 		if m := r.cfg.Metrics; m != nil {
 			m.observe(done-from, done-sent, c.resp.Status)
+		}
+		k++
+		if !open {
+			intended = -1
 		}
 		if c.resp.Close {
 			c.drop()
 		}
 	}
-}
-
-// afterError counts a failed request (unless the run is over: the monitor's
-// interrupt is no error) and drops the connection; the next request reconnects.
-func (c *conn) afterError(class ErrorClass) {
-	c.sent.Store(0)
-	c.drop()
-	if c.r.stopped.Load() {
-		return
-	}
-	c.fail(class, c.r.now())
 }

@@ -42,7 +42,7 @@ func NewMetrics(runID, path string) *Metrics {
 	}, []string{"run_id", "path"})
 	errors := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "loadtest_errors_total",
-		Help: "Errors seen by the load generator, by wrk's classes (status = non-2xx/3xx response).",
+		Help: "Errors seen by the load generator, by wrk's classes (status = non-2xx/3xx response; timeout = a request outstanding for --timeout, counted once as it happens, its response still awaited).",
 	}, []string{"run_id", "path", "class"})
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:                            "loadtest_latency_seconds",

@@ -14,15 +14,21 @@ import (
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
 )
 
-// Result is a finished run's measured window.
+// Result is a finished run's measured window. Every request sent in the
+// window is exactly one of: a response (Requests), a connect, read or write
+// error, or InFlight. A timeout is a flag on a request, not an outcome:
+// Errors[ErrTimeout] counts the responses that took --timeout or longer plus
+// the requests in flight that long when the window closed. Requests sent
+// during the warm-up count nowhere.
 type Result struct {
 	Target      *wire.Target
 	Config      Config
 	Start       time.Time     // start of the measured window (after the warm-up)
 	End         time.Time     // its end
 	Elapsed     time.Duration // End - Start
-	Requests    int64         // responses received in the window (any status)
+	Requests    int64         // responses to requests of the window, received in it (any status)
 	Bytes       int64         // bytes of those responses
+	InFlight    int64         // requests of the window still unanswered when it closed
 	Errors      [numErrorClasses]int64
 	Corrected   *hdrhistogram.Histogram // µs from the intended send time
 	Uncorrected *hdrhistogram.Histogram // µs from the actual send time
@@ -36,7 +42,8 @@ type Result struct {
 // Error returns the count of one error class.
 func (r *Result) Error(c ErrorClass) int64 { return r.Errors[c] }
 
-// SocketErrors is the sum of connect, read, write and timeout errors.
+// SocketErrors is the sum of wrk's socket error line: connect, read, write
+// and timeout (the last overlapping Requests and InFlight).
 func (r *Result) SocketErrors() int64 {
 	return r.Errors[ErrConnect] + r.Errors[ErrRead] + r.Errors[ErrWrite] + r.Errors[ErrTimeout]
 }
@@ -51,10 +58,12 @@ type runner struct {
 	t0          time.Time
 	measureFrom int64 // ns since t0
 	end         int64 // ns since t0
+	// closeAt is when the window closes (ns since t0): end, or earlier when
+	// the run is interrupted. Set before stopped.
+	closeAt atomic.Int64
 
 	ctx     context.Context // cancelled when the run stops (aborts dials)
 	stopped atomic.Bool
-	done    chan struct{}
 
 	workers []*worker
 	conns   []*conn
@@ -86,8 +95,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		measureFrom: int64(cfg.Warmup),
 		end:         int64(cfg.Warmup + cfg.Duration),
 		ctx:         runCtx,
-		done:        make(chan struct{}),
 	}
+	r.closeAt.Store(r.end)
 	if cfg.Rate > 0 {
 		r.sched = newSchedule(cfg.Connections, cfg.Rate)
 	}
@@ -138,8 +147,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	loopsDone := make(chan struct{})
 	go func() { wg.Wait(); close(loopsDone) }()
 	stopAt, cpu := r.monitor(ctx, loopsDone)
+	r.closeAt.Store(stopAt)
 	r.stopped.Store(true)
-	close(r.done)
 	cancel()
 	for _, c := range r.conns {
 		c.interrupt()
@@ -154,12 +163,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return r.result(stopAt, cpu), nil
 }
 
-// monitor runs beside the connections until the end (or ctx): it times out
-// late requests, samples per-worker rates and reports progress. At the end of
-// the window no request is sent any more, but those in flight are waited for
-// (up to the timeout, then they are timeouts): dropping them, as wrk does,
-// would lose the slowest responses and some of the rate. It returns when
-// the window ended (ns since t0) and the CPU used in it.
+// monitor runs beside the connections until the end of the window (or ctx):
+// it counts late requests as they become late (live figures), samples
+// per-worker rates and reports progress. At the end of the window the run
+// stops: the requests still in flight are counted as such, not waited for.
+// It returns when the window closed (ns since t0) and the CPU used in it.
 func (r *runner) monitor(ctx context.Context, loopsDone <-chan struct{}) (stopAt int64, cpu time.Duration) {
 	timeout := int64(r.cfg.Timeout)
 	tick := min(max(r.cfg.Timeout/10, time.Millisecond), rateSampleInterval)
@@ -170,7 +178,7 @@ func (r *runner) monitor(ctx context.Context, loopsDone <-chan struct{}) (stopAt
 
 	var cpu0 time.Duration
 	measuring := false
-	startMeasuring := func(now int64) {
+	startMeasuring := func() {
 		measuring = true
 		cpu0 = cpuTime()
 		for _, w := range r.workers {
@@ -178,45 +186,36 @@ func (r *runner) monitor(ctx context.Context, loopsDone <-chan struct{}) (stopAt
 		}
 	}
 	if r.measureFrom == 0 {
-		startMeasuring(0)
+		startMeasuring()
 	}
 	lastSample := r.measureFrom
 	nextProgress := int64(time.Second)
 	var lastResponses int64
 	lastProgress := int64(0)
-	ended := false
 	for {
 		select {
 		case <-endTimer.C:
-			ended = true
-			cpu = cpuTime() - cpu0
+			return r.end, cpuTime() - cpu0
 		case <-loopsDone:
-			if !ended {
-				cpu = cpuTime() - cpu0
-			}
-			return r.end, cpu
+			return r.end, cpuTime() - cpu0
 		case <-ctx.Done():
 			now := min(r.now(), r.end)
 			if !measuring {
 				return now, 0
 			}
-			if !ended {
-				cpu = cpuTime() - cpu0
-			}
-			return now, cpu
+			return now, cpuTime() - cpu0
 		case <-ticker.C:
 		}
-		now := r.now()
-		if ended && now >= r.end+timeout+int64(tick) {
-			return r.end, cpu // the interrupt ends requests the timeout missed
-		}
+		now := min(r.now(), r.end)
 		for _, c := range r.conns {
-			c.interruptIfLate(now, timeout)
+			if c.flagIfLate(now, timeout) {
+				c.lateNow()
+			}
 		}
 		if !measuring && now >= r.measureFrom {
-			startMeasuring(now)
+			startMeasuring()
 		}
-		if measuring && !ended && now-lastSample >= int64(rateSampleInterval) {
+		if measuring && now-lastSample >= int64(rateSampleInterval) {
 			secs := float64(now-lastSample) / 1e9
 			for _, w := range r.workers {
 				w.mu.Lock()
@@ -271,6 +270,7 @@ func (r *runner) result(stopAt int64, cpu time.Duration) *Result {
 		w.mu.Lock()
 		res.Requests += w.requests
 		res.Bytes += w.bytes
+		res.InFlight += w.inFlight
 		for c := range numErrorClasses {
 			res.Errors[c] += w.errors[c]
 		}

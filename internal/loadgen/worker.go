@@ -43,8 +43,9 @@ type worker struct {
 	requests    int64                   // responses in the measured window
 	bytes       int64
 	errors      [numErrorClasses]int64
+	inFlight    int64 // requests of the window unanswered when it closed
 	responses   int64 // all responses, warm-up included (progress line)
-	allErrors   int64 // all errors, warm-up included
+	allErrors   int64 // all errors, warm-up included, timeouts as they happen
 
 	lastRequests int64     // monitor only: requests at the last rate sample
 	rates        []float64 // monitor only: req/s samples, as wrk's per-thread Req/Sec
@@ -54,9 +55,10 @@ func newWorker() *worker {
 	return &worker{corrected: newHistogram(), uncorrected: newHistogram()}
 }
 
-// record one response. Latencies are in ns; measured says whether it falls in
-// the measured window.
-func (w *worker) record(corrected, uncorrected, bytes int64, status int, measured bool) {
+// record one response. Latencies are in ns; measured says whether its
+// request was sent in the measured window, late whether it took the timeout
+// or longer (then it is also a timeout of the window).
+func (w *worker) record(corrected, uncorrected, bytes int64, status int, measured, late bool) {
 	c, u := toMicros(corrected), toMicros(uncorrected)
 	w.mu.Lock()
 	w.responses++
@@ -68,15 +70,32 @@ func (w *worker) record(corrected, uncorrected, bytes int64, status int, measure
 		if status < 200 || status > 399 {
 			w.errors[ErrStatus]++
 		}
+		if late {
+			w.errors[ErrTimeout]++
+		}
 	}
 	w.mu.Unlock()
 }
 
+// fail counts an error: in the live count always, in the window's when
+// measured. A live timeout (the monitor's) is never measured here: the
+// window counts it when its request ends (record, inFlightAtEnd).
 func (w *worker) fail(class ErrorClass, measured bool) {
 	w.mu.Lock()
 	w.allErrors++
 	if measured {
 		w.errors[class]++
+	}
+	w.mu.Unlock()
+}
+
+// inFlightAtEnd counts a request of the window still unanswered when it
+// closed; late: outstanding for the timeout or longer by then.
+func (w *worker) inFlightAtEnd(late bool) {
+	w.mu.Lock()
+	w.inFlight++
+	if late {
+		w.errors[ErrTimeout]++
 	}
 	w.mu.Unlock()
 }

@@ -18,7 +18,7 @@ import (
 type Options struct {
 	Config      loadgen.Config
 	Latency     bool // -L
-	ULatency    bool // -U
+	ULatency    bool // -U (sets Latency too)
 	JSONFile    string
 	HgrmFile    string
 	MetricsAddr string
@@ -47,7 +47,7 @@ var options = []option{
 	}},
 	{'H', "header", true, func(o *Options, v string) error { o.Config.Headers = append(o.Config.Headers, v); return nil }},
 	{'L', "latency", false, func(o *Options, _ string) error { o.Latency = true; return nil }},
-	{'U', "u_latency", false, func(o *Options, _ string) error { o.ULatency = true; return nil }},
+	{'U', "u_latency", false, func(o *Options, _ string) error { o.Latency, o.ULatency = true, true; return nil }}, // implies -L, as in wrk2
 	{0, "timeout", true, func(o *Options, v string) (err error) { o.Config.Timeout, err = ParseTime(v); return }},
 	{0, "json", true, func(o *Options, v string) error { o.JSONFile = v; return nil }},
 	{0, "hgrm", true, func(o *Options, v string) error { o.HgrmFile = v; return nil }},

@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -36,6 +39,7 @@ const usage = `Usage: loadtest <options> <url>
     -H, --header      <H>  Add a header to the request (repeatable)
     -L, --latency          Print the latency distribution and spectrum
     -U, --u_latency        Print the uncorrected latency distribution
+                           too (implies -L)
         --timeout     <T>  Socket/request timeout                  [2s]
     -v, --version          Print version details
   Options (ours):
@@ -83,18 +87,18 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		return err
 	}
 	// Open output files first: a typo in a path should not cost a whole run.
-	var jsonFile, hgrmFile *os.File
+	var jsonOut, hgrmOut *output
 	if o.JSONFile != "" {
-		if jsonFile, err = os.Create(o.JSONFile); err != nil {
+		if jsonOut, err = createOutput(o.JSONFile); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
-		defer jsonFile.Close()
+		defer jsonOut.discard()
 	}
 	if o.HgrmFile != "" {
-		if hgrmFile, err = os.Create(o.HgrmFile); err != nil {
+		if hgrmOut, err = createOutput(o.HgrmFile); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
-		defer hgrmFile.Close()
+		defer hgrmOut.discard()
 	}
 	runID := o.RunID
 	if runID == "" {
@@ -140,33 +144,87 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	if res.Requests == 0 {
-		return fmt.Errorf("no responses in %v: socket errors connect %d, read %d, write %d, timeout %d",
-			res.Elapsed.Round(time.Millisecond), res.Error(loadgen.ErrConnect), res.Error(loadgen.ErrRead),
-			res.Error(loadgen.ErrWrite), res.Error(loadgen.ErrTimeout))
-	}
+	// A run without a single response still reports (its errors and in-flight
+	// requests say why), then fails.
 	s := report.Summarize(res)
 	if err := report.Text(stdout, s, report.Options{Latency: o.Latency, ULatency: o.ULatency}); err != nil {
 		return err
 	}
-	if jsonFile != nil {
-		if err := report.WriteJSON(jsonFile, report.ToJSON(s, args, runID)); err != nil {
-			return fmt.Errorf("--json: %v", err)
-		}
-		if err := jsonFile.Close(); err != nil {
+	if jsonOut != nil {
+		if err := jsonOut.commit(func(w io.Writer) error { return report.WriteJSON(w, report.ToJSON(s, args, runID)) }); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
 	}
-	if hgrmFile != nil {
-		report.PercentileSpectrum(hgrmFile, res.Corrected)
-		if err := hgrmFile.Close(); err != nil {
+	if hgrmOut != nil {
+		if err := hgrmOut.commit(func(w io.Writer) error { report.PercentileSpectrum(w, res.Corrected); return nil }); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
+	}
+	if res.Requests == 0 {
+		return fmt.Errorf("no responses in %v: socket errors connect %d, read %d, write %d, timeout %d; %d in flight at the end",
+			res.Elapsed.Round(time.Millisecond), res.Error(loadgen.ErrConnect), res.Error(loadgen.ErrRead),
+			res.Error(loadgen.ErrWrite), res.Error(loadgen.ErrTimeout), res.InFlight)
 	}
 	if res.Interrupted {
 		return errors.New("interrupted: the results above cover only part of the duration")
 	}
 	return nil
+}
+
+// output is a --json or --hgrm file, written whole or not at all: into a
+// temporary file beside it, renamed over it once complete. A run that fails
+// before its report leaves an earlier file as it was.
+type output struct {
+	path string
+	tmp  *os.File // nil once committed or discarded
+}
+
+// createOutput checks that path can be written by creating the temporary
+// file it will be written through.
+func createOutput(path string) (*output, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	return &output{path: path, tmp: tmp}, nil
+}
+
+// commit writes the file through write and puts it in place.
+func (o *output) commit(write func(io.Writer) error) error {
+	bw := bufio.NewWriter(o.tmp)
+	err := write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = o.tmp.Chmod(0o644) // as os.Create under the usual umask, not CreateTemp's 0600
+	}
+	if err == nil {
+		err = o.tmp.Close()
+	}
+	if err == nil {
+		err = os.Rename(o.tmp.Name(), o.path)
+	}
+	if err != nil {
+		o.discard()
+		return err
+	}
+	o.tmp = nil
+	return nil
+}
+
+// discard removes the temporary file unless it was committed.
+func (o *output) discard() {
+	if o == nil || o.tmp == nil {
+		return
+	}
+	o.tmp.Close()
+	os.Remove(o.tmp.Name())
+	o.tmp = nil
 }
 
 // setProcs sets how many threads run Go code, unless $GOMAXPROCS says

@@ -26,6 +26,7 @@ type JSON struct {
 	ElapsedS           float64     `json:"elapsed_s"`
 	Requests           int64       `json:"requests"`
 	Bytes              int64       `json:"bytes"`
+	InFlightAtEnd      int64       `json:"in_flight_at_end"`
 	AchievedRate       float64     `json:"achieved_rate"`
 	TransferPerS       float64     `json:"transfer_per_s"`
 	Errors             ErrorsJSON  `json:"errors"`
@@ -37,6 +38,10 @@ type JSON struct {
 }
 
 // ErrorsJSON counts each error class; status = non-2xx/3xx responses.
+// Timeout is a flag, not an outcome: the responses that took the timeout or
+// longer plus the requests in flight that long at the end (so a subset of
+// requests + in_flight_at_end); connect, read and write are the requests
+// that ended in an error.
 type ErrorsJSON struct {
 	Connect int64 `json:"connect"`
 	Read    int64 `json:"read"`
@@ -81,7 +86,7 @@ func ToJSON(s *Summary, args []string, runID string) *JSON {
 	if r.Target != nil {
 		path = r.Target.Path
 	}
-	return &JSON{
+	j := &JSON{
 		Args:         args,
 		URL:          c.URL,
 		Path:         path,
@@ -117,6 +122,8 @@ func ToJSON(s *Summary, args []string, runID string) *JSON {
 		CPUS:        r.CPU.Seconds(),
 		Interrupted: r.Interrupted,
 	}
+	j.InFlightAtEnd = r.InFlight
+	return j
 }
 
 func latencyJSON(l Latency) LatencyJSON {

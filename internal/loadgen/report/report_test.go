@@ -75,13 +75,15 @@ func TestErrorLinesOnlyWhenNonZero(t *testing.T) {
 	if err := Text(&b, Summarize(res), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(b.String(), "Socket errors") || strings.Contains(b.String(), "Non-2xx") {
+	if strings.Contains(b.String(), "Socket errors") || strings.Contains(b.String(), "Non-2xx") || strings.Contains(b.String(), "in flight") {
 		t.Errorf("error lines without errors:\n%s", b.String())
 	}
 	res.Errors[loadgen.ErrConnect], res.Errors[loadgen.ErrTimeout], res.Errors[loadgen.ErrStatus] = 3, 4, 5
+	res.InFlight = 2
 	b.Reset()
 	Text(&b, Summarize(res), Options{})
-	for _, want := range []string{"  Socket errors: connect 3, read 0, write 0, timeout 4\n", "  Non-2xx or 3xx responses: 5\n", "  10 requests in 1.00s, 0.98KB read\n"} {
+	for _, want := range []string{"  Socket errors: connect 3, read 0, write 0, timeout 4\n", "  Non-2xx or 3xx responses: 5\n",
+		"  10 requests in 1.00s, 0.98KB read\n  2 requests in flight at the end of the window\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, b.String())
 		}
@@ -90,5 +92,30 @@ func TestErrorLinesOnlyWhenNonZero(t *testing.T) {
 	Header(&h, loadgen.Config{URL: "http://h/", Threads: 12, Connections: 400, Duration: 5 * time.Minute, Warmup: 10 * time.Second})
 	if want := "Running 5m test @ http://h/\n  12 threads and 400 connections\n  10.00s warm-up before the test, excluded from the results\n"; h.String() != want {
 		t.Errorf("header %q, want %q", h.String(), want)
+	}
+}
+
+// No responses at all: a full report of zeros, no NaN, valid JSON.
+func TestZeroResponses(t *testing.T) {
+	res := &loadgen.Result{
+		Config:      loadgen.Config{URL: "http://h/", Threads: 1, Connections: 1, Duration: time.Second},
+		Elapsed:     time.Second,
+		InFlight:    1,
+		Corrected:   hdrhistogram.New(1, 3600e6, 3),
+		Uncorrected: hdrhistogram.New(1, 3600e6, 3),
+		ThreadRates: []float64{0, 0},
+	}
+	res.Errors[loadgen.ErrTimeout] = 1
+	s := Summarize(res)
+	var b bytes.Buffer
+	if err := Text(&b, s, Options{Latency: true, ULatency: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToLower(b.String()), "nan") || !strings.Contains(b.String(), "  0 requests in 1.00s, 0.00B read\n  1 requests in flight") {
+		t.Errorf("text:\n%s", b.String())
+	}
+	var j bytes.Buffer
+	if err := WriteJSON(&j, ToJSON(s, nil, "")); err != nil || !strings.Contains(j.String(), `"in_flight_at_end": 1`) {
+		t.Errorf("JSON %v:\n%s", err, j.String())
 	}
 }

@@ -14,7 +14,7 @@ import (
 // Options select the optional blocks of the text report.
 type Options struct {
 	Latency  bool // -L: latency distribution and percentile spectrum
-	ULatency bool // -U: the same for uncorrected latency
+	ULatency bool // -U: the same for uncorrected latency (the command line sets Latency with it, as wrk2)
 }
 
 // Header is what wrk prints before the run starts.
@@ -45,6 +45,9 @@ func Text(out io.Writer, s *Summary, opt Options) error {
 		fmt.Fprintln(w, "----------------------------------------------------------")
 	}
 	fmt.Fprintf(w, "  %d requests in %s, %sB read\n", r.Requests, FormatTimeUS(float64(r.Elapsed.Microseconds())), FormatBinary(float64(r.Bytes)))
+	if r.InFlight > 0 {
+		fmt.Fprintf(w, "  %d requests in flight at the end of the window\n", r.InFlight)
+	}
 	if r.SocketErrors() > 0 {
 		fmt.Fprintf(w, "  Socket errors: connect %d, read %d, write %d, timeout %d\n",
 			r.Error(loadgen.ErrConnect), r.Error(loadgen.ErrRead), r.Error(loadgen.ErrWrite), r.Error(loadgen.ErrTimeout))

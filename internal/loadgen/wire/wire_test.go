@@ -64,6 +64,7 @@ func TestReadResponse(t *testing.T) {
 		{"chunked with extension and trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n1A\r\n" + strings.Repeat("z", 26) + "\r\n0\r\nTrailer: t\r\n\r\nHTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", []int{200, 204}, true, nil},
 		{"close delimited", "HTTP/1.0 200 OK\r\n\r\n" + long, []int{200}, true, nil},
 		{"http/1.0 keep-alive", "HTTP/1.0 302 Found\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", []int{302, 200}, true, nil},
+		{"interim 100 and 103", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", []int{404, 200}, true, nil},
 		{"interim 100", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx", []int{200}, true, nil},
 		{"long header", "HTTP/1.1 200 OK\r\nX-Long: " + long + "\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx", []int{200}, true, nil},
 		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", nil, false, io.ErrUnexpectedEOF},
