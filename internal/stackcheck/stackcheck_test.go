@@ -122,13 +122,15 @@ func TestComposeCPULimitsComeFromTheEnvironment(t *testing.T) {
 // binaries) are the versions compose.yaml pins.
 func TestComposeImagesMatchTheVersionsTestsUse(t *testing.T) {
 	root, p := loadRepoCompose(t)
-	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	// This module's go.mod (internal/stackcheck/go.mod): the root module
+	// does not depend on Prometheus's.
+	gomod, err := os.ReadFile("go.mod")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`github.com/prometheus/prometheus (v\S+)`).FindSubmatch(gomod)
 	if m == nil {
-		t.Fatal("go.mod does not require github.com/prometheus/prometheus")
+		t.Fatal("internal/stackcheck/go.mod does not require github.com/prometheus/prometheus")
 	}
 	modVersion := string(m[1])
 	want, err := PrometheusReleaseOfModule(modVersion)
@@ -143,7 +145,7 @@ func TestComposeImagesMatchTheVersionsTestsUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(script), "PROMETHEUS_MODULE_VERSION="+modVersion) {
-		t.Errorf("scripts/build-tools.sh: PROMETHEUS_MODULE_VERSION is not %s (go.mod's version)", modVersion)
+		t.Errorf("scripts/build-tools.sh: PROMETHEUS_MODULE_VERSION is not %s (internal/stackcheck/go.mod's version)", modVersion)
 	}
 
 	bin, err := pgcluster.FindBinDir()

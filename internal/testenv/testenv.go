@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +33,12 @@ func Env(t testing.TB, name string) string {
 	return v
 }
 
-// RepoRoot is the directory holding go.mod.
+// RootModule is the module path of the repository's root go.mod.
+const RootModule = "github.com/macrobench/macrobench"
+
+// RepoRoot is the repository's root: the directory whose go.mod declares
+// RootModule. Nested modules (internal/stackcheck) have a go.mod of their own;
+// the search goes past them.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -40,15 +46,25 @@ func RepoRoot(t testing.TB) string {
 		t.Fatal(err)
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && declaresModule(b, RootModule) {
 			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
+			t.Fatalf("no go.mod of module %s above the test's directory", RootModule)
 		}
 		dir = parent
 	}
+}
+
+// declaresModule reports whether the go.mod text gomod has `module path`.
+func declaresModule(gomod []byte, path string) bool {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == path {
+			return true
+		}
+	}
+	return false
 }
 
 // StartPostgres creates, seeds and starts a private cluster that only this
