@@ -148,10 +148,7 @@ func TestComposeImagesMatchTheVersionsTestsUse(t *testing.T) {
 		t.Errorf("scripts/build-tools.sh: PROMETHEUS_MODULE_VERSION is not %s (internal/stackcheck/go.mod's version)", modVersion)
 	}
 
-	bin, err := pgcluster.FindBinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := testenv.PostgresBinDir(t)
 	major := filepath.Base(filepath.Dir(bin)) // /usr/lib/postgresql/15/bin
 	if got := ImageTag(p, "postgres"); !strings.HasPrefix(got, major+".") {
 		t.Errorf("compose.yaml: services.postgres.image: tag %s, but the tests run PostgreSQL %s (%s)", got, major, bin)
