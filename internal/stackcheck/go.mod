@@ -93,7 +93,10 @@ require (
 	k8s.io/utils v0.0.0-20260626114624-be93311217bd // indirect
 )
 
-require github.com/macrobench/macrobench v0.0.0-00010101000000-000000000000
+require (
+	github.com/lib/pq v1.12.3
+	github.com/macrobench/macrobench v0.0.0-00010101000000-000000000000
+)
 
 // The lab's own packages (testenv, pgcluster, ...) come from this checkout.
 replace github.com/macrobench/macrobench => ../..

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/macrobench/macrobench/internal/grafanaids"
 	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
@@ -290,6 +291,10 @@ func TestDashboardQueriesParse(t *testing.T) {
 	}
 	if n < 30 {
 		t.Errorf("only %d queries in the dashboards", n)
+	}
+	// The bench runner links to /d/<uid> and annotates that dashboard.
+	if !slices.ContainsFunc(ds, func(d Dashboard) bool { return d.UID == grafanaids.BenchmarkDashboardUID }) {
+		t.Errorf("%s: no dashboard with uid %q (grafanaids.BenchmarkDashboardUID)", DashboardsDir, grafanaids.BenchmarkDashboardUID)
 	}
 }
 
