@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares two results folders cell by cell: scripts/compare.sh A B
-# (`loadtest compare`, internal/compare).
+# (`bench compare`, internal/cmd/bench, internal/compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go build -o bin/loadtest ./loadtest
-exec bin/loadtest compare "$@"
+go build -o bin/bench ./internal/cmd/bench
+exec bin/bench compare "$@"

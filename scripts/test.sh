@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The test command: starts a throwaway PostgreSQL (seeded from postgres/) on a
-# free port, provides the tool binaries the live tests need, runs the Go tests
-# with the race detector, and tears the cluster down, also on failure.
-# Extra arguments go to `go test` (default: -race ./...).
+# free port, provides the tool binaries the live tests need, runs `go vet` and
+# the Go tests with the race detector in both modules (the root one and
+# internal/stackcheck, which keeps Prometheus's and compose-go's dependencies
+# out of the product's build graph), and tears the cluster down, also on
+# failure. Under it, a test whose service is missing fails instead of skipping
+# (MACROBENCH_REQUIRE_SERVICES=1, see internal/testenv).
+# Extra arguments replace the default and go to `go test` in the root module,
+# e.g. `scripts/test.sh -race ./internal/agents/...`; for the nested module,
+# `scripts/test.sh -C internal/stackcheck -race ./...`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +26,21 @@ if [ -x scripts/build-tools.sh ]; then
   eval "$(scripts/build-tools.sh --env)"
 fi
 
-if [ $# -eq 0 ]; then set -- -race ./...; fi
-go test "$@"
+export MACROBENCH_REQUIRE_SERVICES=1
+
+if [ $# -gt 0 ]; then
+  go test "$@" # not exec: the trap stops the cluster
+  exit 0
+fi
+
+# Every module of the repository (the root and each nested go.mod under
+# internal/); each runs even when an earlier one failed.
+modules=(.)
+while IFS= read -r mod; do modules+=("$(dirname "$mod")"); done < <(find internal -name go.mod | sort)
+status=0
+for m in "${modules[@]}"; do
+  echo "test.sh: go vet, go test -race in module $m" >&2
+  go vet -C "$m" ./... || status=1
+  go test -C "$m" -race ./... || status=1
+done
+exit $status

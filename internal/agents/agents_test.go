@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -15,29 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
 // expectedBody is the seed's 50 agents as encoding/json renders them.
 func expectedBody(t *testing.T) string {
-	type agent struct {
-		Number          string  `json:"number"`
-		Extension       *string `json:"extension"`
-		Context         *string `json:"context"`
-		StateInterface  *string `json:"state_interface"`
-		Status          string  `json:"status"`
-		ExtensionStatus string  `json:"extension_status"`
-		Paused          string  `json:"paused"`
-	}
-	var all []agent
-	for n := 300; n <= 349; n++ {
-		all = append(all, agent{Number: strconv.Itoa(n), Status: "offline", ExtensionStatus: "-1", Paused: "0"})
-	}
-	b, err := json.Marshal(all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return string(agentscontract.Body())
 }
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
@@ -108,7 +91,7 @@ func (s stats) queryCalls(t *testing.T) int64 {
 	t.Helper()
 	var n int64
 	if err := s.db.QueryRow(`SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
-		WHERE query LIKE '%FROM agentfeatures af LEFT JOIN agent_login_status als%'`).Scan(&n); err != nil {
+		WHERE query LIKE $1`, agentscontract.StatementsPattern).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

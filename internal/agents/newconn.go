@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/latency"
 )
 
@@ -42,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// NewConn runs Query on a new connection per call, at most limit at a time.
+// NewConn runs agentscontract.Query on a new connection per call, at most limit at a time.
 type NewConn struct {
 	connector *Connector
 	slots     chan struct{}
@@ -81,7 +82,7 @@ func (n *NewConn) Agents(ctx context.Context, buf []byte) ([]byte, error) {
 	n.m.Opened.Inc()
 	defer dc.Close()
 
-	rows, err := dc.(driver.QueryerContext).QueryContext(ctx, Query, nil)
+	rows, err := dc.(driver.QueryerContext).QueryContext(ctx, agentscontract.Query, nil)
 	if err != nil {
 		return buf, err
 	}

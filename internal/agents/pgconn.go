@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/macrobench/macrobench/internal/agentscontract"
 )
 
 // Connector opens lib/pq connections whose socket carries a deadline for
@@ -105,14 +107,14 @@ type conn struct {
 	pc      driver.Conn
 	nc      net.Conn
 	timeout time.Duration
-	agents  *stmt // Query, prepared on first use (Pool)
+	agents  *stmt // agentscontract.Query, prepared on first use (Pool)
 }
 
-// queryAgents runs Query as a statement prepared once per connection; the
+// queryAgents runs agentscontract.Query as a statement prepared once per connection; the
 // server frees it when the connection closes.
 func (c *conn) queryAgents(ctx context.Context) (driver.Rows, error) {
 	if c.agents == nil {
-		s, err := c.PrepareContext(ctx, Query)
+		s, err := c.PrepareContext(ctx, agentscontract.Query)
 		if err != nil {
 			return nil, err
 		}

@@ -8,7 +8,7 @@ import (
 	"fmt"
 )
 
-// Pool runs Query through a long-lived database/sql pool, as a statement
+// Pool runs agentscontract.Query through a long-lived database/sql pool, as a statement
 // prepared once per connection. Every call reaches PostgreSQL: nothing is
 // cached but the plan.
 type Pool struct {

@@ -1,7 +1,8 @@
-// Package agents runs the benchmark's agents query two ways: on a new
-// PostgreSQL connection per call (NewConn, the /agents endpoint) and through a
-// long-lived database/sql pool with a prepared statement (Pool,
-// /agents_with_pool). Both append the same JSON body to a caller's buffer.
+// Package agents runs the benchmark's agents query (agentscontract.Query) two
+// ways: on a new PostgreSQL connection per call (NewConn, the /agents
+// endpoint) and through a long-lived database/sql pool with a prepared
+// statement (Pool, /agents_with_pool). Both append the same JSON body
+// (agentscontract.Body on the seed) to a caller's buffer.
 package agents
 
 import (
@@ -11,27 +12,19 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/macrobench/macrobench/internal/agentscontract"
 )
 
-// Query is the original benchmark's agents query, verbatim (pg_stat_statements
-// shows it under this text).
-const Query = `SELECT af.number AS number, als.extension AS extension, als.context AS context,
-       als.state_interface AS state_interface, 'offline' AS status,
-       '-1' AS extension_status, '0' AS paused
-FROM agentfeatures af LEFT JOIN agent_login_status als ON (af.id = als.agent_id)`
-
-// Columns are Query's result columns, which are also the JSON keys.
-var Columns = [...]string{"number", "extension", "context", "state_interface", "status", "extension_status", "paused"}
-
-// Source is one way of running Query: Agents appends the JSON array of all
-// agents to buf.
+// Source is one way of running agentscontract.Query: Agents appends the JSON
+// array of all agents (agentscontract's body) to buf.
 type Source interface {
 	Agents(ctx context.Context, buf []byte) ([]byte, error)
 }
 
 // keyPrefixes are `{"number":` and `,"extension":` etc., built once.
-var keyPrefixes = func() (p [len(Columns)]string) {
-	for i, c := range Columns {
+var keyPrefixes = func() (p [len(agentscontract.Columns)]string) {
+	for i, c := range agentscontract.Columns {
 		sep := ","
 		if i == 0 {
 			sep = "{"
@@ -54,7 +47,7 @@ func appendRow(buf []byte, vals []driver.Value) ([]byte, error) {
 		case []byte:
 			buf = appendString(buf, string(v))
 		default:
-			return buf, fmt.Errorf("column %s: unexpected %T", Columns[i], v)
+			return buf, fmt.Errorf("column %s: unexpected %T", agentscontract.Columns[i], v)
 		}
 	}
 	return append(buf, '}'), nil
@@ -77,10 +70,10 @@ func appendString(buf []byte, s string) []byte {
 // appendRows appends the JSON array of all rows and closes rows.
 func appendRows(buf []byte, rows driver.Rows) ([]byte, error) {
 	defer rows.Close()
-	if n := len(rows.Columns()); n != len(Columns) {
-		return buf, fmt.Errorf("agents query returned %d columns, want %d", n, len(Columns))
+	if n := len(rows.Columns()); n != len(agentscontract.Columns) {
+		return buf, fmt.Errorf("agents query returned %d columns, want %d", n, len(agentscontract.Columns))
 	}
-	vals := make([]driver.Value, len(Columns))
+	vals := make([]driver.Value, len(agentscontract.Columns))
 	buf = append(buf, '[')
 	for n := 0; ; n++ {
 		err := rows.Next(vals)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/perf"
 	"github.com/macrobench/macrobench/internal/report"
 )
@@ -27,7 +28,7 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceilin
 	var out []report.Ceiling
 	for _, r := range runs {
 		c := report.Ceiling{Name: r.name, DurationS: d.Seconds()}
-		text, command, err := ex.Pgbench(ctx, AgentsQuery+";\n", r.args)
+		text, command, err := ex.Pgbench(ctx, agentscontract.PgbenchScript(), r.args)
 		c.Command = command
 		if err == nil {
 			var r perf.PgbenchResult

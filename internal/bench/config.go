@@ -35,7 +35,7 @@ type Config struct {
 	GrafanaURL      string        // "" = no annotations
 	CeilingDuration time.Duration // each pgbench run; 0 = skip the ceilings
 	Timeout         time.Duration // generator's per-request timeout
-	LoadtestBin     string        // generator binary for the local executor; default: this executable
+	LoadtestBin     string        // generator binary for the local executor; default: DefaultLoadtestBin
 }
 
 // DefaultEndpoints and DefaultScenarios form the original's matrix.
@@ -73,10 +73,10 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.GrafanaURL, "grafana", envOr("MACROBENCH_GRAFANA_URL", ""), "Grafana base URL for annotations (default in compose: grafana's published port, 127.0.0.1:3000; \"off\" disables)")
 	fs.DurationVar(&c.CeilingDuration, "ceiling-duration", 10*time.Second, "duration of each pgbench ceiling run (0 skips them)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "generator's per-request timeout (default: the generator's)")
-	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: this program)")
+	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: loadtest beside this program, e.g. bin/loadtest)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "usage: scripts/bench.sh [flags]  (loadtest bench [flags])\n\nVerifies the endpoints, runs the scenario matrix, writes results/<UTC timestamp>/.\n\n")
+			fmt.Fprintf(stderr, "usage: scripts/bench.sh [flags]  (bench run [flags])\n\nVerifies the endpoints, runs the scenario matrix, writes results/<UTC timestamp>/.\n\n")
 			fs.SetOutput(stderr)
 			fs.PrintDefaults()
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/report"
 )
 
@@ -129,12 +130,7 @@ type DB struct {
 
 // agentsQueryMatch picks the agents query out of pg_stat_statements
 // (normalized text; the LIKE pattern of this very query becomes $1 there).
-const agentsQueryMatch = `%FROM agentfeatures af LEFT JOIN agent_login_status als%`
-
-// AgentsQuery is the original benchmark's query, also run by pgbench.
-const AgentsQuery = `SELECT af.number AS number, als.extension AS extension, als.context AS context, ` +
-	`als.state_interface AS state_interface, 'offline' AS status, '-1' AS extension_status, '0' AS paused ` +
-	`FROM agentfeatures af LEFT JOIN agent_login_status als ON (af.id = als.agent_id)`
+const agentsQueryMatch = agentscontract.StatementsPattern
 
 // OpenDB connects and checks pg_stat_statements is there.
 func OpenDB(ctx context.Context, url string) (*DB, error) {

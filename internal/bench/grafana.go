@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/grafanaids"
 )
 
 // DashboardUID is the lab's provisioned benchmark dashboard.
-const DashboardUID = "macrobench-benchmark"
+const DashboardUID = grafanaids.BenchmarkDashboardUID
 
 // Annotate marks a scenario's window on Grafana (region annotation, tagged
 // macrobench). Credentials: $GRAFANA_USER (admin) and $GRAFANA_PASSWORD, else
@@ -19,7 +21,7 @@ const DashboardUID = "macrobench-benchmark"
 func Annotate(ctx context.Context, grafanaURL, text string, tags []string, start, end time.Time) error {
 	body, _ := json.Marshal(map[string]any{
 		"time": start.UnixMilli(), "timeEnd": end.UnixMilli(),
-		"tags": append([]string{"macrobench"}, tags...), "text": text,
+		"tags": append([]string{grafanaids.AnnotationTag}, tags...), "text": text,
 	})
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -1,5 +1,5 @@
-// Package bench is the benchmark runner behind scripts/bench.sh (`loadtest
-// bench`): it verifies the endpoints, runs the original's scenario matrix
+// Package bench is the benchmark runner behind scripts/bench.sh (`bench run`,
+// internal/cmd/bench): it verifies the endpoints, runs the original's scenario matrix
 // through the load generator, reads the server side of every window back from
 // the app, PostgreSQL and Prometheus, reconciles client and server counts, and
 // writes results/<UTC timestamp>/ with a report.
@@ -76,8 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		bin := cfg.LoadtestBin
 		if bin == "" {
-			if bin, err = os.Executable(); err != nil {
-				fmt.Fprintf(stderr, "bench: finding the generator binary: %v\n", err)
+			if bin, err = DefaultLoadtestBin(); err != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", err)
 				return 1
 			}
 		}
@@ -140,6 +140,25 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// DefaultLoadtestBin is the generator for --target runs without
+// --loadtest-bin: the loadtest binary beside this program (bin/loadtest next
+// to bin/bench, as scripts/bench.sh builds them).
+func DefaultLoadtestBin() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding the generator binary: %v", err)
+	}
+	return loadtestBeside(exe)
+}
+
+func loadtestBeside(exe string) (string, error) {
+	bin := filepath.Join(filepath.Dir(exe), "loadtest")
+	if st, err := os.Stat(bin); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("no load generator at %s (beside %s): build it with `go build -o %s ./loadtest`, or pass --loadtest-bin", bin, filepath.Base(exe), bin)
+	}
+	return bin, nil
 }
 
 // off maps the explicit "off" to "" (disabled).

@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/macrobench/macrobench/internal/agentscontract"
 )
 
 // expectation checks a decoded JSON body, returning "expected …, got …" problems.
@@ -32,16 +33,16 @@ func expectIndex(body any) []string {
 }
 
 // agentKeys are the columns of the agents query, in its order.
-var agentKeys = []string{"number", "extension", "context", "state_interface", "status", "extension_status", "paused"}
+var agentKeys = agentscontract.Columns[:]
 
 func expectAgents(body any) []string {
 	list, ok := body.([]any)
 	if !ok {
-		return []string{fmt.Sprintf("expected a JSON array of 50 agents, got %s", short(body))}
+		return []string{fmt.Sprintf("expected a JSON array of %d agents, got %s", agentscontract.SeedAgents, short(body))}
 	}
 	var problems []string
-	if len(list) != 50 {
-		problems = append(problems, fmt.Sprintf("expected 50 agents, got %d", len(list)))
+	if len(list) != agentscontract.SeedAgents {
+		problems = append(problems, fmt.Sprintf("expected %d agents, got %d", agentscontract.SeedAgents, len(list)))
 	}
 	seen := map[string]bool{}
 	for i, item := range list {
@@ -61,16 +62,14 @@ func expectAgents(body any) []string {
 			problems = append(problems, fmt.Sprintf("agent %d: expected keys %v, got %v", i, wantKeys, keys))
 			continue
 		}
-		want := map[string]any{
-			"number": obj["number"], "extension": nil, "context": nil, "state_interface": nil,
-			"status": "offline", "extension_status": "-1", "paused": "0",
-		}
+		want := agentscontract.Row("").Object()
+		want["number"] = obj["number"]
 		if !reflect.DeepEqual(obj, want) {
 			problems = append(problems, fmt.Sprintf("agent %d: expected %s, got %s", i, short(want), short(obj)))
 		}
 		n, _ := obj["number"].(string)
-		if v, err := strconv.Atoi(n); err != nil || v < 300 || v > 349 {
-			problems = append(problems, fmt.Sprintf(`agent %d: expected "number" a string "300".."349", got %s`, i, short(obj["number"])))
+		if !agentscontract.IsSeedNumber(n) {
+			problems = append(problems, fmt.Sprintf(`agent %d: expected "number" a string "%d".."%d", got %s`, i, agentscontract.FirstNumber, agentscontract.LastNumber, short(obj["number"])))
 		} else if seen[n] {
 			problems = append(problems, fmt.Sprintf("agent %d: number %s appears twice", i, n))
 		}

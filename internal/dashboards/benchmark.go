@@ -1,6 +1,7 @@
 // Package dashboards builds the lab's Grafana dashboards as code (Grafana
 // Foundation SDK). The JSON that Grafana provisions from grafana/dashboards/ is
-// generated from here and committed; a test keeps the two identical.
+// generated from here and committed; a test keeps the two identical. The uids
+// and the annotation tag are internal/grafanaids's.
 package dashboards
 
 //go:generate go run ./cmd/dashboards -out ../../grafana/dashboards
@@ -17,19 +18,9 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/grafana/grafana-foundation-sdk/go/units"
+
+	"github.com/macrobench/macrobench/internal/grafanaids"
 )
-
-// DatasourceUID is the uid grafana/provisioning/datasources gives Prometheus.
-// Dashboards refer to the datasource by this uid only (no ${DS_...} inputs).
-const DatasourceUID = "prometheus"
-
-// BenchmarkUID is the uid of the Benchmark dashboard; the bench runner may
-// post annotations for it.
-const BenchmarkUID = "macrobench-benchmark"
-
-// AnnotationTag is the tag a scenario annotation posted to Grafana's
-// /api/annotations must carry to show on the dashboard.
-const AnnotationTag = "macrobench"
 
 // Files are the dashboards to write into grafana/dashboards/, by file name.
 func Files() (map[string][]byte, error) {
@@ -54,7 +45,7 @@ func Marshal(d dashboard.Dashboard) ([]byte, error) {
 }
 
 func datasource() common.DataSourceRef {
-	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(DatasourceUID)}
+	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(grafanaids.DatasourceUID)}
 }
 
 // query is one PromQL target; refIDs are assigned in order by the panel helpers.
@@ -116,7 +107,7 @@ var quantiles = []struct {
 // load generator saw, the database behind it, and both processes' runtimes.
 func Benchmark() (dashboard.Dashboard, error) {
 	b := dashboard.NewDashboardBuilder("Benchmark").
-		Uid(BenchmarkUID).
+		Uid(grafanaids.BenchmarkDashboardUID).
 		Description("macrobench: per-route request rate, errors and latency (server and load generator), database and runtime.").
 		Tags([]string{"macrobench"}).
 		Refresh("5s").
@@ -156,7 +147,7 @@ func Benchmark() (dashboard.Dashboard, error) {
 			Enable(true).
 			IconColor("rgba(0, 211, 255, 1)").
 			// Posted to /api/annotations by the bench runner with this tag.
-			Target(tagsQuery{Type: "tags", Tags: []string{AnnotationTag}, Limit: 500, MatchAny: true}))
+			Target(tagsQuery{Type: "tags", Tags: []string{grafanaids.AnnotationTag}, Limit: 500, MatchAny: true}))
 
 	b.WithRow(dashboard.NewRowBuilder("Requests"))
 	for _, p := range requestPanels() {

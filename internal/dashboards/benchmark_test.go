@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/macrobench/macrobench/internal/grafanaids"
 )
 
 // The committed JSON is what Grafana provisions; it must be exactly what the
@@ -54,8 +56,8 @@ func TestBenchmarkHasTheIssuesPanels(t *testing.T) {
 		} else {
 			ids[*p.Panel.Id] = true
 		}
-		if p.Panel.Datasource == nil || p.Panel.Datasource.Uid == nil || *p.Panel.Datasource.Uid != DatasourceUID {
-			t.Errorf("panel %q: datasource is not uid %q", *p.Panel.Title, DatasourceUID)
+		if p.Panel.Datasource == nil || p.Panel.Datasource.Uid == nil || *p.Panel.Datasource.Uid != grafanaids.DatasourceUID {
+			t.Errorf("panel %q: datasource is not uid %q", *p.Panel.Title, grafanaids.DatasourceUID)
 		}
 		if len(p.Panel.Targets) == 0 {
 			t.Errorf("panel %q has no query", *p.Panel.Title)

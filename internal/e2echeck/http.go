@@ -7,9 +7,12 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/agentscontract"
 )
 
 var client = &http.Client{Timeout: 5 * time.Second}
@@ -28,8 +31,8 @@ func get(ctx context.Context, url string) (int, []byte, error) {
 	return resp.StatusCode, b, err
 }
 
-// agentKeys are the columns of the agents query, in the order of DESIGN.md.
-var agentKeys = []string{"context", "extension", "extension_status", "number", "paused", "state_interface", "status"}
+// agentKeys are the columns of the agents query, sorted.
+var agentKeys = slices.Sorted(slices.Values(agentscontract.Columns[:]))
 
 // CheckEndpoints asks the app at base for its three endpoints and checks
 // their bodies against the seed: {"hello":"world"} and the 50 agents
@@ -63,8 +66,8 @@ func checkAgents(b []byte) error {
 	if err := json.Unmarshal(b, &rows); err != nil {
 		return fmt.Errorf("body is not a JSON array of objects: %v", err)
 	}
-	if len(rows) != 50 {
-		return fmt.Errorf("%d agents, want 50", len(rows))
+	if len(rows) != agentscontract.SeedAgents {
+		return fmt.Errorf("%d agents, want %d", len(rows), agentscontract.SeedAgents)
 	}
 	seen := map[string]bool{}
 	for i, r := range rows {
@@ -79,9 +82,9 @@ func checkAgents(b []byte) error {
 		n, _ := r["number"].(string)
 		seen[n] = true
 	}
-	for n := 300; n < 350; n++ {
-		if !seen[fmt.Sprint(n)] {
-			return fmt.Errorf("agent number %d missing", n)
+	for _, a := range agentscontract.Seeded() {
+		if n := a.Number; !seen[n] {
+			return fmt.Errorf("agent number %s missing", n)
 		}
 	}
 	return nil

@@ -7,14 +7,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/macrobench/macrobench/internal/agentscontract"
 )
 
+// agentsBody is the first n of the seed's agents, as the app answers them.
 func agentsBody(n int) string {
-	var rows []string
-	for i := 0; i < n; i++ {
-		rows = append(rows, fmt.Sprintf(`{"number":"%d","extension":null,"context":null,"state_interface":null,"status":"offline","extension_status":"-1","paused":"0"}`, 300+i))
-	}
-	return "[" + strings.Join(rows, ",") + "]"
+	return string(agentscontract.BodyOf(agentscontract.Seeded()[:n]))
 }
 
 func app(agents string, agentsCode int) *httptest.Server {

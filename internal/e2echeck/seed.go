@@ -6,10 +6,12 @@ import (
 	"fmt"
 
 	_ "github.com/lib/pq" // the driver the app uses
+
+	"github.com/macrobench/macrobench/internal/agentscontract"
 )
 
-// CheckSeed checks the seed that postgres/initdb loads: 50 agents numbered
-// 300 to 349 and no login status rows.
+// CheckSeed checks the seed that postgres/initdb loads (agentscontract): 50
+// agents numbered 300 to 349 and no login status rows.
 func CheckSeed(ctx context.Context, dsn string) error {
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
@@ -22,8 +24,9 @@ func CheckSeed(ctx context.Context, dsn string) error {
 	if err != nil {
 		return fmt.Errorf("seed query: %v", err)
 	}
-	if n != 50 || lo != 300 || hi != 349 || logins != 0 {
-		return fmt.Errorf("seed: %d agents numbered %d..%d and %d login rows; want 50, 300..349, 0", n, lo, hi, logins)
+	if n != agentscontract.SeedAgents || lo != agentscontract.FirstNumber || hi != agentscontract.LastNumber || logins != 0 {
+		return fmt.Errorf("seed: %d agents numbered %d..%d and %d login rows; want %d, %d..%d, 0", n, lo, hi, logins,
+			agentscontract.SeedAgents, agentscontract.FirstNumber, agentscontract.LastNumber)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/macrobench/macrobench/internal/agents"
+	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
@@ -62,18 +63,8 @@ func get(t *testing.T, method, url string, hdr ...string) (*http.Response, strin
 	return resp, string(b)
 }
 
-func agentsBody() string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for n := 300; n <= 349; n++ {
-		if n > 300 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"number":"` + strconv.Itoa(n) + `","extension":null,"context":null,"state_interface":null,"status":"offline","extension_status":"-1","paused":"0"}`)
-	}
-	b.WriteByte(']')
-	return b.String()
-}
+// agentsBody is the seed's agents, as the endpoints must answer them.
+func agentsBody() string { return string(agentscontract.Body()) }
 
 func TestBodiesAndHeaders(t *testing.T) {
 	srv, _ := newServer(t, testenv.DatabaseURL(t))

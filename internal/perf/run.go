@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/agents"
+	"github.com/macrobench/macrobench/internal/agentscontract"
 )
 
 // Options of one benchmark run.
@@ -186,7 +186,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		)
 	}
 	script := filepath.Join(dir, "agents.sql")
-	if err := os.WriteFile(script, []byte(strings.ReplaceAll(agents.Query, "\n", " ")+";\n"), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(agentscontract.PgbenchScript()), 0o644); err != nil {
 		return nil, err
 	}
 	if want("pool") {

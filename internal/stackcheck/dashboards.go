@@ -16,13 +16,12 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/macrobench/macrobench/internal/grafanaids"
 )
 
 // DashboardsDir holds the dashboards Grafana provisions.
 const DashboardsDir = "grafana/dashboards"
-
-// DatasourceUID is the uid the provisioned Prometheus datasource has.
-const DatasourceUID = "prometheus"
 
 // Query is one PromQL expression found in a dashboard.
 type Query struct {
@@ -116,7 +115,7 @@ func LoadDashboard(path string) (Dashboard, error) {
 			}
 		}
 		if s, ok := v.(string); ok && strings.Contains(s, "${DS_") {
-			errs = append(errs, fmt.Errorf("%s: %s: %q refers to an import input; use the uid %q", path, where, s, DatasourceUID))
+			errs = append(errs, fmt.Errorf("%s: %s: %q refers to an import input; use the uid %q", path, where, s, grafanaids.DatasourceUID))
 		}
 	})
 	if tl, ok := doc["templating"].(map[string]any); ok {
@@ -185,12 +184,12 @@ func checkDatasourceRef(v any) error {
 	typ, _ := ref["type"].(string)
 	uid, _ := ref["uid"].(string)
 	switch {
-	case typ == "prometheus" && uid == DatasourceUID:
+	case typ == "prometheus" && uid == grafanaids.DatasourceUID:
 		return nil
 	case typ == "grafana" && (uid == "-- Grafana --" || uid == "grafana"):
 		return nil
 	}
-	return fmt.Errorf("datasource {type %q, uid %q}: want {type \"prometheus\", uid %q}", typ, uid, DatasourceUID)
+	return fmt.Errorf("datasource {type %q, uid %q}: want {type \"prometheus\", uid %q}", typ, uid, grafanaids.DatasourceUID)
 }
 
 var labelValuesRE = regexp.MustCompile(`^\s*label_values\((.+),\s*\w+\s*\)\s*$`)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/grafanaids"
 )
 
 // CheckGrafana checks a running Grafana (the compose stack's, for instance)
@@ -49,10 +51,10 @@ func CheckGrafana(ctx context.Context, baseURL, user, password string, dashboard
 		errs = append(errs, fmt.Errorf("grafana /api/health: database %q", health.Database))
 	}
 	var ds struct{ Status, Message string }
-	if err := get("/api/datasources/uid/"+DatasourceUID+"/health", &ds); err != nil {
+	if err := get("/api/datasources/uid/"+grafanaids.DatasourceUID+"/health", &ds); err != nil {
 		errs = append(errs, err)
 	} else if ds.Status != "OK" {
-		errs = append(errs, fmt.Errorf("grafana datasource %q: %s: %s", DatasourceUID, ds.Status, ds.Message))
+		errs = append(errs, fmt.Errorf("grafana datasource %q: %s: %s", grafanaids.DatasourceUID, ds.Status, ds.Message))
 	}
 	for _, d := range dashboards {
 		var got struct {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
+
+	"github.com/macrobench/macrobench/internal/grafanaids"
 )
 
 // Grafana provisioning files (the subset of their schema the lab uses).
@@ -77,7 +79,7 @@ func CheckProvisioning(p *types.Project, dir string) error {
 	}
 	found := false
 	for i, d := range ds.Datasources {
-		if d.UID != DatasourceUID {
+		if d.UID != grafanaids.DatasourceUID {
 			continue
 		}
 		found = true
@@ -99,7 +101,7 @@ func CheckProvisioning(p *types.Project, dir string) error {
 		}
 	}
 	if !found {
-		bad(DatasourcesFile, "datasources", "no datasource with uid %q", DatasourceUID)
+		bad(DatasourcesFile, "datasources", "no datasource with uid %q", grafanaids.DatasourceUID)
 	}
 
 	var pr providersDoc

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/macrobench/macrobench/internal/grafanaids"
 	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
@@ -122,13 +123,15 @@ func TestComposeCPULimitsComeFromTheEnvironment(t *testing.T) {
 // binaries) are the versions compose.yaml pins.
 func TestComposeImagesMatchTheVersionsTestsUse(t *testing.T) {
 	root, p := loadRepoCompose(t)
-	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	// This module's go.mod (internal/stackcheck/go.mod): the root module
+	// does not depend on Prometheus's.
+	gomod, err := os.ReadFile("go.mod")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`github.com/prometheus/prometheus (v\S+)`).FindSubmatch(gomod)
 	if m == nil {
-		t.Fatal("go.mod does not require github.com/prometheus/prometheus")
+		t.Fatal("internal/stackcheck/go.mod does not require github.com/prometheus/prometheus")
 	}
 	modVersion := string(m[1])
 	want, err := PrometheusReleaseOfModule(modVersion)
@@ -143,13 +146,10 @@ func TestComposeImagesMatchTheVersionsTestsUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(script), "PROMETHEUS_MODULE_VERSION="+modVersion) {
-		t.Errorf("scripts/build-tools.sh: PROMETHEUS_MODULE_VERSION is not %s (go.mod's version)", modVersion)
+		t.Errorf("scripts/build-tools.sh: PROMETHEUS_MODULE_VERSION is not %s (internal/stackcheck/go.mod's version)", modVersion)
 	}
 
-	bin, err := pgcluster.FindBinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := testenv.PostgresBinDir(t)
 	major := filepath.Base(filepath.Dir(bin)) // /usr/lib/postgresql/15/bin
 	if got := ImageTag(p, "postgres"); !strings.HasPrefix(got, major+".") {
 		t.Errorf("compose.yaml: services.postgres.image: tag %s, but the tests run PostgreSQL %s (%s)", got, major, bin)
@@ -291,6 +291,10 @@ func TestDashboardQueriesParse(t *testing.T) {
 	}
 	if n < 30 {
 		t.Errorf("only %d queries in the dashboards", n)
+	}
+	// The bench runner links to /d/<uid> and annotates that dashboard.
+	if !slices.ContainsFunc(ds, func(d Dashboard) bool { return d.UID == grafanaids.BenchmarkDashboardUID }) {
+		t.Errorf("%s: no dashboard with uid %q (grafanaids.BenchmarkDashboardUID)", DashboardsDir, grafanaids.BenchmarkDashboardUID)
 	}
 }
 

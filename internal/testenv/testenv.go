@@ -1,13 +1,33 @@
 // Package testenv gives tests the real services that scripts/test.sh provides
-// (a seeded PostgreSQL, tool binaries) and private PostgreSQL clusters for
-// tests that must stop the database. A test whose service is missing fails
-// with the variable to set; it never skips.
+// and private PostgreSQL clusters for tests that must stop the database.
+//
+// The services, and what provides them:
+//
+//   - the shared, seeded database: MACROBENCH_TEST_DATABASE_URL (DatabaseURL);
+//     scripts/test.sh starts a throwaway cluster and exports it;
+//   - PostgreSQL's server binaries (StartPostgres, PostgresBinDir):
+//     MACROBENCH_PG_BIN, /usr/lib/postgresql/*/bin or the PATH;
+//   - tool binaries (Env): MACROBENCH_PROMETHEUS_BIN and
+//     MACROBENCH_POSTGRES_EXPORTER_BIN, from scripts/build-tools.sh.
+//
+// When one is missing, the test
+//
+//   - skips with one line naming scripts/test.sh, under a plain
+//     `go test ./...`, so the tests that need nothing still give an answer;
+//   - fails, when services are required: under CI (CI set, e.g. CI=true) or
+//     with MACROBENCH_REQUIRE_SERVICES=1, which scripts/test.sh sets. A CI run
+//     can never pass by skipping. ("", "0" and "false" mean not set.)
+//
+// Tests reach those services only through this package, so that the policy
+// holds everywhere.
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,24 +35,70 @@ import (
 	"github.com/macrobench/macrobench/internal/pgcluster"
 )
 
+// RequireVar, when set, turns a missing service into a failure (as CI does).
+const RequireVar = "MACROBENCH_REQUIRE_SERVICES"
+
+// Required reports whether a missing service fails the test rather than
+// skipping it: $CI or $MACROBENCH_REQUIRE_SERVICES is set.
+func Required() bool {
+	return isSet("CI") || isSet(RequireVar)
+}
+
+func isSet(name string) bool {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(name))) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
+// Missing ends the test for want of a service described by format: a skip,
+// or a failure when services are Required.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	what := fmt.Sprintf(format, args...)
+	if Required() {
+		t.Fatalf("%s (services are required: CI or %s is set; scripts/test.sh provides them)", what, RequireVar)
+	}
+	t.Skipf("skipped: %s; run the tests through scripts/test.sh", what)
+}
+
 // DatabaseURL is the shared, seeded database of the test run
 // ($MACROBENCH_TEST_DATABASE_URL). Other packages' tests use it at the same
 // time: do not assert on server-wide counters through it.
 func DatabaseURL(t testing.TB) string {
+	t.Helper()
 	return Env(t, "MACROBENCH_TEST_DATABASE_URL")
 }
 
-// Env returns the environment variable name, failing the test when it is unset.
+// Env returns the environment variable name; when it is unset the service is
+// Missing.
 func Env(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
-		t.Fatalf("%s is not set: run the tests through scripts/test.sh", name)
+		Missing(t, "%s is not set", name)
 	}
 	return v
 }
 
-// RepoRoot is the directory holding go.mod.
+// PostgresBinDir is the directory of PostgreSQL's server binaries (initdb,
+// pg_ctl); when there is none the service is Missing.
+func PostgresBinDir(t testing.TB) string {
+	t.Helper()
+	bin, err := pgcluster.FindBinDir()
+	if err != nil {
+		Missing(t, "%v", err)
+	}
+	return bin
+}
+
+// RootModule is the module path of the repository's root go.mod.
+const RootModule = "github.com/macrobench/macrobench"
+
+// RepoRoot is the repository's root: the directory whose go.mod declares
+// RootModule. Nested modules (internal/stackcheck) have a go.mod of their own;
+// the search goes past them.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -40,15 +106,25 @@ func RepoRoot(t testing.TB) string {
 		t.Fatal(err)
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && declaresModule(b, RootModule) {
 			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
+			t.Fatalf("no go.mod of module %s above the test's directory", RootModule)
 		}
 		dir = parent
 	}
+}
+
+// declaresModule reports whether the go.mod text gomod has `module path`.
+func declaresModule(gomod []byte, path string) bool {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == path {
+			return true
+		}
+	}
+	return false
 }
 
 // StartPostgres creates, seeds and starts a private cluster that only this
@@ -56,10 +132,7 @@ func RepoRoot(t testing.TB) string {
 // the test ends.
 func StartPostgres(t testing.TB) *pgcluster.Cluster {
 	t.Helper()
-	bin, err := pgcluster.FindBinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := PostgresBinDir(t)
 	// Under /tmp, not t.TempDir: the Unix socket path must stay short.
 	dir, err := os.MkdirTemp("", "mbpg-")
 	if err != nil {

@@ -1,0 +1,71 @@
+// Command bench is the benchmark runner and its companion, one binary apart
+// from the load generator (./loadtest), which stays free of their
+// dependencies (charts, PostgreSQL, Prometheus's API):
+//
+//	bench [run] [flags]   verify the endpoints, run the scenario matrix, write
+//	                      results/<UTC timestamp>/ (internal/bench; scripts/bench.sh)
+//	bench compare A B     compare two results folders cell by cell
+//	                      (internal/compare; scripts/compare.sh)
+//	bench help            list the subcommands
+//
+// `bench run` drives the generator in the compose stack's containers, or, with
+// --target, the loadtest binary beside this one (bin/loadtest next to
+// bin/bench, as scripts/bench.sh builds them; --loadtest-bin overrides).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/macrobench/macrobench/internal/bench"
+	"github.com/macrobench/macrobench/internal/compare"
+)
+
+// subcommand is one of bench's subcommands.
+type subcommand struct {
+	name, args, summary string
+	main                func(args []string, stdout, stderr io.Writer) int
+}
+
+// subcommands, in the order help lists them; the first is the default.
+var subcommands = []subcommand{
+	{"run", "[flags]", "verify the endpoints, run the scenario matrix, write results/<UTC timestamp>/ (the default; `bench run -h` lists the flags)",
+		func(args []string, _, _ io.Writer) int { return bench.Main(args) }},
+	{"compare", "RESULTS_A RESULTS_B", "compare two results folders cell by cell (B judged against A)", compare.Main},
+	{"help", "", "this text", nil}, // run handles it: usage lists this table
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "help" || isHelpFlag(args[0])) {
+		usage(stdout)
+		return 0
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return subcommands[0].main(args, stdout, stderr) // `bench --quick` is `bench run --quick`
+	}
+	for _, c := range subcommands {
+		if c.name == args[0] {
+			return c.main(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "bench: unknown subcommand %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func isHelpFlag(a string) bool {
+	return a == "-h" || a == "-help" || a == "--help"
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: bench [SUBCOMMAND] [ARGS]  (scripts/bench.sh is `bench run`, scripts/compare.sh `bench compare`)\n\nsubcommands:\n")
+	for _, c := range subcommands {
+		fmt.Fprintf(w, "  %-28s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+}
