@@ -143,9 +143,10 @@ func (e *ComposeExecutor) GeneratorCPUs(ctx context.Context) int {
 	return n
 }
 
-// genContainerPrefix starts the name of every generator container the bench
-// runs: genContainerPrefix<pid>-<n>.
-const genContainerPrefix = "macrobench-gen-"
+// GeneratorContainerPrefix starts the name of every generator container the
+// bench runs: GeneratorContainerPrefix<pid>-<n> (e2echeck no-generators
+// looks for them).
+const GeneratorContainerPrefix = "macrobench-gen-"
 
 var genSeq atomic.Int64
 
@@ -162,7 +163,7 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	if s.Via == "localhost" {
 		service, url = "loadtest-local", "http://127.0.0.1:8000"
 	}
-	name := fmt.Sprintf("%s%d-%d", genContainerPrefix, os.Getpid(), genSeq.Add(1))
+	name := fmt.Sprintf("%s%d-%d", GeneratorContainerPrefix, os.Getpid(), genSeq.Add(1))
 	// --no-deps: Up has checked the stack; compose need not check it again per run.
 	args := []string{"--profile", "loadtest", "run", "--rm", "-T", "--no-deps", "--name", name,
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
@@ -193,15 +194,32 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 }
 
 // removeContainer stops and removes a container by name, if it is still
-// there (with a context of its own: the run's has ended).
+// there (with a context of its own: the run's has ended), and checks it is
+// gone: the engine may still have been creating it when compose stopped.
 func (e *ComposeExecutor) removeContainer(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, e.Docker, "rm", "-f", name).CombinedOutput()
-	if err != nil && !strings.Contains(string(out), "No such container") {
-		return fmt.Errorf("docker rm -f %s: %v: %s", name, err, clip(string(out), 300))
+	var last error
+	for try := 0; try < 5; try++ {
+		if try > 0 {
+			time.Sleep(time.Second)
+		}
+		out, err := exec.CommandContext(ctx, e.Docker, "rm", "-f", name).CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "No such container") {
+			last = fmt.Errorf("docker rm -f %s: %v: %s", name, err, clip(string(out), 300))
+			continue
+		}
+		ids, err := exec.CommandContext(ctx, e.Docker, "ps", "-aq", "--filter", "name=^/?"+name+"$").Output()
+		if err != nil {
+			last = fmt.Errorf("docker ps: %v", err)
+			continue
+		}
+		if len(bytes.TrimSpace(ids)) == 0 {
+			return nil
+		}
+		last = fmt.Errorf("container %s still there", name)
 	}
-	return nil
+	return last
 }
 
 func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {

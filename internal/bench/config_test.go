@@ -5,10 +5,13 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/testenv"
 )
 
 func TestParseFlagsDefaultsAndQuick(t *testing.T) {
@@ -151,6 +154,19 @@ func TestDefaultOutFoldersAreUnique(t *testing.T) {
 	for _, out := range []string{filepath.Join(dir, "a", "b"), t.TempDir()} {
 		if d, err := claimOutDir(out, now); err != nil || d != out {
 			t.Errorf("--out %s: %q, %v", out, d, err)
+		}
+	}
+}
+
+// The shell wrapper passes -h's exit status through (it execs the binary).
+func TestBenchShHelpExitsZero(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for _, arg := range []string{"-h", "--help"} {
+		cmd := exec.Command("bash", "scripts/bench.sh", arg)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("usage: scripts/bench.sh")) {
+			t.Errorf("scripts/bench.sh %s: %v\n%s", arg, err, out)
 		}
 	}
 }

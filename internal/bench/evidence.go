@@ -174,9 +174,11 @@ type DBSnapshot struct {
 	Calls    int64 // pg_stat_statements calls of the agents query
 	Sessions int64 // pg_stat_database.sessions: connections ever opened
 	// Active is the client backends of the database, besides this reader's
-	// own, that are doing anything: running a statement, in a transaction,
-	// or not yet reporting a state (starting up). Backends is all of them,
-	// idle ones included.
+	// own, that are doing anything: running a statement, or in a
+	// transaction. (A backend whose state is not readable, another user's
+	// without pg_read_all_stats, is not counted; nor is one still starting
+	// up, which PostgreSQL 15 does not list: the sessions counter moves when
+	// start-ups complete.) Backends is all of them, idle ones included.
 	Active, Backends int64
 }
 
@@ -200,7 +202,7 @@ func (d *DB) Snapshot(ctx context.Context) (DBSnapshot, error) {
 		  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 		    AND query LIKE $1) st,
 		(SELECT sessions FROM pg_stat_database WHERE datname = current_database()) db,
-		(SELECT count(*) FILTER (WHERE state IS DISTINCT FROM 'idle') AS active, count(*) AS backends
+		(SELECT count(*) FILTER (WHERE state <> 'idle') AS active, count(*) AS backends
 		   FROM pg_stat_activity
 		  WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend') act`,
 		agentsQueryMatch).Scan(&s.Calls, &s.Sessions, &s.Active, &s.Backends)

@@ -34,7 +34,7 @@ func Main(args []string) int {
 		fmt.Fprintf(os.Stderr, "bench: %s: stopping the generator and writing the cells completed so far (a second signal quits at once)\n", sigName(sig))
 		cancel(signalCause{sig})
 		sig = <-sigs
-		fmt.Fprintf(os.Stderr, "bench: %s again: quitting now; generator containers may be left (docker ps --filter name=%s)\n", sigName(sig), genContainerPrefix)
+		fmt.Fprintf(os.Stderr, "bench: %s again: quitting now; generator containers may be left (docker ps --filter name=%s)\n", sigName(sig), GeneratorContainerPrefix)
 		os.Exit(interruptedExit(ctx))
 	}()
 	return run(ctx, args, os.Stdout, os.Stderr)
