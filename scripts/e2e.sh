@@ -241,11 +241,11 @@ check no-generators
 begin bench-interrupt
 # A bench stopped by SIGINT while its cell runs: it exits non-zero, keeps a
 # results folder marked interrupted, and leaves no generator container.
-# (bin/loadtest is what scripts/bench.sh just built; SIGINT goes to it alone.)
+# (scripts/bench.sh execs the bench once built: SIGINT goes to it alone.)
 interrupted=$cache/e2e/bench-interrupted
 rm -rf "$interrupted"
 ilog=$logdir/bench-interrupt.log
-bin/loadtest bench --quick --endpoints /index --scenarios rate10 --warmup 0s --ceiling-duration 0s \
+scripts/bench.sh --quick --endpoints /index --scenarios rate10 --warmup 0s --ceiling-duration 0s \
   "${grafana[@]}" --out "$interrupted" >"$ilog" 2>&1 &
 bench_pid=$!
 for _ in $(seq 240); do
