@@ -227,7 +227,7 @@ func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
 	w := report.Warmup{Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
 	r.logf("bench: warming up %s: loadtest %s", cell.Endpoint, strings.Join(args, " "))
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
-	_ = os.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text), 0o644)
+	_ = report.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
@@ -275,7 +275,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
 	run.TextFile = stem + ".txt"
-	_ = os.WriteFile(filepath.Join(cfg.OutDir, run.TextFile), []byte(text), 0o644)
+	_ = report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
 	if err != nil {
 		return run, fmt.Errorf("generator: %w", err)
 	}
@@ -304,7 +304,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	if run.Spectrum == nil {
 		if hgrm, pts, ok := ExtractHgrm(text); ok { // -L output, when --hgrm wrote nothing
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
-			if err := os.WriteFile(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm), 0o644); err != nil {
+			if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm)); err != nil {
 				return run, err
 			}
 		} else {

@@ -70,7 +70,7 @@ func (c Case) Pass() bool { return c.AppErrors == 0 && (c.Target == 0 || c.Ratio
 // Report prints the cases as a fixed-format table.
 func Report(w io.Writer, cases []Case) bool {
 	ok := true
-	fmt.Fprintf(w, "%-20s %10s %6s  %-26s %10s %6s %6s %6s %4s  %11s %11s %9s\n",
+	fmt.Fprintf(w, "%-24s %10s %6s  %-30s %10s %6s %6s %6s %4s  %11s %11s %9s\n",
 		"case", "app req/s", "errors", "reference", "ref", "errors", "ratio", "target", "", "app cpu/req", "ref cpu/req", "cpu ratio")
 	for _, c := range cases {
 		verdict := "info"
@@ -80,11 +80,19 @@ func Report(w io.Writer, cases []Case) bool {
 				verdict, ok = "FAIL", false
 			}
 		}
-		fmt.Fprintf(w, "%-20s %10.1f %6d  %-26s %10.1f %6d %6.3f %6.2f %4s  %11s %11s %9s\n",
-			c.Name, c.App, c.AppErrors, c.Ref, c.RefValue, c.RefErrors, c.Ratio(), c.Target, verdict,
+		fmt.Fprintf(w, "%-24s %10.1f %6d  %-30s %10s %6d %6s %6.2f %4s  %11s %11s %9s\n",
+			c.Name, c.App, c.AppErrors, c.Ref, orDash(c.RefValue, "%.1f"), c.RefErrors, orDash(c.Ratio(), "%.3f"), c.Target, verdict,
 			us(c.AppCPU), us(c.RefCPU), ratio(c.CPURatio()))
 	}
 	return ok
+}
+
+// orDash formats v, or "-" for a figure not measured (0).
+func orDash(v float64, format string) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
 }
 
 func us(d time.Duration) string {

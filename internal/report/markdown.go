@@ -178,9 +178,9 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	w("- *idle wait before / drain after*: before each run the bench waited until the app had no request in flight and PostgreSQL no backend at work (a run after an overloaded one starts on an idle server), and after it until the run's last requests were done (its server-side counts are read then). **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
 	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions. Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool. A mismatch is flagged here and on the console.\n")
 	if s.Quick {
-		w("- Prometheus figures span from the last scrape before a run to the first scrape after it: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
+		w("- Prometheus figures span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
 	} else {
-		w("- Prometheus figures span from a scrape taken once the server was quiet before a run to the first scrape after it: the run alone.\n")
+		w("- Prometheus figures span from a scrape taken once the server was idle before a run to the first scrape after its drain: the run alone, the same span as the app's exact counts.\n")
 	}
 	w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum); `metadata.json` has the commit, images, CPUs and settings.\n")
 	return b.String()
