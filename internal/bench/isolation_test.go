@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -124,5 +125,50 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	md, _ := os.ReadFile(after + "/summary.md")
 	if !bytes.Contains(md, []byte("- Isolation: before each run the bench waited (at most 30s)")) || !strings.Contains(string(md), "idle wait before / drain after") {
 		t.Errorf("summary.md does not state the isolation wait")
+	}
+}
+
+// A server that never goes idle: each wait gives up at its bound, and says
+// so in summary.json, under Notes and in the run's row; the run goes on.
+func TestIsolationWaitAtItsBoundIsAWarning(t *testing.T) {
+	t.Parallel()
+	binaries(t)
+	metrics := "# TYPE app_http_requests_in_flight gauge\n" +
+		"app_http_requests_in_flight{route=\"/index\"} 2\napp_http_requests_in_flight{route=\"/metrics\"} 1\n"
+	srv, _ := serve(t, map[string]http.Handler{
+		"/index": jsonHandler([]byte(`{"hello":"world"}`)),
+		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			w.Write([]byte(metrics))
+		}),
+	})
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), benchArgs(srv.URL, out, "--endpoints", "/index", "--scenarios", "rate10",
+		"--duration", "1s", "--isolation-wait", "1s"), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s, err := report.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Cells[0].Runs[0]
+	for name, w := range map[string]*report.Wait{"isolation": r.Isolation, "drain": r.Drain} {
+		if w == nil || !w.TimedOut || w.WaitedS < 1 || w.BoundS != 1 || !strings.Contains(w.Busy, "app: 2 request(s) in flight") ||
+			w.AppInFlight == nil || *w.AppInFlight != 2 {
+			t.Errorf("%s: %+v", name, w)
+		}
+	}
+	notes := strings.Join(s.Notes, "\n")
+	for _, want := range []string{"ISOLATION WAIT HIT ITS BOUND (1s) before index-rate10 run 1: still busy: app: 2 request(s) in flight",
+		"ISOLATION WAIT HIT ITS BOUND (1s) after index-rate10 run 1"} {
+		if !strings.Contains(notes, want) || !strings.Contains(stdout.String(), "WARNING: "+want) {
+			t.Errorf("notes and console lack %q:\n%s", want, notes)
+		}
+	}
+	md, _ := os.ReadFile(out + "/summary.md")
+	if !bytes.Contains(md, []byte("| **BOUND HIT** after 1.")) || !bytes.Contains(md, []byte("## Notes\n\n")) {
+		t.Errorf("summary.md does not show the bound hit:\n%s", md)
 	}
 }
