@@ -478,6 +478,8 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	}
 	c.Note = strings.Join(notes, "; ")
 	if o, ok := flask.Lookup(c.Endpoint, c.Scenario); ok {
+		// The original's errors are wrk's counts as wrk printed them (its
+		// own classes, summed for display), not this run's accounting.
 		c.Original = &report.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
 			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
 			Errors: o.Errors.Connect + o.Errors.Read + o.Errors.Write + o.Errors.Timeout + o.Non2xx3xx, Non2xx: o.Non2xx3xx}
