@@ -131,7 +131,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		if cfg.Warmup > 0 && cell.Endpoint != warmed {
 			warmed = cell.Endpoint
 			w, err := r.warmup(ctx, cell)
-			if err != nil {
+			if err != nil && ctx.Err() == nil {
 				r.logf("bench: %s: %v", cell.Endpoint, err)
 				s.Failures = append(s.Failures, fmt.Sprintf("%s warm-up: %v", cell.Endpoint, err))
 			}
