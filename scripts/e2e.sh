@@ -4,7 +4,9 @@
 # from its Go module), starts dockerd if none runs, builds registry-free
 # stand-ins for the official images (scripts/e2e/), brings the stack up
 # without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
-# --quick`, stops and restarts postgres under load, and tears everything down,
+# --quick` (then checks no generator container is left, and that a bench
+# stopped by SIGINT marks its results and leaves none either), stops and
+# restarts postgres under load, and tears everything down,
 # also on failure. Exits non-zero naming the failing step.
 #
 # Reuses what earlier runs built: the base image, the stand-ins (rebuilt only
@@ -234,6 +236,36 @@ grafana=()
 [ "$official" = 1 ] || grafana=(--grafana off)
 scripts/bench.sh --quick "${grafana[@]}" --out "$cache/e2e/bench-last"
 check bench "$cache/e2e/bench-last"
+check no-generators
+
+begin bench-interrupt
+# A bench stopped by SIGINT while its cell runs: it exits non-zero, keeps a
+# results folder marked interrupted, and leaves no generator container.
+# (scripts/bench.sh execs the bench once built: SIGINT goes to it alone.)
+interrupted=$cache/e2e/bench-interrupted
+rm -rf "$interrupted"
+ilog=$logdir/bench-interrupt.log
+scripts/bench.sh --quick --endpoints /index --scenarios rate10 --warmup 0s --ceiling-duration 0s \
+  "${grafana[@]}" --out "$interrupted" >"$ilog" 2>&1 &
+bench_pid=$!
+for _ in $(seq 240); do
+  grep -q "index-rate10 run 1/1: loadtest" "$ilog" && break
+  kill -0 "$bench_pid" 2>/dev/null || break
+  sleep 0.5
+done
+grep -q "index-rate10 run 1/1: loadtest" "$ilog" || { tail -n 30 "$ilog" >&2; log "the bench never started its cell"; exit 1; }
+sleep 1 # the generator's container is starting or running
+kill -INT "$bench_pid"
+bench_rc=0
+wait "$bench_pid" || bench_rc=$?
+if [ "$bench_rc" -eq 0 ]; then
+  tail -n 30 "$ilog" >&2
+  log "an interrupted bench exited 0"
+  exit 1
+fi
+log "interrupted bench exited $bench_rc"
+check interrupted "$interrupted"
+check no-generators
 
 begin check-running
 check running

@@ -79,7 +79,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 		t.Errorf("%d warm-ups, want one per endpoint", len(s.Warmups))
 	}
 	for _, w := range s.Warmups {
-		if w.Requests == 0 || w.Errors.Total() != 0 {
+		if w.Requests == 0 || report.Failed(w.Requests, w.InFlight, w.Errors) != 0 {
 			t.Errorf("warm-up of %s: %d requests, errors %+v", w.Endpoint, w.Requests, w.Errors)
 		}
 		if st, err := os.Stat(filepath.Join(out, w.TextFile)); err != nil || st.Size() == 0 {
@@ -137,8 +137,30 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 				t.Errorf("%s: report %s = %v, generator JSON %v", name, cmp.what, cmp.got, cmp.want)
 			}
 		}
-		if c.Requests == 0 || c.ErrorRatio != 0 {
-			t.Errorf("%s: %d requests, error ratio %v", name, c.Requests, c.ErrorRatio)
+		// The generator's in_flight_at_end, or (a generator from before it)
+		// its timeouts, which were then the requests sent and not answered.
+		wantInFlight := errs["timeout"].(float64)
+		if v, ok := raw["in_flight_at_end"]; ok {
+			wantInFlight = v.(float64)
+		}
+		if float64(run.InFlight) != wantInFlight || c.InFlight != run.InFlight ||
+			c.Attempts != report.Attempts(c.Requests, c.InFlight, c.Errors) || c.Attempts < c.Requests {
+			t.Errorf("%s: in flight %d (generator %v), attempts %d for %d responses, errors %+v", name, run.InFlight, wantInFlight, c.Attempts, c.Requests, c.Errors)
+		}
+		// On a slow or loaded machine a DB endpoint may not reach a rate
+		// cell's 100 req/s: saturated then, and its timeouts are load
+		// shedding. Nothing else may fail anywhere.
+		atCapacity := c.Status == report.StatusSaturated || c.Status == report.StatusClosedLoop
+		if c.Requests == 0 || c.CountedErrorRatio != 0 || (!atCapacity && c.ErrorRatio != 0) {
+			t.Errorf("%s: %s, %d requests, error ratio %v (counted %v), errors %+v", name, c.Status, c.Requests, c.ErrorRatio, c.CountedErrorRatio, c.Errors)
+		}
+		// Every run started on an idle server and was drained, well within
+		// the bound.
+		for what, w := range map[string]*report.Wait{"isolation": run.Isolation, "drain": run.Drain} {
+			if w == nil || w.Skipped || w.TimedOut || w.AppInFlight == nil || *w.AppInFlight != 0 ||
+				w.DBActive == nil || *w.DBActive != 0 || w.BoundS != 30 {
+				t.Errorf("%s: %s wait %+v", name, what, w)
+			}
 		}
 		row := fmt.Sprintf("| %s | %s | %.1f / ", c.Endpoint, c.Status, c.AchievedRate)
 		if !bytes.Contains(md, []byte(row)) {
@@ -152,12 +174,13 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 		if len(run.Spectrum) < 5 {
 			t.Errorf("%s: percentile spectrum has %d points", name, len(run.Spectrum))
 		}
-		wantStatus := report.StatusOK
-		if c.TargetRate == 0 {
-			wantStatus = report.StatusClosedLoop
-		}
-		if c.Status != wantStatus {
-			t.Errorf("%s: status %s, want %s (%s)", name, c.Status, wantStatus, c.Note)
+		switch {
+		case c.TargetRate == 0 && c.Status != report.StatusClosedLoop:
+			t.Errorf("%s: status %s, want %s (%s)", name, c.Status, report.StatusClosedLoop, c.Note)
+		case c.TargetRate > 0 && c.Status != report.StatusOK && c.Status != report.StatusSaturated:
+			t.Errorf("%s: status %s, want ok, or saturated on a slow machine (%s)", name, c.Status, c.Note)
+		case c.Status == report.StatusSaturated && (c.Endpoint == "/index" || !strings.Contains(c.Note, "the hardware reached")):
+			t.Errorf("%s: saturated (%s): /index at 100 req/s is not", name, c.Note)
 		}
 		// The original's figure for the same cell, or the statement that it has none.
 		if c.Endpoint == "/agents_with_pool" && c.Scenario != "saturation" {
@@ -212,10 +235,11 @@ func checkServerSide(t *testing.T, name string, c report.Cell, run report.Run, w
 	}
 	success := run.Requests - run.Errors.Status
 	app2xx := srv.AppRequests["200"]
-	// In-flight requests at the end are answered after the generator stopped
-	// counting, never more than one per connection.
-	if app2xx < success || app2xx > success+int64(c.Connections) {
-		t.Errorf("%s: app 2xx %d, generator successes %d", name, app2xx, success)
+	// Requests in flight when the window closed (or timed out, or cut off
+	// by a read or write error) may be answered after the generator stopped
+	// counting them.
+	if app2xx < success || app2xx > success+run.InFlight+run.Errors.Read+run.Errors.Write {
+		t.Errorf("%s: app 2xx %d, generator successes %d, in flight at the end %d, errors %+v", name, app2xx, success, run.InFlight, run.Errors)
 	}
 	var appTotal int64
 	for _, n := range srv.AppRequests {
@@ -250,8 +274,9 @@ func checkServerSide(t *testing.T, name string, c report.Cell, run report.Run, w
 		t.Errorf("%s: no Prometheus evidence", name)
 		return
 	}
-	// Outside --quick, Prometheus's window is the run alone: the same count
-	// as the app's own counters.
+	// Outside --quick, Prometheus's window is the run alone, from the quiet
+	// before it to the quiet after its drain: the same count as the app's
+	// own counters, which cover the same span.
 	for code, n := range srv.AppRequests {
 		if int64(p.Requests[code]) != n {
 			t.Errorf("%s: Prometheus saw %v, the app counted %v", name, p.Requests, srv.AppRequests)

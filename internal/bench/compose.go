@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -142,6 +143,17 @@ func (e *ComposeExecutor) GeneratorCPUs(ctx context.Context) int {
 	return n
 }
 
+// GeneratorContainerPrefix starts the name of every generator container the
+// bench runs: GeneratorContainerPrefix<pid>-<n> (e2echeck no-generators
+// looks for them).
+const GeneratorContainerPrefix = "macrobench-gen-"
+
+var genSeq atomic.Int64
+
+// Generate runs the generator in a one-off container of its own name. When
+// ctx ends first (the bench was interrupted), the container is stopped and
+// removed by that name: `docker compose run` gets SIGINT, and whatever it
+// leaves, `docker rm -f` takes away.
 func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, string, error) {
 	abs, err := filepath.Abs(s.Dir)
 	if err != nil {
@@ -151,8 +163,9 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	if s.Via == "localhost" {
 		service, url = "loadtest-local", "http://127.0.0.1:8000"
 	}
+	name := fmt.Sprintf("%s%d-%d", GeneratorContainerPrefix, os.Getpid(), genSeq.Add(1))
 	// --no-deps: Up has checked the stack; compose need not check it again per run.
-	args := []string{"--profile", "loadtest", "run", "--rm", "-T", "--no-deps",
+	args := []string{"--profile", "loadtest", "run", "--rm", "-T", "--no-deps", "--name", name,
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-v", abs + ":/results", service}
 	if s.Via != "localhost" {
@@ -162,8 +175,51 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	}
 	args = append(args, s.Args...)
 	args = append(args, "--json", "/results/"+s.Stem+".json", "--hgrm", "/results/"+s.Stem+".hgrm", url+s.Path)
-	out, err := e.output(ctx, args...)
-	return out, filepath.Join(s.Dir, s.Stem+".json"), err
+	cmd := e.compose(ctx, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		if rerr := e.removeContainer(name); rerr != nil {
+			return stdout.String(), "", fmt.Errorf("interrupted; removing the generator container %s: %v", name, rerr)
+		}
+		return stdout.String(), "", fmt.Errorf("interrupted: generator container %s stopped and removed", name)
+	}
+	if err != nil {
+		err = fmt.Errorf("docker compose %s: %v: %s", strings.Join(args, " "), err, clip(stderr.String(), 800))
+	}
+	return stdout.String(), filepath.Join(s.Dir, s.Stem+".json"), err
+}
+
+// removeContainer stops and removes a container by name, if it is still
+// there (with a context of its own: the run's has ended), and checks it is
+// gone: the engine may still have been creating it when compose stopped.
+func (e *ComposeExecutor) removeContainer(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var last error
+	for try := 0; try < 5; try++ {
+		if try > 0 {
+			time.Sleep(time.Second)
+		}
+		out, err := exec.CommandContext(ctx, e.Docker, "rm", "-f", name).CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "No such container") {
+			last = fmt.Errorf("docker rm -f %s: %v: %s", name, err, clip(string(out), 300))
+			continue
+		}
+		ids, err := exec.CommandContext(ctx, e.Docker, "ps", "-aq", "--filter", "name=^/?"+name+"$").Output()
+		if err != nil {
+			last = fmt.Errorf("docker ps: %v", err)
+			continue
+		}
+		if len(bytes.TrimSpace(ids)) == 0 {
+			return nil
+		}
+		last = fmt.Errorf("container %s still there", name)
+	}
+	return last
 }
 
 func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {

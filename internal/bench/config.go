@@ -35,6 +35,7 @@ type Config struct {
 	GrafanaURL      string        // "" = no annotations
 	CeilingDuration time.Duration // each pgbench run; 0 = skip the ceilings
 	Timeout         time.Duration // generator's per-request timeout
+	IsolationWait   time.Duration // bound of the wait for an idle server before (and after) each run; 0 = no wait
 	LoadtestBin     string        // generator binary for the local executor; default: DefaultLoadtestBin
 }
 
@@ -47,10 +48,13 @@ var (
 // usageError is a bad command line (exit 2).
 type usageError struct{ error }
 
+func (e usageError) Unwrap() error { return e.error }
+
 // ParseFlags reads the bench command line. Environment: MACROBENCH_DATABASE_URL,
 // MACROBENCH_PROMETHEUS_URL, MACROBENCH_GRAFANA_URL provide the defaults of
-// --database-url, --prometheus and --grafana.
-func ParseFlags(args []string, stderr io.Writer) (Config, error) {
+// --database-url, --prometheus and --grafana. -h/--help writes the usage to
+// usage and returns an error that is flag.ErrHelp (exit 0).
+func ParseFlags(args []string, usage io.Writer) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
@@ -73,11 +77,12 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.GrafanaURL, "grafana", envOr("MACROBENCH_GRAFANA_URL", ""), "Grafana base URL for annotations (default in compose: grafana's published port, 127.0.0.1:3000; \"off\" disables)")
 	fs.DurationVar(&c.CeilingDuration, "ceiling-duration", 10*time.Second, "duration of each pgbench ceiling run (0 skips them)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "generator's per-request timeout (default: the generator's)")
+	fs.DurationVar(&c.IsolationWait, "isolation-wait", 30*time.Second, "before each run, wait at most this long for the app to have no request in flight and PostgreSQL no backend at work (and after it, for its last requests); a wait that hits it is a warning in the report; 0 disables the waits")
 	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: loadtest beside this program, e.g. bin/loadtest)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "usage: scripts/bench.sh [flags]  (bench run [flags])\n\nVerifies the endpoints, runs the scenario matrix, writes results/<UTC timestamp>/.\n\n")
-			fs.SetOutput(stderr)
+			fmt.Fprintf(usage, "usage: scripts/bench.sh [flags]  (bench run [flags])\n\nVerifies the endpoints, runs the scenario matrix, writes results/<UTC timestamp>/ (never over an existing folder).\n\n")
+			fs.SetOutput(usage)
 			fs.PrintDefaults()
 		}
 		return c, usageError{err}
@@ -131,6 +136,8 @@ func (c *Config) validate() error {
 		return usageError{errors.New("--saturated-below must be in (0, 1]")}
 	case c.CeilingDuration < 0 || c.CeilingDuration%time.Second != 0:
 		return usageError{errors.New("--ceiling-duration must be whole seconds")}
+	case c.IsolationWait < 0:
+		return usageError{errors.New("--isolation-wait must not be negative (0 disables it)")}
 	}
 	if c.Target != "" {
 		u, err := url.Parse(c.Target)

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/testenv"
 )
 
 func TestParseFlagsDefaultsAndQuick(t *testing.T) {
@@ -83,6 +88,85 @@ func TestBadFlags(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 		if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", c.args, code, stderr.String(), c.want)
+		}
+	}
+}
+
+// -h and --help print the usage on stdout and exit 0 (scripts/bench.sh
+// execs the binary, so this is the script's exit status too).
+func TestHelpExitsZero(t *testing.T) {
+	for _, arg := range []string{"-h", "--help", "-help"} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{arg}, &stdout, &stderr)
+		if code != 0 || !strings.Contains(stdout.String(), "usage: scripts/bench.sh") ||
+			!strings.Contains(stdout.String(), "-isolation-wait") || stderr.Len() != 0 {
+			t.Errorf("%s: exit %d, stdout %.200q, stderr %q", arg, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// Results are data: an --out folder with anything in it is refused before
+// any load (one line, exit 2) and left as it was; an empty one is used.
+func TestOutFolderIsNeverWrittenOver(t *testing.T) {
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, "summary.json"), []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	// The target does not exist: had the run started, it would have failed
+	// otherwise, and later.
+	code := run(context.Background(), []string{"--target", "http://127.0.0.1:1", "--out", out}, &stdout, &stderr)
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], "exists and is not empty") || stdout.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+	entries, _ := os.ReadDir(out)
+	if b, _ := os.ReadFile(filepath.Join(out, "summary.json")); string(b) != "precious" || len(entries) != 1 {
+		t.Errorf("the folder was touched: %v, summary.json %q", entries, b)
+	}
+	// Runner.Run refuses it too.
+	r := &Runner{Cfg: Config{OutDir: out}}
+	if _, err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("Runner.Run on a non-empty folder: %v", err)
+	}
+}
+
+// Two runs in the same second get two folders.
+func TestDefaultOutFoldersAreUnique(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	now := time.Date(2026, 11, 27, 4, 18, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		d, err := claimOutDir("", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[d] = true
+	}
+	for _, want := range []string{"results/2026-11-27T041800Z", "results/2026-11-27T041800Z-2", "results/2026-11-27T041800Z-3"} {
+		if !seen[want] {
+			t.Errorf("folders %v lack %s", seen, want)
+		}
+	}
+	// An explicit --out that does not exist yet is created; one that is
+	// empty is taken as it is.
+	for _, out := range []string{filepath.Join(dir, "a", "b"), t.TempDir()} {
+		if d, err := claimOutDir(out, now); err != nil || d != out {
+			t.Errorf("--out %s: %q, %v", out, d, err)
+		}
+	}
+}
+
+// The shell wrapper passes -h's exit status through (it execs the binary).
+func TestBenchShHelpExitsZero(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for _, arg := range []string{"-h", "--help"} {
+		cmd := exec.Command("bash", "scripts/bench.sh", arg)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("usage: scripts/bench.sh")) {
+			t.Errorf("scripts/bench.sh %s: %v\n%s", arg, err, out)
 		}
 	}
 }

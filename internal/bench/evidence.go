@@ -23,6 +23,33 @@ type AppSnapshot struct {
 	Requests          map[string]map[string]float64 // route → code → count
 	ConnectionsOpened float64                       // app_agents_connections_opened_total
 	PoolMaxOpen       float64                       // go_sql_max_open_connections{db_name="agents_pool"}
+	// InFlight is app_http_requests_in_flight by route; nil when the app
+	// has no such gauge (an older build behind --target).
+	InFlight map[string]float64
+}
+
+// appInFlightMetric is httpapi.InFlightMetric (not imported: the generator's
+// binary, which holds this package, has no use for the app's web framework;
+// a test checks they agree).
+const appInFlightMetric = "app_http_requests_in_flight"
+
+// metricsRoute is where the app serves its metrics: the bench's own scrape
+// of it is always in flight while it reads them.
+const metricsRoute = "/metrics"
+
+// Busy is the requests in the app's handlers, its /metrics scrapes aside
+// (-1 when the app has no in-flight gauge).
+func (s *AppSnapshot) Busy() int64 {
+	if s.InFlight == nil {
+		return -1
+	}
+	var n float64
+	for route, v := range s.InFlight {
+		if route != metricsRoute {
+			n += v
+		}
+	}
+	return int64(n)
 }
 
 // ReadAppMetrics scrapes baseURL/metrics once.
@@ -59,6 +86,12 @@ func ReadAppMetrics(ctx context.Context, client *http.Client, baseURL string) (*
 	if f := fams["app_agents_connections_opened_total"]; f != nil {
 		for _, m := range f.GetMetric() {
 			s.ConnectionsOpened += m.GetCounter().GetValue()
+		}
+	}
+	if f := fams[appInFlightMetric]; f != nil {
+		s.InFlight = map[string]float64{}
+		for _, m := range f.GetMetric() {
+			s.InFlight[label(m, "route")] += m.GetGauge().GetValue()
 		}
 	}
 	if f := fams["go_sql_max_open_connections"]; f != nil {
@@ -99,29 +132,6 @@ func RouteDelta(before, after *AppSnapshot, route string) map[string]int64 {
 	return out
 }
 
-// WaitQuiet polls the app's counters until route's count stops moving (the
-// requests still in flight when the generator stopped have finished), for at
-// most max. It returns the last snapshot.
-func WaitQuiet(ctx context.Context, client *http.Client, baseURL, route string, max time.Duration) (*AppSnapshot, error) {
-	deadline := time.Now().Add(max)
-	prev, err := ReadAppMetrics(ctx, client, baseURL)
-	if err != nil {
-		return nil, err
-	}
-	for time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		cur, err := ReadAppMetrics(ctx, client, baseURL)
-		if err != nil {
-			return nil, err
-		}
-		if cur.total(route) == prev.total(route) && cur.ConnectionsOpened == prev.ConnectionsOpened {
-			return cur, nil
-		}
-		prev = cur
-	}
-	return prev, nil
-}
-
 // DB reads PostgreSQL's statistics over one long-lived connection, so that
 // reading them opens no session of its own inside a window.
 type DB struct {
@@ -154,46 +164,48 @@ func OpenDB(ctx context.Context, url string) (*DB, error) {
 
 func (d *DB) Close() error { return d.db.Close() }
 
-// DBSnapshot is the cumulative counters at one instant.
+// DBSnapshot is the cumulative counters at one instant, and the backends
+// of the database at that instant.
 type DBSnapshot struct {
-	Calls    int64
-	Sessions int64
+	Calls    int64 // pg_stat_statements calls of the agents query
+	Sessions int64 // pg_stat_database.sessions: connections ever opened
+	// Active is the client backends of the database, besides this reader's
+	// own, that are doing anything: running a statement, or in a
+	// transaction. (A backend whose state is not readable, another user's
+	// without pg_read_all_stats, is not counted; nor is one still starting
+	// up, which PostgreSQL 15 does not list: the sessions counter moves when
+	// start-ups complete.) Backends is all of them, idle ones included.
+	Active, Backends int64
 }
 
-// Snapshot reads the agents query's calls and the database's sessions.
+// counters is the part of the snapshot that only grows.
+func (s DBSnapshot) counters() [2]int64 { return [2]int64{s.Calls, s.Sessions} }
+
+// Snapshot reads the agents query's calls, the database's sessions and its
+// backends.
+//
+// PostgreSQL is "idle" when Active is 0 and the counters stand still, not
+// when Backends is back to a count seen before the load: the pool keeps its
+// connections open, idle, by design (so the total only grows until the pool
+// is full and then stays), and an idle backend costs nothing. What a
+// previous overload leaves behind is backends at work (queries, connection
+// start-ups: a /agents backlog) and sessions still being opened or closed,
+// which moves pg_stat_database.sessions.
 func (d *DB) Snapshot(ctx context.Context) (DBSnapshot, error) {
 	var s DBSnapshot
-	err := d.db.QueryRowContext(ctx, `SELECT
-		(SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements
+	err := d.db.QueryRowContext(ctx, `SELECT st.calls, db.sessions, act.active, act.backends FROM
+		(SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements
 		  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-		    AND query LIKE $1),
-		(SELECT sessions FROM pg_stat_database WHERE datname = current_database())`, agentsQueryMatch).Scan(&s.Calls, &s.Sessions)
+		    AND query LIKE $1) st,
+		(SELECT sessions FROM pg_stat_database WHERE datname = current_database()) db,
+		(SELECT count(*) FILTER (WHERE state <> 'idle') AS active, count(*) AS backends
+		   FROM pg_stat_activity
+		  WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend') act`,
+		agentsQueryMatch).Scan(&s.Calls, &s.Sessions, &s.Active, &s.Backends)
 	if err != nil {
-		return s, fmt.Errorf("reading pg_stat_statements / pg_stat_database: %w", err)
+		return s, fmt.Errorf("reading pg_stat_statements / pg_stat_database / pg_stat_activity: %w", err)
 	}
 	return s, nil
-}
-
-// SettledSnapshot reads until two reads 200 ms apart agree (backends publish
-// their session counts when they go idle or exit), for at most max.
-func (d *DB) SettledSnapshot(ctx context.Context, max time.Duration) (DBSnapshot, error) {
-	deadline := time.Now().Add(max)
-	prev, err := d.Snapshot(ctx)
-	if err != nil {
-		return prev, err
-	}
-	for time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		cur, err := d.Snapshot(ctx)
-		if err != nil {
-			return cur, err
-		}
-		if cur == prev {
-			return cur, nil
-		}
-		prev = cur
-	}
-	return prev, nil
 }
 
 // Setting reads a server setting (SHOW).
@@ -222,11 +234,18 @@ func Reconcile(endpoint string, client *GenResult, srv *report.Server, poolSize 
 			app2xx += n
 		}
 	}
+	// What the server may have answered: every request that reached it,
+	// that is every attempt but a connect error (report.Accounting).
+	reached := client.attempts() - client.Errors.Connect
 	if haveApp {
-		// Requests the client gave up on (timeouts, closed connections) may
-		// still have been answered by the server; never fewer.
+		// Requests the client gave up on (timeouts, closed connections) or
+		// still had in flight when its window closed may have been answered
+		// by the server too; never fewer, never more than reached it.
 		add("server saw every response", appTotal >= client.Requests,
 			"app counted %d responses, the generator received %d", appTotal, client.Requests)
+		add("server answered no more than was sent", appTotal <= reached,
+			"app counted %d responses; the generator sent %d that reached it (%d responses, %d in flight at the end, %d read and %d write errors)",
+			appTotal, reached, client.Requests, client.InFlightAtEnd, client.Errors.Read, client.Errors.Write)
 		add("server 2xx ≥ client successes", app2xx >= successes(client),
 			"app 2xx %d, generator 2xx/3xx %d", app2xx, successes(client))
 	}
@@ -251,7 +270,7 @@ func Reconcile(endpoint string, client *GenResult, srv *report.Server, poolSize 
 	case "/agents":
 		upper := appTotal
 		if !haveApp {
-			upper = client.Requests + client.Errors.Timeout + client.Errors.Read
+			upper = reached
 		}
 		add("one connection per request", sessions >= calls && sessions <= upper+sessionSlack,
 			"connections opened %d, agents query calls %d, requests %d", sessions, calls, upper)

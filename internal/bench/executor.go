@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // GenSpec is one load-generator run.
@@ -62,6 +63,9 @@ func (e *LocalExecutor) Generate(ctx context.Context, s GenSpec) (string, string
 	args := append(append([]string(nil), s.Args...), "--json", jsonPath,
 		"--hgrm", filepath.Join(s.Dir, s.Stem+".hgrm"), e.BaseURL+s.Path)
 	cmd := exec.CommandContext(ctx, e.Bin, args...)
+	// Interrupted, the generator gets SIGINT, as from a terminal, and stops.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

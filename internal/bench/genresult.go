@@ -12,10 +12,23 @@ import (
 	"github.com/macrobench/macrobench/internal/report"
 )
 
-// GenResult is the load generator's --json output.
-type GenResult = genreport.JSON
+// GenResult is the load generator's --json output: loadgen's own type, plus
+// in_flight_at_end declared here as well, so that the bench reads it whether
+// or not that type has it yet (the outer field wins, in Go and in JSON).
+type GenResult struct {
+	genreport.JSON
+	// InFlightAtEnd is the requests sent in the window whose response had
+	// not arrived when the window closed (see report.Accounting).
+	InFlightAtEnd int64 `json:"in_flight_at_end"`
+}
 
 // ReadGenResult parses a --json file.
+//
+// A generator from before in_flight_at_end counted a request that timed
+// out as an outcome of its own, never among the responses: a request sent
+// whose response it did not count, which is what in_flight_at_end now
+// means. Such a file (no in_flight_at_end) is read with its timeouts as the
+// requests in flight, so that one accounting (report.Attempts) serves both.
 func ReadGenResult(path string) (*GenResult, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -25,10 +38,22 @@ func ReadGenResult(path string) (*GenResult, error) {
 	if err := json.Unmarshal(b, &g); err != nil {
 		return nil, fmt.Errorf("generator JSON %s: %w", path, err)
 	}
+	var has struct {
+		InFlight *int64 `json:"in_flight_at_end"`
+	}
+	_ = json.Unmarshal(b, &has)
+	if has.InFlight == nil {
+		g.InFlightAtEnd = g.Errors.Timeout
+	}
 	if g.Start.IsZero() || g.End.IsZero() {
 		return nil, fmt.Errorf("generator JSON %s: no start or end time", path)
 	}
 	return &g, nil
+}
+
+// attempts is every request the run sent (report.Attempts).
+func (g *GenResult) attempts() int64 {
+	return report.Attempts(g.Requests, g.InFlightAtEnd, genErrors(g))
 }
 
 func genErrors(g *GenResult) report.Errors {
@@ -44,16 +69,6 @@ func genLatency(g *GenResult) report.Latency {
 
 // successes is the responses with a 2xx/3xx status.
 func successes(g *GenResult) int64 { return g.Requests - g.Errors.Status }
-
-// ErrorRatio is failed attempts over all attempts: non-2xx responses and
-// socket errors (a socket error is an attempt without a response).
-func ErrorRatio(requests int64, e report.Errors) float64 {
-	attempts := requests + e.Connect + e.Read + e.Write + e.Timeout
-	if attempts == 0 {
-		return 0
-	}
-	return float64(e.Total()) / float64(attempts)
-}
 
 // spectrumFromJSON is the percentile spectrum from the JSON's few
 // percentiles, for when the text output has no detailed spectrum.

@@ -19,15 +19,30 @@ import (
 )
 
 // Main runs `bench ARGS` and returns the exit status: 0 ok, 1 a failed run
-// (verification, error ratio, a generator failure), 2 a bad command line.
+// (verification, error ratio, a generator failure), 2 a bad command line
+// (or an --out folder that is not empty), 128 + the signal's number when
+// SIGINT or SIGTERM stopped it (130, 143). The first such signal stops the
+// generator (its containers too) and writes the cells completed so far; a
+// second one quits at once.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "bench: %s: stopping the generator and writing the cells completed so far (a second signal quits at once)\n", sigName(sig))
+		cancel(signalCause{sig})
+		sig = <-sigs
+		fmt.Fprintf(os.Stderr, "bench: %s again: quitting now; generator containers may be left (docker ps --filter name=%s)\n", sigName(sig), GeneratorContainerPrefix)
+		os.Exit(interruptedExit(ctx))
+	}()
 	return run(ctx, args, os.Stdout, os.Stderr)
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := ParseFlags(args, stderr)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	cfg, err := ParseFlags(args, stdout)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -35,9 +50,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 2
 	}
-	if cfg.OutDir == "" {
-		cfg.OutDir = filepath.Join("results", time.Now().UTC().Format("2006-01-02T150405Z"))
+	// The results folder is claimed before anything else runs (no load on a
+	// folder that would be refused); left empty by an early failure, it goes.
+	dir, err := claimOutDir(cfg.OutDir, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		if errors.As(err, new(usageError)) {
+			return 2
+		}
+		return 1
 	}
+	cfg.OutDir = dir
+	defer func() {
+		if checkOutDirEmpty(dir) == nil {
+			os.Remove(dir)
+		}
+	}()
 	r := &Runner{Cfg: cfg, Log: stdout, CmdLine: append([]string{"bench"}, args...)}
 	logf := func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }
 
@@ -123,9 +151,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	s, err := r.Run(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
+		if ctx.Err() != nil {
+			return interruptedExit(ctx)
+		}
 		return 1
 	}
 	logf("bench: results in %s (summary.md, summary.json, charts)", cfg.OutDir)
+	if s.Interrupted {
+		fmt.Fprintf(stderr, "bench: INTERRUPTED (%s): %d cell(s) completed, written to %s (marked %s)\n", s.InterruptedBy, len(s.Cells), cfg.OutDir, InterruptedMarker)
+		return interruptedExit(ctx)
+	}
 	if len(s.Failures) > 0 {
 		for _, f := range s.Failures {
 			fmt.Fprintf(stderr, "bench: FAILED: %s\n", f)

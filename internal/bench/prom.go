@@ -71,11 +71,15 @@ func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) 
 }
 
 // Window returns what Prometheus recorded for route between the last scrape
-// at or before start and the first scrape after end: requests by status code (counter at that scrape
-// minus counter at the last scrape before start) and the server-side p50/p99
-// of the same difference of histograms.
-func (p *Prom) Window(ctx context.Context, route string, start, end time.Time) (*report.Prometheus, error) {
-	q, err := p.scrapeAfter(ctx, end, 30*time.Second)
+// at or before start and the first scrape at or after drained: requests by
+// status code (counter at that scrape minus counter at the last scrape
+// before start) and the server-side p50/p99 of the same difference of
+// histograms. The bench passes the moment the server was idle again after
+// the run (not the generator's window end, when the server may still be
+// answering the run's last requests), so that Prometheus's window covers
+// what the app's own counters cover: like is compared with like.
+func (p *Prom) Window(ctx context.Context, route string, start, drained time.Time) (*report.Prometheus, error) {
+	q, err := p.scrapeAfter(ctx, drained, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}

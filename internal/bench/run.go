@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,14 +22,15 @@ import (
 type Runner struct {
 	Cfg        Config
 	Ex         Executor
-	Log        io.Writer     // progress, for people
-	HTTP       *http.Client  // verification and the app's /metrics
-	DB         *DB           // nil: no PostgreSQL evidence (stated)
-	Prom       *Prom         // nil: no Prometheus evidence (stated)
-	GrafanaURL string        // "": no annotations (stated)
-	CmdLine    []string      // for the metadata
-	Notes      []string      // decided before the run (e.g. why evidence is missing)
-	Quiet      time.Duration // how long to wait for in-flight requests after a run (default 5s)
+	Log        io.Writer    // progress, for people
+	HTTP       *http.Client // verification and the app's /metrics
+	DB         *DB          // nil: no PostgreSQL evidence (stated)
+	Prom       *Prom        // nil: no Prometheus evidence (stated)
+	GrafanaURL string       // "": no annotations (stated)
+	CmdLine    []string     // for the metadata
+	Notes      []string     // decided before the run (e.g. why evidence is missing)
+
+	warnings []string // found during the run (isolation waits that hit their bound)
 }
 
 func (r *Runner) logf(format string, a ...any) {
@@ -40,15 +40,19 @@ func (r *Runner) logf(format string, a ...any) {
 }
 
 // Run executes everything and writes summary.json, summary.md, charts and
-// metadata.json into Cfg.OutDir. The summary's Failures say whether the run
-// failed; the error is for when no summary could be written at all.
+// metadata.json into Cfg.OutDir, which must be missing or empty: results
+// are never written over. The summary's Failures say whether the run
+// failed; the error is for when no summary could be written at all. When
+// ctx ends before the matrix does (a signal: see Main), the cells completed
+// so far are written, the summary is marked Interrupted and the folder gets
+// an INTERRUPTED file.
 func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	cfg := r.Cfg
 	if r.HTTP == nil {
 		r.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
-	if r.Quiet == 0 {
-		r.Quiet = 5 * time.Second
+	if err := checkOutDirEmpty(cfg.OutDir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.OutDir, "warmup"), 0o755); err != nil {
 		return nil, err
@@ -66,6 +70,12 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		s.Warmup = fmt.Sprintf("%s per endpoint before its first scenario, a separate generator run with that scenario's threads, connections and rate; its requests are excluded from every figure and from the server-side windows (files in warmup/)", cfg.Warmup)
 	} else {
 		s.Warmup = "none (--warmup 0)"
+	}
+	s.IsolationBoundS = cfg.IsolationWait.Seconds()
+	if cfg.IsolationWait > 0 {
+		s.Isolation = fmt.Sprintf("before each run the bench waited (at most %s) until the app had no request in flight and PostgreSQL no backend of the database at work, their counters still for %s; after each run, likewise for the run's own last requests. Each run's waits are in its server-side table; a wait that hit the bound is a warning under Notes.", cfg.IsolationWait, idlePoll)
+	} else {
+		s.Isolation = "disabled (--isolation-wait 0): a run may start while the previous load is still being served, and its server-side counts may miss its last requests"
 	}
 	md := r.metadata(ctx)
 
@@ -111,9 +121,9 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	runCfg := cfg
 	runCfg.Endpoints = good
 	warmed := ""
-	for _, cell := range Matrix(runCfg, cpus) {
+	cells := Matrix(runCfg, cpus)
+	for _, cell := range cells {
 		if ctx.Err() != nil {
-			s.Failures = append(s.Failures, "interrupted: "+ctx.Err().Error())
 			break
 		}
 		rc := report.Cell{Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
@@ -121,20 +131,27 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		if cfg.Warmup > 0 && cell.Endpoint != warmed {
 			warmed = cell.Endpoint
 			w, err := r.warmup(ctx, cell)
-			if err != nil {
+			if err != nil && ctx.Err() == nil {
 				r.logf("bench: %s: %v", cell.Endpoint, err)
 				s.Failures = append(s.Failures, fmt.Sprintf("%s warm-up: %v", cell.Endpoint, err))
 			}
 			s.Warmups = append(s.Warmups, w)
 		}
-		for i := 0; i < cfg.Repeat; i++ {
+		for i := 0; i < cfg.Repeat && ctx.Err() == nil; i++ {
 			run, err := r.runOnce(ctx, cell, i, poolSize)
+			if ctx.Err() != nil {
+				break // a run cut short is not a measurement
+			}
 			if err != nil {
 				r.logf("bench: %s: %v", cell.Name(), err)
 				s.Failures = append(s.Failures, fmt.Sprintf("%s %s: %v", cell.Endpoint, cell.Scenario, err))
 				continue
 			}
 			rc.Runs = append(rc.Runs, run)
+		}
+		if ctx.Err() != nil {
+			s.Notes = append(s.Notes, fmt.Sprintf("%s %s was interrupted: not reported (the generator's output so far, if any, is in the folder)", cell.Endpoint, cell.Scenario))
+			break
 		}
 		aggregate(&rc, cfg, flask, s.Ceilings)
 		if rc.Status == report.StatusErrors {
@@ -146,8 +163,15 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		s.Cells = append(s.Cells, rc)
 	}
 
+	s.Notes = append(s.Notes, r.warnings...)
 	s.Finished = time.Now().UTC()
 	md["finished"] = s.Finished
+	if ctx.Err() != nil {
+		s.Interrupted, s.InterruptedBy = true, InterruptedBy(ctx)
+		s.Failures = append(s.Failures, fmt.Sprintf("interrupted (%s) after %d of %d cells", s.InterruptedBy, len(s.Cells), len(cells)))
+		md["interrupted"] = s.InterruptedBy
+		r.logf("bench: interrupted (%s): writing the %d cell(s) completed", s.InterruptedBy, len(s.Cells))
+	}
 	var genRuns []string
 	annotationErr := ""
 	for _, c := range s.Cells {
@@ -162,7 +186,11 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	if annotationErr != "" {
 		s.Notes = append(s.Notes, "Grafana annotations (best effort) "+annotationErr)
 	}
-	if err := writeJSON(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
+	if err := report.WriteCharts(s, flask, cfg.OutDir); err != nil {
+		s.Notes = append(s.Notes, "charts: "+err.Error())
+		r.logf("bench: charts: %v", err)
+	}
+	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
 	if err := s.WriteJSON(cfg.OutDir); err != nil {
@@ -171,9 +199,12 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	if err := report.WriteMarkdown(s, flask, cfg.OutDir); err != nil {
 		return s, err
 	}
-	if err := report.WriteCharts(s, flask, cfg.OutDir); err != nil {
-		s.Notes = append(s.Notes, "charts: "+err.Error())
-		r.logf("bench: charts: %v", err)
+	if s.Interrupted {
+		marker := fmt.Sprintf("interrupted (%s) at %s after %d of %d cells; summary.json and summary.md hold those cells\n",
+			s.InterruptedBy, s.Finished.Format(time.RFC3339), len(s.Cells), len(cells))
+		if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
+			return s, err
+		}
 	}
 	return s, nil
 }
@@ -196,7 +227,7 @@ func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
 	w := report.Warmup{Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
 	r.logf("bench: warming up %s: loadtest %s", cell.Endpoint, strings.Join(args, " "))
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
-	_ = os.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text), 0o644)
+	_ = report.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
@@ -204,7 +235,7 @@ func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	w.Requests, w.Errors = g.Requests, genErrors(g)
+	w.Requests, w.InFlight, w.Errors = g.Requests, g.InFlightAtEnd, genErrors(g)
 	return w, nil
 }
 
@@ -217,16 +248,13 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		stem += fmt.Sprintf("-r%d", idx+1)
 	}
 	run := report.Run{Index: idx + 1}
-	host := r.Ex.HostURL()
-	// The warm-up's last requests may still be in the server: let them finish
-	// so that they count in neither window.
-	appBefore, appErr := WaitQuiet(ctx, r.HTTP, host, cell.Endpoint, r.Quiet)
+	// Isolation: whatever loaded the server before (a warm-up, the previous
+	// cell, an overload's backlog) is over before this run starts; the
+	// wait's last look is the run's "before".
+	before, iso := r.waitIdle(ctx, cell.Endpoint, cfg.IsolationWait)
+	run.Isolation = &iso
 	quietAt := time.Now()
-	var dbBefore DBSnapshot
-	var dbErr error
-	if r.DB != nil {
-		dbBefore, dbErr = r.DB.SettledSnapshot(ctx, 3*time.Second)
-	}
+	r.reportWait("before", cell, idx, iso)
 
 	// Prometheus's "before" is a scrape taken once the server is quiet, so
 	// its window holds this run alone. --quick skips that wait (up to a
@@ -247,7 +275,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
 	run.TextFile = stem + ".txt"
-	_ = os.WriteFile(filepath.Join(cfg.OutDir, run.TextFile), []byte(text), 0o644)
+	_ = report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
 	if err != nil {
 		return run, fmt.Errorf("generator: %w", err)
 	}
@@ -265,8 +293,9 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		run.Start, run.End = localStart, localEnd
 	}
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
+	run.InFlight, run.Attempts = g.InFlightAtEnd, g.attempts()
 	run.Latency, run.Errors = genLatency(g), genErrors(g)
-	run.ErrorRatio = ErrorRatio(g.Requests, run.Errors)
+	run.ErrorRatio = report.ErrorRatio(run.Requests, run.InFlight, run.Errors)
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
 		if _, pts, ok := ExtractHgrm(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
@@ -275,7 +304,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	if run.Spectrum == nil {
 		if hgrm, pts, ok := ExtractHgrm(text); ok { // -L output, when --hgrm wrote nothing
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
-			if err := os.WriteFile(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm), 0o644); err != nil {
+			if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm)); err != nil {
 				return run, err
 			}
 		} else {
@@ -283,39 +312,44 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		}
 	}
 
+	// Drain: the run's requests still in the server when the generator's
+	// window closed finish (or are given up on) before its "after" is read,
+	// so the app's, PostgreSQL's and Prometheus's windows all run from the
+	// same quiet point to the same quiet point.
+	after, drain := r.waitIdle(ctx, cell.Endpoint, cfg.IsolationWait)
+	run.Drain = &drain
+	drainedAt := time.Now()
+	r.reportWait("after", cell, idx, drain)
+
 	// Server side, same window: exact counters, then Prometheus.
 	srv := &report.Server{}
-	if appErr == nil {
-		after, err := WaitQuiet(ctx, r.HTTP, host, cell.Endpoint, r.Quiet)
-		if err == nil {
-			srv.AppRequests = RouteDelta(appBefore, after, cell.Endpoint)
-			if cell.Endpoint == "/agents" {
-				n := int64(after.ConnectionsOpened - appBefore.ConnectionsOpened)
-				srv.AppConnectionsOpened = &n
-			}
-		} else {
-			srv.Problems = append(srv.Problems, err.Error())
+	switch {
+	case before.appErr != nil:
+		srv.Problems = append(srv.Problems, before.appErr.Error())
+	case after.appErr != nil:
+		srv.Problems = append(srv.Problems, after.appErr.Error())
+	default:
+		srv.AppRequests = RouteDelta(before.app, after.app, cell.Endpoint)
+		if cell.Endpoint == "/agents" {
+			n := int64(after.app.ConnectionsOpened - before.app.ConnectionsOpened)
+			srv.AppConnectionsOpened = &n
 		}
-	} else {
-		srv.Problems = append(srv.Problems, appErr.Error())
 	}
 	if r.DB != nil {
-		if dbErr == nil {
-			var dbAfter DBSnapshot
-			dbAfter, dbErr = r.DB.SettledSnapshot(ctx, 3*time.Second)
-			if dbErr == nil {
-				srv.DB = &report.DB{AgentsQueryCalls: dbAfter.Calls - dbBefore.Calls, Sessions: dbAfter.Sessions - dbBefore.Sessions}
-			}
-		}
-		if dbErr != nil {
-			srv.Problems = append(srv.Problems, dbErr.Error())
+		switch {
+		case before.dbErr != nil:
+			srv.Problems = append(srv.Problems, before.dbErr.Error())
+		case after.dbErr != nil:
+			srv.Problems = append(srv.Problems, after.dbErr.Error())
+		default:
+			srv.DB = &report.DB{AgentsQueryCalls: after.db.Calls - before.db.Calls, Sessions: after.db.Sessions - before.db.Sessions}
 		}
 	}
 	if r.Prom != nil {
 		if promFrom.IsZero() {
 			promFrom = run.Start
 		}
-		pw, err := r.Prom.Window(ctx, cell.Endpoint, promFrom, run.End)
+		pw, err := r.Prom.Window(ctx, cell.Endpoint, promFrom, drainedAt)
 		if pw != nil {
 			pw.RunAlone = !pw.WindowStart.Before(quietAt)
 		}
@@ -338,15 +372,35 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	if cell.Rate > 0 {
 		status += fmt.Sprintf(" of %g", cell.Rate)
 	}
-	r.logf("bench: %s run %d/%d: %s, p50 %.2fms p99 %.2fms max %.2fms, %d requests, errors %d (%.2f%%)",
+	r.logf("bench: %s run %d/%d: %s, p50 %.2fms p99 %.2fms max %.2fms, %d responses, %d in flight at the end, %d failed (%.2f%%)",
 		cell.Name(), idx+1, cfg.Repeat, status, run.Latency.P50, run.Latency.P99, run.Latency.Max,
-		run.Requests, run.Errors.Total(), run.ErrorRatio*100)
+		run.Requests, run.InFlight, report.Failed(run.Requests, run.InFlight, run.Errors), run.ErrorRatio*100)
 	for _, c := range run.Checks {
 		if !c.OK {
 			r.logf("bench: %s: RECONCILIATION MISMATCH %s: %s", cell.Name(), c.Name, c.Detail)
 		}
 	}
 	return run, nil
+}
+
+// reportWait logs a wait that took noticeable time, and makes a wait that
+// hit its bound a warning of the run (a Note of the report).
+func (r *Runner) reportWait(when string, cell Cell, idx int, w report.Wait) {
+	what := map[string]string{"before": "to be idle before", "after": "to finish the requests of"}[when]
+	switch {
+	case w.TimedOut:
+		msg := fmt.Sprintf("ISOLATION WAIT HIT ITS BOUND (%gs) %s %s run %d: still busy: %s", w.BoundS,
+			map[string]string{"before": "before", "after": "after"}[when], cell.Name(), idx+1, w.Busy)
+		if when == "before" {
+			msg += "; the run's figures may include the previous load"
+		} else {
+			msg += "; its server-side counts may miss its last requests"
+		}
+		r.logf("bench: WARNING: %s", msg)
+		r.warnings = append(r.warnings, msg)
+	case w.WaitedS >= 1:
+		r.logf("bench: waited %.1fs for the server %s %s run %d", w.WaitedS, what, cell.Name(), idx+1)
+	}
 }
 
 // aggregate fills a cell's medians, spread, status and comparisons from its runs.
@@ -376,6 +430,7 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	c.Latency = l
 	for _, r := range c.Runs {
 		c.Requests += r.Requests
+		c.InFlight += r.InFlight
 		c.Errors.Connect += r.Errors.Connect
 		c.Errors.Read += r.Errors.Read
 		c.Errors.Write += r.Errors.Write
@@ -389,7 +444,8 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 			c.Reconciled = &ok
 		}
 	}
-	c.ErrorRatio = ErrorRatio(c.Requests, c.Errors)
+	c.Attempts = report.Attempts(c.Requests, c.InFlight, c.Errors)
+	c.ErrorRatio = report.ErrorRatio(c.Requests, c.InFlight, c.Errors)
 	saturated := c.TargetRate > 0 && c.AchievedRate < cfg.SaturatedBelow*c.TargetRate
 	// A cell at capacity (closed loop, or a rate the hardware cannot reach)
 	// sheds load: client timeouts and the app's 503s are what overload looks
@@ -397,10 +453,10 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	// every error counts in a cell that kept its rate.
 	atCapacity := c.TargetRate == 0 || saturated
 	c.CountedErrorRatio = c.ErrorRatio
-	attempts := float64(c.Requests + c.Errors.Connect + c.Errors.Read + c.Errors.Write + c.Errors.Timeout)
+	attempts := float64(c.Attempts)
 	if atCapacity && attempts > 0 {
 		c.Overload = overloadErrors(c.Runs)
-		c.CountedErrorRatio = float64(c.Errors.Total()-c.Overload) / attempts
+		c.CountedErrorRatio = float64(max(0, report.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
 	}
 	var notes []string
 	switch {
@@ -422,6 +478,8 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	}
 	c.Note = strings.Join(notes, "; ")
 	if o, ok := flask.Lookup(c.Endpoint, c.Scenario); ok {
+		// The original's errors are wrk's counts as wrk printed them (its
+		// own classes, summed for display), not this run's accounting.
 		c.Original = &report.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
 			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
 			Errors: o.Errors.Connect + o.Errors.Read + o.Errors.Write + o.Errors.Timeout + o.Non2xx3xx, Non2xx: o.Non2xx3xx}
@@ -445,17 +503,29 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	}
 }
 
-// overloadErrors is the runs' client timeouts plus their non-2xx responses
-// that the app's own counters show were 503s (its answer when a request
-// cannot get a database slot in time). Without the app's counters, only the
-// timeouts.
+// overloadErrors is, in a cell at capacity, the failures that are load
+// shedding (the one definition; report.Accounting defines the failures):
+//
+//   - the timeouts: requests the generator itself flagged as answered later
+//     than its --timeout, or still unanswered past it when the window
+//     closed (an in-flight request that had not timed out is no failure in
+//     the first place);
+//   - the 503s: non-2xx responses the generator counted, as many as the
+//     app's own counters show 503s for the same window (the app's answer when
+//     a request gets no database slot in time), never more than either.
+//
+// A late 503 is in both, as it is counted twice among the failures. The sum
+// never exceeds a run's failures. A 500, any other non-2xx, a socket error
+// (and a wrong body, refused before any load) always count. Without the
+// app's counters, only the timeouts.
 func overloadErrors(runs []report.Run) int64 {
 	var n int64
 	for _, r := range runs {
-		n += r.Errors.Timeout
+		shed := r.Errors.Timeout
 		if r.Server != nil && r.Server.AppRequests != nil {
-			n += min(r.Errors.Status, r.Server.AppRequests["503"])
+			shed += min(r.Errors.Status, r.Server.AppRequests["503"])
 		}
+		n += min(shed, report.Failed(r.Requests, r.InFlight, r.Errors))
 	}
 	return n
 }
@@ -490,6 +560,8 @@ func maxOf(v []float64) float64 {
 func (r *Runner) metadata(ctx context.Context) map[string]any {
 	md := map[string]any{
 		"started":         time.Now().UTC(),
+		"isolation_wait":  r.Cfg.IsolationWait.String(),
+		"quick":           r.Cfg.Quick,
 		"command_line":    r.CmdLine,
 		"executor":        r.Ex.Name(),
 		"app_url":         r.Ex.HostURL(),
@@ -517,12 +589,4 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 	}
 	r.Ex.Describe(ctx, md)
 	return md
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
 }

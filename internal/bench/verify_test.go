@@ -249,7 +249,7 @@ func TestOverloadShedIsReportedNotFailed(t *testing.T) {
 	if shed == 0 || c.Errors.Status == 0 {
 		t.Fatalf("the app shed nothing (app %v, client errors %+v): the overload did not happen", run.Server.AppRequests, c.Errors)
 	}
-	if c.Status != report.StatusClosedLoop || c.Overload != c.Errors.Timeout+min(c.Errors.Status, shed) ||
+	if c.Status != report.StatusClosedLoop || c.Overload != min(c.Errors.Timeout+min(c.Errors.Status, shed), report.Failed(c.Requests, c.InFlight, c.Errors)) ||
 		c.CountedErrorRatio > 0.01 || !strings.Contains(c.Note, "shed under overload") {
 		t.Errorf("status %s, overload %d, errors %+v, counted ratio %v, note %q", c.Status, c.Overload, c.Errors, c.CountedErrorRatio, c.Note)
 	}

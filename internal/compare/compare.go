@@ -1,17 +1,126 @@
 // Package compare sets two results folders side by side, cell by cell: what
-// got better or worse, and whether the difference is larger than the spread
-// of the repeats (--repeat) on both sides.
+// got better or worse, whether the difference is larger than the spread of
+// the repeats (--repeat) on both sides, which cells ran with other settings
+// (and so are not comparable), and whether a cell regressed beyond
+// --max-regression (exit 1).
 package compare
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/macrobench/macrobench/internal/report"
 )
+
+// Meta is what compare reads of a run's metadata.json (absent fields stay
+// empty: a folder without metadata.json is compared on its summary alone).
+type Meta struct {
+	GitCommit string            `json:"git_commit"`
+	GitDirty  bool              `json:"git_dirty"`
+	CPULimits map[string]string `json:"cpu_limits"` // compose service → cpus
+	Executor  string            `json:"executor"`
+	// GeneratorCPUs is the CPUs the generator had (it sets the default
+	// threads; the cells' threads are compared anyway).
+	GeneratorCPUs int `json:"generator_cpus"`
+}
+
+// Run is one results folder: its summary and metadata.
+type Run struct {
+	Dir     string
+	Summary *report.Summary
+	Meta    Meta
+}
+
+// LoadRun reads a results folder (summary.json, and metadata.json when
+// there is one).
+func LoadRun(dir string) (*Run, error) {
+	s, err := report.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Dir: dir, Summary: s}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
+	if err == nil {
+		if err := json.Unmarshal(b, &r.Meta); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "metadata.json"), err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return r, nil
+}
+
+// RunSettings is what differs between two runs as a whole and makes every
+// cell incomparable: quick or not, and the CPU limits of the services.
+func RunSettings(a, b *Run) []string {
+	var d []string
+	if a.Summary.Quick != b.Summary.Quick {
+		d = append(d, fmt.Sprintf("quick %v → %v", a.Summary.Quick, b.Summary.Quick))
+	}
+	names := map[string]bool{}
+	for k := range a.Meta.CPULimits {
+		names[k] = true
+	}
+	for k := range b.Meta.CPULimits {
+		names[k] = true
+	}
+	var keys []string
+	for k := range names {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if va, vb := a.Meta.CPULimits[k], b.Meta.CPULimits[k]; va != vb {
+			d = append(d, fmt.Sprintf("%s cpus %s → %s", k, orDash(va), orDash(vb)))
+		}
+	}
+	return d
+}
+
+// CellSettings is what differs in how two cells were run: target rate,
+// connections, threads, duration.
+func CellSettings(a, b report.Cell) []string {
+	var d []string
+	if a.TargetRate != b.TargetRate {
+		d = append(d, fmt.Sprintf("rate %s → %s", rate(a.TargetRate), rate(b.TargetRate)))
+	}
+	if a.Connections != b.Connections {
+		d = append(d, fmt.Sprintf("connections %d → %d", a.Connections, b.Connections))
+	}
+	if a.Threads != b.Threads {
+		d = append(d, fmt.Sprintf("threads %d → %d", a.Threads, b.Threads))
+	}
+	if a.DurationS != b.DurationS {
+		d = append(d, fmt.Sprintf("duration %gs → %gs", a.DurationS, b.DurationS))
+	}
+	return d
+}
+
+func rate(r float64) string {
+	if r == 0 {
+		return "closed loop"
+	}
+	return fmt.Sprintf("%g", r)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
 
 // Metric is one figure of a cell on both sides.
 type Metric struct {
@@ -30,8 +139,14 @@ type Diff struct {
 	StatusA, StatusB   string
 	Rate, P99          *Metric
 	ErrorsA, ErrorsB   float64 // error ratios
-	Verdict            string  // better | worse | mixed | same
+	Verdict            string  // better | worse | mixed | same | not comparable
 	Repeats            bool    // both sides have ≥2 runs, so spreads mean something
+	// Settings lists how the two cells were run differently (and the run's
+	// own differences: quick, CPU limits); such a cell is not comparable.
+	Settings []string
+	// Regressed says why the cell regressed beyond the threshold (Judge);
+	// empty when it did not.
+	Regressed []string
 }
 
 // Compare matches cells by endpoint and scenario.
@@ -60,9 +175,28 @@ func Compare(a, b *report.Summary) []Diff {
 	return out
 }
 
+// CompareRuns is Compare with the settings: every cell run differently,
+// or in runs that differ as a whole (RunSettings), is "not comparable".
+func CompareRuns(a, b *Run) []Diff {
+	diffs := Compare(a.Summary, b.Summary)
+	global := RunSettings(a, b)
+	for i := range diffs {
+		d := &diffs[i]
+		if d.OnlyIn != "" {
+			continue
+		}
+		d.Settings = append(append([]string(nil), global...), d.Settings...)
+		if len(d.Settings) > 0 {
+			d.Verdict = "not comparable"
+		}
+	}
+	return diffs
+}
+
 func diff(a, b report.Cell) Diff {
 	d := Diff{Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
-		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Repeats: len(a.Runs) > 1 && len(b.Runs) > 1}
+		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Repeats: len(a.Runs) > 1 && len(b.Runs) > 1,
+		Settings: CellSettings(a, b)}
 	d.Rate = metric(a.AchievedRate, b.AchievedRate, a.RateSpread, b.RateSpread, true, d.Repeats)
 	// A rate cell that reached its target on both sides: the rate says nothing.
 	if a.TargetRate > 0 && a.Status == report.StatusOK && b.Status == report.StatusOK {
@@ -88,7 +222,42 @@ func diff(a, b report.Cell) Diff {
 	default:
 		d.Verdict = "same"
 	}
+	if len(d.Settings) > 0 {
+		d.Verdict = "not comparable"
+	}
 	return d
+}
+
+// Judge marks the comparable cells of B that regressed beyond max (a
+// fraction: 0.1 = 10%) against A and returns how many did: an achieved rate
+// lower by more than max, a p99 higher by more than max (with repeats on
+// both sides, only a change also beyond the spread of the repeats: within
+// it, it is noise), or a cell that passed and now fails its error threshold.
+// A rate cell that reached its target on both sides is not judged on its
+// rate. Cells run with other settings, or present on one side only, are
+// never judged: they are listed as such.
+func Judge(diffs []Diff, max float64) int {
+	n := 0
+	for i := range diffs {
+		d := &diffs[i]
+		d.Regressed = nil
+		if d.OnlyIn != "" || len(d.Settings) > 0 {
+			continue
+		}
+		if d.Rate != nil && d.Rate.Verdict == "worse" && -d.Rate.Change > max && (!d.Repeats || d.Rate.BeyondSpread) {
+			d.Regressed = append(d.Regressed, fmt.Sprintf("req/s %+.1f%%", d.Rate.Change*100))
+		}
+		if d.P99 != nil && d.P99.Verdict == "worse" && d.P99.Change > max && (!d.Repeats || d.P99.BeyondSpread) {
+			d.Regressed = append(d.Regressed, fmt.Sprintf("p99 %+.1f%%", d.P99.Change*100))
+		}
+		if d.StatusB == report.StatusErrors && d.StatusA != report.StatusErrors {
+			d.Regressed = append(d.Regressed, "now over its error threshold")
+		}
+		if len(d.Regressed) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // metric judges a change: with repeats, only a change beyond both spreads
@@ -114,12 +283,35 @@ func metric(a, b float64, as, bs report.Spread, higherIsBetter, repeats bool) *M
 	return m
 }
 
+// Describe is a run's one-line identity: folder, commit, when.
+func Describe(r *Run) string {
+	s := r.Dir
+	commit := r.Meta.GitCommit
+	if commit == "" {
+		commit = "unknown (no metadata.json)"
+	} else if r.Meta.GitDirty {
+		commit += " (uncommitted changes)"
+	}
+	s += ", commit " + commit
+	if !r.Summary.Started.IsZero() {
+		s += ", started " + r.Summary.Started.Format("2006-01-02 15:04:05 UTC")
+	}
+	if r.Summary.Quick {
+		s += ", quick"
+	}
+	if r.Summary.Interrupted {
+		s += ", INTERRUPTED"
+	}
+	return s
+}
+
 // Print writes the comparison as a table.
 func Print(w io.Writer, nameA, nameB string, diffs []Diff) {
 	fmt.Fprintf(w, "A: %s\nB: %s\n\n", nameA, nameB)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "cell\tstatus A → B\treq/s A → B\tp99 A → B\terrors A → B\tverdict")
 	repeats := true
+	var settings []string
 	for _, d := range diffs {
 		cell := d.Endpoint + " " + d.Scenario
 		if d.OnlyIn != "" {
@@ -127,11 +319,25 @@ func Print(w io.Writer, nameA, nameB string, diffs []Diff) {
 			continue
 		}
 		repeats = repeats && d.Repeats
+		verdict := d.Verdict
+		if len(d.Regressed) > 0 {
+			verdict += " REGRESSED (" + strings.Join(d.Regressed, ", ") + ")"
+		}
+		if len(d.Settings) > 0 {
+			settings = append(settings, cell+": "+strings.Join(d.Settings, ", "))
+		}
 		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%.2f%% → %.2f%%\t%s\n", cell, d.StatusA, d.StatusB,
-			fmtMetric(d.Rate, "%.1f"), fmtMetric(d.P99, "%.2fms"), d.ErrorsA*100, d.ErrorsB*100, d.Verdict)
+			fmtMetric(d.Rate, "%.1f"), fmtMetric(d.P99, "%.2fms"), d.ErrorsA*100, d.ErrorsB*100, verdict)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if len(settings) > 0 {
+		fmt.Fprintln(w, "SETTINGS DIFFER (not comparable, not judged):")
+		for _, s := range settings {
+			fmt.Fprintln(w, "  "+s)
+		}
+		fmt.Fprintln(w)
+	}
 	if repeats {
 		fmt.Fprintln(w, "! marks a difference larger than the spread (min–max) of the repeats on both sides.")
 	} else {
@@ -147,33 +353,90 @@ func fmtMetric(m *Metric, f string) string {
 	return s
 }
 
-// Main is `compare A B`: exit 0, or 2 on a bad command line or unreadable folder.
+// Main is `compare [--max-regression X] A B`: exit 0, 1 when a comparable
+// cell of B regressed beyond the threshold against A, 2 on a bad command
+// line or an unreadable folder. Flags may come before or after the folders.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: compare RESULTS_A RESULTS_B  (two results folders written by bench; B is judged against A)")
+	fs.SetOutput(io.Discard)
+	maxReg := fs.String("max-regression", "10%", "fail (exit 1) when a cell's achieved rate drops, or its p99 rises, by more than this (e.g. 5% or 0.05; \"off\": report only)")
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: compare [--max-regression 10%|off] RESULTS_A RESULTS_B")
+		fmt.Fprintln(w, "  Two results folders written by bench; B is judged against A, cell by cell.")
+		fmt.Fprintln(w, "  Cells run with other settings (rate, connections, threads, duration, --quick, CPU limits) are flagged, not judged.")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
+	var pos []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				usage(stdout)
+				return 0
+			}
+			fmt.Fprintf(stderr, "compare: %v\n", err)
+			return 2
 		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(pos) != 2 {
+		fmt.Fprintf(stderr, "compare: want two results folders, got %d argument(s): %s\n", len(pos), strings.Join(pos, " "))
 		return 2
 	}
-	if fs.NArg() != 2 {
-		fmt.Fprintf(stderr, "compare: want two results folders, got %d argument(s): %s\n", fs.NArg(), strings.Join(fs.Args(), " "))
-		return 2
+	threshold := -1.0 // off
+	if *maxReg != "off" {
+		v, err := parseFraction(*maxReg)
+		if err != nil {
+			fmt.Fprintf(stderr, "compare: --max-regression: %v\n", err)
+			return 2
+		}
+		threshold = v
 	}
-	a, err := report.Load(fs.Arg(0))
+	a, err := LoadRun(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "compare: %v\n", err)
 		return 2
 	}
-	b, err := report.Load(fs.Arg(1))
+	b, err := LoadRun(pos[1])
 	if err != nil {
 		fmt.Fprintf(stderr, "compare: %v\n", err)
 		return 2
 	}
-	Print(stdout, fs.Arg(0), fs.Arg(1), Compare(a, b))
+	diffs := CompareRuns(a, b)
+	regressed := 0
+	if threshold >= 0 {
+		regressed = Judge(diffs, threshold)
+	}
+	Print(stdout, Describe(a), Describe(b), diffs)
+	switch {
+	case threshold < 0:
+		fmt.Fprintln(stdout, "--max-regression off: report only.")
+	case regressed > 0:
+		fmt.Fprintf(stdout, "FAILED: %d cell(s) regressed by more than %g%% (req/s drop or p99 rise; --max-regression).\n", regressed, threshold*100)
+		return 1
+	default:
+		fmt.Fprintf(stdout, "No comparable cell regressed by more than %g%% (--max-regression).\n", threshold*100)
+	}
 	return 0
+}
+
+// parseFraction accepts "10%" or "0.1".
+func parseFraction(s string) (float64, error) {
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("not a number or percentage: %q", s)
+	}
+	if pct {
+		v /= 100
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return v, nil
 }

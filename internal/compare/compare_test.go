@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,7 +100,8 @@ func TestSingleRunsAreNotFlagged(t *testing.T) {
 	}
 }
 
-// The command on two results folders, and its refusals.
+// The command on two results folders: the commits, the default 10%
+// threshold failing a doubled p99, the threshold set or off, and refusals.
 func TestMainOnFolders(t *testing.T) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 	if err := summary(cell("/index", "rate10", 10, "ok", []float64{10}, []float64{1})).WriteJSON(dirA); err != nil {
@@ -108,17 +110,121 @@ func TestMainOnFolders(t *testing.T) {
 	if err := summary(cell("/index", "rate10", 10, "ok", []float64{10}, []float64{2})).WriteJSON(dirB); err != nil {
 		t.Fatal(err)
 	}
+	writeMeta(t, dirA, `{"git_commit": "aaaa111", "cpu_limits": {"app": "2"}}`)
+	writeMeta(t, dirB, `{"git_commit": "bbbb222", "git_dirty": true, "cpu_limits": {"app": "2"}}`)
 	var stdout, stderr bytes.Buffer
-	if code := Main([]string{dirA, dirB}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if code := Main([]string{dirA, dirB}, &stdout, &stderr); code != 1 {
+		t.Fatalf("p99 doubled, default threshold: exit %d, want 1: %s%s", code, stdout.String(), stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "1.00ms → 2.00ms (+100.0%)") || !strings.Contains(stdout.String(), "worse") {
-		t.Errorf("output:\n%s", stdout.String())
+	for _, want := range []string{"1.00ms → 2.00ms (+100.0%)", "worse REGRESSED (p99 +100.0%)", "FAILED: 1 cell(s) regressed by more than 10%",
+		"commit aaaa111", "commit bbbb222 (uncommitted changes)"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
 	}
-	for _, args := range [][]string{{dirA}, {dirA, filepath.Join(dirB, "nope")}} {
+	for _, args := range [][]string{
+		{"--max-regression", "off", dirA, dirB},
+		{dirA, dirB, "--max-regression", "150%"}, // flags after the folders too
+		{"--max-regression=1.5", dirA, dirB},
+	} {
+		stdout.Reset()
+		if code := Main(args, &stdout, &stderr); code != 0 || strings.Contains(stdout.String(), "REGRESSED") {
+			t.Errorf("%v: exit %d\n%s", args, code, stdout.String())
+		}
+	}
+	for _, args := range [][]string{{dirA}, {dirA, filepath.Join(dirB, "nope")}, {"--max-regression", "lots", dirA, dirB}, {"--bogus", dirA, dirB}} {
 		stderr.Reset()
 		if code := Main(args, &stdout, &stderr); code != 2 || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
 		}
+	}
+	stdout.Reset()
+	if code := Main([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-max-regression") {
+		t.Errorf("-h: exit %d: %s", code, stdout.String())
+	}
+}
+
+func writeMeta(t *testing.T, dir, js string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Cells run with other settings are flagged and never judged, however
+// much they changed; run-wide differences (quick, CPU limits) make every
+// cell incomparable.
+func TestSettingsThatDifferAreFlaggedNotJudged(t *testing.T) {
+	a := summary(
+		cell("/index", "rate10", 10, "ok", []float64{10}, []float64{1}),
+		cell("/agents", "rate4000", 4000, "saturated", []float64{300}, []float64{900}),
+		cell("/agents", "saturation", 0, "closed-loop", []float64{300}, []float64{100}),
+	)
+	b := summary(
+		cell("/index", "rate10", 10, "ok", []float64{10}, []float64{5}),
+		cell("/agents", "rate4000", 100, "ok", []float64{100}, []float64{20}),
+		cell("/agents", "saturation", 0, "closed-loop", []float64{100}, []float64{400}),
+	)
+	b.Cells[0].Connections, b.Cells[0].Threads, b.Cells[0].DurationS = 4, 1, 3
+	a.Cells[0].Connections, a.Cells[0].Threads, a.Cells[0].DurationS = 10, 2, 30
+	ra, rb := &Run{Dir: "A", Summary: a}, &Run{Dir: "B", Summary: b}
+	diffs := CompareRuns(ra, rb)
+	if n := Judge(diffs, 0.1); n != 1 {
+		t.Errorf("%d regressions, want 1 (/agents saturation only)", n)
+	}
+	got := map[string]Diff{}
+	for _, d := range diffs {
+		got[d.Endpoint+" "+d.Scenario] = d
+	}
+	if d := got["/index rate10"]; d.Verdict != "not comparable" || len(d.Regressed) != 0 ||
+		strings.Join(d.Settings, ", ") != "connections 10 → 4, threads 2 → 1, duration 30s → 3s" {
+		t.Errorf("/index rate10: %+v", d)
+	}
+	if d := got["/agents rate4000"]; d.Verdict != "not comparable" || strings.Join(d.Settings, ", ") != "rate 4000 → 100" {
+		t.Errorf("/agents rate4000: %+v", d)
+	}
+	if d := got["/agents saturation"]; d.Verdict != "worse" || strings.Join(d.Regressed, ", ") != "req/s -66.7%, p99 +300.0%" {
+		t.Errorf("/agents saturation: %+v", d)
+	}
+	var out bytes.Buffer
+	Print(&out, Describe(ra), Describe(rb), diffs)
+	for _, want := range []string{"SETTINGS DIFFER (not comparable, not judged):", "/index rate10: connections 10 → 4", "commit unknown (no metadata.json)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// Other CPU limits or --quick on one side: nothing is comparable.
+	ra.Meta.CPULimits = map[string]string{"app": "2", "postgres": "2"}
+	rb.Meta.CPULimits = map[string]string{"app": "1", "postgres": "2"}
+	b.Quick = true
+	diffs = CompareRuns(ra, rb)
+	if n := Judge(diffs, 0.1); n != 0 {
+		t.Errorf("%d regressions across other CPU limits, want none judged", n)
+	}
+	for _, d := range diffs {
+		if d.Verdict != "not comparable" || !strings.Contains(strings.Join(d.Settings, ", "), "quick false → true, app cpus 2 → 1") {
+			t.Errorf("%s %s: %s %v", d.Endpoint, d.Scenario, d.Verdict, d.Settings)
+		}
+	}
+}
+
+// With repeats, a change beyond the threshold but within the spread of the
+// repeats is noise, not a regression; an error status is one.
+func TestJudgeWithRepeats(t *testing.T) {
+	a := summary(
+		cell("/index", "saturation", 0, "closed-loop", []float64{1000, 1500, 1400}, []float64{10, 14, 12}),
+		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{5, 5, 5}),
+	)
+	b := summary(
+		cell("/index", "saturation", 0, "closed-loop", []float64{900, 1300, 1000}, []float64{11, 15, 14}), // -12% req/s, within spread
+		cell("/agents", "rate10", 10, "errors", []float64{10, 10, 10}, []float64{5, 5, 5}),
+	)
+	diffs := Compare(a, b)
+	if c := diffs[0].Rate.Change; c > -0.11 || diffs[0].Rate.BeyondSpread {
+		t.Fatalf("test data: req/s change %v, beyond spread %v", c, diffs[0].Rate.BeyondSpread)
+	}
+	if n := Judge(diffs, 0.1); n != 1 || len(diffs[0].Regressed) != 0 || strings.Join(diffs[1].Regressed, "") != "now over its error threshold" {
+		t.Errorf("%d regressions: %v / %v", n, diffs[0].Regressed, diffs[1].Regressed)
 	}
 }

@@ -14,7 +14,8 @@ import (
 // through compose: every endpoint × scenario cell ran (both "via localhost"
 // and "via the network"), the endpoints verified, every run has the app's,
 // the database's and Prometheus's evidence and its reconciliation holds, and
-// the report and charts are written. A cell's error ratio is a measurement (/agents opening a
+// the report and charts are written; every run's isolation wait and drain
+// ended on an idle server, within their bound. A cell's error ratio is a measurement (/agents opening a
 // connection per request fails under 400 connections on a small machine),
 // not a failure of the lab: it is returned in the cell lines for the log.
 func CheckBenchReport(dir string) (cellLines []string, err error) {
@@ -73,6 +74,16 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 				}
 				if len(r.Checks) == 0 {
 					fail("cell %s %s run %d: no reconciliation", ep, sc, i)
+				}
+				// Every run started on an idle server and was drained: the
+				// waits ended on idle, within their bound, in the real stack.
+				for what, w := range map[string]*report.Wait{"isolation wait": r.Isolation, "drain": r.Drain} {
+					switch {
+					case w == nil || w.Skipped:
+						fail("cell %s %s run %d: no %s recorded", ep, sc, i, what)
+					case w.TimedOut:
+						fail("cell %s %s run %d: %s hit its bound (%gs): %s", ep, sc, i, what, w.BoundS, w.Busy)
+					}
 				}
 				for _, k := range r.Checks {
 					if !k.OK {

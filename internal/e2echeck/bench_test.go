@@ -19,7 +19,8 @@ func goodReport(t *testing.T, edit func(*report.Summary)) string {
 		s.Verification = append(s.Verification, report.Verification{Endpoint: ep, OK: true})
 		for _, sc := range bench.DefaultScenarios {
 			run := report.Run{Requests: 10, Server: &report.Server{DB: &report.DB{}, Prometheus: &report.Prometheus{}},
-				Checks: []report.Check{{Name: "server saw every response", OK: true}}}
+				Checks:    []report.Check{{Name: "server saw every response", OK: true}},
+				Isolation: &report.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &report.Wait{WaitedS: 0.4, BoundS: 30}}
 			s.Cells = append(s.Cells, report.Cell{Endpoint: ep, Scenario: sc, Via: vias[sc],
 				Status: report.StatusOK, Requests: 10, Runs: []report.Run{run}})
 		}
@@ -64,6 +65,10 @@ func TestCheckBenchReport(t *testing.T) {
 		"no database":       {func(s *report.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "evidence missing"},
 		"no prometheus":     {func(s *report.Summary) { s.Cells[5].Runs[0].Server.Prometheus = nil }, "evidence missing"},
 		"verification":      {func(s *report.Summary) { s.Verification[1].OK = false }, "verification"},
+		"no isolation wait": {func(s *report.Summary) { s.Cells[6].Runs[0].Isolation = nil }, "no isolation wait recorded"},
+		"drain bound hit": {func(s *report.Summary) {
+			s.Cells[7].Runs[0].Drain = &report.Wait{WaitedS: 30, BoundS: 30, TimedOut: true, Busy: "app: 3 request(s) in flight"}
+		}, "drain hit its bound (30s): app: 3 request(s) in flight"},
 		"runner's failures": {func(s *report.Summary) { s.Failures = []string{"boom"} }, "boom"},
 	} {
 		if _, err := CheckBenchReport(goodReport(t, tc.edit)); err == nil || !strings.Contains(err.Error(), tc.want) {

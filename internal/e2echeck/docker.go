@@ -79,7 +79,12 @@ func (d Docker) label() string { return "label=com.docker.compose.project=" + d.
 
 // Containers returns the project's containers, running or not, by service name.
 func (d Docker) Containers(ctx context.Context) ([]Container, error) {
-	out, err := d.run(ctx, "ps", "-aq", "--no-trunc", "--filter", d.label())
+	return d.inspectAll(ctx, "ps", "-aq", "--no-trunc", "--filter", d.label())
+}
+
+// inspectAll inspects the containers a `docker ps -q` command lists.
+func (d Docker) inspectAll(ctx context.Context, ps ...string) ([]Container, error) {
+	out, err := d.run(ctx, ps...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -236,4 +237,102 @@ func TestDatabaseDownAnswers503Quickly(t *testing.T) {
 	if resp, _ := get(t, "GET", srv.URL+"/healthz"); resp.StatusCode != 200 {
 		t.Errorf("/healthz with the database down: %s", resp.Status)
 	}
+}
+
+// heldSource answers only when released: a request that stays in the handler.
+type heldSource struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h heldSource) Agents(ctx context.Context, buf []byte) ([]byte, error) {
+	h.entered <- struct{}{}
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return buf, ctx.Err()
+	}
+	return append(buf, "[]"...), nil
+}
+
+func inFlight(t *testing.T, reg *prometheus.Registry, route string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != InFlightMetric {
+			continue
+		}
+		for _, m := range mf.Metric {
+			if labels(m)["route"] == route {
+				return m.GetGauge().GetValue(), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// waitInFlight polls the gauge until it reads want; the bound only ends a
+// test that would otherwise hang.
+func waitInFlight(t *testing.T, reg *prometheus.Registry, route string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, ok := inFlight(t, reg, route)
+		if ok && v == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s{route=%q} = %v (present %v), want %v", InFlightMetric, route, v, ok, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A slow request is in flight under its route while the handler runs, and
+// no longer once it has been answered; the series exist at 0 from the start.
+func TestInFlightGauge(t *testing.T) {
+	held := heldSource{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(New(Deps{NewConn: held, Pool: held, Ready: func(context.Context) error { return nil },
+		RequestTimeout: time.Minute, Registry: reg}))
+	t.Cleanup(srv.Close)
+
+	for _, r := range []string{RouteIndex, RouteAgents, RouteMetrics, Unmatched} {
+		if v, ok := inFlight(t, reg, r); !ok || v != 0 {
+			t.Errorf("%s{route=%q} before any request: %v (present %v), want 0", InFlightMetric, r, v, ok)
+		}
+	}
+	done := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(srv.URL + RouteAgents)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- resp.Status + " " + string(b)
+	}()
+	<-held.entered
+	if v, _ := inFlight(t, reg, RouteAgents); v != 1 {
+		t.Errorf("while the handler runs: %v in flight on %s, want 1", v, RouteAgents)
+	}
+	// Other routes are not affected, and /metrics shows the gauge as text.
+	if v, _ := inFlight(t, reg, RouteIndex); v != 0 {
+		t.Errorf("%s: %v in flight, want 0", RouteIndex, v)
+	}
+	_, body := get(t, "GET", srv.URL+RouteMetrics)
+	if !strings.Contains(body, InFlightMetric+`{route="/agents"} 1`) {
+		t.Errorf("/metrics lacks the in-flight request:\n%.2000s", body)
+	}
+	close(held.release)
+	if got := <-done; got != "200 OK []" {
+		t.Fatalf("held request: %s", got)
+	}
+	waitInFlight(t, reg, RouteAgents, 0)
+	get(t, "GET", srv.URL+"/nope")
+	waitInFlight(t, reg, Unmatched, 0)
 }

@@ -16,10 +16,18 @@ import (
 // whose method the route does not accept (405): raw paths never become labels.
 const Unmatched = "unmatched"
 
-// httpMetrics counts and times requests by route template, method and code.
+// InFlightMetric is the gauge of requests inside the handler chain, by route:
+// the bench waits for it to read 0 (its own /metrics scrape aside) before a
+// run, so that no run starts while the previous one's requests are still
+// being served.
+const InFlightMetric = "app_http_requests_in_flight"
+
+// httpMetrics counts and times requests by route template, method and code,
+// and counts those in flight by route.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	inFlight *prometheus.GaugeVec
 	// routes holds each route's resolved children; it is filled before
 	// serving and only read afterwards, so lookups need no lock.
 	routes map[string]*routeMetrics
@@ -28,9 +36,10 @@ type httpMetrics struct {
 // routeMetrics are one route's children: GET 200 resolved up front (the hot
 // path: no hashing of label values, no lock), the rest on first use.
 type routeMetrics struct {
-	name  string
-	ok    *child
-	other sync.Map // methodIndex<<10 | code -> *child
+	name     string
+	inFlight prometheus.Gauge
+	ok       *child
+	other    sync.Map // methodIndex<<10 | code -> *child
 }
 
 type child struct {
@@ -48,17 +57,22 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			"app_http_request_duration_seconds",
 			"Time from routing to the handler's return, by route template, method and status code."),
 			[]string{"route", "method", "code"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: InFlightMetric,
+			Help: "Requests inside the handler chain (routed, not yet answered), by route template.",
+		}, []string{"route"}),
 		routes: map[string]*routeMetrics{},
 	}
-	reg.MustRegister(m.requests, m.duration)
+	reg.MustRegister(m.requests, m.duration, m.inFlight)
 	m.addRoute(Unmatched)
 	return m
 }
 
 // addRoute prepares a route's children; call it before serving. The GET 200
-// series exist from the start, at zero, for dashboards.
+// and in-flight series exist from the start, at zero, for dashboards.
 func (m *httpMetrics) addRoute(route string) {
-	m.routes[route] = &routeMetrics{name: route, ok: m.newChild(route, http.MethodGet, http.StatusOK)}
+	m.routes[route] = &routeMetrics{name: route, inFlight: m.inFlight.WithLabelValues(route),
+		ok: m.newChild(route, http.MethodGet, http.StatusOK)}
 }
 
 func (m *httpMetrics) newChild(route, method string, code int) *child {
@@ -84,10 +98,17 @@ func (m *httpMetrics) child(route, method string, code int) *child {
 }
 
 // middleware records every request, errors included (it renders them first
-// so that the status code is final).
+// so that the status code is final). It runs after routing: a request is in
+// flight under its route template (or Unmatched) from here until it leaves.
 func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		r := m.routes[c.Path()]
+		if r == nil {
+			r = m.routes[Unmatched]
+		}
+		r.inFlight.Inc()
+		defer r.inFlight.Dec()
 		if err := next(c); err != nil {
 			c.Error(err)
 		}

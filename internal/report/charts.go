@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -114,7 +115,7 @@ func spectrumChart(scenario string, cells []Cell, path string) error {
 	if err := plotutil.AddLines(p, lines...); err != nil {
 		return err
 	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+	return savePNG(p, path)
 }
 
 func throughputChart(scenario string, cells []Cell, flask baseline.Set, path string) error {
@@ -165,5 +166,18 @@ func throughputChart(scenario string, cells []Cell, flask baseline.Set, path str
 		p.Add(target)
 		p.Legend.Add(fmt.Sprintf("target %g req/s", cells[0].TargetRate), target)
 	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+	return savePNG(p, path)
+}
+
+// savePNG renders p as a PNG and writes it atomically.
+func savePNG(p *plot.Plot, path string) error {
+	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if _, err := w.WriteTo(&b); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, b.Bytes())
 }

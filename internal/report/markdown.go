@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,7 +18,7 @@ var scenarioTitles = map[string]string{
 
 // WriteMarkdown writes summary.md into dir.
 func WriteMarkdown(s *Summary, flask baseline.Set, dir string) error {
-	return os.WriteFile(filepath.Join(dir, "summary.md"), []byte(Markdown(s, flask)), 0o644)
+	return WriteFileAtomic(filepath.Join(dir, "summary.md"), []byte(Markdown(s, flask)))
 }
 
 // Markdown renders the summary for people.
@@ -27,6 +26,10 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("# macrobench results, %s\n\n", s.Started.Format("2006-01-02 15:04:05 UTC"))
+	if s.Interrupted {
+		w("> **INTERRUPTED** (%s) at %s: the run was stopped before its end; the %d cell(s) below are those it completed, measured as usual.\n\n",
+			orS(s.InterruptedBy, "stopped"), s.Finished.Format("15:04:05 UTC"), len(s.Cells))
+	}
 	result := "**PASSED**"
 	if len(s.Failures) > 0 {
 		result = "**FAILED**"
@@ -44,8 +47,12 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	if s.Repeat > 1 {
 		w("- Every cell ran %d times: figures are medians, with the min–max spread in brackets.\n", s.Repeat)
 	}
-	w("- A cell fails when its error ratio (socket errors and non-2xx over all attempts) exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the app's 503s are load shedding, reported but not counted against the threshold.\n",
+	w("- Accounting: %s\n", Accounting)
+	w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
 		pct(s.ErrorThreshold), s.SaturatedBelow*100)
+	if s.Isolation != "" {
+		w("- Isolation: %s\n", s.Isolation)
+	}
 	w("- Original figures: %s.\n", s.Baseline)
 	if s.GrafanaURL != "" {
 		w("- Grafana: %s (each scenario is an annotation tagged `macrobench`).\n", s.GrafanaURL)
@@ -99,8 +106,8 @@ func Markdown(s *Summary, flask baseline.Set) string {
 			w(" The original ran `%s`.", o.Command)
 		}
 		w("\n\n")
-		w("| endpoint | status | req/s achieved / target | mean | p50 | p90 | p99 | p99.9 | max | errors connect/read/write/timeout | non-2xx | Flask req/s | ours ÷ Flask | Flask latency avg / max | share of DB ceiling |\n")
-		w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		w("| endpoint | status | req/s achieved / target | mean | p50 | p90 | p99 | p99.9 | max | errors connect/read/write/timeout | non-2xx | in flight at end | Flask req/s | ours ÷ Flask | Flask latency avg / max | share of DB ceiling |\n")
+		w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range cells {
 			target := "closed loop"
 			if c.TargetRate > 0 {
@@ -135,18 +142,19 @@ func Markdown(s *Summary, flask baseline.Set) string {
 				share = strings.Join(parts, ", ")
 			}
 			if c.Status == StatusNotRun {
-				w("| %s | not run | — | — | — | — | — | — | — | — | — | %s | — | %s | — |\n", c.Endpoint, orig, origLat)
+				w("| %s | not run | — | — | — | — | — | — | — | — | — | — | %s | — | %s | — |\n", c.Endpoint, orig, origLat)
 				continue
 			}
-			w("| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %s | %s | %s | %s |\n",
+			w("| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %d | %s | %s | %s | %s |\n",
 				c.Endpoint, status, rate, target, ms(c.Latency.Mean), ms(c.Latency.P50), ms(c.Latency.P90), p99, ms(c.Latency.P999), ms(c.Latency.Max),
-				c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout, c.Errors.Status, orig, ratio, origLat, share)
+				c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout, c.Errors.Status, c.InFlight, orig, ratio, origLat, share)
 		}
 		w("\nServer side, same window (per run):\n\n")
-		w("| endpoint | run | app responses by code (exact) | Prometheus responses | Prometheus p50 / p99 | agents query calls | connections opened | reconciliation |\n|---|---|---|---|---|---|---|---|\n")
+		w("| endpoint | run | app responses by code (exact) | Prometheus responses | Prometheus p50 / p99 | agents query calls | connections opened | reconciliation | idle wait before / drain after |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range cells {
 			for _, r := range c.Runs {
-				w("| %s | %d | %s | %s | %s | %s | %s | %s |\n", c.Endpoint, r.Index, serverApp(r), serverProm(r), promLatency(r), dbCalls(r), dbSessions(r), checks(r))
+				w("| %s | %d | %s | %s | %s | %s | %s | %s | %s / %s |\n", c.Endpoint, r.Index, serverApp(r), serverProm(r), promLatency(r), dbCalls(r), dbSessions(r), checks(r),
+					wait(r.Isolation), wait(r.Drain))
 			}
 		}
 		w("\n")
@@ -167,14 +175,36 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	w("- Latencies are the generator's, in ms; in rate scenarios they are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
 	w("- *Flask latency avg / max* is all the original printed of its latency (wrk's Thread Stats, no percentiles); compare it with our *mean* and *max*.\n")
 	w("- *ours ÷ Flask* compares achieved requests per second with the original's for the same cell. The original's saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
+	w("- *idle wait before / drain after*: before each run the bench waited until the app had no request in flight and PostgreSQL no backend at work (a run after an overloaded one starts on an idle server), and after it until the run's last requests were done (its server-side counts are read then). **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
 	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions. Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool. A mismatch is flagged here and on the console.\n")
 	if s.Quick {
-		w("- Prometheus figures span from the last scrape before a run to the first scrape after it: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
+		w("- Prometheus figures span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
 	} else {
-		w("- Prometheus figures span from a scrape taken once the server was quiet before a run to the first scrape after it: the run alone.\n")
+		w("- Prometheus figures span from a scrape taken once the server was idle before a run to the first scrape after its drain: the run alone, the same span as the app's exact counts.\n")
 	}
 	w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum); `metadata.json` has the commit, images, CPUs and settings.\n")
 	return b.String()
+}
+
+// wait shows an isolation or drain wait: how long, and what was still busy
+// when it hit its bound.
+func wait(wt *Wait) string {
+	switch {
+	case wt == nil:
+		return "n/a"
+	case wt.Skipped:
+		return "not waited"
+	case wt.TimedOut:
+		return fmt.Sprintf("**BOUND HIT** after %.1fs: %s", wt.WaitedS, escape(wt.Busy))
+	}
+	return fmt.Sprintf("%.1fs", wt.WaitedS)
+}
+
+func orS(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func serverApp(r Run) string {

@@ -85,3 +85,86 @@ func TestChartsAndJSONRoundTrip(t *testing.T) {
 		t.Errorf("a future schema must be refused: %v", err)
 	}
 }
+
+// The accounting: attempts are responses + socket errors + in flight;
+// timeouts are a flag among them; failures are capped at the attempts.
+func TestAccounting(t *testing.T) {
+	for _, c := range []struct {
+		name                string
+		responses, inFlight int64
+		e                   Errors
+		attempts, failed    int64
+		ratio               float64
+	}{
+		{"clean", 100, 0, Errors{}, 100, 0, 0},
+		{"in flight at the end is no failure", 98, 2, Errors{}, 100, 0, 0},
+		{"timeouts are among responses and in flight, not added", 90, 10, Errors{Timeout: 15}, 100, 15, 0.15},
+		{"socket errors are attempts", 90, 0, Errors{Connect: 5, Read: 3, Write: 2}, 100, 10, 0.1},
+		{"non-2xx", 100, 0, Errors{Status: 25}, 100, 25, 0.25},
+		{"a late 503 counts twice, capped", 10, 0, Errors{Status: 10, Timeout: 10}, 10, 10, 1},
+		{"nothing", 0, 0, Errors{}, 0, 0, 0},
+	} {
+		a, f, r := Attempts(c.responses, c.inFlight, c.e), Failed(c.responses, c.inFlight, c.e), ErrorRatio(c.responses, c.inFlight, c.e)
+		if a != c.attempts || f != c.failed || r != c.ratio {
+			t.Errorf("%s: attempts %d failed %d ratio %v, want %d %d %v", c.name, a, f, r, c.attempts, c.failed, c.ratio)
+		}
+	}
+}
+
+func TestMarkdownInterruptedAndWaits(t *testing.T) {
+	s := sample()
+	s.Interrupted, s.InterruptedBy, s.Finished = true, "SIGINT", s.Started.Add(time.Minute)
+	s.Isolation = "before each run the bench waited (at most 30s) ..."
+	n := int64(3)
+	s.Cells[0].Runs[0].Isolation = &Wait{WaitedS: 0.4, BoundS: 30}
+	s.Cells[0].Runs[0].Drain = &Wait{WaitedS: 30, BoundS: 30, TimedOut: true, Busy: "app: 3 request(s) in flight", AppInFlight: &n}
+	s.Cells[1].InFlight = 7
+	md := Markdown(s, baseline.Flask())
+	for _, want := range []string{
+		"> **INTERRUPTED** (SIGINT) at 04:01:00 UTC: the run was stopped before its end; the 2 cell(s) below are those it completed",
+		"- Isolation: before each run the bench waited (at most 30s)",
+		"- Accounting: every request the generator sent",
+		"| ok (1 checks) | 0.4s / **BOUND HIT** after 30.0s: app: 3 request(s) in flight |",
+		"| 0/0/0/0 | 0 | 7 | 304.10 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q\n%s", want, md)
+		}
+	}
+	if strings.Contains(Markdown(sample(), baseline.Flask()), "INTERRUPTED") {
+		t.Error("a complete run has no INTERRUPTED banner")
+	}
+}
+
+// Summaries are replaced whole, through a temporary file that does not stay.
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "summary.md")
+	for _, content := range []string{"first\n", "second, longer\n"} {
+		if err := WriteFileAtomic(p, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(p); string(b) != content {
+			t.Errorf("%q, want %q", b, content)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left in the folder: %v", entries)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, "nope", "x"), nil); err == nil {
+		t.Error("a missing folder: want an error")
+	}
+}
+
+// A schema 1 summary (before in_flight_at_end) still loads.
+func TestLoadSchemaOne(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(`{"schema": 1, "cells": [{"endpoint": "/index", "requests": 5}]}`), 0o644)
+	s, err := Load(dir)
+	if err != nil || s.Cells[0].Requests != 5 || s.Cells[0].InFlight != 0 {
+		t.Errorf("%+v %v", s, err)
+	}
+}

@@ -11,23 +11,40 @@ import (
 	"time"
 )
 
-// SchemaVersion of summary.json; bumped when a field changes meaning.
-const SchemaVersion = 1
+// SchemaVersion of summary.json; bumped when a field changes meaning. 2:
+// errors.timeout is a flag over responses and in-flight requests, no longer
+// an outcome of its own (see Attempts); in_flight_at_end, attempts, the
+// isolation waits and the interrupted marker were added.
+const SchemaVersion = 2
+
+// oldestSchema is the oldest summary.json Load reads: schema 1 has none of
+// the fields added in 2, which read as zero.
+const oldestSchema = 1
 
 // Summary is everything a run measured, as written to summary.json.
 type Summary struct {
-	Schema         int       `json:"schema"`
-	Started        time.Time `json:"started"`
-	Finished       time.Time `json:"finished"`
-	Executor       string    `json:"executor"` // compose | local
-	Target         string    `json:"target"`   // base URL the generator used ("via the network" one in compose)
-	Quick          bool      `json:"quick"`
-	Repeat         int       `json:"repeat"`
-	ErrorThreshold float64   `json:"error_threshold"` // fraction, 0.01 = 1%
-	SaturatedBelow float64   `json:"saturated_below"` // fraction of the target rate
-	Warmup         string    `json:"warmup"`          // how warm-up was done, stated in the report
-	GrafanaURL     string    `json:"grafana_url,omitempty"`
-	Baseline       string    `json:"baseline"` // name and source of the original figures
+	Schema   int       `json:"schema"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Executor string    `json:"executor"` // compose | local
+	Target   string    `json:"target"`   // base URL the generator used ("via the network" one in compose)
+	Quick    bool      `json:"quick"`
+	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end;
+	// Cells holds the cells it completed. The folder also has an
+	// INTERRUPTED file and summary.md a banner.
+	Interrupted    bool    `json:"interrupted"`
+	InterruptedBy  string  `json:"interrupted_by,omitempty"` // e.g. "interrupt", "terminated"
+	Repeat         int     `json:"repeat"`
+	ErrorThreshold float64 `json:"error_threshold"` // fraction, 0.01 = 1%
+	SaturatedBelow float64 `json:"saturated_below"` // fraction of the target rate
+	Warmup         string  `json:"warmup"`          // how warm-up was done, stated in the report
+	// Isolation says how runs were kept apart (the wait before each run;
+	// each run records its own in Run.Isolation); IsolationBoundS is that
+	// wait's bound, 0 when disabled.
+	Isolation       string  `json:"isolation"`
+	IsolationBoundS float64 `json:"isolation_bound_s"`
+	GrafanaURL      string  `json:"grafana_url,omitempty"`
+	Baseline        string  `json:"baseline"` // name and source of the original figures
 
 	Warmups      []Warmup       `json:"warmups,omitempty"`
 	Verification []Verification `json:"verification"`
@@ -51,6 +68,7 @@ type Warmup struct {
 	Args      []string `json:"args"`
 	DurationS float64  `json:"duration_s"`
 	Requests  int64    `json:"requests"`
+	InFlight  int64    `json:"in_flight_at_end"`
 	Errors    Errors   `json:"errors"`
 	TextFile  string   `json:"text_file"`
 }
@@ -78,7 +96,10 @@ type Latency struct {
 	Max   float64 `json:"max"`
 }
 
-// Errors by class, as the generator counts them; Status = non-2xx/3xx responses.
+// Errors by class, as the generator counts them; Status = non-2xx/3xx
+// responses. Connect, Read and Write are outcomes (a request that got no
+// response); Status and Timeout are flags on requests counted elsewhere (see
+// Attempts).
 type Errors struct {
 	Connect int64 `json:"connect"`
 	Read    int64 `json:"read"`
@@ -87,8 +108,38 @@ type Errors struct {
 	Status  int64 `json:"status"`
 }
 
-// Total of all classes.
-func (e Errors) Total() int64 { return e.Connect + e.Read + e.Write + e.Timeout + e.Status }
+// Socket is the requests that ended in a connect, read or write error.
+func (e Errors) Socket() int64 { return e.Connect + e.Read + e.Write }
+
+// Accounting is the definition of attempts, failures and the error ratio,
+// as the report states it. Attempts, Failed and ErrorRatio implement it;
+// nothing else adds the classes up.
+const Accounting = "every request the generator sent in a run's window is exactly one of: a response " +
+	"received in the window (*requests*; non-2xx/3xx among them), a connect, read or write error, or " +
+	"*in flight* when the window closed. Their sum is the *attempts*. A *timeout* is a flag, not an outcome: " +
+	"a request whose response took longer than the generator's --timeout (among the responses or the in-flight " +
+	"ones). *Failed* attempts are the socket errors, the non-2xx responses and the timeouts (a late non-2xx counts " +
+	"in both, as wrk counts it, so this is an upper bound, capped at the attempts); the *error ratio* is failed ÷ attempts. " +
+	"An in-flight request that had not timed out is not a failure: the window closed on it."
+
+// Attempts is every request sent in the window: the responses, the socket
+// errors and those in flight at the end (see Accounting).
+func Attempts(responses, inFlight int64, e Errors) int64 { return responses + e.Socket() + inFlight }
+
+// Failed is the failed attempts: socket errors, non-2xx responses and
+// timeouts, at most the attempts (see Accounting).
+func Failed(responses, inFlight int64, e Errors) int64 {
+	return min(Attempts(responses, inFlight, e), e.Socket()+e.Status+e.Timeout)
+}
+
+// ErrorRatio is Failed over Attempts (0 without attempts).
+func ErrorRatio(responses, inFlight int64, e Errors) float64 {
+	a := Attempts(responses, inFlight, e)
+	if a == 0 {
+		return 0
+	}
+	return float64(Failed(responses, inFlight, e)) / float64(a)
+}
 
 // Point of a latency percentile spectrum (HdrHistogram .hgrm line).
 type Point struct {
@@ -106,16 +157,40 @@ type Run struct {
 	Start        time.Time `json:"start"`
 	End          time.Time `json:"end"`
 	ElapsedS     float64   `json:"elapsed_s"`
-	Requests     int64     `json:"requests"`
+	Requests     int64     `json:"requests"`         // responses received in the window
+	InFlight     int64     `json:"in_flight_at_end"` // sent, no response when the window closed
+	Attempts     int64     `json:"attempts"`         // see Accounting
 	Bytes        int64     `json:"bytes"`
 	AchievedRate float64   `json:"achieved_rate"`
 	Latency      Latency   `json:"latency_ms"`
 	Errors       Errors    `json:"errors"`
 	ErrorRatio   float64   `json:"error_ratio"`
-	Server       *Server   `json:"server,omitempty"`
-	Checks       []Check   `json:"reconciliation,omitempty"`
-	Annotation   string    `json:"annotation,omitempty"` // "posted" or why not
-	Spectrum     []Point   `json:"spectrum,omitempty"`
+	// Isolation is the wait before the run for the app and PostgreSQL to
+	// be idle; Drain the wait after it for the run's own last requests
+	// (its server-side counts are read then).
+	Isolation  *Wait   `json:"isolation,omitempty"`
+	Drain      *Wait   `json:"drain,omitempty"`
+	Server     *Server `json:"server,omitempty"`
+	Checks     []Check `json:"reconciliation,omitempty"`
+	Annotation string  `json:"annotation,omitempty"` // "posted" or why not
+	Spectrum   []Point `json:"spectrum,omitempty"`
+}
+
+// Wait is one wait for the server side to be idle: the app with no request
+// in flight (its own /metrics scrapes aside) and its route's counters
+// still, PostgreSQL with no backend of the database at work (besides the
+// bench's own) and its statement and session counters still.
+type Wait struct {
+	WaitedS  float64 `json:"waited_s"`
+	BoundS   float64 `json:"bound_s"`
+	TimedOut bool    `json:"timed_out"`      // the bound was hit: the server was still busy
+	Busy     string  `json:"busy,omitempty"` // what was still busy then
+	// What the last look saw; nil when not measurable (no in-flight gauge,
+	// no database evidence).
+	AppInFlight *int64 `json:"app_in_flight,omitempty"`
+	DBActive    *int64 `json:"db_active_backends,omitempty"` // backends not idle
+	DBBackends  *int64 `json:"db_backends,omitempty"`        // all, idle pool connections included
+	Skipped     bool   `json:"skipped,omitempty"`            // --isolation-wait 0: not waited
 }
 
 // Server-side evidence for one run's window.
@@ -175,12 +250,15 @@ type Cell struct {
 	RateSpread   Spread  `json:"achieved_rate_spread"`
 	Latency      Latency `json:"latency_ms"`
 	P99Spread    Spread  `json:"p99_spread"`
-	Requests     int64   `json:"requests"`
-	Errors       Errors  `json:"errors"` // summed over runs
+	Requests     int64   `json:"requests"`         // summed over runs, as the next three
+	InFlight     int64   `json:"in_flight_at_end"` // see Accounting
+	Attempts     int64   `json:"attempts"`
+	Errors       Errors  `json:"errors"`
 	ErrorRatio   float64 `json:"error_ratio"`
-	// Overload is the errors of a cell at capacity (closed loop or
-	// saturated) that are load shedding, timeouts and 503s: reported, not
-	// failures. CountedErrorRatio, the ratio without them, meets the threshold.
+	// Overload is the failures of a cell at capacity (closed loop or
+	// saturated) that are load shedding, timeouts and 503s the app counted:
+	// reported, not failures. CountedErrorRatio, the ratio without them,
+	// meets the threshold. (bench's overloadErrors is the definition.)
 	Overload          int64              `json:"overload_errors"`
 	CountedErrorRatio float64            `json:"counted_error_ratio"`
 	Status            string             `json:"status"` // ok | saturated | closed-loop | errors | not-run
@@ -211,13 +289,48 @@ const (
 	StatusNotRun     = "not-run"
 )
 
-// WriteJSON writes summary.json into dir.
+// WriteJSON writes summary.json into dir (atomically).
 func (s *Summary) WriteJSON(dir string) error {
-	b, err := json.MarshalIndent(s, "", "  ")
+	return WriteJSONFile(filepath.Join(dir, "summary.json"), s)
+}
+
+// WriteJSONFile writes v as indented JSON to path, atomically.
+func WriteJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "summary.json"), append(b, '\n'), 0o644)
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path so that a reader sees the old file or
+// the new one, never part of it: a temporary file in the same folder,
+// synced, then renamed over path. Every file of a results folder's summary
+// is written through it.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // Load reads summary.json from a results folder (or the file itself).
@@ -233,8 +346,8 @@ func Load(path string) (*Summary, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if s.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %d, this tool reads %d", path, s.Schema, SchemaVersion)
+	if s.Schema < oldestSchema || s.Schema > SchemaVersion {
+		return nil, fmt.Errorf("%s: schema %d, this tool reads %d to %d", path, s.Schema, oldestSchema, SchemaVersion)
 	}
 	return &s, nil
 }

@@ -6,6 +6,8 @@
 //	e2echeck stack               app endpoints, Prometheus targets, seed data
 //	e2echeck outage              stop/start postgres under load
 //	e2echeck bench DIR           the results of `scripts/bench.sh --quick`
+//	e2echeck no-generators       no load generator container is left
+//	e2echeck interrupted DIR     a bench stopped by SIGINT marked its results
 //	e2echeck running             every container up, healthy, never restarted
 //	e2echeck gone                nothing of the project is left
 //
@@ -46,7 +48,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|outage|bench|running|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|outage|bench|no-generators|interrupted|running|gone [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -111,6 +113,20 @@ func run(args []string) error {
 			return err
 		}
 		logf("bench: every cell ran, verified and reconciled; report and charts written")
+	case "no-generators":
+		if err := d.CheckNoGenerators(ctx); err != nil {
+			return err
+		}
+		logf("no-generators: no load generator container left")
+	case "interrupted":
+		if len(rest) != 1 {
+			return fmt.Errorf("interrupted: name the results folder")
+		}
+		what, err := e2echeck.CheckInterrupted(rest[0])
+		if err != nil {
+			return err
+		}
+		logf("interrupted: %s", what)
 	case "running":
 		cs, err := d.Containers(ctx)
 		if err != nil {

@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/report"
+)
+
+// idlePoll is how often waitIdle looks; two looks in a row that agree make
+// the server side idle.
+const idlePoll = 200 * time.Millisecond
+
+// idleState is one look at the server side.
+type idleState struct {
+	app    *AppSnapshot
+	appErr error
+	db     DBSnapshot
+	dbErr  error
+}
+
+// waitIdle is the bench's one wait for the server side to be idle, before a
+// run (isolation: the previous run's load, warm-up or overload, is over) and
+// after it (drain: the run's own last requests are done, so its server-side
+// counts are complete). Idle is two looks idlePoll apart that both find
+//
+//   - the app: no request in flight (app_http_requests_in_flight, its /metrics
+//     scrapes aside) and route's counts, and the connections /agents opened,
+//     unchanged;
+//   - PostgreSQL (when r.DB is set): no backend of the database at work
+//     besides the bench's own (DBSnapshot.Active) and the agents query's
+//     calls and the sessions unchanged.
+//
+// It waits at most bound; the Wait says how long it waited and, when it hit
+// the bound, what was still busy (the caller reports that: never silent).
+// bound 0 disables the wait: one look, Wait.Skipped. The snapshots returned
+// are the last look's: the "before" or "after" of a run's window.
+func (r *Runner) waitIdle(ctx context.Context, route string, bound time.Duration) (idleState, report.Wait) {
+	start := time.Now()
+	w := report.Wait{BoundS: bound.Seconds(), Skipped: bound <= 0}
+	look := func() idleState {
+		var s idleState
+		s.app, s.appErr = ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL())
+		if r.DB != nil {
+			s.db, s.dbErr = r.DB.Snapshot(ctx)
+		}
+		return s
+	}
+	prev := look()
+	var busy []string
+	for bound > 0 {
+		if ctx.Err() != nil {
+			busy = []string{"interrupted"}
+			break
+		}
+		timer := time.NewTimer(idlePoll)
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
+		}
+		timer.Stop()
+		cur := look()
+		busy = stillBusy(prev, cur, route, r.DB != nil)
+		prev = cur
+		if len(busy) == 0 {
+			break
+		}
+		if time.Since(start) >= bound {
+			w.TimedOut = true
+			break
+		}
+	}
+	w.WaitedS = time.Since(start).Seconds()
+	if w.TimedOut || (len(busy) > 0 && busy[0] == "interrupted") {
+		w.Busy = strings.Join(busy, "; ")
+	}
+	if prev.appErr == nil {
+		if n := prev.app.Busy(); n >= 0 {
+			w.AppInFlight = &n
+		}
+	}
+	if r.DB != nil && prev.dbErr == nil {
+		a, b := prev.db.Active, prev.db.Backends
+		w.DBActive, w.DBBackends = &a, &b
+	}
+	return prev, w
+}
+
+// stillBusy lists what keeps the server side from being idle between two
+// looks (nothing: idle). Evidence that cannot be read does not hold the wait
+// up: its absence is reported with the run.
+func stillBusy(prev, cur idleState, route string, withDB bool) []string {
+	var busy []string
+	if prev.appErr == nil && cur.appErr == nil {
+		if n := cur.app.Busy(); n > 0 {
+			busy = append(busy, fmt.Sprintf("app: %d request(s) in flight", n))
+		}
+		if d := cur.app.total(route) - prev.app.total(route); d != 0 {
+			busy = append(busy, fmt.Sprintf("app: %g more %s response(s) in %s", d, route, idlePoll))
+		}
+		if d := cur.app.ConnectionsOpened - prev.app.ConnectionsOpened; d != 0 {
+			busy = append(busy, fmt.Sprintf("app: %g more /agents connection(s) opened in %s", d, idlePoll))
+		}
+	}
+	if withDB && prev.dbErr == nil && cur.dbErr == nil {
+		if cur.db.Active > 0 {
+			busy = append(busy, fmt.Sprintf("PostgreSQL: %d backend(s) at work", cur.db.Active))
+		}
+		if cur.db.counters() != prev.db.counters() {
+			busy = append(busy, fmt.Sprintf("PostgreSQL: sessions or agents query calls still moving (%d → %d sessions, %d → %d calls)",
+				prev.db.Sessions, cur.db.Sessions, prev.db.Calls, cur.db.Calls))
+		}
+	}
+	return busy
+}
