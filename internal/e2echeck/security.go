@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/macrobench/macrobench/internal/pgroles"
 )
@@ -128,6 +129,22 @@ func CheckDatabaseRoles(ctx context.Context, s Stack, repo string) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// WaitExporterUp waits up to timeout for CheckExporterUp.
+func WaitExporterUp(ctx context.Context, promURL string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := CheckExporterUp(ctx, promURL)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // CheckExporterUp: postgres_exporter, logged in as its role, reaches

@@ -3,6 +3,9 @@ package e2echeck
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -73,5 +76,24 @@ func TestCheckDatabaseRoles(t *testing.T) {
 	}
 	if err := CheckSeed(context.Background(), s.AppDSN()); err != nil {
 		t.Errorf("the seed, as the app's role: %v", err)
+	}
+}
+
+func TestCheckExporterUp(t *testing.T) {
+	value := "1"
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/query" || r.URL.Query().Get("query") != "pg_up" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"pg_up"},"value":[1700000000.0,%q]}]}}`, value)
+	}))
+	defer prom.Close()
+	if err := CheckExporterUp(context.Background(), prom.URL); err != nil {
+		t.Errorf("pg_up 1: %v", err)
+	}
+	value = "0"
+	if err := CheckExporterUp(context.Background(), prom.URL); err == nil || !strings.Contains(err.Error(), pgroles.Exporter) {
+		t.Errorf("pg_up 0: %v, want an error naming %s", err, pgroles.Exporter)
 	}
 }

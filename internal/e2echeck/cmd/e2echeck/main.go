@@ -123,7 +123,7 @@ func run(args []string) error {
 			return fmt.Errorf("database roles: %v", err)
 		}
 		logf("postgres: app, exporter and bench roles can do what they need and no more; the superuser cannot log in over TCP")
-		if err := e2echeck.CheckExporterUp(ctx, *prom); err != nil {
+		if err := e2echeck.WaitExporterUp(ctx, *prom, 30*time.Second); err != nil {
 			return err
 		}
 		logf("postgres-exporter: reaches PostgreSQL as its pg_monitor role")
