@@ -46,6 +46,11 @@ if [ "$official" = 1 ]; then
   services+=(grafana)
 fi
 export COMPOSE_PROJECT_NAME=macrobench-e2e
+# Host ports of its own (compose.yaml's port variables), so a lab already up
+# on the default ports is no obstacle; e2echeck and the bench find them with
+# `docker compose port`. The roles' passwords are .env's (or the caller's).
+export POSTGRES_PORT=${POSTGRES_PORT:-15432} APP_PORT=${APP_PORT:-18000} PROMETHEUS_PORT=${PROMETHEUS_PORT:-19090} \
+  GRAFANA_PORT=${GRAFANA_PORT:-13000} ORIGINAL_PORT=${ORIGINAL_PORT:-18001} LOADTEST_METRICS_PORT=${LOADTEST_METRICS_PORT:-19102}
 # compose builds the app images with the engine's own BuildKit; Bake would
 # need the buildx plugin, which is not installed.
 export COMPOSE_BAKE=false
@@ -223,6 +228,7 @@ check healthy "${services[@]}"
 
 begin check-stack
 check stack
+check security
 
 begin bench-quick
 if [ ! -x scripts/bench.sh ]; then

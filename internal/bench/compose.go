@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/pgroles"
 )
 
 // ComposeExecutor runs the generator in the compose stack's loadtest
@@ -224,11 +226,14 @@ func (e *ComposeExecutor) removeContainer(name string) error {
 
 func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {
 	// The script goes in through stdin: the container has a shell and /tmp.
-	// Debian-based images keep pgbench beside the server, off the PATH.
+	// Debian-based images keep pgbench beside the server, off the PATH. It
+	// logs in as the bench's role, with the password compose gave the
+	// container (postgres/initdb/03-roles.sql).
 	sh := "for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done; " +
-		"cat > /tmp/macrobench-agents.sql && exec pgbench -h 127.0.0.1 -U macrobench " +
+		"cat > /tmp/macrobench-agents.sql && export PGPASSWORD=\"$" + pgroles.PasswordVar[pgroles.Bench] + "\" && " +
+		"exec pgbench -h 127.0.0.1 -U " + pgroles.Bench + " " +
 		strings.Join(args, " ") + " -f /tmp/macrobench-agents.sql macrobench"
-	cmd := e.compose(ctx, "exec", "-T", "-e", "PGPASSWORD=macrobench", "postgres", "sh", "-c", sh)
+	cmd := e.compose(ctx, "exec", "-T", "postgres", "sh", "-c", sh)
 	cmd.Stdin = strings.NewReader(script)
 	out, err := cmd.CombinedOutput()
 	command := "docker compose exec postgres pgbench " + strings.Join(args, " ") + " -f agents.sql macrobench"

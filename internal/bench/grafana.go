@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/grafanaids"
@@ -15,9 +17,40 @@ import (
 // DashboardUID is the lab's provisioned benchmark dashboard.
 const DashboardUID = grafanaids.BenchmarkDashboardUID
 
+// ErrNoGrafanaCredential: no credential for Grafana's API is set, so no
+// annotation is posted (there is no default: never admin/admin).
+var ErrNoGrafanaCredential = errors.New("grafana annotation: no credential (set GRAFANA_TOKEN, a service account token, or GRAFANA_ADMIN_PASSWORD)")
+
+// grafanaAuth sets the credential the user gave: $GRAFANA_TOKEN (a service
+// account token, as a bearer token), else $GRAFANA_USER (default admin) with
+// $GRAFANA_PASSWORD, else with $GRAFANA_ADMIN_PASSWORD (the one compose gives
+// Grafana's admin). None set: ErrNoGrafanaCredential.
+func grafanaAuth(req *http.Request) error {
+	if tok := os.Getenv("GRAFANA_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return nil
+	}
+	pass := envOr("GRAFANA_PASSWORD", os.Getenv("GRAFANA_ADMIN_PASSWORD"))
+	if pass == "" {
+		return ErrNoGrafanaCredential
+	}
+	req.SetBasicAuth(envOr("GRAFANA_USER", "admin"), pass)
+	return nil
+}
+
+// GrafanaCredentialNotice is the one line the bench prints when annotations
+// are skipped for want of a credential ("" when one is set).
+func GrafanaCredentialNotice() string {
+	req, _ := http.NewRequest(http.MethodGet, "http://grafana", nil)
+	if err := grafanaAuth(req); err != nil {
+		return "bench: Grafana annotations skipped, " + err.Error()
+	}
+	return ""
+}
+
 // Annotate marks a scenario's window on Grafana (region annotation, tagged
-// macrobench). Credentials: $GRAFANA_USER (admin) and $GRAFANA_PASSWORD, else
-// $GRAFANA_ADMIN_PASSWORD, else Grafana's first-run admin/admin.
+// macrobench), with the credential grafanaAuth finds; without one it posts
+// nothing and returns ErrNoGrafanaCredential.
 func Annotate(ctx context.Context, grafanaURL, text string, tags []string, start, end time.Time) error {
 	body, _ := json.Marshal(map[string]any{
 		"time": start.UnixMilli(), "timeEnd": end.UnixMilli(),
@@ -30,8 +63,9 @@ func Annotate(ctx context.Context, grafanaURL, text string, tags []string, start
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	pass := envOr("GRAFANA_PASSWORD", envOr("GRAFANA_ADMIN_PASSWORD", "admin"))
-	req.SetBasicAuth(envOr("GRAFANA_USER", "admin"), pass)
+	if err := grafanaAuth(req); err != nil {
+		return err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("grafana annotation: %w", err)

@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		}
 		if cfg.DatabaseURL == "" {
 			if a := published("postgres", 5432); a != "off" {
-				cfg.DatabaseURL = "postgres://macrobench:macrobench@" + a + "/macrobench?sslmode=disable"
+				cfg.DatabaseURL = ex.BenchDatabaseURL(ctx, a)
 			}
 		}
 		if cfg.PrometheusURL == "" {
@@ -144,6 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	if cfg.GrafanaURL != "" {
 		r.GrafanaURL = cfg.GrafanaURL
 		logf("bench: Grafana dashboard: %s/d/%s (annotations mark every scenario)", cfg.GrafanaURL, DashboardUID)
+		if n := GrafanaCredentialNotice(); n != "" {
+			logf("%s", n)
+		}
 	} else {
 		r.Notes = append(r.Notes, "no Grafana annotations: no --grafana")
 	}

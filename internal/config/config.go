@@ -31,7 +31,7 @@ type Var struct {
 // Vars lists every variable Load reads, with its default.
 var Vars = []Var{
 	{"APP_LISTEN_ADDR", ":8000", "address the HTTP server listens on"},
-	{"APP_DATABASE_URL", "postgres://macrobench:macrobench@localhost:5432/macrobench?sslmode=disable", "PostgreSQL URL (lib/pq syntax)"},
+	{"APP_DATABASE_URL", "postgres://macrobench_app:macrobench-app@localhost:5432/macrobench?sslmode=disable", "PostgreSQL URL (lib/pq syntax)"},
 	{"APP_POOL_SIZE", "16", "connections in the /agents_with_pool pool (max open = max idle)"},
 	{"APP_NEWCONN_LIMIT", "8", "cap on concurrent new connections for /agents; excess requests wait"},
 	{"APP_REQUEST_TIMEOUT", "2s", "bound on a database-backed request, waiting for a slot or connection included"},

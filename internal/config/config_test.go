@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 	c := Default()
 	want := Config{
 		ListenAddr:      ":8000",
-		DatabaseURL:     "postgres://macrobench:macrobench@localhost:5432/macrobench?sslmode=disable",
+		DatabaseURL:     "postgres://macrobench_app:macrobench-app@localhost:5432/macrobench?sslmode=disable",
 		PoolSize:        16,
 		NewConnLimit:    8,
 		RequestTimeout:  2 * time.Second,

@@ -1,7 +1,11 @@
 // Package pgcluster creates, seeds, starts and stops a throwaway PostgreSQL
 // cluster from the machine's server binaries, configured with the repo's
-// postgres/postgresql.conf and seeded from postgres/initdb/*.sql. The test
-// harness (scripts/test.sh) and tests that need a database they may stop use it.
+// postgres/postgresql.conf and seeded from postgres/initdb/*.sql, roles
+// included (their passwords from the environment, else the repo's .env, as
+// compose passes them). The test harness (scripts/test.sh) and tests that need
+// a database they may stop use it. Its own pg_hba.conf trusts every local
+// connection (the superuser's URL needs no password); HBAFile swaps in another,
+// e.g. the repo's postgres/pg_hba.conf.
 package pgcluster
 
 import (
@@ -17,13 +21,16 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/macrobench/macrobench/internal/pgroles"
 )
 
-// Role, password and database name of every cluster, as compose creates them.
+// Superuser and database name of every cluster, as compose creates them. The
+// superuser has no password (the cluster's own pg_hba.conf trusts local
+// connections); the clients' roles are pgroles'.
 const (
-	User     = "macrobench"
-	Password = "macrobench"
-	Database = "macrobench"
+	User     = pgroles.Superuser
+	Database = pgroles.Database
 )
 
 // Cluster is one PostgreSQL data directory and the port it listens on.
@@ -32,6 +39,9 @@ type Cluster struct {
 	Port   int
 	BinDir string // initdb, pg_ctl, postgres
 	Repo   string // repository root (postgres/ SQL and settings)
+	// HBAFile, when set, is the pg_hba.conf Start uses instead of the
+	// cluster's own (which trusts every local connection).
+	HBAFile string
 }
 
 // FindBinDir returns the directory holding initdb and pg_ctl: $MACROBENCH_PG_BIN,
@@ -71,9 +81,27 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// URL is the lib/pq connection string of the cluster's database.
+// URL is the lib/pq connection string of the cluster's database, as the
+// superuser.
 func (c *Cluster) URL() string {
-	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", User, Password, c.Port, Database)
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", User, c.Port, Database)
+}
+
+// Addr is the cluster's host:port.
+func (c *Cluster) Addr() string { return fmt.Sprintf("127.0.0.1:%d", c.Port) }
+
+// RoleURL is the lib/pq connection string of the cluster's database as one
+// of pgroles.Roles, with its password (the environment's, else .env's).
+func (c *Cluster) RoleURL(role string) (string, error) {
+	pw, err := pgroles.Passwords(c.Repo, os.Getenv)
+	if err != nil {
+		return "", err
+	}
+	p, ok := pw[role]
+	if !ok {
+		return "", fmt.Errorf("unknown role %q", role)
+	}
+	return pgroles.URL(role, p, c.Addr()), nil
 }
 
 func (c *Cluster) dataDir() string  { return filepath.Join(c.Dir, "data") }
@@ -112,6 +140,15 @@ func (c *Cluster) Create() error {
 	if len(files) == 0 {
 		return fmt.Errorf("no SQL files in %s", filepath.Join(c.Repo, "postgres", "initdb"))
 	}
+	// The roles' passwords, as compose passes them to the postgres service.
+	passwords, err := pgroles.Passwords(c.Repo, os.Getenv)
+	if err != nil {
+		return err
+	}
+	var env []string
+	for role, pw := range passwords {
+		env = append(env, pgroles.PasswordVar[role]+"="+pw)
+	}
 	for _, f := range files {
 		sql, err := os.ReadFile(f) // read here and piped: see the settings' copy above
 		if err != nil {
@@ -119,6 +156,7 @@ func (c *Cluster) Create() error {
 		}
 		cmd := c.command(psqlPath(c.BinDir), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", c.Dir,
 			"-p", strconv.Itoa(c.Port), "-U", User, "-d", Database)
+		cmd.Env = append(cmd.Env, env...)
 		cmd.Stdin = bytes.NewReader(sql)
 		if err := runCommand(cmd); err != nil {
 			return fmt.Errorf("loading %s: %w", filepath.Base(f), err)
@@ -130,9 +168,13 @@ func (c *Cluster) Create() error {
 // Start starts the server on c.Port with the repo's settings and waits until
 // it accepts connections.
 func (c *Cluster) Start() error {
+	hba := c.HBAFile
+	if hba == "" {
+		hba = filepath.Join(c.dataDir(), "pg_hba.conf")
+	}
 	opts := strings.Join([]string{
 		"-c config_file=" + c.confFile(),
-		"-c hba_file=" + filepath.Join(c.dataDir(), "pg_hba.conf"),
+		"-c hba_file=" + hba,
 		"-c ident_file=" + filepath.Join(c.dataDir(), "pg_ident.conf"),
 		"-c listen_addresses=127.0.0.1",
 		"-c port=" + strconv.Itoa(c.Port),
@@ -143,6 +185,23 @@ func (c *Cluster) Start() error {
 		log, _ := os.ReadFile(c.logFile())
 		return fmt.Errorf("pg_ctl start: %w\n%s", err, log)
 	}
+	return nil
+}
+
+// UseRepoHBA makes the next Start use the repository's postgres/pg_hba.conf
+// (as compose does) instead of the cluster's own: the roles with their
+// passwords over TCP, nobody else. Copied into the cluster's directory, where
+// the server's user can read it.
+func (c *Cluster) UseRepoHBA() error {
+	b, err := os.ReadFile(filepath.Join(c.Repo, "postgres", "pg_hba.conf"))
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(c.Dir, "pg_hba.conf")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	c.HBAFile = path
 	return nil
 }
 
@@ -218,7 +277,7 @@ func (c *Cluster) run(name string, args ...string) error {
 // command prepares one of PostgreSQL's tools, as the server's user when root.
 func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+Password, "LC_ALL=C")
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if u, _ := serverUser(); u != nil {
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)

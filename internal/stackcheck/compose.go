@@ -30,6 +30,7 @@ func LoadCompose(ctx context.Context, dir string, env []string) (*types.Project,
 	opts, err := cli.NewProjectOptions([]string{path},
 		cli.WithWorkingDirectory(dir),
 		cli.WithEnv(env),
+		cli.WithEnvFiles(), // dir/.env, as docker compose finds it
 		cli.WithDotEnv,
 		cli.WithProfiles([]string{"*"}),
 		cli.WithResolvedPaths(true),
@@ -67,6 +68,7 @@ func CheckCompose(p *types.Project, dir string) error {
 	for _, name := range sortedServices(p) {
 		s := p.Services[name]
 		checkImage(s, bad)
+		checkConfinement(s, bad)
 
 		if LongRunning(s) {
 			switch {

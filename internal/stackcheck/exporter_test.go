@@ -9,6 +9,7 @@ import (
 	_ "github.com/lib/pq" // the driver the app uses
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
+	"github.com/macrobench/macrobench/internal/pgroles"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -55,12 +56,28 @@ func TestExporterQueriesProblemsNameTheField(t *testing.T) {
 func TestExporterCountsTheAgentsQueryOnly(t *testing.T) {
 	q := loadExporterQueries(t)[AgentsStatementsQuery]
 	pg := testenv.StartPostgres(t)
-	db, err := sql.Open("postgres", pg.URL())
+	// The exporter reads as its role (pg_monitor); the queries run as the
+	// app's, so the counts read are another role's statements.
+	exporterURL, err := pg.RoleURL(pgroles.Exporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appURL, err := pg.RoleURL(pgroles.App)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("postgres", exporterURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
+	app, err := sql.Open("postgres", appURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	app.SetMaxOpenConns(1)
 
 	read := func() (calls, rows float64) {
 		t.Helper()
@@ -76,7 +93,7 @@ func TestExporterCountsTheAgentsQueryOnly(t *testing.T) {
 	}
 	run := func(text string) {
 		t.Helper()
-		r, err := db.Query(text)
+		r, err := app.Query(text)
 		if err != nil {
 			t.Fatal(err)
 		}

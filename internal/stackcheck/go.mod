@@ -96,6 +96,7 @@ require (
 require (
 	github.com/lib/pq v1.12.3
 	github.com/macrobench/macrobench v0.0.0-00010101000000-000000000000
+	github.com/moby/patternmatcher v0.6.0
 )
 
 // The lab's own packages (testenv, pgcluster, ...) come from this checkout.

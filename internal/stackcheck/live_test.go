@@ -66,13 +66,16 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 		}
 	}
 
+	// The app and the exporter log in as compose.yaml has them log in (their
+	// roles, .env's passwords), only the host moved to the private cluster.
 	appAddr := freeAddr(t)
-	app := startProcess(t, dir, "app", appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+pg.URL())
+	appDB := strings.Replace(*project.Services["app"].Environment["APP_DATABASE_URL"], "@postgres:5432/", "@"+pg.Addr()+"/", 1)
+	app := startProcess(t, dir, "app", appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+appDB)
 	waitHTTP(t, "http://"+appAddr+"/healthz", 30*time.Second)
 
 	exporterAddr := freeAddr(t)
-	exporterArgs, exporterEnv := exporterCommand(t, project, root, exporterAddr)
-	startProcess(t, dir, "postgres_exporter", exporterBin, exporterArgs, append(exporterEnv, "DATA_SOURCE_NAME="+pg.URL())...)
+	exporterArgs, exporterEnv := exporterCommand(t, project, root, exporterAddr, pg.Addr())
+	startProcess(t, dir, "postgres_exporter", exporterBin, exporterArgs, exporterEnv...)
 	waitHTTP(t, "http://"+exporterAddr+"/metrics", 30*time.Second)
 
 	routes := []string{"/index", "/agents", "/agents_with_pool"}
@@ -165,7 +168,12 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 	}
 
 	if u := os.Getenv("MACROBENCH_GRAFANA_URL"); u != "" {
-		if err := CheckGrafana(context.Background(), u, "admin", os.Getenv("GRAFANA_ADMIN_PASSWORD"), dashboards); err != nil {
+		// Anonymous (a viewer's view), or as the admin when its password is set.
+		user := ""
+		if os.Getenv("GRAFANA_ADMIN_PASSWORD") != "" {
+			user = "admin"
+		}
+		if err := CheckGrafana(context.Background(), u, user, os.Getenv("GRAFANA_ADMIN_PASSWORD"), dashboards); err != nil {
 			t.Error(err)
 		}
 	} else {
@@ -202,8 +210,9 @@ func checkToolVersions(t *testing.T, p *types.Project, promBin, exporterBin stri
 }
 
 // exporterCommand is compose's postgres-exporter command and environment,
-// with container paths mapped back to the repository files mounted there.
-func exporterCommand(t *testing.T, p *types.Project, root, addr string) ([]string, []string) {
+// with container paths mapped back to the repository files mounted there and
+// the database moved to dbAddr (host:port); its role and password are kept.
+func exporterCommand(t *testing.T, p *types.Project, root, addr, dbAddr string) ([]string, []string) {
 	t.Helper()
 	s := p.Services["postgres-exporter"]
 	mounts := map[string]string{}
@@ -233,9 +242,16 @@ func exporterCommand(t *testing.T, p *types.Project, root, addr string) ([]strin
 	args = append(args, "--web.listen-address="+addr)
 	var env []string
 	for k, v := range s.Environment {
-		if k != "DATA_SOURCE_NAME" && v != nil {
+		switch {
+		case v == nil:
+		case k == "DATA_SOURCE_URI":
+			env = append(env, k+"="+strings.Replace(*v, "postgres:5432/", dbAddr+"/", 1))
+		default:
 			env = append(env, k+"="+local(*v))
 		}
+	}
+	if s.Environment["DATA_SOURCE_URI"] == nil || s.Environment["DATA_SOURCE_USER"] == nil {
+		t.Fatalf("compose.yaml: services.postgres-exporter.environment: no DATA_SOURCE_URI/DATA_SOURCE_USER (the exporter's login)")
 	}
 	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--extend.query-path=") }) {
 		t.Fatalf("compose.yaml: services.postgres-exporter.command: no --extend.query-path (the pg_stat_statements panel needs it)")

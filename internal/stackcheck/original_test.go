@@ -23,6 +23,7 @@ func loadDefaultCompose(t *testing.T) *types.Project {
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, ComposeFile)},
 		cli.WithWorkingDirectory(root),
 		cli.WithEnv(nil),
+		cli.WithEnvFiles(), // dir/.env, as docker compose finds it
 		cli.WithDotEnv,
 		cli.WithResolvedPaths(true),
 	)
@@ -85,8 +86,8 @@ func TestOriginalServiceIsBehindItsProfile(t *testing.T) {
 	if d, ok := s.DependsOn["postgres"]; !ok || d.Condition != types.ServiceConditionHealthy {
 		t.Errorf("compose.yaml: services.original.depends_on.postgres: %+v, want condition service_healthy", d)
 	}
-	if got := s.Environment["ORIGINAL_DATABASE_URL"]; got == nil || *got != "postgres://macrobench:macrobench@postgres:5432/macrobench?sslmode=disable" {
-		t.Errorf("compose.yaml: services.original.environment.ORIGINAL_DATABASE_URL: %v", got)
+	if got, want := s.Environment["ORIGINAL_DATABASE_URL"], "postgres://macrobench_app:"+dotenvDefault(t, "POSTGRES_APP_PASSWORD")+"@postgres:5432/macrobench?sslmode=disable"; got == nil || *got != want {
+		t.Errorf("compose.yaml: services.original.environment.ORIGINAL_DATABASE_URL: %v, want %s (the read-only role)", got, want)
 	}
 
 	// Settings come from .env, and the shell overrides them.
@@ -125,6 +126,7 @@ func TestOriginalStandInBuildsOnTheDebianStandIn(t *testing.T) {
 		[]string{filepath.Join(root, ComposeFile), filepath.Join(root, "scripts/e2e/compose.standins.yaml")},
 		cli.WithWorkingDirectory(root),
 		cli.WithEnv(nil),
+		cli.WithEnvFiles(), // dir/.env, as docker compose finds it
 		cli.WithDotEnv,
 		cli.WithProfiles([]string{"*"}),
 		cli.WithResolvedPaths(true),

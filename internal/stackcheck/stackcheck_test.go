@@ -42,8 +42,8 @@ func TestComposeHasTheLabsProperties(t *testing.T) {
 	if got := []string(app.HealthCheck.Test); !slices.Equal(got, []string{"CMD", "/app", "healthcheck"}) {
 		t.Errorf("compose.yaml: services.app.healthcheck.test: %q, want the binary's own healthcheck subcommand", got)
 	}
-	if got := app.Environment["APP_DATABASE_URL"]; got == nil || *got != "postgres://macrobench:macrobench@postgres:5432/macrobench?sslmode=disable" {
-		t.Errorf("compose.yaml: services.app.environment.APP_DATABASE_URL: %v", got)
+	if got, want := app.Environment["APP_DATABASE_URL"], "postgres://macrobench_app:"+dotenvDefault(t, "POSTGRES_APP_PASSWORD")+"@postgres:5432/macrobench?sslmode=disable"; got == nil || *got != want {
+		t.Errorf("compose.yaml: services.app.environment.APP_DATABASE_URL: %v, want %s", got, want)
 	}
 	if app.Build == nil || app.Build.Context != root || app.Build.Dockerfile != "app/Dockerfile" {
 		t.Errorf("compose.yaml: services.app.build: want context . and dockerfile app/Dockerfile")
@@ -61,8 +61,9 @@ func TestComposeHasTheLabsProperties(t *testing.T) {
 		rel, _ := filepath.Rel(root, v.Source)
 		mounted[v.Target] = filepath.ToSlash(rel)
 	}
-	if mounted["/etc/postgresql/postgresql.conf"] != "postgres/postgresql.conf" || mounted["/docker-entrypoint-initdb.d"] != "postgres/initdb" {
-		t.Errorf("compose.yaml: services.postgres.volumes: want postgres/postgresql.conf and postgres/initdb mounted, got %v", mounted)
+	if mounted["/etc/postgresql/postgresql.conf"] != "postgres/postgresql.conf" || mounted["/docker-entrypoint-initdb.d"] != "postgres/initdb" ||
+		mounted["/etc/postgresql/pg_hba.conf"] != "postgres/pg_hba.conf" {
+		t.Errorf("compose.yaml: services.postgres.volumes: want postgres/postgresql.conf, postgres/pg_hba.conf and postgres/initdb mounted, got %v", mounted)
 	}
 
 	for _, name := range []string{"app", "postgres", "loadtest", "loadtest-local"} {
@@ -82,9 +83,9 @@ func TestComposeHasTheLabsProperties(t *testing.T) {
 	if got := p.Services["loadtest-local"].NetworkMode; got != "service:app" {
 		t.Errorf("compose.yaml: services.loadtest-local.network_mode: %q, want service:app (\"via localhost\")", got)
 	}
-	// Non-root where the image allows (postgres's entrypoint drops to the
-	// postgres user itself; built images set USER in their Dockerfile).
-	for _, name := range []string{"postgres-exporter", "prometheus", "grafana"} {
+	// Non-root (built images set USER in their Dockerfile): postgres too,
+	// whose entrypoint then needs no capability.
+	for _, name := range []string{"postgres", "postgres-exporter", "prometheus", "grafana"} {
 		if u := p.Services[name].User; u == "" || u == "root" || u == "0" {
 			t.Errorf("compose.yaml: services.%s.user: %q, want a non-root user", name, u)
 		}
@@ -193,6 +194,12 @@ func TestComposeProblemsNameServiceAndField(t *testing.T) {
   loadtest:
     image: macrobench/loadtest:1.0.0
     healthcheck: {test: ["CMD", "true"]}`, "services.loadtest.profiles"},
+		{"capabilities kept", confined("cap_drop: [CHOWN]"), "services.db.cap_drop"},
+		{"capability added", confined("cap_add: [NET_ADMIN]"), "services.db.cap_add: NET_ADMIN is not a capability it needs"},
+		{"setuid allowed", confined("security_opt: [seccomp=unconfined]"), "services.db.security_opt"},
+		{"writable root", confined("read_only: false"), "services.db.read_only"},
+		{"no memory limit", confined("mem_limit: 0"), "services.db.mem_limit"},
+		{"no process limit", confined("pids_limit: 0"), "services.db.pids_limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -217,6 +224,48 @@ func TestComposeProblemsNameServiceAndField(t *testing.T) {
 				t.Fatalf("got %v, want an error naming compose.yaml: %s", err, c.want)
 			}
 		})
+	}
+}
+
+// confined is a service db with every confinement compose.yaml's services
+// have, one line replaced by override (same key).
+func confined(override string) string {
+	lines := []string{
+		"security_opt: [\"no-new-privileges:true\"]",
+		"cap_drop: [ALL]",
+		"read_only: true",
+		"mem_limit: 256m",
+		"pids_limit: 100",
+	}
+	key, _, _ := strings.Cut(override, ":")
+	body := "\n  db:\n    image: postgres:15.18-bookworm\n    healthcheck: {test: [\"CMD\", \"true\"]}"
+	replaced := false
+	for _, l := range lines {
+		if strings.HasPrefix(l, key+":") {
+			l, replaced = override, true
+		}
+		body += "\n    " + l
+	}
+	if !replaced {
+		body += "\n    " + override
+	}
+	return body
+}
+
+// The confined service itself passes, so each case above fails for its line.
+func TestConfinedServicePasses(t *testing.T) {
+	dir := t.TempDir()
+	body := "services:" + confined("user: \"999\"") + "\n  loadtest:\n    image: macrobench/loadtest:1.0.0\n    profiles: [loadtest]\n" +
+		"    security_opt: [\"no-new-privileges:true\"]\n    cap_drop: [ALL]\n    read_only: true\n    mem_limit: 64m\n    pids_limit: 10\n"
+	if err := os.WriteFile(filepath.Join(dir, ComposeFile), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadCompose(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckCompose(p, dir); err != nil {
+		t.Fatalf("%v\n%s", err, body)
 	}
 }
 

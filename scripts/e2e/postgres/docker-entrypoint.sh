@@ -1,8 +1,11 @@
 #!/bin/bash
 # The official postgres image's entrypoint contract, cut to what the lab uses:
-# on an empty PGDATA, initdb as POSTGRES_USER with POSTGRES_PASSWORD, create
-# POSTGRES_DB, run /docker-entrypoint-initdb.d/*.sql|*.sql.gz|*.sh on a server
-# that listens on no TCP port, stop it; then exec the command (as postgres).
+# on an empty PGDATA, initdb as POSTGRES_USER with POSTGRES_PASSWORD (or the
+# content of POSTGRES_PASSWORD_FILE), create POSTGRES_DB, run
+# /docker-entrypoint-initdb.d/*.sql|*.sql.gz|*.sh on a server that listens on
+# no TCP port, stop it; then exec the command (as postgres). Started as root it
+# fixes ownership and drops to postgres; started as postgres (compose's
+# `user: postgres`) it needs no capability at all.
 set -Eeuo pipefail
 shopt -s nullglob
 
@@ -18,6 +21,17 @@ fi
 
 : "${POSTGRES_USER:=postgres}"
 : "${POSTGRES_DB:=$POSTGRES_USER}"
+# POSTGRES_PASSWORD_FILE: the password is the file's content, read now (the
+# official image's file_env; compose.yaml points it at a random source).
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+  if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+    echo 'docker-entrypoint.sh: both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set' >&2
+    exit 1
+  fi
+  POSTGRES_PASSWORD=$(<"$POSTGRES_PASSWORD_FILE")
+  export POSTGRES_PASSWORD
+  unset POSTGRES_PASSWORD_FILE
+fi
 if [ -z "${POSTGRES_PASSWORD:-}" ]; then
   echo 'docker-entrypoint.sh: POSTGRES_PASSWORD is not set' >&2
   exit 1

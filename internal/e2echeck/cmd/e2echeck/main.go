@@ -4,6 +4,8 @@
 //	                             FILE /etc/apt/sources.list.d/debian.sources)
 //	e2echeck healthy SERVICE...  wait until the services are healthy
 //	e2echeck stack               app endpoints, Prometheus targets, seed data
+//	e2echeck security            database roles, no superuser over TCP, the
+//	                             containers' confinement (caps, limits, read-only)
 //	e2echeck outage              stop/start postgres under load
 //	e2echeck bench DIR           the results of `scripts/bench.sh --quick`
 //	e2echeck no-generators       no load generator container is left
@@ -12,10 +14,13 @@
 //	e2echeck gone                nothing of the project is left
 //
 // The compose project is COMPOSE_PROJECT_NAME (default macrobench); the
-// compose files come from COMPOSE_FILE, as for docker compose itself.
+// compose files come from COMPOSE_FILE, as for docker compose itself. The
+// published ports and the roles' passwords are compose's (`docker compose
+// port`, `docker compose config`: .env and the shell), unless given as flags.
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -40,15 +45,15 @@ func logf(format string, args ...any) {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("e2echeck", flag.ContinueOnError)
-	app := fs.String("app", "http://127.0.0.1:8000", "the app's published URL")
-	prom := fs.String("prometheus", "http://127.0.0.1:9090", "Prometheus's published URL")
-	dsn := fs.String("dsn", "postgres://macrobench:macrobench@127.0.0.1:5432/macrobench?sslmode=disable&connect_timeout=5", "the published database")
+	app := fs.String("app", "", "the app's published URL (default: docker compose port app 8000)")
+	prom := fs.String("prometheus", "", "Prometheus's published URL (default: docker compose port prometheus 9090)")
+	dsn := fs.String("dsn", "", "the published database, as the app's role (default: docker compose port postgres 5432, with POSTGRES_APP_PASSWORD from compose)")
 	timeout := fs.Duration("timeout", 3*time.Minute, "how long `healthy` waits")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|outage|bench|no-generators|interrupted|running|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|no-generators|interrupted|running|gone [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -57,6 +62,15 @@ func run(args []string) error {
 	d := e2echeck.Docker{Bin: "docker", Project: project}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var stack e2echeck.Stack
+	findStack := func() error {
+		var err error
+		if stack, err = e2echeck.FindStack(ctx, d); err != nil {
+			return fmt.Errorf("finding the stack: %v", err)
+		}
+		*app, *prom, *dsn = cmp.Or(*app, stack.AppURL), cmp.Or(*prom, stack.PrometheusURL), cmp.Or(*dsn, stack.AppDSN())
+		return nil
+	}
 
 	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
 	case "mirror":
@@ -83,6 +97,9 @@ func run(args []string) error {
 		}
 		logf("healthy: %v", rest)
 	case "stack":
+		if err := findStack(); err != nil {
+			return err
+		}
 		if err := e2echeck.CheckEndpoints(ctx, *app); err != nil {
 			return fmt.Errorf("app endpoints: %v", err)
 		}
@@ -96,7 +113,34 @@ func run(args []string) error {
 			return err
 		}
 		logf("postgres: seed data present")
+	case "security":
+		if err := findStack(); err != nil {
+			return err
+		}
+		repo, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		if err := e2echeck.CheckDatabaseRoles(ctx, stack, repo); err != nil {
+			return fmt.Errorf("database roles: %v", err)
+		}
+		logf("postgres: app, exporter and bench roles can do what they need and no more; the superuser cannot log in over TCP")
+		if err := e2echeck.WaitExporterUp(ctx, *prom, 30*time.Second); err != nil {
+			return err
+		}
+		logf("postgres-exporter: reaches PostgreSQL as its pg_monitor role")
+		hs, err := d.Hardenings(ctx)
+		if err != nil {
+			return err
+		}
+		if err := e2echeck.CheckHardening(hs); err != nil {
+			return fmt.Errorf("containers: %v", err)
+		}
+		logf("containers: no capabilities, no-new-privileges, read-only root, memory and pids limits (%d)", len(hs))
 	case "outage":
+		if err := findStack(); err != nil {
+			return err
+		}
 		if err := e2echeck.Outage(ctx, d, *app, logf); err != nil {
 			return fmt.Errorf("outage: %v", err)
 		}

@@ -1,0 +1,250 @@
+package e2echeck
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/pgroles"
+)
+
+// Published is the host address (host:port) of a service's container port,
+// as `docker compose port` reports it (the host ports are variables:
+// APP_PORT, POSTGRES_PORT, ...).
+func (d Docker) Published(ctx context.Context, service string, port int) (string, error) {
+	out, err := d.run(ctx, "compose", "-p", d.Project, "port", service, strconv.Itoa(port))
+	if err != nil {
+		return "", err
+	}
+	addr := strings.TrimSpace(out)
+	if addr == "" || strings.HasSuffix(addr, ":0") {
+		return "", fmt.Errorf("%s publishes no port %d", service, port)
+	}
+	if host, p, ok := strings.Cut(addr, ":"); ok && (host == "0.0.0.0" || host == "::" || host == "[::]") {
+		addr = "127.0.0.1:" + p
+	}
+	return addr, nil
+}
+
+// ServiceEnv is a service's environment as compose resolves it (.env and the
+// shell interpolated), from `docker compose config`.
+func (d Docker) ServiceEnv(ctx context.Context, service string) (map[string]string, error) {
+	out, err := d.run(ctx, "compose", "-p", d.Project, "config", "--format", "json")
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Services map[string]struct {
+			Environment map[string]*string `json:"environment"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
+		return nil, fmt.Errorf("docker compose config: %v", err)
+	}
+	s, ok := cfg.Services[service]
+	if !ok {
+		return nil, fmt.Errorf("docker compose config: no service %s", service)
+	}
+	env := map[string]string{}
+	for k, v := range s.Environment {
+		if v != nil {
+			env[k] = *v
+		}
+	}
+	return env, nil
+}
+
+// Stack is where the checks reach the stack: published URLs and the
+// database as the app's role.
+type Stack struct {
+	AppURL, PrometheusURL string
+	DatabaseAddr          string            // postgres's published host:port
+	Passwords             map[string]string // role -> password, as compose gave them to postgres
+}
+
+// AppDSN is the published database as the app's (read-only) role.
+func (s Stack) AppDSN() string {
+	return pgroles.URL(pgroles.App, s.Passwords[pgroles.App], s.DatabaseAddr)
+}
+
+// FindStack asks compose where the app, Prometheus and PostgreSQL are
+// published and which passwords the roles got.
+func FindStack(ctx context.Context, d Docker) (Stack, error) {
+	var s Stack
+	var err error
+	if s.AppURL, err = d.Published(ctx, "app", 8000); err != nil {
+		return s, err
+	}
+	s.AppURL = "http://" + s.AppURL
+	if s.PrometheusURL, err = d.Published(ctx, "prometheus", 9090); err != nil {
+		return s, err
+	}
+	s.PrometheusURL = "http://" + s.PrometheusURL
+	if s.DatabaseAddr, err = d.Published(ctx, "postgres", 5432); err != nil {
+		return s, err
+	}
+	env, err := d.ServiceEnv(ctx, "postgres")
+	if err != nil {
+		return s, err
+	}
+	s.Passwords = map[string]string{}
+	for _, role := range pgroles.Roles {
+		if s.Passwords[role] = env[pgroles.PasswordVar[role]]; s.Passwords[role] == "" {
+			return s, fmt.Errorf("compose gives the postgres service no %s", pgroles.PasswordVar[role])
+		}
+	}
+	return s, nil
+}
+
+// CheckDatabaseRoles checks the published database as compose set it up:
+// each client's role can do what it needs and no more (pgroles), and the
+// superuser cannot log in over TCP with any password in the repository (repo)
+// or any role's.
+func CheckDatabaseRoles(ctx context.Context, s Stack, repo string) error {
+	var errs []error
+	url := func(role string) string { return pgroles.URL(role, s.Passwords[role], s.DatabaseAddr) }
+	if err := pgroles.CheckApp(ctx, url(pgroles.App)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := pgroles.CheckExporter(ctx, url(pgroles.Exporter)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := pgroles.CheckBench(ctx, url(pgroles.Bench)); err != nil {
+		errs = append(errs, err)
+	}
+	passwords, err := pgroles.RepoPasswords(repo)
+	if err != nil {
+		return err
+	}
+	for _, p := range s.Passwords {
+		passwords = append(passwords, p)
+	}
+	if err := pgroles.CheckSuperuserRejected(ctx, s.DatabaseAddr, pgroles.Superuser, passwords); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// WaitExporterUp waits up to timeout for CheckExporterUp.
+func WaitExporterUp(ctx context.Context, promURL string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := CheckExporterUp(ctx, promURL)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// CheckExporterUp: postgres_exporter, logged in as its role, reaches
+// PostgreSQL (pg_up 1 in Prometheus; the target alone is up either way).
+func CheckExporterUp(ctx context.Context, promURL string) error {
+	code, body, err := get(ctx, promURL+"/api/v1/query?query="+url.QueryEscape("pg_up"))
+	if err != nil {
+		return err
+	}
+	if code != 200 {
+		return fmt.Errorf("prometheus query pg_up: status %d", code)
+	}
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("prometheus query pg_up: %v", err)
+	}
+	if len(r.Data.Result) == 0 || len(r.Data.Result[0].Value) != 2 || r.Data.Result[0].Value[1] != "1" {
+		return fmt.Errorf("postgres-exporter does not reach PostgreSQL as %s: pg_up is %s", pgroles.Exporter, body)
+	}
+	return nil
+}
+
+// Hardening is what `docker inspect` shows of a container's confinement.
+type Hardening struct {
+	Name       string
+	HostConfig struct {
+		CapAdd         []string
+		CapDrop        []string
+		SecurityOpt    []string
+		ReadonlyRootfs bool
+		Memory         int64
+		PidsLimit      *int64
+	}
+	Config struct {
+		User   string
+		Labels map[string]string
+	}
+}
+
+// CheckHardening checks that the engine applied compose.yaml's confinement
+// to every container of the project: all capabilities dropped and none added,
+// no-new-privileges, a read-only root file system, memory and pids limits.
+func CheckHardening(hs []Hardening) error {
+	if len(hs) == 0 {
+		return fmt.Errorf("no containers")
+	}
+	var errs []error
+	for _, h := range hs {
+		var bad []string
+		hc := h.HostConfig
+		if !slices.ContainsFunc(hc.CapDrop, func(c string) bool { return strings.EqualFold(c, "ALL") }) {
+			bad = append(bad, fmt.Sprintf("cap_drop %v", hc.CapDrop))
+		}
+		if len(hc.CapAdd) > 0 {
+			bad = append(bad, fmt.Sprintf("cap_add %v", hc.CapAdd))
+		}
+		if !slices.ContainsFunc(hc.SecurityOpt, func(o string) bool {
+			return o == "no-new-privileges:true" || o == "no-new-privileges" || o == "no-new-privileges=true"
+		}) {
+			bad = append(bad, fmt.Sprintf("security_opt %v", hc.SecurityOpt))
+		}
+		if !hc.ReadonlyRootfs {
+			bad = append(bad, "writable root file system")
+		}
+		if hc.Memory <= 0 {
+			bad = append(bad, "no memory limit")
+		}
+		if hc.PidsLimit == nil || *hc.PidsLimit <= 0 {
+			bad = append(bad, "no pids limit")
+		}
+		if len(bad) > 0 {
+			errs = append(errs, fmt.Errorf("%s (%s): %s", h.Config.Labels["com.docker.compose.service"], strings.TrimPrefix(h.Name, "/"), strings.Join(bad, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Hardenings inspects the project's containers.
+func (d Docker) Hardenings(ctx context.Context) ([]Hardening, error) {
+	out, err := d.run(ctx, "ps", "-aq", "--no-trunc", "--filter", d.label())
+	if err != nil {
+		return nil, err
+	}
+	ids := strings.Fields(out)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out, err = d.run(ctx, append([]string{"inspect"}, ids...)...)
+	if err != nil {
+		return nil, err
+	}
+	var hs []Hardening
+	if err := json.Unmarshal([]byte(out), &hs); err != nil {
+		return nil, fmt.Errorf("docker inspect output: %v", err)
+	}
+	return hs, nil
+}
