@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/macrobench/macrobench/internal/agents"
+	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
@@ -310,8 +311,8 @@ func TestAppPyRunsTheAgentsQueryVerbatim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(src), agents.Query) {
-		t.Errorf("original/app.py does not contain internal/agents.Query verbatim:\n%s", agents.Query)
+	if !strings.Contains(string(src), agentscontract.Query) {
+		t.Errorf("original/app.py does not contain internal/agentscontract.Query verbatim:\n%s", agentscontract.Query)
 	}
 }
 
