@@ -13,11 +13,11 @@ done
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "perf.sh: nginx not found (apt-get install -y nginx-light)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/macrobench-perf.XXXXXX)
-cleanup() { go run ./internal/pgcluster/cmd/pgcluster stop "$work/pg" || true; rm -rf "$work"; }
+cleanup() { go run ./internal/cmd/pgcluster stop "$work/pg" || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
 go build -o "$work/app" ./app
-go build -o "$work/barehttp" ./internal/perf/cmd/barehttp
-go build -o "$work/perf" ./internal/perf/cmd/perf
-db=$(go run ./internal/pgcluster/cmd/pgcluster start "$work/pg")
-"$work/perf" -db "$db" -app "$work/app" -bare "$work/barehttp" "$@"
+go build -o "$work/barehttp" ./internal/cmd/barehttp
+go build -o "$work/appperf" ./internal/cmd/appperf
+db=$(go run ./internal/cmd/pgcluster start "$work/pg")
+"$work/appperf" -db "$db" -app "$work/app" -bare "$work/barehttp" "$@"

@@ -22,7 +22,7 @@ import (
 type Options struct {
 	DatabaseURL string        // the seeded database (scripts/perf.sh starts one)
 	AppBin      string        // the app binary
-	BareBin     string        // the bare net/http reference (cmd/barehttp)
+	BareBin     string        // the bare net/http reference (internal/cmd/barehttp)
 	Duration    time.Duration // per wrk/pgbench run (10s)
 	Threads     int           // wrk -t (2)
 	Connections int           // wrk -c (400); /agents is compared at PgbenchC

@@ -1,4 +1,4 @@
-// Command perf is scripts/perf.sh's engine: it benchmarks the app against
+// Command appperf is scripts/perf.sh's engine: it benchmarks the app against
 // reference servers and pgbench in one run and prints the ratios.
 package main
 
