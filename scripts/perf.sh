@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The app's performance benchmark (not a test): starts a throwaway PostgreSQL
 # seeded from postgres/, builds the app and a bare net/http reference, and
-# lets internal/perf run wrk and pgbench and print the ratios.
+# lets internal/appperf run wrk and pgbench and print the ratios.
 # Needs wrk, nginx and pgbench: apt-get install -y wrk nginx-light postgresql-contrib.
 # Arguments go to the perf command (e.g. -only index -d 5s).
 set -euo pipefail

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/baseline"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 func writeGen(t *testing.T, js string) string {
@@ -33,7 +33,7 @@ func TestReadGenResultAccounting(t *testing.T) {
 	if g.InFlightAtEnd != 10 || g.attempts() != 90+1+2+3+10 {
 		t.Errorf("new contract: in flight %d, attempts %d", g.InFlightAtEnd, g.attempts())
 	}
-	if r := report.ErrorRatio(g.Requests, g.InFlightAtEnd, genErrors(g)); r != float64(1+2+3+4+12)/106 {
+	if r := benchreport.ErrorRatio(g.Requests, g.InFlightAtEnd, genErrors(g)); r != float64(1+2+3+4+12)/106 {
 		t.Errorf("error ratio %v", r)
 	}
 	legacy, err := ReadGenResult(writeGen(t, `{`+times+`, "requests": 90, "errors": {"timeout": 7}}`))
@@ -53,37 +53,37 @@ func TestReadGenResultAccounting(t *testing.T) {
 // generator's own non-2xx) are excused; a 500 always counts.
 func TestOverloadExcusesOnlyTimeoutsAndCounted503s(t *testing.T) {
 	cfg := Config{ErrorThreshold: 0.01, SaturatedBelow: 0.9}
-	cell := func(app map[string]int64, e report.Errors, inFlight int64) report.Cell {
-		r := report.Run{Index: 1, Requests: 100, InFlight: inFlight, Errors: e, AchievedRate: 10,
-			Server: &report.Server{AppRequests: app}}
-		c := report.Cell{Endpoint: "/agents", Scenario: "saturation", Runs: []report.Run{r}}
+	cell := func(app map[string]int64, e benchreport.Errors, inFlight int64) benchreport.Cell {
+		r := benchreport.Run{Index: 1, Requests: 100, InFlight: inFlight, Errors: e, AchievedRate: 10,
+			Server: &benchreport.Server{AppRequests: app}}
+		c := benchreport.Cell{Endpoint: "/agents", Scenario: "saturation", Runs: []benchreport.Run{r}}
 		aggregate(&c, cfg, baseline.Flask(), nil)
 		return c
 	}
 	// 30 non-2xx the generator saw, the app answered 30 503s; 10 timeouts
 	// among the 20 in flight at the end.
-	c := cell(map[string]int64{"200": 70, "503": 30}, report.Errors{Status: 30, Timeout: 10}, 20)
-	if c.Overload != 40 || c.CountedErrorRatio != 0 || c.Status != report.StatusClosedLoop || c.Attempts != 120 ||
+	c := cell(map[string]int64{"200": 70, "503": 30}, benchreport.Errors{Status: 30, Timeout: 10}, 20)
+	if c.Overload != 40 || c.CountedErrorRatio != 0 || c.Status != benchreport.StatusClosedLoop || c.Attempts != 120 ||
 		!strings.Contains(c.Note, "33.3% of attempts shed under overload") {
 		t.Errorf("503s and timeouts: overload %d, counted %v, %s, attempts %d, %q", c.Overload, c.CountedErrorRatio, c.Status, c.Attempts, c.Note)
 	}
 	// The app answered 500s: not shedding, whatever the generator saw.
-	c = cell(map[string]int64{"200": 70, "500": 30}, report.Errors{Status: 30}, 0)
-	if c.Overload != 0 || c.Status != report.StatusErrors {
+	c = cell(map[string]int64{"200": 70, "500": 30}, benchreport.Errors{Status: 30}, 0)
+	if c.Overload != 0 || c.Status != benchreport.StatusErrors {
 		t.Errorf("500s: overload %d, %s", c.Overload, c.Status)
 	}
 	// More 503s in the app's window than non-2xx the generator counted (the
 	// tail of a run it gave up on): only the generator's own are excused.
-	c = cell(map[string]int64{"200": 95, "503": 40}, report.Errors{Status: 5, Read: 2}, 0)
-	if c.Overload != 5 || c.CountedErrorRatio != 2.0/102 || c.Status != report.StatusErrors {
+	c = cell(map[string]int64{"200": 95, "503": 40}, benchreport.Errors{Status: 5, Read: 2}, 0)
+	if c.Overload != 5 || c.CountedErrorRatio != 2.0/102 || c.Status != benchreport.StatusErrors {
 		t.Errorf("capped 503s: overload %d, counted %v, %s", c.Overload, c.CountedErrorRatio, c.Status)
 	}
 	// A cell that kept its rate excuses nothing.
-	r := report.Run{Index: 1, Requests: 100, Errors: report.Errors{Timeout: 5}, AchievedRate: 10,
-		Server: &report.Server{AppRequests: map[string]int64{"200": 100}}}
-	kept := report.Cell{Endpoint: "/agents", Scenario: "rate10", TargetRate: 10, Runs: []report.Run{r}}
+	r := benchreport.Run{Index: 1, Requests: 100, Errors: benchreport.Errors{Timeout: 5}, AchievedRate: 10,
+		Server: &benchreport.Server{AppRequests: map[string]int64{"200": 100}}}
+	kept := benchreport.Cell{Endpoint: "/agents", Scenario: "rate10", TargetRate: 10, Runs: []benchreport.Run{r}}
 	aggregate(&kept, cfg, baseline.Flask(), nil)
-	if kept.Overload != 0 || kept.Status != report.StatusErrors {
+	if kept.Overload != 0 || kept.Status != benchreport.StatusErrors {
 		t.Errorf("rate kept: overload %d, %s", kept.Overload, kept.Status)
 	}
 }
@@ -95,7 +95,7 @@ func TestReconcileBounds(t *testing.T) {
 	g := &GenResult{InFlightAtEnd: 4}
 	g.Requests, g.Errors.Connect, g.Errors.Read = 100, 50, 1
 	check := func(app int64) bool {
-		for _, c := range Reconcile("/index", g, &report.Server{AppRequests: map[string]int64{"200": app}}, 0) {
+		for _, c := range Reconcile("/index", g, &benchreport.Server{AppRequests: map[string]int64{"200": app}}, 0) {
 			if !c.OK {
 				return false
 			}

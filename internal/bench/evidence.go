@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // AppSnapshot is the app's own counters, read from its /metrics.
@@ -221,10 +221,10 @@ const sessionSlack = 3
 
 // Reconcile checks the client's counts against the server's for one run of
 // endpoint. poolSize is the app's pool size (0 if unknown).
-func Reconcile(endpoint string, client *GenResult, srv *report.Server, poolSize int64) []report.Check {
-	var checks []report.Check
+func Reconcile(endpoint string, client *GenResult, srv *benchreport.Server, poolSize int64) []benchreport.Check {
+	var checks []benchreport.Check
 	add := func(name string, ok bool, format string, a ...any) {
-		checks = append(checks, report.Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
+		checks = append(checks, benchreport.Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
 	}
 	var appTotal, app2xx int64
 	haveApp := srv.AppRequests != nil

@@ -8,15 +8,15 @@ import (
 	"strconv"
 	"strings"
 
-	genreport "github.com/macrobench/macrobench/internal/loadgen/report"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
 )
 
 // GenResult is the load generator's --json output: loadgen's own type, plus
 // in_flight_at_end declared here as well, so that the bench reads it whether
 // or not that type has it yet (the outer field wins, in Go and in JSON).
 type GenResult struct {
-	genreport.JSON
+	wrkreport.JSON
 	// InFlightAtEnd is the requests sent in the window whose response had
 	// not arrived when the window closed (see report.Accounting).
 	InFlightAtEnd int64 `json:"in_flight_at_end"`
@@ -53,17 +53,17 @@ func ReadGenResult(path string) (*GenResult, error) {
 
 // attempts is every request the run sent (report.Attempts).
 func (g *GenResult) attempts() int64 {
-	return report.Attempts(g.Requests, g.InFlightAtEnd, genErrors(g))
+	return benchreport.Attempts(g.Requests, g.InFlightAtEnd, genErrors(g))
 }
 
-func genErrors(g *GenResult) report.Errors {
+func genErrors(g *GenResult) benchreport.Errors {
 	e := g.Errors
-	return report.Errors{Connect: e.Connect, Read: e.Read, Write: e.Write, Timeout: e.Timeout, Status: e.Status}
+	return benchreport.Errors{Connect: e.Connect, Read: e.Read, Write: e.Write, Timeout: e.Timeout, Status: e.Status}
 }
 
-func genLatency(g *GenResult) report.Latency {
+func genLatency(g *GenResult) benchreport.Latency {
 	l := g.LatencyMS
-	return report.Latency{Mean: l.Mean, Stdev: l.Stdev, P50: l.P50, P75: l.P75, P90: l.P90,
+	return benchreport.Latency{Mean: l.Mean, Stdev: l.Stdev, P50: l.P50, P75: l.P75, P90: l.P90,
 		P99: l.P99, P999: l.P99_9, P9999: l.P99_99, Max: l.Max}
 }
 
@@ -72,9 +72,9 @@ func successes(g *GenResult) int64 { return g.Requests - g.Errors.Status }
 
 // spectrumFromJSON is the percentile spectrum from the JSON's few
 // percentiles, for when the text output has no detailed spectrum.
-func spectrumFromJSON(g *GenResult) []report.Point {
+func spectrumFromJSON(g *GenResult) []benchreport.Point {
 	l := g.LatencyMS
-	return []report.Point{{Percentile: 0, ValueMS: l.Min}, {Percentile: .5, ValueMS: l.P50}, {Percentile: .75, ValueMS: l.P75},
+	return []benchreport.Point{{Percentile: 0, ValueMS: l.Min}, {Percentile: .5, ValueMS: l.P50}, {Percentile: .75, ValueMS: l.P75},
 		{Percentile: .9, ValueMS: l.P90}, {Percentile: .99, ValueMS: l.P99}, {Percentile: .999, ValueMS: l.P99_9},
 		{Percentile: .9999, ValueMS: l.P99_99}, {Percentile: .99999, ValueMS: l.P99_999}, {Percentile: 1, ValueMS: l.P100}}
 }
@@ -82,7 +82,7 @@ func spectrumFromJSON(g *GenResult) []report.Point {
 // ExtractHgrm finds wrk2's "Detailed Percentile spectrum" (HdrHistogram's
 // .hgrm layout, values in ms) in the generator's text output. It returns the
 // .hgrm text and its points; ok is false when the output has none.
-func ExtractHgrm(text string) (hgrm string, pts []report.Point, ok bool) {
+func ExtractHgrm(text string) (hgrm string, pts []benchreport.Point, ok bool) {
 	var b strings.Builder
 	in := false
 	sc := bufio.NewScanner(strings.NewReader(text))
@@ -106,7 +106,7 @@ func ExtractHgrm(text string) (hgrm string, pts []report.Point, ok bool) {
 			v, err1 := strconv.ParseFloat(f[0], 64)
 			p, err2 := strconv.ParseFloat(f[1], 64)
 			if err1 == nil && err2 == nil {
-				pts = append(pts, report.Point{Percentile: p, ValueMS: v})
+				pts = append(pts, benchreport.Point{Percentile: p, ValueMS: v})
 			}
 		}
 		if strings.HasPrefix(trimmed, "#[Buckets") {

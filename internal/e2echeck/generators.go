@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // generatorServices are the compose services the load generator runs as.
@@ -72,7 +72,7 @@ func (d Docker) CheckNoGenerators(ctx context.Context) error {
 // signal: summary.json says interrupted (by what), the INTERRUPTED marker is
 // there, and summary.md carries the banner.
 func CheckInterrupted(dir string) (string, error) {
-	s, err := report.Load(dir)
+	s, err := benchreport.Load(dir)
 	if err != nil {
 		return "", err
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 func TestLeftGenerators(t *testing.T) {
@@ -37,7 +37,7 @@ func TestLeftGenerators(t *testing.T) {
 }
 
 func TestCheckInterrupted(t *testing.T) {
-	write := func(s *report.Summary, marker, md bool) string {
+	write := func(s *benchreport.Summary, marker, md bool) string {
 		dir := t.TempDir()
 		if err := s.WriteJSON(dir); err != nil {
 			t.Fatal(err)
@@ -52,12 +52,12 @@ func TestCheckInterrupted(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "summary.md"), []byte(text), 0o644)
 		return dir
 	}
-	good := &report.Summary{Schema: report.SchemaVersion, Interrupted: true, InterruptedBy: "SIGINT"}
+	good := &benchreport.Summary{Schema: benchreport.SchemaVersion, Interrupted: true, InterruptedBy: "SIGINT"}
 	if what, err := CheckInterrupted(write(good, true, true)); err != nil || !strings.Contains(what, "SIGINT") {
 		t.Errorf("good: %q, %v", what, err)
 	}
 	for name, dir := range map[string]string{
-		"not interrupted": write(&report.Summary{Schema: report.SchemaVersion}, true, true),
+		"not interrupted": write(&benchreport.Summary{Schema: benchreport.SchemaVersion}, true, true),
 		"no marker":       write(good, false, true),
 		"no banner":       write(good, true, false),
 	} {

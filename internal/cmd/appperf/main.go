@@ -12,11 +12,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/perf"
+	"github.com/macrobench/macrobench/internal/appperf"
 )
 
 func main() {
-	o := perf.Options{Out: os.Stdout}
+	o := appperf.Options{Out: os.Stdout}
 	var only, env string
 	flag.StringVar(&o.DatabaseURL, "db", "", "seeded database URL")
 	flag.StringVar(&o.AppBin, "app", "", "app binary")
@@ -41,13 +41,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cases, err := perf.Run(ctx, o)
+	cases, err := appperf.Run(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perf:", err)
 		os.Exit(1)
 	}
 	fmt.Println()
-	if !perf.Report(os.Stdout, cases) {
+	if !appperf.Report(os.Stdout, cases) {
 		os.Exit(1)
 	}
 }

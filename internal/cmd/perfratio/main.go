@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/macrobench/macrobench/internal/loadgen/perf"
-	"github.com/macrobench/macrobench/internal/loadgen/report"
+	"github.com/macrobench/macrobench/internal/genperf"
+	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
 )
 
 func main() {
@@ -20,7 +20,7 @@ func main() {
 	flag.Parse()
 	if *cpu != "" {
 		raw, err := os.ReadFile(*cpu)
-		var j report.JSON
+		var j wrkreport.JSON
 		if err == nil {
 			err = json.Unmarshal(raw, &j)
 		}
@@ -37,7 +37,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: perfratio [-min R] WRK_OUTPUT LOADTEST_OUTPUT [...pairs]")
 		os.Exit(2)
 	}
-	var rounds, perReq []perf.Round
+	var rounds, perReq []genperf.Round
 	for i := 0; i < len(files); i += 2 {
 		w, err1 := parse(files[i])
 		o, err2 := parse(files[i+1])
@@ -45,20 +45,20 @@ func main() {
 			fmt.Fprintf(os.Stderr, "perfratio: %v %v\n", err1, err2)
 			os.Exit(1)
 		}
-		r := perf.Round{Wrk: w.RequestsPerSec, Ours: o.RequestsPerSec}
+		r := genperf.Round{Wrk: w.RequestsPerSec, Ours: o.RequestsPerSec}
 		fmt.Printf("round %d: wrk %.0f req/s, loadtest %.0f req/s, ratio %.3f", i/2+1, r.Wrk, r.Ours, r.Ratio())
 		if w.CPU > 0 && o.CPU > 0 {
 			// Inverted, so that above 1 means loadtest spends less per request.
-			c := perf.Round{Wrk: o.CPUPerRequest(), Ours: w.CPUPerRequest()}
+			c := genperf.Round{Wrk: o.CPUPerRequest(), Ours: w.CPUPerRequest()}
 			fmt.Printf("; CPU per request: wrk %.1fus, loadtest %.1fus", c.Ours, c.Wrk)
 			perReq = append(perReq, c)
 		}
 		fmt.Println()
 		rounds = append(rounds, r)
 	}
-	m := perf.Median(rounds)
+	m := genperf.Median(rounds)
 	if len(perReq) > 0 {
-		fmt.Printf("median CPU efficiency loadtest/wrk (wrk's CPU per request / ours): %.3f\n", perf.Median(perReq))
+		fmt.Printf("median CPU efficiency loadtest/wrk (wrk's CPU per request / ours): %.3f\n", genperf.Median(perReq))
 	}
 	fmt.Printf("median throughput ratio loadtest/wrk: %.3f (want >= %.2f)\n", m, *min)
 	if m < *min {
@@ -66,13 +66,13 @@ func main() {
 	}
 }
 
-func parse(path string) (perf.Run, error) {
+func parse(path string) (genperf.Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return perf.Run{}, err
+		return genperf.Run{}, err
 	}
 	defer f.Close()
-	r, err := perf.Parse(f)
+	r, err := genperf.Parse(f)
 	if err != nil {
 		return r, fmt.Errorf("%s: %v", path, err)
 	}

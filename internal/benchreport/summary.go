@@ -1,7 +1,7 @@
-// Package report holds a benchmark run's results (summary.json) and renders
+// Package benchreport holds a benchmark run's results (summary.json) and renders
 // them for people: summary.md and PNG charts. internal/bench fills a Summary;
 // internal/compare reads two of them back.
-package report
+package benchreport
 
 import (
 	"encoding/json"

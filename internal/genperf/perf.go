@@ -1,7 +1,7 @@
-// Package perf compares the generator's throughput with wrk's from their
+// Package genperf compares the generator's throughput with wrk's from their
 // text outputs (the same "Requests/sec:" line), over interleaved rounds, so
 // one noisy round on a shared machine does not decide the result.
-package perf
+package genperf
 
 import (
 	"bufio"

@@ -1,7 +1,7 @@
-// Package report writes a finished run the way wrk2 prints it (same layout,
+// Package wrkreport writes a finished run the way wrk2 prints it (same layout,
 // units and rounding, so results read like the original's), as JSON for
 // machines, and as an HdrHistogram percentile distribution for plotters.
-package report
+package wrkreport
 
 import (
 	"fmt"

@@ -1,7 +1,7 @@
-// Package perf runs the app's performance benchmark (scripts/perf.sh): wrk
+// Package appperf runs the app's performance benchmark (scripts/perf.sh): wrk
 // against the app and against reference servers, pgbench against the same
 // database, in one run, and reports the ratios the app must reach.
-package perf
+package appperf
 
 import (
 	"fmt"
