@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -214,7 +215,9 @@ func TestErrorThreshold(t *testing.T) {
 	out = t.TempDir()
 	code := run(context.Background(), benchArgs(srv500.URL, out, "--endpoints", "/index", "--scenarios", "saturation",
 		"--connections", "2", "--threads", "1", "--duration", "1s"), &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "/index saturation: error ratio 100.00% exceeds 1.00%") {
+	// The window may close on a request or two in flight, not failed yet:
+	// the ratio is then just under 100%.
+	if code != 1 || !regexp.MustCompile(`/index saturation: error ratio (100\.00|99\.9\d)% exceeds 1\.00%`).MatchString(stderr.String()) {
 		t.Errorf("closed loop of 500s: exit %d, stderr %s", code, stderr.String())
 	}
 }
