@@ -49,8 +49,8 @@ func TestFlaskMatchesSeed(t *testing.T) {
 			t.Errorf("%s %s latency: got %v want %v", w.ep, w.sc, c.Latency, w.lat)
 		}
 		if c.Errors.Connect != w.connect || c.Errors.Read != w.read || c.Errors.Write != w.write ||
-			c.Errors.Timeout != w.timeout || c.Non2xx3xx != w.non2xx {
-			t.Errorf("%s %s errors: got %+v non2xx %d", w.ep, w.sc, c.Errors, c.Non2xx3xx)
+			c.Errors.Timeout != w.timeout || c.Errors.Status != w.non2xx {
+			t.Errorf("%s %s errors: got %+v", w.ep, w.sc, c.Errors)
 		}
 		// The ms values must be the printed strings converted.
 		for i, k := range []string{"avg", "stdev", "max"} {

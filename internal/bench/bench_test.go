@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -79,7 +80,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 		t.Errorf("%d warm-ups, want one per endpoint", len(s.Warmups))
 	}
 	for _, w := range s.Warmups {
-		if w.Requests == 0 || benchreport.Failed(w.Requests, w.InFlight, w.Errors) != 0 {
+		if w.Requests == 0 || results.Failed(w.Requests, w.InFlight, w.Errors) != 0 {
 			t.Errorf("warm-up of %s: %d requests, errors %+v", w.Endpoint, w.Requests, w.Errors)
 		}
 		if st, err := os.Stat(filepath.Join(out, w.TextFile)); err != nil || st.Size() == 0 {
@@ -128,7 +129,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 			{"p50", c.Latency.P50, lat["p50"].(float64)},
 			{"p90", c.Latency.P90, lat["p90"].(float64)},
 			{"p99", c.Latency.P99, lat["p99"].(float64)},
-			{"p99.9", c.Latency.P999, lat["p99_9"].(float64)},
+			{"p99.9", c.Latency.P99_9, lat["p99_9"].(float64)},
 			{"max", c.Latency.Max, lat["max"].(float64)},
 			{"timeout errors", float64(c.Errors.Timeout), errs["timeout"].(float64)},
 			{"status errors", float64(c.Errors.Status), errs["status"].(float64)},
@@ -144,7 +145,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 			wantInFlight = v.(float64)
 		}
 		if float64(run.InFlight) != wantInFlight || c.InFlight != run.InFlight ||
-			c.Attempts != benchreport.Attempts(c.Requests, c.InFlight, c.Errors) || c.Attempts < c.Requests {
+			c.Attempts != results.Attempts(c.Requests, c.InFlight, c.Errors) || c.Attempts < c.Requests {
 			t.Errorf("%s: in flight %d (generator %v), attempts %d for %d responses, errors %+v", name, run.InFlight, wantInFlight, c.Attempts, c.Requests, c.Errors)
 		}
 		// On a slow or loaded machine a DB endpoint may not reach a rate

@@ -10,6 +10,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/httpapi"
+	"github.com/macrobench/macrobench/internal/results"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -84,8 +85,8 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	}
 	// The light cell: no errors, as when run first ...
 	lr := light.Runs[0]
-	if f := benchreport.Failed(light.Requests, light.InFlight, light.Errors); f != 0 || light.Status != benchreport.StatusOK ||
-		benchreport.Failed(alone.Requests, alone.InFlight, alone.Errors) != 0 {
+	if f := results.Failed(light.Requests, light.InFlight, light.Errors); f != 0 || light.Status != benchreport.StatusOK ||
+		results.Failed(alone.Requests, alone.InFlight, alone.Errors) != 0 {
 		t.Errorf("light cell after the overload: %s, %d failed (errors %+v); alone: %s, errors %+v", light.Status, f, light.Errors, alone.Status, alone.Errors)
 	}
 	// ... its server-side window holds its own requests only: 200s, as many

@@ -15,6 +15,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/baseline"
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // Runner runs a configured matrix through an executor and writes the results
@@ -231,11 +232,11 @@ func (r *Runner) warmup(ctx context.Context, cell Cell) (benchreport.Warmup, err
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	g, err := ReadGenResult(jp)
+	g, err := results.ReadGenerator(jp)
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	w.Requests, w.InFlight, w.Errors = g.Requests, g.InFlightAtEnd, genErrors(g)
+	w.Requests, w.InFlight, w.Errors = g.Requests, g.InFlightAtEnd, g.Errors
 	return w, nil
 }
 
@@ -279,7 +280,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	if err != nil {
 		return run, fmt.Errorf("generator: %w", err)
 	}
-	g, err := ReadGenResult(jp)
+	g, err := results.ReadGenerator(jp)
 	if err != nil {
 		return run, err
 	}
@@ -293,9 +294,9 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		run.Start, run.End = localStart, localEnd
 	}
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
-	run.InFlight, run.Attempts = g.InFlightAtEnd, g.attempts()
-	run.Latency, run.Errors = genLatency(g), genErrors(g)
-	run.ErrorRatio = benchreport.ErrorRatio(run.Requests, run.InFlight, run.Errors)
+	run.InFlight, run.Attempts = g.InFlightAtEnd, g.Attempts()
+	run.Latency, run.Errors = g.LatencyMS, g.Errors
+	run.ErrorRatio = results.ErrorRatio(run.Requests, run.InFlight, run.Errors)
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
 		if _, pts, ok := ExtractHgrm(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
@@ -374,7 +375,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	}
 	r.logf("bench: %s run %d/%d: %s, p50 %.2fms p99 %.2fms max %.2fms, %d responses, %d in flight at the end, %d failed (%.2f%%)",
 		cell.Name(), idx+1, cfg.Repeat, status, run.Latency.P50, run.Latency.P99, run.Latency.Max,
-		run.Requests, run.InFlight, benchreport.Failed(run.Requests, run.InFlight, run.Errors), run.ErrorRatio*100)
+		run.Requests, run.InFlight, results.Failed(run.Requests, run.InFlight, run.Errors), run.ErrorRatio*100)
 	for _, c := range run.Checks {
 		if !c.OK {
 			r.logf("bench: %s: RECONCILIATION MISMATCH %s: %s", cell.Name(), c.Name, c.Detail)
@@ -417,25 +418,15 @@ func aggregate(c *benchreport.Cell, cfg Config, flask baseline.Set, ceilings []b
 		return median(vals), benchreport.Spread{Min: minOf(vals), Max: maxOf(vals)}
 	}
 	c.AchievedRate, c.RateSpread = pick(func(r benchreport.Run) float64 { return r.AchievedRate })
-	var l benchreport.Latency
-	l.Mean, _ = pick(func(r benchreport.Run) float64 { return r.Latency.Mean })
-	l.Stdev, _ = pick(func(r benchreport.Run) float64 { return r.Latency.Stdev })
-	l.P50, _ = pick(func(r benchreport.Run) float64 { return r.Latency.P50 })
-	l.P75, _ = pick(func(r benchreport.Run) float64 { return r.Latency.P75 })
-	l.P90, _ = pick(func(r benchreport.Run) float64 { return r.Latency.P90 })
-	l.P99, c.P99Spread = pick(func(r benchreport.Run) float64 { return r.Latency.P99 })
-	l.P999, _ = pick(func(r benchreport.Run) float64 { return r.Latency.P999 })
-	l.P9999, _ = pick(func(r benchreport.Run) float64 { return r.Latency.P9999 })
-	l.Max, _ = pick(func(r benchreport.Run) float64 { return r.Latency.Max })
-	c.Latency = l
+	// Each latency figure is the median of the runs' (the p99's spread too).
+	for i, f := range c.Latency.Fields() {
+		*f.Value, _ = pick(func(r benchreport.Run) float64 { return *r.Latency.Fields()[i].Value })
+	}
+	_, c.P99Spread = pick(func(r benchreport.Run) float64 { return r.Latency.P99 })
 	for _, r := range c.Runs {
 		c.Requests += r.Requests
 		c.InFlight += r.InFlight
-		c.Errors.Connect += r.Errors.Connect
-		c.Errors.Read += r.Errors.Read
-		c.Errors.Write += r.Errors.Write
-		c.Errors.Timeout += r.Errors.Timeout
-		c.Errors.Status += r.Errors.Status
+		c.Errors.Add(r.Errors)
 		if len(r.Checks) > 0 {
 			ok := c.Reconciled == nil || *c.Reconciled
 			for _, ch := range r.Checks {
@@ -444,8 +435,8 @@ func aggregate(c *benchreport.Cell, cfg Config, flask baseline.Set, ceilings []b
 			c.Reconciled = &ok
 		}
 	}
-	c.Attempts = benchreport.Attempts(c.Requests, c.InFlight, c.Errors)
-	c.ErrorRatio = benchreport.ErrorRatio(c.Requests, c.InFlight, c.Errors)
+	c.Attempts = results.Attempts(c.Requests, c.InFlight, c.Errors)
+	c.ErrorRatio = results.ErrorRatio(c.Requests, c.InFlight, c.Errors)
 	saturated := c.TargetRate > 0 && c.AchievedRate < cfg.SaturatedBelow*c.TargetRate
 	// A cell at capacity (closed loop, or a rate the hardware cannot reach)
 	// sheds load: client timeouts and the app's 503s are what overload looks
@@ -456,7 +447,7 @@ func aggregate(c *benchreport.Cell, cfg Config, flask baseline.Set, ceilings []b
 	attempts := float64(c.Attempts)
 	if atCapacity && attempts > 0 {
 		c.Overload = overloadErrors(c.Runs)
-		c.CountedErrorRatio = float64(max(0, benchreport.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
+		c.CountedErrorRatio = float64(max(0, results.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
 	}
 	var notes []string
 	switch {
@@ -482,7 +473,7 @@ func aggregate(c *benchreport.Cell, cfg Config, flask baseline.Set, ceilings []b
 		// own classes, summed for display), not this run's accounting.
 		c.Original = &benchreport.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
 			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
-			Errors: o.Errors.Connect + o.Errors.Read + o.Errors.Write + o.Errors.Timeout + o.Non2xx3xx, Non2xx: o.Non2xx3xx}
+			Errors: o.Errors.Socket() + o.Errors.Timeout + o.Errors.Status, Non2xx: o.Errors.Status}
 		if o.RequestsPerSec > 0 {
 			c.Original.Ratio = c.AchievedRate / o.RequestsPerSec
 		}
@@ -504,7 +495,7 @@ func aggregate(c *benchreport.Cell, cfg Config, flask baseline.Set, ceilings []b
 }
 
 // overloadErrors is, in a cell at capacity, the failures that are load
-// shedding (the one definition; report.Accounting defines the failures):
+// shedding (the one definition; results.Accounting defines the failures):
 //
 //   - the timeouts: requests the generator itself flagged as answered later
 //     than its --timeout, or still unanswered past it when the window
@@ -525,7 +516,7 @@ func overloadErrors(runs []benchreport.Run) int64 {
 		if r.Server != nil && r.Server.AppRequests != nil {
 			shed += min(r.Errors.Status, r.Server.AppRequests["503"])
 		}
-		n += min(shed, benchreport.Failed(r.Requests, r.InFlight, r.Errors))
+		n += min(shed, results.Failed(r.Requests, r.InFlight, r.Errors))
 	}
 	return n
 }

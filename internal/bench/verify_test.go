@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -252,7 +253,7 @@ func TestOverloadShedIsReportedNotFailed(t *testing.T) {
 	if shed == 0 || c.Errors.Status == 0 {
 		t.Fatalf("the app shed nothing (app %v, client errors %+v): the overload did not happen", run.Server.AppRequests, c.Errors)
 	}
-	if c.Status != benchreport.StatusClosedLoop || c.Overload != min(c.Errors.Timeout+min(c.Errors.Status, shed), benchreport.Failed(c.Requests, c.InFlight, c.Errors)) ||
+	if c.Status != benchreport.StatusClosedLoop || c.Overload != min(c.Errors.Timeout+min(c.Errors.Status, shed), results.Failed(c.Requests, c.InFlight, c.Errors)) ||
 		c.CountedErrorRatio > 0.01 || !strings.Contains(c.Note, "shed under overload") {
 		t.Errorf("status %s, overload %d, errors %+v, counted ratio %v, note %q", c.Status, c.Overload, c.Errors, c.CountedErrorRatio, c.Note)
 	}

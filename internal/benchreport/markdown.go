@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/baseline"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // scenarioTitles say how each scenario loads the app, in the original's words.
@@ -47,7 +48,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	if s.Repeat > 1 {
 		w("- Every cell ran %d times: figures are medians, with the min–max spread in brackets.\n", s.Repeat)
 	}
-	w("- Accounting: %s\n", Accounting)
+	w("- Accounting: %s\n", results.Accounting)
 	w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
 		pct(s.ErrorThreshold), s.SaturatedBelow*100)
 	if s.Isolation != "" {
@@ -146,7 +147,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 				continue
 			}
 			w("| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %d | %s | %s | %s | %s |\n",
-				c.Endpoint, status, rate, target, ms(c.Latency.Mean), ms(c.Latency.P50), ms(c.Latency.P90), p99, ms(c.Latency.P999), ms(c.Latency.Max),
+				c.Endpoint, status, rate, target, ms(c.Latency.Mean), ms(c.Latency.P50), ms(c.Latency.P90), p99, ms(c.Latency.P99_9), ms(c.Latency.Max),
 				c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout, c.Errors.Status, c.InFlight, orig, ratio, origLat, share)
 		}
 		w("\nServer side, same window (per run):\n\n")

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/baseline"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 func sample() *Summary {
 	spectrum := []Point{{0, 0.1}, {0.5, 1}, {0.9, 2}, {0.99, 5}, {0.999, 9}, {1, 12}}
 	run := func(rate, p99 float64) Run {
-		return Run{Index: 1, AchievedRate: rate, Requests: int64(rate * 3), Latency: Latency{P50: 1, P90: 2, P99: p99, P999: 9, Max: 12}, Spectrum: spectrum,
+		return Run{Index: 1, AchievedRate: rate, Requests: int64(rate * 3), Latency: results.Latency{P50: 1, P90: 2, P99: p99, P99_9: 9, Max: 12}, Spectrum: spectrum,
 			Server: &Server{AppRequests: map[string]int64{"200": int64(rate * 3)}, DB: &DB{AgentsQueryCalls: int64(rate * 3), Sessions: int64(rate * 3)}},
 			Checks: []Check{{Name: "x", OK: true}}}
 	}
@@ -27,10 +28,10 @@ func sample() *Summary {
 		Ceilings: []Ceiling{{Name: "connect", Command: "pgbench -C", TPS: 500}},
 		Cells: []Cell{
 			{Endpoint: "/index", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
-				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: Latency{Mean: 1.5, P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
+				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: results.Latency{Mean: 1.5, P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
 				Original: &Original{Measured: true, RequestsPerSec: 2714.49, Ratio: 3900 / 2714.49, LatencyAvg: "0.87m", LatencyMax: "4.47m"}},
 			{Endpoint: "/agents", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
-				Runs: []Run{run(450, 900)}, AchievedRate: 450, Latency: Latency{P50: 400, P99: 900}, Status: StatusSaturated,
+				Runs: []Run{run(450, 900)}, AchievedRate: 450, Latency: results.Latency{P50: 400, P99: 900}, Status: StatusSaturated,
 				Note: "the hardware reached 450.0 of 4000 req/s (11%)", CeilingShare: map[string]float64{"connect": 0.9}, Reconciled: &ok,
 				Original: &Original{Measured: true, RequestsPerSec: 304.10, Ratio: 450 / 304.10, LatencyAvg: "2.28m", LatencyMax: "4.97m"}},
 		},
@@ -83,31 +84,6 @@ func TestChartsAndJSONRoundTrip(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(`{"schema": 99}`), 0o644)
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "schema 99") {
 		t.Errorf("a future schema must be refused: %v", err)
-	}
-}
-
-// The accounting: attempts are responses + socket errors + in flight;
-// timeouts are a flag among them; failures are capped at the attempts.
-func TestAccounting(t *testing.T) {
-	for _, c := range []struct {
-		name                string
-		responses, inFlight int64
-		e                   Errors
-		attempts, failed    int64
-		ratio               float64
-	}{
-		{"clean", 100, 0, Errors{}, 100, 0, 0},
-		{"in flight at the end is no failure", 98, 2, Errors{}, 100, 0, 0},
-		{"timeouts are among responses and in flight, not added", 90, 10, Errors{Timeout: 15}, 100, 15, 0.15},
-		{"socket errors are attempts", 90, 0, Errors{Connect: 5, Read: 3, Write: 2}, 100, 10, 0.1},
-		{"non-2xx", 100, 0, Errors{Status: 25}, 100, 25, 0.25},
-		{"a late 503 counts twice, capped", 10, 0, Errors{Status: 10, Timeout: 10}, 10, 10, 1},
-		{"nothing", 0, 0, Errors{}, 0, 0, 0},
-	} {
-		a, f, r := Attempts(c.responses, c.inFlight, c.e), Failed(c.responses, c.inFlight, c.e), ErrorRatio(c.responses, c.inFlight, c.e)
-		if a != c.attempts || f != c.failed || r != c.ratio {
-			t.Errorf("%s: attempts %d failed %d ratio %v, want %d %d %v", c.name, a, f, r, c.attempts, c.failed, c.ratio)
-		}
 	}
 }
 

@@ -9,12 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // SchemaVersion of summary.json; bumped when a field changes meaning. 2:
 // errors.timeout is a flag over responses and in-flight requests, no longer
-// an outcome of its own (see Attempts); in_flight_at_end, attempts, the
-// isolation waits and the interrupted marker were added.
+// an outcome of its own (see results.Attempts); in_flight_at_end, attempts,
+// the isolation waits and the interrupted marker were added. (The latency
+// figures are the generator's, results.Latency: min, p99_999, p100 and
+// within_stdev_pct were added without a new version, as fields absent from
+// an older file read as zero.)
 const SchemaVersion = 2
 
 // oldestSchema is the oldest summary.json Load reads: schema 1 has none of
@@ -64,13 +69,13 @@ type Verification struct {
 // Warmup is the generator run that warmed an endpoint before its first
 // scenario; excluded from every figure.
 type Warmup struct {
-	Endpoint  string   `json:"endpoint"`
-	Args      []string `json:"args"`
-	DurationS float64  `json:"duration_s"`
-	Requests  int64    `json:"requests"`
-	InFlight  int64    `json:"in_flight_at_end"`
-	Errors    Errors   `json:"errors"`
-	TextFile  string   `json:"text_file"`
+	Endpoint  string         `json:"endpoint"`
+	Args      []string       `json:"args"`
+	DurationS float64        `json:"duration_s"`
+	Requests  int64          `json:"requests"`
+	InFlight  int64          `json:"in_flight_at_end"`
+	Errors    results.Errors `json:"errors"`
+	TextFile  string         `json:"text_file"`
 }
 
 // Ceiling is PostgreSQL's own throughput for the agents query, measured with
@@ -83,64 +88,6 @@ type Ceiling struct {
 	Error     string  `json:"error,omitempty"`
 }
 
-// Latency in milliseconds (corrected for coordinated omission in rate runs).
-type Latency struct {
-	Mean  float64 `json:"mean"`
-	Stdev float64 `json:"stdev"`
-	P50   float64 `json:"p50"`
-	P75   float64 `json:"p75"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p99_9"`
-	P9999 float64 `json:"p99_99"`
-	Max   float64 `json:"max"`
-}
-
-// Errors by class, as the generator counts them; Status = non-2xx/3xx
-// responses. Connect, Read and Write are outcomes (a request that got no
-// response); Status and Timeout are flags on requests counted elsewhere (see
-// Attempts).
-type Errors struct {
-	Connect int64 `json:"connect"`
-	Read    int64 `json:"read"`
-	Write   int64 `json:"write"`
-	Timeout int64 `json:"timeout"`
-	Status  int64 `json:"status"`
-}
-
-// Socket is the requests that ended in a connect, read or write error.
-func (e Errors) Socket() int64 { return e.Connect + e.Read + e.Write }
-
-// Accounting is the definition of attempts, failures and the error ratio,
-// as the report states it. Attempts, Failed and ErrorRatio implement it;
-// nothing else adds the classes up.
-const Accounting = "every request the generator sent in a run's window is exactly one of: a response " +
-	"received in the window (*requests*; non-2xx/3xx among them), a connect, read or write error, or " +
-	"*in flight* when the window closed. Their sum is the *attempts*. A *timeout* is a flag, not an outcome: " +
-	"a request whose response took longer than the generator's --timeout (among the responses or the in-flight " +
-	"ones). *Failed* attempts are the socket errors, the non-2xx responses and the timeouts (a late non-2xx counts " +
-	"in both, as wrk counts it, so this is an upper bound, capped at the attempts); the *error ratio* is failed ÷ attempts. " +
-	"An in-flight request that had not timed out is not a failure: the window closed on it."
-
-// Attempts is every request sent in the window: the responses, the socket
-// errors and those in flight at the end (see Accounting).
-func Attempts(responses, inFlight int64, e Errors) int64 { return responses + e.Socket() + inFlight }
-
-// Failed is the failed attempts: socket errors, non-2xx responses and
-// timeouts, at most the attempts (see Accounting).
-func Failed(responses, inFlight int64, e Errors) int64 {
-	return min(Attempts(responses, inFlight, e), e.Socket()+e.Status+e.Timeout)
-}
-
-// ErrorRatio is Failed over Attempts (0 without attempts).
-func ErrorRatio(responses, inFlight int64, e Errors) float64 {
-	a := Attempts(responses, inFlight, e)
-	if a == 0 {
-		return 0
-	}
-	return float64(Failed(responses, inFlight, e)) / float64(a)
-}
-
 // Point of a latency percentile spectrum (HdrHistogram .hgrm line).
 type Point struct {
 	Percentile float64 `json:"percentile"` // 0..1
@@ -149,22 +96,22 @@ type Point struct {
 
 // Run is one execution of a cell (one of --repeat N).
 type Run struct {
-	Index        int       `json:"index"`
-	Args         []string  `json:"args"`
-	TextFile     string    `json:"text_file"`
-	JSONFile     string    `json:"json_file"`
-	HgrmFile     string    `json:"hgrm_file,omitempty"`
-	Start        time.Time `json:"start"`
-	End          time.Time `json:"end"`
-	ElapsedS     float64   `json:"elapsed_s"`
-	Requests     int64     `json:"requests"`         // responses received in the window
-	InFlight     int64     `json:"in_flight_at_end"` // sent, no response when the window closed
-	Attempts     int64     `json:"attempts"`         // see Accounting
-	Bytes        int64     `json:"bytes"`
-	AchievedRate float64   `json:"achieved_rate"`
-	Latency      Latency   `json:"latency_ms"`
-	Errors       Errors    `json:"errors"`
-	ErrorRatio   float64   `json:"error_ratio"`
+	Index        int             `json:"index"`
+	Args         []string        `json:"args"`
+	TextFile     string          `json:"text_file"`
+	JSONFile     string          `json:"json_file"`
+	HgrmFile     string          `json:"hgrm_file,omitempty"`
+	Start        time.Time       `json:"start"`
+	End          time.Time       `json:"end"`
+	ElapsedS     float64         `json:"elapsed_s"`
+	Requests     int64           `json:"requests"`         // responses received in the window
+	InFlight     int64           `json:"in_flight_at_end"` // sent, no response when the window closed
+	Attempts     int64           `json:"attempts"`         // see results.Accounting
+	Bytes        int64           `json:"bytes"`
+	AchievedRate float64         `json:"achieved_rate"`
+	Latency      results.Latency `json:"latency_ms"` // the generator's, corrected
+	Errors       results.Errors  `json:"errors"`
+	ErrorRatio   float64         `json:"error_ratio"`
 	// Isolation is the wait before the run for the app and PostgreSQL to
 	// be idle; Drain the wait after it for the run's own last requests
 	// (its server-side counts are read then).
@@ -238,23 +185,23 @@ type Spread struct {
 
 // Cell is one endpoint × scenario; its figures are medians over the runs.
 type Cell struct {
-	Endpoint     string  `json:"endpoint"`
-	Scenario     string  `json:"scenario"` // saturation | rate4000 | rate10
-	Via          string  `json:"via"`      // localhost | network
-	Threads      int     `json:"threads"`
-	Connections  int     `json:"connections"`
-	DurationS    float64 `json:"duration_s"`
-	TargetRate   float64 `json:"target_rate"` // 0 = closed loop
-	Runs         []Run   `json:"runs"`
-	AchievedRate float64 `json:"achieved_rate"`
-	RateSpread   Spread  `json:"achieved_rate_spread"`
-	Latency      Latency `json:"latency_ms"`
-	P99Spread    Spread  `json:"p99_spread"`
-	Requests     int64   `json:"requests"`         // summed over runs, as the next three
-	InFlight     int64   `json:"in_flight_at_end"` // see Accounting
-	Attempts     int64   `json:"attempts"`
-	Errors       Errors  `json:"errors"`
-	ErrorRatio   float64 `json:"error_ratio"`
+	Endpoint     string          `json:"endpoint"`
+	Scenario     string          `json:"scenario"` // saturation | rate4000 | rate10
+	Via          string          `json:"via"`      // localhost | network
+	Threads      int             `json:"threads"`
+	Connections  int             `json:"connections"`
+	DurationS    float64         `json:"duration_s"`
+	TargetRate   float64         `json:"target_rate"` // 0 = closed loop
+	Runs         []Run           `json:"runs"`
+	AchievedRate float64         `json:"achieved_rate"`
+	RateSpread   Spread          `json:"achieved_rate_spread"`
+	Latency      results.Latency `json:"latency_ms"` // each figure the median of the runs'
+	P99Spread    Spread          `json:"p99_spread"`
+	Requests     int64           `json:"requests"`         // summed over runs, as the next three
+	InFlight     int64           `json:"in_flight_at_end"` // see results.Accounting
+	Attempts     int64           `json:"attempts"`
+	Errors       results.Errors  `json:"errors"`
+	ErrorRatio   float64         `json:"error_ratio"`
 	// Overload is the failures of a cell at capacity (closed loop or
 	// saturated) that are load shedding, timeouts and 503s the app counted:
 	// reported, not failures. CountedErrorRatio, the ratio without them,

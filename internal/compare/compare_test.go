@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 func cell(ep, sc string, target float64, status string, rates, p99s []float64) benchreport.Cell {
 	c := benchreport.Cell{Endpoint: ep, Scenario: sc, TargetRate: target, Status: status}
 	for i := range rates {
-		c.Runs = append(c.Runs, benchreport.Run{Index: i + 1, AchievedRate: rates[i], Latency: benchreport.Latency{P99: p99s[i]}})
+		c.Runs = append(c.Runs, benchreport.Run{Index: i + 1, AchievedRate: rates[i], Latency: results.Latency{P99: p99s[i]}})
 	}
 	lo, hi := rates[0], rates[0]
 	plo, phi := p99s[0], p99s[0]

@@ -11,7 +11,7 @@ import (
 	"os"
 
 	"github.com/macrobench/macrobench/internal/genperf"
-	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 func main() {
@@ -20,7 +20,7 @@ func main() {
 	flag.Parse()
 	if *cpu != "" {
 		raw, err := os.ReadFile(*cpu)
-		var j wrkreport.JSON
+		var j results.Generator
 		if err == nil {
 			err = json.Unmarshal(raw, &j)
 		}

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 func TestParseWrk2CommandLines(t *testing.T) {
@@ -192,7 +192,7 @@ func TestTextMatchesJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	t.Log("\n" + out)
-	var j wrkreport.JSON
+	var j results.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -419,7 +419,7 @@ func TestZeroResponsesStillReport(t *testing.T) {
 	if strings.Contains(strings.ToLower(out), "nan") {
 		t.Errorf("report prints NaN")
 	}
-	var j wrkreport.JSON
+	var j results.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
