@@ -6,51 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/wrktext"
 )
-
-const wrkOut = `Running 10s test @ http://127.0.0.1:8000/agents
-  2 threads and 400 connections
-  Thread Stats   Avg      Stdev     Max   +/- Stdev
-    Latency   935.37ms  546.61ms   1.97s    55.00%
-    Req/Sec   130.06     77.33   350.00     67.57%
-  2061 requests in 10.11s, 13.10MB read
-  Socket errors: connect 0, read 2, write 0, timeout 1590
-  Non-2xx or 3xx responses: 15
-Requests/sec:    203.77
-Transfer/sec:      1.30MB
-`
-
-func TestParseWrk(t *testing.T) {
-	r, err := ParseWrk(wrkOut)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.RequestsPerSec != 203.77 || r.Requests != 2061 || r.Non2xx != 15 || r.SocketErrors != 1592 || r.Errors() != 1607 {
-		t.Errorf("%+v", r)
-	}
-	clean, err := ParseWrk("  10 requests in 1.00s, 1KB read\nRequests/sec:  10.00\n")
-	if err != nil || clean.Errors() != 0 || clean.RequestsPerSec != 10 {
-		t.Errorf("%+v %v", clean, err)
-	}
-	if _, err := ParseWrk("unable to connect to 127.0.0.1:1 Connection refused"); err == nil {
-		t.Error("no Requests/sec: want an error")
-	}
-}
-
-func TestParsePgbench(t *testing.T) {
-	out := `number of transactions actually processed: 562
-number of failed transactions: 3 (0.5%)
-latency average = 28.639 ms
-tps = 279.336134 (including reconnection times)
-`
-	r, err := ParsePgbench(out)
-	if err != nil || r.TPS != 279.336134 || r.Failed != 3 {
-		t.Errorf("%+v %v", r, err)
-	}
-	if _, err := ParsePgbench("connection refused"); err == nil {
-		t.Error("no tps: want an error")
-	}
-}
 
 func TestReport(t *testing.T) {
 	var b bytes.Buffer
@@ -67,8 +26,10 @@ func TestReport(t *testing.T) {
 }
 
 func TestMean(t *testing.T) {
-	m := Mean([]WrkResult{{RequestsPerSec: 100, Requests: 1000, Non2xx: 1}, {RequestsPerSec: 200, Requests: 2000, SocketErrors: 2}})
-	if m.RequestsPerSec != 150 || m.Requests != 3000 || m.Errors() != 3 {
+	m := Mean([]WrkResult{
+		{Summary: wrktext.Summary{RequestsPerSec: 100, Requests: 1000, Errors: results.Errors{Status: 1}}},
+		{Summary: wrktext.Summary{RequestsPerSec: 200, Requests: 2000, Errors: results.Errors{Read: 1, Timeout: 1}}}})
+	if m.RequestsPerSec != 150 || m.Requests != 3000 || m.Failed() != 3 {
 		t.Errorf("%+v", m)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
+	"github.com/macrobench/macrobench/internal/pgbenchout"
+	"github.com/macrobench/macrobench/internal/wrktext"
 )
 
 // Options of one benchmark run.
@@ -37,10 +39,10 @@ type Options struct {
 type Case struct {
 	Name      string
 	App       float64 // req/s
-	AppErrors int
+	AppErrors int64
 	Ref       string
 	RefValue  float64 // req/s or tps
-	RefErrors int
+	RefErrors int64
 	Target    float64 // minimum App/RefValue; 0 = informational
 	// Server CPU per request (user+system, children included), when
 	// measured: less sensitive to the machine's other load than throughput.
@@ -188,9 +190,9 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		}
 		appR, bareR, nginxR := Mean(res[0]), Mean(res[1]), Mean(res[2])
 		cases = append(cases,
-			Case{"/index vs net/http", appR.RequestsPerSec, appR.Errors(), "bare net/http json.Marshal", bareR.RequestsPerSec, bareR.Errors(), 0.95, appR.CPUPerRequest(), bareR.CPUPerRequest()},
-			Case{"/index vs nginx", appR.RequestsPerSec, appR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0, appR.CPUPerRequest(), nginxR.CPUPerRequest()},
-			Case{"net/http vs nginx", bareR.RequestsPerSec, bareR.Errors(), "nginx static body", nginxR.RequestsPerSec, nginxR.Errors(), 0, bareR.CPUPerRequest(), nginxR.CPUPerRequest()},
+			Case{"/index vs net/http", appR.RequestsPerSec, appR.Failed(), "bare net/http json.Marshal", bareR.RequestsPerSec, bareR.Failed(), 0.95, appR.CPUPerRequest(), bareR.CPUPerRequest()},
+			Case{"/index vs nginx", appR.RequestsPerSec, appR.Failed(), "nginx static body", nginxR.RequestsPerSec, nginxR.Failed(), 0, appR.CPUPerRequest(), nginxR.CPUPerRequest()},
+			Case{"net/http vs nginx", bareR.RequestsPerSec, bareR.Failed(), "nginx static body", nginxR.RequestsPerSec, nginxR.Failed(), 0, bareR.CPUPerRequest(), nginxR.CPUPerRequest()},
 		)
 	}
 	script := filepath.Join(dir, "agents.sql")
@@ -207,9 +209,9 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 			return nil, err
 		}
 		cases = append(cases,
-			Case{"/agents_with_pool", appR.RequestsPerSec, appR.Errors(),
+			Case{"/agents_with_pool", appR.RequestsPerSec, appR.Failed(),
 				fmt.Sprintf("pgbench -M prepared -c%d", o.PgbenchC), pg[0].TPS, pg[0].Failed, 0.35, appR.CPUPerRequest(), 0},
-			Case{"/agents_with_pool", appR.RequestsPerSec, appR.Errors(),
+			Case{"/agents_with_pool", appR.RequestsPerSec, appR.Failed(),
 				fmt.Sprintf("pgbench -M prepared -c%d -j%d", o.PgbenchC, o.Threads), pg[1].TPS, pg[1].Failed, 0, appR.CPUPerRequest(), 0})
 	}
 	if want("agents") {
@@ -225,7 +227,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		if err != nil {
 			return nil, err
 		}
-		cases = append(cases, Case{fmt.Sprintf("/agents -c%d", o.PgbenchC), appR.RequestsPerSec, appR.Errors(),
+		cases = append(cases, Case{fmt.Sprintf("/agents -c%d", o.PgbenchC), appR.RequestsPerSec, appR.Failed(),
 			fmt.Sprintf("pgbench -C -c%d -j%d", o.PgbenchC, o.Threads), pg[0].TPS, pg[0].Failed, 0.9, appR.CPUPerRequest(), 0})
 		if o.Connections != o.PgbenchC {
 			shed, err := o.wrk(ctx, url, app, o.Connections)
@@ -233,7 +235,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 				return nil, err
 			}
 			cases = append(cases, Case{Name: fmt.Sprintf("/agents -c%d shedding", o.Connections), App: shed.RequestsPerSec,
-				AppErrors: shed.Errors(), Ref: "(informational: 503s/timeouts)", AppCPU: shed.CPUPerRequest()})
+				AppErrors: shed.Failed(), Ref: "(informational: 503s/timeouts)", AppCPU: shed.CPUPerRequest()})
 		}
 	}
 	return cases, nil
@@ -249,9 +251,9 @@ type pgbenchRun struct {
 // o.Rounds rounds, reversing the order every other round, and averages each:
 // as for /index, drift in the machine's background load then falls on all
 // alike.
-func (o Options) appVsPgbench(ctx context.Context, url string, app *proc, connections int, script string, refs ...pgbenchRun) (WrkResult, []PgbenchResult, error) {
+func (o Options) appVsPgbench(ctx context.Context, url string, app *proc, connections int, script string, refs ...pgbenchRun) (WrkResult, []pgbenchout.Summary, error) {
 	var apps []WrkResult
-	pgs := make([]PgbenchResult, len(refs))
+	pgs := make([]pgbenchout.Summary, len(refs))
 	rounds := max(1, o.Rounds)
 	steps := []func() error{func() error {
 		r, err := o.wrk(ctx, url, app, connections)
@@ -293,25 +295,25 @@ func (o Options) wrk(ctx context.Context, url string, server *proc, connections 
 	}
 	cpu := server.cpu() - cpu0
 	o.Out.Write(indent(out))
-	r, err := ParseWrk(string(out))
-	r.ServerCPU = cpu
+	summary, err := wrktext.Parse(string(out))
+	r := WrkResult{Summary: summary, ServerCPU: cpu}
 	if err == nil {
 		fmt.Fprintf(o.Out, "    server CPU %v, %s per request\n", cpu.Round(10*time.Millisecond), us(r.CPUPerRequest()))
 	}
 	return r, err
 }
 
-func (o Options) pgbench(ctx context.Context, script string, ref pgbenchRun) (PgbenchResult, error) {
+func (o Options) pgbench(ctx context.Context, script string, ref pgbenchRun) (pgbenchout.Summary, error) {
 	args := append([]string{"-n"}, ref.mode...)
 	args = append(args, "-c", strconv.Itoa(o.PgbenchC), "-j", strconv.Itoa(ref.threads),
 		"-T", strconv.Itoa(int(o.Duration.Seconds())), "-f", script, o.DatabaseURL)
 	fmt.Fprintf(o.Out, "perf: pgbench %s\n", strings.Join(args[:len(args)-1], " "))
 	out, err := exec.CommandContext(ctx, "pgbench", args...).CombinedOutput()
 	if err != nil {
-		return PgbenchResult{}, fmt.Errorf("pgbench: %v\n%s", err, out)
+		return pgbenchout.Summary{}, fmt.Errorf("pgbench: %v\n%s", err, out)
 	}
 	o.Out.Write(indent(out))
-	return ParsePgbench(string(out))
+	return pgbenchout.Parse(string(out))
 }
 
 func indent(b []byte) []byte {

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
-	"github.com/macrobench/macrobench/internal/appperf"
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/pgbenchout"
 )
 
 // Ceilings measures PostgreSQL's own throughput for the agents query with
@@ -31,8 +31,8 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration) []benchreport.C
 		text, command, err := ex.Pgbench(ctx, agentscontract.PgbenchScript(), r.args)
 		c.Command = command
 		if err == nil {
-			var r appperf.PgbenchResult
-			r, err = appperf.ParsePgbench(text)
+			var r pgbenchout.Summary
+			r, err = pgbenchout.Parse(text)
 			c.TPS = r.TPS
 		}
 		if err != nil {

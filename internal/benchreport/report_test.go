@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/baseline"
+	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/results"
 )
 
 func sample() *Summary {
-	spectrum := []Point{{0, 0.1}, {0.5, 1}, {0.9, 2}, {0.99, 5}, {0.999, 9}, {1, 12}}
+	spectrum := []hgrm.Point{{Percentile: 0, ValueMS: 0.1}, {Percentile: 0.5, ValueMS: 1}, {Percentile: 0.9, ValueMS: 2},
+		{Percentile: 0.99, ValueMS: 5}, {Percentile: 0.999, ValueMS: 9}, {Percentile: 1, ValueMS: 12}}
 	run := func(rate, p99 float64) Run {
 		return Run{Index: 1, AchievedRate: rate, Requests: int64(rate * 3), Latency: results.Latency{P50: 1, P90: 2, P99: p99, P99_9: 9, Max: 12}, Spectrum: spectrum,
 			Server: &Server{AppRequests: map[string]int64{"200": int64(rate * 3)}, DB: &DB{AgentsQueryCalls: int64(rate * 3), Sessions: int64(rate * 3)}},

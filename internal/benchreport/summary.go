@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/results"
 )
 
@@ -88,12 +89,6 @@ type Ceiling struct {
 	Error     string  `json:"error,omitempty"`
 }
 
-// Point of a latency percentile spectrum (HdrHistogram .hgrm line).
-type Point struct {
-	Percentile float64 `json:"percentile"` // 0..1
-	ValueMS    float64 `json:"value_ms"`
-}
-
 // Run is one execution of a cell (one of --repeat N).
 type Run struct {
 	Index        int             `json:"index"`
@@ -115,12 +110,12 @@ type Run struct {
 	// Isolation is the wait before the run for the app and PostgreSQL to
 	// be idle; Drain the wait after it for the run's own last requests
 	// (its server-side counts are read then).
-	Isolation  *Wait   `json:"isolation,omitempty"`
-	Drain      *Wait   `json:"drain,omitempty"`
-	Server     *Server `json:"server,omitempty"`
-	Checks     []Check `json:"reconciliation,omitempty"`
-	Annotation string  `json:"annotation,omitempty"` // "posted" or why not
-	Spectrum   []Point `json:"spectrum,omitempty"`
+	Isolation  *Wait        `json:"isolation,omitempty"`
+	Drain      *Wait        `json:"drain,omitempty"`
+	Server     *Server      `json:"server,omitempty"`
+	Checks     []Check      `json:"reconciliation,omitempty"`
+	Annotation string       `json:"annotation,omitempty"` // "posted" or why not
+	Spectrum   []hgrm.Point `json:"spectrum,omitempty"`   // the corrected latency's percentile distribution
 }
 
 // Wait is one wait for the server side to be idle: the app with no request

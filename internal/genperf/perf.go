@@ -1,15 +1,17 @@
 // Package genperf compares the generator's throughput with wrk's from their
-// text outputs (the same "Requests/sec:" line), over interleaved rounds, so
-// one noisy round on a shared machine does not decide the result.
+// text outputs (the same "Requests/sec:" line, read by internal/wrktext),
+// over interleaved rounds, so one noisy round on a shared machine does not
+// decide the result (scripts/loadtest-perf.sh, internal/cmd/perfratio).
 package genperf
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/macrobench/macrobench/internal/wrktext"
 )
 
 // Run is what a wrk-style report says about one run.
@@ -27,38 +29,32 @@ func (r Run) CPUPerRequest() float64 {
 	return r.CPU / float64(r.Requests) * 1e6
 }
 
-// Parse reads a wrk-style report: the "Requests/sec:" line (required), "N
-// requests in" and the optional "cpu U+S" line.
+// Parse reads a wrk-style report (wrktext.Parse: the "Requests/sec:" line is
+// required) and the "cpu U+S" line scripts/loadtest-perf.sh appends to it.
 func Parse(r io.Reader) (Run, error) {
-	var run Run
-	found := false
-	sc := bufio.NewScanner(r)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return Run{}, err
+	}
+	s, err := wrktext.Parse(string(b))
+	run := Run{RequestsPerSec: s.RequestsPerSec, Requests: s.Requests, CPU: cpuLine(string(b))}
+	return run, err
+}
+
+// cpuLine is the "cpu U+S" line's seconds (0 without one).
+func cpuLine(text string) float64 {
+	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "Requests/sec:"); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			if err != nil {
-				return run, fmt.Errorf("bad Requests/sec line %q", line)
-			}
-			run.RequestsPerSec, found = v, true
-		} else if n, _, ok := strings.Cut(strings.TrimSpace(line), " requests in "); ok {
-			run.Requests, _ = strconv.ParseInt(n, 10, 64)
-		} else if rest, ok := strings.CutPrefix(line, "cpu "); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), "cpu "); ok {
 			u, s, _ := strings.Cut(strings.TrimSpace(rest), "+")
 			uf, err1 := strconv.ParseFloat(u, 64)
 			sf, err2 := strconv.ParseFloat(s, 64)
 			if err1 == nil && err2 == nil {
-				run.CPU = uf + sf
+				return uf + sf
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return run, err
-	}
-	if !found {
-		return run, fmt.Errorf("no Requests/sec line")
-	}
-	return run, nil
+	return 0
 }
 
 // Round is one wrk run and the generator's run right after it.

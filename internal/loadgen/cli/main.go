@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/loadgen"
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
 	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
@@ -156,7 +157,7 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		}
 	}
 	if hgrmOut != nil {
-		if err := hgrmOut.commit(func(w io.Writer) error { wrkreport.PercentileSpectrum(w, res.Corrected); return nil }); err != nil {
+		if err := hgrmOut.commit(func(w io.Writer) error { hgrm.Write(w, res.Corrected); return nil }); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
 	}

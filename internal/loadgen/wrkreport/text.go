@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/loadgen"
 )
 
@@ -70,45 +70,5 @@ func latencyBlock(w io.Writer, h *hdrhistogram.Histogram, l Latency, desc string
 		fmt.Fprintf(w, "%7.3f%%%s\n", p, padUnits(FormatTimeUS(l.Percentiles[i]), 10))
 	}
 	fmt.Fprintf(w, "\n%s\n", "  Detailed Percentile spectrum:")
-	PercentileSpectrum(w, h)
-}
-
-// PercentileSpectrum writes h (µs) as milliseconds in HdrHistogram's
-// percentile distribution format (hdr_percentiles_print, CLASSIC, 5 ticks per
-// half distance), which wrk2 prints and HdrHistogram's plotters read.
-func PercentileSpectrum(w io.Writer, h *hdrhistogram.Histogram) {
-	const scale = 1000.0
-	fmt.Fprintf(w, "%12s %12s %12s %12s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)")
-	if h.TotalCount() > 0 {
-		for _, b := range h.CumulativeDistributionWithTicks(5) {
-			p := b.Quantile / 100
-			inv := fmt.Sprintf("%12.2f", 1/(1-p))
-			if p >= 1 {
-				inv = fmt.Sprintf("%12s", "inf")
-			}
-			fmt.Fprintf(w, "%12.3f %12f %12d %s\n", float64(b.ValueAt)/scale, p, b.Count, inv)
-		}
-	}
-	buckets, subBuckets := geometry(h)
-	fmt.Fprintf(w, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", h.Mean()/scale, h.StdDev()/scale)
-	fmt.Fprintf(w, "#[Max     = %12.3f, Total count    = %12d]\n", float64(h.Max())/scale, h.TotalCount())
-	fmt.Fprintf(w, "#[Buckets = %12d, SubBuckets     = %12d]\n", buckets, subBuckets)
-}
-
-// geometry recomputes the bucket layout the footer names (the library keeps it
-// private), as HdrHistogram's constructor does.
-func geometry(h *hdrhistogram.Histogram) (buckets, subBuckets int64) {
-	largest := 2 * math.Pow(10, float64(h.SignificantFigures()))
-	subBuckets = int64(1) << int(math.Ceil(math.Log2(largest)))
-	unitMagnitude := int(math.Floor(math.Log2(float64(h.LowestTrackableValue()))))
-	smallestUntrackable := subBuckets << unitMagnitude
-	buckets = 1
-	for smallestUntrackable <= h.HighestTrackableValue() {
-		if smallestUntrackable > math.MaxInt64/2 {
-			return buckets + 1, subBuckets
-		}
-		smallestUntrackable <<= 1
-		buckets++
-	}
-	return buckets, subBuckets
+	hgrm.Write(w, h)
 }
