@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/pgbenchout"
+	"github.com/macrobench/macrobench/internal/proc"
 	"github.com/macrobench/macrobench/internal/wrktext"
 )
 
@@ -139,9 +138,9 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer app.stop()
-	if err := waitHTTP(ctx, "http://"+appAddr+"/readyz"); err != nil {
-		return nil, fmt.Errorf("app: %w (log: %s)", err, app.log())
+	defer app.Stop(15 * time.Second)
+	if err := app.WaitHTTP(ctx, "http://"+appAddr+"/readyz", 20*time.Second); err != nil {
+		return nil, fmt.Errorf("app: %w\n%s", err, app.LogTail(4000))
 	}
 
 	var cases []Case
@@ -154,7 +153,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer bare.stop()
+		defer bare.Stop(15 * time.Second)
 		nginxAddr, err := freeAddr()
 		if err != nil {
 			return nil, err
@@ -163,17 +162,18 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer nginx.stop()
-		for _, a := range []string{bareAddr, nginxAddr} {
-			if err := waitHTTP(ctx, "http://"+a+"/index"); err != nil {
-				return nil, err
-			}
+		defer nginx.Stop(15 * time.Second)
+		if err := bare.WaitHTTP(ctx, "http://"+bareAddr+"/index", 20*time.Second); err != nil {
+			return nil, err
+		}
+		if err := nginx.WaitHTTP(ctx, "http://"+nginxAddr+"/index", 20*time.Second); err != nil {
+			return nil, err
 		}
 		// The machine is shared: alternate the order (app, bare, nginx;
 		// nginx, bare, app; ...) so that drift in the background load
 		// falls on all three alike, and average the rounds.
 		urls := []string{"http://" + appAddr + "/index", "http://" + bareAddr + "/index", "http://" + nginxAddr + "/index"}
-		procs := []*proc{app, bare, nginx}
+		procs := []*proc.Process{app, bare, nginx}
 		res := make([][]WrkResult, len(urls))
 		for round := 0; round < max(1, o.Rounds); round++ {
 			for k := range urls {
@@ -251,7 +251,7 @@ type pgbenchRun struct {
 // o.Rounds rounds, reversing the order every other round, and averages each:
 // as for /index, drift in the machine's background load then falls on all
 // alike.
-func (o Options) appVsPgbench(ctx context.Context, url string, app *proc, connections int, script string, refs ...pgbenchRun) (WrkResult, []pgbenchout.Summary, error) {
+func (o Options) appVsPgbench(ctx context.Context, url string, app *proc.Process, connections int, script string, refs ...pgbenchRun) (WrkResult, []pgbenchout.Summary, error) {
 	var apps []WrkResult
 	pgs := make([]pgbenchout.Summary, len(refs))
 	rounds := max(1, o.Rounds)
@@ -283,17 +283,17 @@ func (o Options) appVsPgbench(ctx context.Context, url string, app *proc, connec
 
 // wrk loads url over connections connections (at least the threads, as wrk
 // requires) and measures the CPU that server (and its children) used.
-func (o Options) wrk(ctx context.Context, url string, server *proc, connections int) (WrkResult, error) {
+func (o Options) wrk(ctx context.Context, url string, server *proc.Process, connections int) (WrkResult, error) {
 	connections = max(connections, o.Threads)
 	args := []string{"-t" + strconv.Itoa(o.Threads), "-c" + strconv.Itoa(connections),
 		"-d" + strconv.Itoa(int(o.Duration.Seconds())) + "s", url}
 	fmt.Fprintf(o.Out, "perf: wrk %s\n", strings.Join(args, " "))
-	cpu0 := server.cpu()
+	cpu0 := ProcessTreeCPU(server.Pid())
 	out, err := exec.CommandContext(ctx, "wrk", args...).CombinedOutput()
 	if err != nil {
 		return WrkResult{}, fmt.Errorf("wrk %s: %v\n%s", url, err, out)
 	}
-	cpu := server.cpu() - cpu0
+	cpu := ProcessTreeCPU(server.Pid()) - cpu0
 	o.Out.Write(indent(out))
 	summary, err := wrktext.Parse(string(out))
 	r := WrkResult{Summary: summary, ServerCPU: cpu}
@@ -321,47 +321,20 @@ func indent(b []byte) []byte {
 	return append(append([]byte("    "), b...), '\n')
 }
 
-type proc struct {
-	cmd     *exec.Cmd
-	logPath string
-}
-
-func startProc(out io.Writer, logPath string, env []string, bin string, args ...string) (*proc, error) {
-	f, err := os.Create(logPath)
+// startProc starts bin with env added to this process's, its output in logPath.
+func startProc(out io.Writer, logPath string, env []string, bin string, args ...string) (*proc.Process, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p, err := proc.Start(cmd, logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	fmt.Fprintf(out, "perf: started %s (pid %d)\n", filepath.Base(bin), cmd.Process.Pid)
-	return &proc{cmd: cmd, logPath: logPath}, nil
-}
-
-// cpu is the CPU time the process and its children (nginx's workers) used.
-func (p *proc) cpu() time.Duration { return ProcessTreeCPU(p.cmd.Process.Pid) }
-
-func (p *proc) log() string { b, _ := os.ReadFile(p.logPath); return string(b) }
-
-// stop sends SIGTERM, then SIGKILL after 15 s.
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
+	fmt.Fprintf(out, "perf: started %s (pid %d)\n", p.Name(), p.Pid())
+	return p, nil
 }
 
 // startNginx serves the same body as /index from a static location.
-func startNginx(out io.Writer, dir, addr string) (*proc, error) {
+func startNginx(out io.Writer, dir, addr string) (*proc.Process, error) {
 	nd := filepath.Join(dir, "nginx")
 	if err := os.MkdirAll(nd, 0o777); err != nil {
 		return nil, err
@@ -410,26 +383,4 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-func waitHTTP(ctx context.Context, url string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	var last error
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("not ready: %v", last)
 }

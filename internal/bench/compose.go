@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/httpwait"
 )
 
 // ComposeExecutor runs the generator in the compose stack's loadtest
@@ -65,7 +66,7 @@ func (e *ComposeExecutor) Published(ctx context.Context, service string, port in
 // Up starts the stack unless the app already answers /healthz on its
 // published port, then waits until it does.
 func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) error {
-	if addr, err := e.Published(ctx, "app", 8000); err == nil && healthy(ctx, "http://"+addr+"/healthz") {
+	if addr, err := e.Published(ctx, "app", 8000); err == nil && httpwait.OK(ctx, "http://"+addr+"/healthz", 0) == nil {
 		e.appURL = "http://" + addr
 		return nil
 	}
@@ -80,29 +81,10 @@ func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) erro
 		return err
 	}
 	e.appURL = "http://" + addr
-	deadline := time.Now().Add(3 * time.Minute)
-	for !healthy(ctx, e.appURL+"/healthz") {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the app did not become healthy at %s/healthz within 3 minutes", e.appURL)
-		}
-		time.Sleep(time.Second)
+	if err := httpwait.OK(ctx, e.appURL+"/healthz", 3*time.Minute); err != nil {
+		return fmt.Errorf("the app did not become healthy: %w", err)
 	}
 	return nil
-}
-
-func healthy(ctx context.Context, url string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 // services is `docker compose config`'s view of the stack (COMPOSE_FILE

@@ -71,24 +71,9 @@ func startApp(t *testing.T, bin, dbURL string, env ...string) string {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL), env...)
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	testenv.StartProcess(t, cmd, logPath)
 	base := "http://" + addr
-	waitHTTP(t, base+"/healthz", 30*time.Second, logPath)
+	testenv.StartServer(t, cmd, filepath.Join(t.TempDir(), "app.log"), base+"/healthz", 30*time.Second)
 	return base
-}
-
-func waitHTTP(t *testing.T, url string, max time.Duration, logFile string) {
-	t.Helper()
-	deadline := time.Now().Add(max)
-	for time.Now().Before(deadline) {
-		if healthy(context.Background(), url) {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(logFile)
-	t.Fatalf("%s not healthy within %s; log:\n%s", url, max, log)
 }
 
 // startPrometheus runs the real Prometheus (bin, $MACROBENCH_PROMETHEUS_BIN)
@@ -116,18 +101,15 @@ scrape_configs:
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	logFile := filepath.Join(dir, "prometheus.log")
-	testenv.StartProcess(t, cmd, logFile)
 	url = "http://" + addr
-	waitHTTP(t, url+"/-/ready", 60*time.Second, logFile)
+	prom := testenv.StartServer(t, cmd, filepath.Join(dir, "prometheus.log"), url+"/-/ready", 60*time.Second)
 	// Until the first scrape, the window has no "before".
 	p, err := NewProm(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.scrapeAfter(context.Background(), time.Now(), 20*time.Second); err != nil {
-		log, _ := os.ReadFile(logFile)
-		t.Fatalf("prometheus never scraped the app: %v\n%s", err, log)
+		t.Fatalf("prometheus never scraped the app: %v\n%s", err, prom.LogTail(4000))
 	}
 	return url
 }

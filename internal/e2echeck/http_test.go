@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,8 +19,13 @@ func agentsBody(n int) string {
 
 func app(agents string, agentsCode int) *httptest.Server {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/index", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"hello":"world"}`) })
+	mux.HandleFunc("/index", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"hello":"world"}`)
+	})
 	h := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(agents)))
 		w.WriteHeader(agentsCode)
 		fmt.Fprint(w, agents)
 	}
@@ -35,9 +41,9 @@ func TestCheckEndpoints(t *testing.T) {
 		wantErr    string
 	}{
 		{"seeded", agentsBody(50), 200, ""},
-		{"short", agentsBody(49), 200, "49 agents"},
-		{"down", `{"message":"database unavailable"}`, 503, "status 503"},
-		{"wrong keys", "[" + strings.Repeat(`{"number":"1"},`, 49) + `{"number":"1"}]`, 200, "keys"},
+		{"short", agentsBody(49), 200, "expected 50 agents, got 49"},
+		{"down", `{"message":"database unavailable"}`, 503, "expected status 200, got 503"},
+		{"wrong keys", "[" + strings.Repeat(`{"number":"1"},`, 49) + `{"number":"1"}]`, 200, "expected keys"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := app(tc.body, tc.code)

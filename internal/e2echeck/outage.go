@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/httpwait"
 )
 
 // probe is a bounded request loop against the app's database endpoints that
@@ -114,7 +116,7 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 					return
 				case <-t.C:
 				}
-				code, _, err := get(ctx, appURL+path)
+				code, _, err := httpwait.Get(ctx, appURL+path)
 				if ctx.Err() != nil {
 					return
 				}

@@ -24,6 +24,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/macrobench/macrobench/internal/pgcluster"
+	"github.com/macrobench/macrobench/internal/proc"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -67,13 +68,12 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 	}
 
 	appAddr := freeAddr(t)
-	app := startProcess(t, dir, "app", appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+pg.URL())
-	waitHTTP(t, "http://"+appAddr+"/healthz", 30*time.Second)
+	app := startServer(t, dir, "app", "http://"+appAddr+"/healthz", 30*time.Second, appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+pg.URL())
 
 	exporterAddr := freeAddr(t)
 	exporterArgs, exporterEnv := exporterCommand(t, project, root, exporterAddr)
-	startProcess(t, dir, "postgres_exporter", exporterBin, exporterArgs, append(exporterEnv, "DATA_SOURCE_NAME="+pg.URL())...)
-	waitHTTP(t, "http://"+exporterAddr+"/metrics", 30*time.Second)
+	startServer(t, dir, "postgres_exporter", "http://"+exporterAddr+"/metrics", 30*time.Second,
+		exporterBin, exporterArgs, append(exporterEnv, "DATA_SOURCE_NAME="+pg.URL())...)
 
 	routes := []string{"/index", "/agents", "/agents_with_pool"}
 	loadAddrs := make([]string, len(routes))
@@ -87,8 +87,8 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 		"postgres":   {exporterAddr},
 		"loadtest":   loadAddrs,
 	})
-	startProcess(t, dir, "prometheus", promBin, prometheusCommand(t, project, cfgPath, filepath.Join(dir, "tsdb"), promAddr))
-	waitHTTP(t, "http://"+promAddr+"/-/ready", 60*time.Second)
+	startServer(t, dir, "prometheus", "http://"+promAddr+"/-/ready", 60*time.Second,
+		promBin, prometheusCommand(t, project, cfgPath, filepath.Join(dir, "tsdb"), promAddr))
 	prom := promClient{base: "http://" + promAddr}
 	// Before the load: the generator's targets are down, the rest up.
 	prom.waitFor(t, `sum by (job) (up{job=~"app|postgres|prometheus"}) == 1`, 3, 30*time.Second)
@@ -160,8 +160,10 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 	// still scraped, and the app did not notice.
 	prom.waitFor(t, `up{job="loadtest"} == 0`, len(routes), 15*time.Second)
 	prom.waitFor(t, `up{job=~"app|postgres|prometheus"} == 1`, 3, 15*time.Second)
-	if app.ProcessState != nil {
-		t.Errorf("the app exited: %v", app.ProcessState)
+	select {
+	case <-app.Exited():
+		t.Errorf("the app exited: %v", app.Cmd.ProcessState)
+	default:
 	}
 
 	if u := os.Getenv("MACROBENCH_GRAFANA_URL"); u != "" {
@@ -308,34 +310,13 @@ func freeAddr(t *testing.T) string {
 	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
-// startProcess runs bin until the test ends (SIGTERM, then SIGKILL); its
-// output goes to dir/name.log, shown when the test fails.
-func startProcess(t *testing.T, dir, name, bin string, args []string, env ...string) *exec.Cmd {
+// startServer runs bin until the test ends (testenv.StartServer), its
+// output in dir/name.log, and waits until url answers.
+func startServer(t *testing.T, dir, name, url string, timeout time.Duration, bin string, args []string, env ...string) *proc.Process {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	testenv.StartProcess(t, cmd, filepath.Join(dir, name+".log"))
-	return cmd
-}
-
-func waitHTTP(t *testing.T, u string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s not ready after %s: %s", u, timeout, last)
+	return testenv.StartServer(t, cmd, filepath.Join(dir, name+".log"), url, timeout)
 }
 
 // promClient is the part of Prometheus's HTTP API the test needs.
