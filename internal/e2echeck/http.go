@@ -2,15 +2,16 @@ package e2echeck
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
 	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/httpwait"
+	"github.com/macrobench/macrobench/internal/promapi"
 )
 
 // CheckEndpoints verifies the app at base as the bench does before any load
@@ -26,41 +27,12 @@ func CheckEndpoints(ctx context.Context, base string) error {
 	return nil
 }
 
-// Target is one active target of Prometheus's /api/v1/targets.
-type Target struct {
-	ScrapePool string `json:"scrapePool"`
-	ScrapeURL  string `json:"scrapeUrl"`
-	Health     string `json:"health"`
-	LastError  string `json:"lastError"`
-}
-
-// Targets returns Prometheus's active targets.
-func Targets(ctx context.Context, promURL string) ([]Target, error) {
-	code, b, err := httpwait.Get(ctx, promURL+"/api/v1/targets?state=active")
-	if err != nil {
-		return nil, err
-	}
-	if code != 200 {
-		return nil, fmt.Errorf("/api/v1/targets: status %d: %.200q", code, b)
-	}
-	var r struct {
-		Status string
-		Data   struct {
-			ActiveTargets []Target `json:"activeTargets"`
-		}
-	}
-	if err := json.Unmarshal(b, &r); err != nil || r.Status != "success" {
-		return nil, fmt.Errorf("/api/v1/targets: bad answer %.200q", b)
-	}
-	return r.Data.ActiveTargets, nil
-}
-
 // TargetsUp checks that each job in want has targets and all of them are
 // up; the jobs in ignore (the load generator, up only while it runs) may be
 // down. Any other job is an error, so a target added to prometheus.yml is
 // checked too.
-func TargetsUp(ts []Target, want, ignore []string) error {
-	byJob := map[string][]Target{}
+func TargetsUp(ts []v1.ActiveTarget, want, ignore []string) error {
+	byJob := map[string][]v1.ActiveTarget{}
 	for _, t := range ts {
 		byJob[t.ScrapePool] = append(byJob[t.ScrapePool], t)
 	}
@@ -79,7 +51,7 @@ func TargetsUp(ts []Target, want, ignore []string) error {
 			continue
 		}
 		for _, t := range jts {
-			if t.Health != "up" {
+			if t.Health != v1.HealthGood {
 				bad = append(bad, fmt.Sprintf("%s %s: %s %s", j, t.ScrapeURL, t.Health, t.LastError))
 			}
 		}
@@ -94,10 +66,14 @@ func TargetsUp(ts []Target, want, ignore []string) error {
 // WaitTargetsUp polls Prometheus until TargetsUp holds (a new target is
 // "unknown" until its first scrape) or the timeout passes.
 func WaitTargetsUp(ctx context.Context, promURL string, timeout time.Duration, want, ignore []string) error {
+	prom, err := promapi.New(promURL)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		ts, err := Targets(ctx, promURL)
+		ts, err := prom.ActiveTargets(ctx)
 		if err == nil {
 			if err = TargetsUp(ts, want, ignore); err == nil {
 				return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
+	"github.com/macrobench/macrobench/internal/promapi"
 )
 
 // agentsBody is the first n of the seed's agents, as the app answers them.
@@ -68,7 +69,11 @@ func TestTargetsUp(t *testing.T) {
 			{"scrapePool":"loadtest","scrapeUrl":"http://loadtest:9102/metrics","health":"down"}]}}`)
 	}))
 	defer srv.Close()
-	ts, err := Targets(context.Background(), srv.URL)
+	prom, err := promapi.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := prom.ActiveTargets(context.Background())
 	if err != nil || len(ts) != 4 {
 		t.Fatalf("Targets = %v, %v", ts, err)
 	}

@@ -1,15 +1,10 @@
 package stackcheck
 
 import (
-	"bytes"
 	"context"
 	"debug/buildinfo"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +20,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/proc"
+	"github.com/macrobench/macrobench/internal/promapi"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -89,9 +85,12 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 	})
 	startServer(t, dir, "prometheus", "http://"+promAddr+"/-/ready", 60*time.Second,
 		promBin, prometheusCommand(t, project, cfgPath, filepath.Join(dir, "tsdb"), promAddr))
-	prom := promClient{base: "http://" + promAddr}
+	prom, err := promapi.New("http://" + promAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Before the load: the generator's targets are down, the rest up.
-	prom.waitFor(t, `sum by (job) (up{job=~"app|postgres|prometheus"}) == 1`, 3, 30*time.Second)
+	waitFor(t, prom, `sum by (job) (up{job=~"app|postgres|prometheus"}) == 1`, 3, 30*time.Second)
 
 	start := time.Now()
 	for i, route := range routes {
@@ -115,7 +114,10 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	end := time.Now()
 
-	exported := prom.labelValues(t, "__name__")
+	exported, err := prom.LabelValues(context.Background(), "__name__")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range dashboards {
 		for _, q := range d.Queries {
 			e, err := d.Parse(q)
@@ -128,7 +130,8 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 					t.Errorf("%s: metric %s is not exported by the app, the generator or the exporter", q, name)
 				}
 			}
-			n, err := prom.pointsInRange(d.Substitute(q.Expr), start.Add(-30*time.Second), end, 5*time.Second)
+			floats, hists, err := samplesInRange(prom, d.Substitute(q.Expr), start.Add(-30*time.Second), end, 5*time.Second)
+			n := floats + hists
 			if err != nil {
 				t.Errorf("%s: %v", q, err)
 			} else if n == 0 {
@@ -145,7 +148,7 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 		`sum(rate(app_http_request_duration_seconds_bucket[20s]))`: "classic",
 		`sum(rate(loadtest_latency_seconds_bucket[20s]))`:          "classic",
 	} {
-		floats, hists, err := prom.samplesInRange(expr, start, end, 5*time.Second)
+		floats, hists, err := samplesInRange(prom, expr, start, end, 5*time.Second)
 		switch {
 		case err != nil:
 			t.Errorf("%s: %v", expr, err)
@@ -158,8 +161,8 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 
 	// The generator gone: its targets are just down; everything else is
 	// still scraped, and the app did not notice.
-	prom.waitFor(t, `up{job="loadtest"} == 0`, len(routes), 15*time.Second)
-	prom.waitFor(t, `up{job=~"app|postgres|prometheus"} == 1`, 3, 15*time.Second)
+	waitFor(t, prom, `up{job="loadtest"} == 0`, len(routes), 15*time.Second)
+	waitFor(t, prom, `up{job=~"app|postgres|prometheus"} == 1`, 3, 15*time.Second)
 	select {
 	case <-app.Exited():
 		t.Errorf("the app exited: %v", app.Cmd.ProcessState)
@@ -319,74 +322,17 @@ func startServer(t *testing.T, dir, name, url string, timeout time.Duration, bin
 	return testenv.StartServer(t, cmd, filepath.Join(dir, name+".log"), url, timeout)
 }
 
-// promClient is the part of Prometheus's HTTP API the test needs.
-type promClient struct{ base string }
-
-func (c promClient) get(path string, params url.Values, out any) error {
-	u := c.base + path
-	if len(params) > 0 {
-		u += "?" + params.Encode()
-	}
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var env struct {
-		Status string          `json:"status"`
-		Error  string          `json:"error"`
-		Data   json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return fmt.Errorf("%s: %s: %s", path, resp.Status, bytes.TrimSpace(body))
-	}
-	if env.Status != "success" {
-		return fmt.Errorf("%s: %s", path, env.Error)
-	}
-	return json.Unmarshal(env.Data, out)
-}
-
-func (c promClient) labelValues(t *testing.T, name string) []string {
-	t.Helper()
-	var names []string
-	if err := c.get("/api/v1/label/"+name+"/values", nil, &names); err != nil {
-		t.Fatal(err)
-	}
-	return names
-}
-
-type series struct {
-	Metric     map[string]string `json:"metric"`
-	Values     [][2]any          `json:"values"`
-	Histograms [][2]any          `json:"histograms"`
-	Value      [2]any            `json:"value"`
-}
-
-// pointsInRange counts the finite float samples and histogram samples expr
-// returns over [start, end].
-func (c promClient) pointsInRange(expr string, start, end time.Time, step time.Duration) (int, error) {
-	floats, hists, err := c.samplesInRange(expr, start, end, step)
-	return floats + hists, err
-}
-
-func (c promClient) samplesInRange(expr string, start, end time.Time, step time.Duration) (floats, hists int, err error) {
-	var data struct {
-		Result []series `json:"result"`
-	}
-	err = c.get("/api/v1/query_range", url.Values{
-		"query": {expr},
-		"start": {strconv.FormatInt(start.Unix(), 10)},
-		"end":   {strconv.FormatInt(end.Unix(), 10)},
-		"step":  {step.String()},
-	}, &data)
+// samplesInRange counts the finite float samples and the histogram samples
+// expr returns over [start, end].
+func samplesInRange(prom *promapi.Client, expr string, start, end time.Time, step time.Duration) (floats, hists int, err error) {
+	m, err := prom.Range(context.Background(), expr, start, end, step)
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, s := range data.Result {
+	for _, s := range m {
 		hists += len(s.Histograms)
 		for _, v := range s.Values {
-			if f, err := strconv.ParseFloat(fmt.Sprint(v[1]), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			if f := float64(v.Value); !math.IsNaN(f) && !math.IsInf(f, 0) {
 				floats++
 			}
 		}
@@ -395,17 +341,15 @@ func (c promClient) samplesInRange(expr string, start, end time.Time, step time.
 }
 
 // waitFor waits until the instant query returns want series.
-func (c promClient) waitFor(t *testing.T, expr string, want int, timeout time.Duration) {
+func waitFor(t *testing.T, prom *promapi.Client, expr string, want int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	got := -1
 	var err error
 	for time.Now().Before(deadline) {
-		var data struct {
-			Result []series `json:"result"`
-		}
-		if err = c.get("/api/v1/query", url.Values{"query": {expr}}, &data); err == nil {
-			if got = len(data.Result); got == want {
+		vec, verr := prom.Vector(context.Background(), expr, time.Now())
+		if err = verr; err == nil {
+			if got = len(vec); got == want {
 				return
 			}
 		}
