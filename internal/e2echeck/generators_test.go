@@ -8,11 +8,12 @@ import (
 
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/docker"
 )
 
 func TestLeftGenerators(t *testing.T) {
-	c := func(name, svc string, oneOff bool) Container {
-		var x Container
+	c := func(name, svc string, oneOff bool) docker.Container {
+		var x docker.Container
 		x.Name = "/" + name
 		x.Config.Labels = map[string]string{"com.docker.compose.service": svc}
 		if oneOff {
@@ -20,11 +21,11 @@ func TestLeftGenerators(t *testing.T) {
 		}
 		return x
 	}
-	stack := []Container{c("macrobench-app-1", "app", false), c("macrobench-postgres-1", "postgres", false)}
+	stack := []docker.Container{c("macrobench-app-1", "app", false), c("macrobench-postgres-1", "postgres", false)}
 	if left := LeftGenerators(stack); len(left) != 0 {
 		t.Errorf("the stack alone: %v", left)
 	}
-	for _, g := range []Container{
+	for _, g := range []docker.Container{
 		c("macrobench-loadtest-run-1a2b", "loadtest", true),
 		c("macrobench-loadtest-local-run-3c", "loadtest-local", true),
 		c(bench.GeneratorContainerPrefix+"123-4", "loadtest", true),

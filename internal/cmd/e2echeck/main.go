@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/docker"
 	"github.com/macrobench/macrobench/internal/e2echeck"
 )
 
@@ -54,7 +55,7 @@ func run(args []string) error {
 	if project == "" {
 		project = "macrobench"
 	}
-	d := e2echeck.Docker{Bin: "docker", Project: project}
+	d := e2echeck.Stack{CLI: docker.CLI{Bin: "docker", Project: project}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
