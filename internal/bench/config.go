@@ -8,9 +8,10 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/fraction"
 )
 
 // Config is a bench run's settings: the flags, with defaults and validation in
@@ -97,7 +98,7 @@ func ParseFlags(args []string, usage io.Writer) (Config, error) {
 	if c.Scenarios, err = parseScenarios(*scenarios); err != nil {
 		return c, usageError{err}
 	}
-	if c.ErrorThreshold, err = parseFraction(*threshold); err != nil {
+	if c.ErrorThreshold, err = fraction.Parse(*threshold, 1); err != nil {
 		return c, usageError{fmt.Errorf("--error-threshold: %w", err)}
 	}
 	setFlags := map[string]bool{}
@@ -195,22 +196,6 @@ func appendUnique(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
-}
-
-// parseFraction accepts "1%" or "0.01".
-func parseFraction(s string) (float64, error) {
-	pct := strings.HasSuffix(s, "%")
-	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if err != nil {
-		return 0, fmt.Errorf("not a number or percentage: %q", s)
-	}
-	if pct {
-		v /= 100
-	}
-	if v < 0 || v > 1 {
-		return 0, fmt.Errorf("%q is outside 0..100%%", s)
-	}
-	return v, nil
 }
 
 func envOr(name, def string) string {

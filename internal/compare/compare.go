@@ -11,14 +11,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/fraction"
 )
 
 // Meta is what compare reads of a run's metadata.json (absent fields stay
@@ -390,7 +391,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	threshold := -1.0 // off
 	if *maxReg != "off" {
-		v, err := parseFraction(*maxReg)
+		v, err := fraction.Parse(*maxReg, math.Inf(1))
 		if err != nil {
 			fmt.Fprintf(stderr, "compare: --max-regression: %v\n", err)
 			return 2
@@ -423,20 +424,4 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "No comparable cell regressed by more than %g%% (--max-regression).\n", threshold*100)
 	}
 	return 0
-}
-
-// parseFraction accepts "10%" or "0.1".
-func parseFraction(s string) (float64, error) {
-	pct := strings.HasSuffix(s, "%")
-	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if err != nil {
-		return 0, fmt.Errorf("not a number or percentage: %q", s)
-	}
-	if pct {
-		v /= 100
-	}
-	if v < 0 {
-		return 0, fmt.Errorf("%q is negative", s)
-	}
-	return v, nil
 }
