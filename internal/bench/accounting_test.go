@@ -12,7 +12,7 @@ import (
 // At capacity only timeouts and the 503s the app itself counted (up to the
 // generator's own non-2xx) are excused; a 500 always counts.
 func TestOverloadExcusesOnlyTimeoutsAndCounted503s(t *testing.T) {
-	cfg := Config{ErrorThreshold: 0.01, SaturatedBelow: 0.9}
+	cfg := Settings{ErrorThreshold: 0.01, SaturatedBelow: 0.9}
 	cell := func(app map[string]int64, e results.Errors, inFlight int64) benchreport.Cell {
 		r := benchreport.Run{Index: 1, Requests: 100, InFlight: inFlight, Errors: e, AchievedRate: 10,
 			Server: &benchreport.Server{AppRequests: app}}

@@ -22,7 +22,7 @@ import (
 // Runner runs a configured matrix through an executor and writes the results
 // folder.
 type Runner struct {
-	Cfg        Config
+	Cfg        Settings
 	Ex         Executor
 	Log        io.Writer    // progress, for people
 	HTTP       *http.Client // verification and the app's /metrics
@@ -406,7 +406,7 @@ func (r *Runner) reportWait(when string, cell Cell, idx int, w benchreport.Wait)
 }
 
 // aggregate fills a cell's medians, spread, status and comparisons from its runs.
-func aggregate(c *benchreport.Cell, cfg Config, flask baseline.Set, ceilings []benchreport.Ceiling) {
+func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings []benchreport.Ceiling) {
 	if len(c.Runs) == 0 {
 		c.Status = benchreport.StatusNotRun
 		return

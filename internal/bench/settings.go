@@ -14,9 +14,9 @@ import (
 	"github.com/macrobench/macrobench/internal/fraction"
 )
 
-// Config is a bench run's settings: the flags, with defaults and validation in
+// Settings are a bench run's flags, with their defaults and validation in
 // one place.
-type Config struct {
+type Settings struct {
 	Endpoints       []string      // paths, e.g. /index
 	Scenarios       []string      // saturation | rate4000 | rate10
 	Duration        time.Duration // overrides every scenario's duration when > 0
@@ -55,8 +55,8 @@ func (e usageError) Unwrap() error { return e.error }
 // MACROBENCH_PROMETHEUS_URL, MACROBENCH_GRAFANA_URL provide the defaults of
 // --database-url, --prometheus and --grafana. -h/--help writes the usage to
 // usage and returns an error that is flag.ErrHelp (exit 0).
-func ParseFlags(args []string, usage io.Writer) (Config, error) {
-	var c Config
+func ParseFlags(args []string, usage io.Writer) (Settings, error) {
+	var c Settings
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	endpoints := fs.String("endpoints", strings.Join(DefaultEndpoints, ","), "comma-separated endpoints to measure")
@@ -117,7 +117,7 @@ func ParseFlags(args []string, usage io.Writer) (Config, error) {
 	return c, c.validate()
 }
 
-func (c *Config) validate() error {
+func (c *Settings) validate() error {
 	switch {
 	case c.Duration < 0 || (c.Duration > 0 && c.Duration < time.Second):
 		return usageError{errors.New("--duration must be at least 1s")}

@@ -125,7 +125,7 @@ func TestOutFolderIsNeverWrittenOver(t *testing.T) {
 		t.Errorf("the folder was touched: %v, summary.json %q", entries, b)
 	}
 	// Runner.Run refuses it too.
-	r := &Runner{Cfg: Config{OutDir: out}}
+	r := &Runner{Cfg: Settings{OutDir: out}}
 	if _, err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("Runner.Run on a non-empty folder: %v", err)
 	}
