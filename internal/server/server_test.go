@@ -17,7 +17,7 @@ import (
 )
 
 // serve runs Serve on a free port until the test ends; Serve must return nil.
-func serve(t *testing.T, cfg config.Config, lim Limits) string {
+func serve(t *testing.T, cfg config.App, lim Limits) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,7 +35,7 @@ func serve(t *testing.T, cfg config.Config, lim Limits) string {
 	return ln.Addr().String()
 }
 
-func testConfig(t *testing.T, dbURL string) config.Config {
+func testConfig(t *testing.T, dbURL string) config.App {
 	cfg := config.Default()
 	cfg.DatabaseURL = dbURL
 	return cfg
