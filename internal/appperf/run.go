@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,7 +128,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 		return false
 	}
 
-	appAddr, err := freeAddr()
+	appAddr, err := proc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +144,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 
 	var cases []Case
 	if want("index") {
-		bareAddr, err := freeAddr()
+		bareAddr, err := proc.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +153,7 @@ func Run(ctx context.Context, o Options) ([]Case, error) {
 			return nil, err
 		}
 		defer bare.Stop(15 * time.Second)
-		nginxAddr, err := freeAddr()
+		nginxAddr, err := proc.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -374,13 +373,4 @@ http {
 		bin = "/usr/sbin/nginx"
 	}
 	return startProc(out, filepath.Join(dir, "nginx.log"), nil, bin, "-c", cf, "-p", nd, "-e", filepath.Join(nd, "error.log"))
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

@@ -7,12 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -64,11 +62,7 @@ func binaries(t *testing.T) (app, loadtest string) {
 // startApp runs the real app against dbURL and returns its base URL.
 func startApp(t *testing.T, bin, dbURL string, env ...string) string {
 	t.Helper()
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL), env...)
 	base := "http://" + addr
@@ -81,10 +75,6 @@ func startApp(t *testing.T, bin, dbURL string, env ...string) string {
 func startPrometheus(t *testing.T, bin, appBase string) (url string) {
 	t.Helper()
 	dir := t.TempDir()
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 900ms
@@ -98,7 +88,7 @@ scrape_configs:
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
 	url = "http://" + addr

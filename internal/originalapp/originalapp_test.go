@@ -23,7 +23,6 @@ import (
 
 	"github.com/macrobench/macrobench/internal/agents"
 	"github.com/macrobench/macrobench/internal/agentscontract"
-	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -50,15 +49,11 @@ func gunicornOrSkip(t *testing.T) string {
 func start(t *testing.T, dsn string) *Server {
 	t.Helper()
 	g := gunicornOrSkip(t)
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := filepath.Join(t.TempDir(), "gunicorn.log")
 	s, err := Start(g, Options{
 		Dir:         filepath.Join(testenv.RepoRoot(t), "original"),
 		DatabaseURL: dsn,
-		Addr:        "127.0.0.1:" + strconv.Itoa(port),
+		Addr:        testenv.FreeAddr(t),
 		Workers:     workers,
 		PoolSize:    poolSize,
 		Log:         log,

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -17,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/macrobench/macrobench/internal/proc"
 )
 
 // Role, password and database name of every cluster, as compose creates them.
@@ -61,15 +62,10 @@ func versionOf(binDir string) int {
 	return v
 }
 
-// FreePort asks the kernel for a free TCP port on 127.0.0.1.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// FreePort is proc.FreePort.
+//
+// Deprecated: call proc.FreePort; this stays until no branch calls it here.
+func FreePort() (int, error) { return proc.FreePort() }
 
 // URL is the lib/pq connection string of the cluster's database.
 func (c *Cluster) URL() string {

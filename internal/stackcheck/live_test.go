@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
 
-	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/proc"
 	"github.com/macrobench/macrobench/internal/promapi"
 	"github.com/macrobench/macrobench/internal/testenv"
@@ -63,10 +61,10 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 		}
 	}
 
-	appAddr := freeAddr(t)
+	appAddr := testenv.FreeAddr(t)
 	app := startServer(t, dir, "app", "http://"+appAddr+"/healthz", 30*time.Second, appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+pg.URL())
 
-	exporterAddr := freeAddr(t)
+	exporterAddr := testenv.FreeAddr(t)
 	exporterArgs, exporterEnv := exporterCommand(t, project, root, exporterAddr)
 	startServer(t, dir, "postgres_exporter", "http://"+exporterAddr+"/metrics", 30*time.Second,
 		exporterBin, exporterArgs, append(exporterEnv, "DATA_SOURCE_NAME="+pg.URL())...)
@@ -74,9 +72,9 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 	routes := []string{"/index", "/agents", "/agents_with_pool"}
 	loadAddrs := make([]string, len(routes))
 	for i := range routes {
-		loadAddrs[i] = freeAddr(t)
+		loadAddrs[i] = testenv.FreeAddr(t)
 	}
-	promAddr := freeAddr(t)
+	promAddr := testenv.FreeAddr(t)
 	cfgPath := localPrometheusConfig(t, root, dir, map[string][]string{
 		"prometheus": {promAddr},
 		"app":        {appAddr},
@@ -302,15 +300,6 @@ func localPrometheusConfig(t *testing.T, root, dir string, targets map[string][]
 		t.Fatal(err)
 	}
 	return path
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
 // startServer runs bin until the test ends (testenv.StartServer), its

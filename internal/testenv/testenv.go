@@ -140,7 +140,7 @@ func StartPostgres(t testing.TB) *pgcluster.Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, err := pgcluster.FreePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +193,17 @@ func StartServer(t testing.TB, cmd *exec.Cmd, logPath, url string, timeout time.
 		t.Fatal(err)
 	}
 	return p
+}
+
+// FreeAddr is a free address on 127.0.0.1 for a server the test starts
+// (proc.FreeAddr).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	addr, err := proc.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }
 
 // WaitHTTP waits until url answers 200 (httpwait.OK); the test fails when

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/macrobench/macrobench/internal/pgcluster"
+	"github.com/macrobench/macrobench/internal/proc"
 )
 
 func main() {
@@ -40,7 +41,7 @@ func run(args []string) error {
 	if args[0] == "stop" {
 		return c.Destroy()
 	}
-	if c.Port, err = pgcluster.FreePort(); err != nil {
+	if c.Port, err = proc.FreePort(); err != nil {
 		return err
 	}
 	if err := c.Create(); err != nil {
