@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/macrobench/macrobench/internal/genperf"
 	"github.com/macrobench/macrobench/internal/results"
 )
 
@@ -37,7 +36,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: perfratio [-min R] WRK_OUTPUT LOADTEST_OUTPUT [...pairs]")
 		os.Exit(2)
 	}
-	var rounds, perReq []genperf.Round
+	var rounds, perReq []Round
 	for i := 0; i < len(files); i += 2 {
 		w, err1 := parse(files[i])
 		o, err2 := parse(files[i+1])
@@ -45,20 +44,20 @@ func main() {
 			fmt.Fprintf(os.Stderr, "perfratio: %v %v\n", err1, err2)
 			os.Exit(1)
 		}
-		r := genperf.Round{Wrk: w.RequestsPerSec, Ours: o.RequestsPerSec}
+		r := Round{Wrk: w.RequestsPerSec, Ours: o.RequestsPerSec}
 		fmt.Printf("round %d: wrk %.0f req/s, loadtest %.0f req/s, ratio %.3f", i/2+1, r.Wrk, r.Ours, r.Ratio())
 		if w.CPU > 0 && o.CPU > 0 {
 			// Inverted, so that above 1 means loadtest spends less per request.
-			c := genperf.Round{Wrk: o.CPUPerRequest(), Ours: w.CPUPerRequest()}
+			c := Round{Wrk: o.CPUPerRequest(), Ours: w.CPUPerRequest()}
 			fmt.Printf("; CPU per request: wrk %.1fus, loadtest %.1fus", c.Ours, c.Wrk)
 			perReq = append(perReq, c)
 		}
 		fmt.Println()
 		rounds = append(rounds, r)
 	}
-	m := genperf.Median(rounds)
+	m := Median(rounds)
 	if len(perReq) > 0 {
-		fmt.Printf("median CPU efficiency loadtest/wrk (wrk's CPU per request / ours): %.3f\n", genperf.Median(perReq))
+		fmt.Printf("median CPU efficiency loadtest/wrk (wrk's CPU per request / ours): %.3f\n", Median(perReq))
 	}
 	fmt.Printf("median throughput ratio loadtest/wrk: %.3f (want >= %.2f)\n", m, *min)
 	if m < *min {
@@ -66,13 +65,13 @@ func main() {
 	}
 }
 
-func parse(path string) (genperf.Run, error) {
+func parse(path string) (Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return genperf.Run{}, err
+		return Run{}, err
 	}
 	defer f.Close()
-	r, err := genperf.Parse(f)
+	r, err := Parse(f)
 	if err != nil {
 		return r, fmt.Errorf("%s: %v", path, err)
 	}

@@ -1,8 +1,8 @@
-// Package genperf compares the generator's throughput with wrk's from their
-// text outputs (the same "Requests/sec:" line, read by internal/wrktext),
-// over interleaved rounds, so one noisy round on a shared machine does not
-// decide the result (scripts/loadtest-perf.sh, internal/cmd/perfratio).
-package genperf
+package main
+
+// The generator's throughput against wrk's, from their text outputs (the
+// same "Requests/sec:" line, read by internal/wrktext), over interleaved
+// rounds, so one noisy round on a shared machine does not decide the result.
 
 import (
 	"bufio"

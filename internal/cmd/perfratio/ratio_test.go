@@ -1,4 +1,4 @@
-package genperf
+package main
 
 import (
 	"strings"
