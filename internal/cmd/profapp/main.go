@@ -1,6 +1,7 @@
-// Command profapp is the app with a CPU profile, for scripts/perf.sh
-// -profile: it serves like `app` and writes the profile to $1 on SIGTERM.
-// Benchmark-only code; the app binary itself carries no profiler.
+// Command profapp is the app with a CPU profile, for profiling by hand
+// (docs/performance.md): it serves like `app`, with the same APP_*
+// environment, and writes the profile to $1 on SIGTERM, for `go tool
+// pprof`. Benchmark-only code; the app binary itself carries no profiler.
 package main
 
 import (
