@@ -19,7 +19,10 @@
 //     can never pass by skipping. ("", "0" and "false" mean not set.)
 //
 // Tests reach those services only through this package, so that the policy
-// holds everywhere.
+// holds everywhere. The servers a test starts itself go through
+// StartProcess or StartServer (internal/proc: stopped when the test ends,
+// their log shown when it failed), on an address from FreeAddr; WaitHTTP
+// waits for one to answer (internal/httpwait).
 package testenv
 
 import (
