@@ -11,7 +11,8 @@ import (
 // Percentiles are the ones wrk2 prints with -L.
 var Percentiles = [...]float64{50, 75, 90, 99, 99.9, 99.99, 99.999, 100}
 
-// Latency summarises one histogram, in µs.
+// Latency summarises one histogram, in µs: the text report prints it, and
+// ToJSON gives it in milliseconds as results.Latency.
 type Latency struct {
 	Min, Mean, Stdev, Max float64
 	WithinStdev           float64 // % of values within mean ± stdev
