@@ -9,13 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -28,14 +26,6 @@ func buildApp(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-func freeAddr(t *testing.T) string {
-	p, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "127.0.0.1:" + strconv.Itoa(p)
 }
 
 func exitCode(err error) int {
@@ -73,7 +63,7 @@ func TestBadConfigExitsNamingTheVariable(t *testing.T) {
 func TestSIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
 	bin := buildApp(t)
 	pg := testenv.StartPostgres(t)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+pg.URL(),
 		"APP_REQUEST_TIMEOUT=10s", "APP_DB_TIMEOUT=10s")
@@ -85,7 +75,7 @@ func TestSIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { cmd.Process.Kill() })
-	waitOK(t, "http://"+addr+"/readyz")
+	testenv.WaitHTTP(t, "http://"+addr+"/readyz", 20*time.Second)
 
 	// `app healthcheck` sees it up.
 	hc := exec.Command(bin, "healthcheck")
@@ -155,24 +145,6 @@ func TestSIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
 	hc.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr)
 	if err := hc.Run(); exitCode(err) != 1 {
 		t.Errorf("healthcheck with no server: exit %d, want 1", exitCode(err))
-	}
-}
-
-func waitOK(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -150,7 +150,7 @@ fi # official
 log "docker engine $(docker version --format '{{.Server.Version}}'), $(docker compose version)"
 
 begin e2echeck
-go build -o "$work/e2echeck" ./internal/e2echeck/cmd/e2echeck
+go build -o "$work/e2echeck" ./internal/cmd/e2echeck
 check() { "$work/e2echeck" "$@"; }
 
 # ---------------------------------------------------------------- images

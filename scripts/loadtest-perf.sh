@@ -46,7 +46,7 @@ trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$dir"' E
 sleep 0.5
 
 go build -o "$dir/loadtest" ./loadtest
-go build -o "$dir/perfratio" ./internal/loadgen/perf/cmd/perfratio
+go build -o "$dir/perfratio" ./internal/cmd/perfratio
 url="http://127.0.0.1:$port/index"
 
 # Interleaved rounds: the machine is shared, a single round proves little.

@@ -13,11 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pgdir=$(mktemp -d /tmp/macrobench-pg.XXXXXX)
-cleanup() { go run ./internal/pgcluster/cmd/pgcluster stop "$pgdir" || true; }
+cleanup() { go run ./internal/cmd/pgcluster stop "$pgdir" || true; }
 trap cleanup EXIT INT TERM
 
 echo "test.sh: starting PostgreSQL in $pgdir" >&2
-MACROBENCH_TEST_DATABASE_URL=$(go run ./internal/pgcluster/cmd/pgcluster start "$pgdir")
+MACROBENCH_TEST_DATABASE_URL=$(go run ./internal/cmd/pgcluster start "$pgdir")
 export MACROBENCH_TEST_DATABASE_URL
 
 # Prometheus and postgres_exporter at the versions compose.yaml pins, for the

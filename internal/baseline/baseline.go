@@ -7,6 +7,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 //go:embed flask-gunicorn.json
@@ -42,13 +44,9 @@ type Cell struct {
 		Stdev float64 `json:"stdev"`
 		Max   float64 `json:"max"`
 	} `json:"latency_ms"`
-	Errors struct {
-		Connect int64 `json:"connect"`
-		Read    int64 `json:"read"`
-		Write   int64 `json:"write"`
-		Timeout int64 `json:"timeout"`
-	} `json:"errors"`
-	Non2xx3xx int64 `json:"non_2xx_3xx"`
+	// Errors are wrk's counts as it printed them: its socket errors, and
+	// its "Non-2xx or 3xx responses" as Status.
+	Errors results.Errors `json:"errors"`
 }
 
 // Flask returns the original Flask + gunicorn figures.

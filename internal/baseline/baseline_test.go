@@ -1,10 +1,9 @@
 package baseline
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/macrobench/macrobench/internal/wrktext"
 )
 
 // A transcription check: the expected values are copied from the original
@@ -49,15 +48,16 @@ func TestFlaskMatchesSeed(t *testing.T) {
 			t.Errorf("%s %s latency: got %v want %v", w.ep, w.sc, c.Latency, w.lat)
 		}
 		if c.Errors.Connect != w.connect || c.Errors.Read != w.read || c.Errors.Write != w.write ||
-			c.Errors.Timeout != w.timeout || c.Non2xx3xx != w.non2xx {
-			t.Errorf("%s %s errors: got %+v non2xx %d", w.ep, w.sc, c.Errors, c.Non2xx3xx)
+			c.Errors.Timeout != w.timeout || c.Errors.Status != w.non2xx {
+			t.Errorf("%s %s errors: got %+v", w.ep, w.sc, c.Errors)
 		}
 		// The ms values must be the printed strings converted.
 		for i, k := range []string{"avg", "stdev", "max"} {
-			ms, err := parseWrkDuration(w.lat[i])
+			us, _, err := wrktext.Time(w.lat[i])
 			if err != nil {
 				t.Fatal(err)
 			}
+			ms := us / 1000
 			got := map[string]float64{"avg": c.LatencyMS.Avg, "stdev": c.LatencyMS.Stdev, "max": c.LatencyMS.Max}[k]
 			if d := got - ms; d > 1e-6 || d < -1e-6 {
 				t.Errorf("%s %s latency_ms.%s = %v, printed %s = %v ms", w.ep, w.sc, k, got, w.lat[i], ms)
@@ -67,23 +67,4 @@ func TestFlaskMatchesSeed(t *testing.T) {
 	if _, ok := s.Lookup("/agents_with_pool", "rate4000"); ok {
 		t.Error("the original did not measure /agents_with_pool at 4000 req/s")
 	}
-}
-
-// parseWrkDuration converts wrk's printed latencies ("2.35ms", "13.16s",
-// "0.87m", "15us") to milliseconds.
-func parseWrkDuration(s string) (float64, error) {
-	units := []struct {
-		suffix string
-		ms     float64
-	}{{"us", 0.001}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.ParseFloat(num, 64)
-			if err != nil {
-				continue // "ms" also ends in "s"
-			}
-			return v * u.ms, nil
-		}
-	}
-	return 0, fmt.Errorf("baseline: not a wrk duration: %q", s)
 }

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
-	"github.com/macrobench/macrobench/internal/perf"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/pgbenchout"
 )
 
 // Ceilings measures PostgreSQL's own throughput for the agents query with
@@ -15,7 +15,7 @@ import (
 // reach), and with a new connection per transaction (what /agents can at
 // best reach). One pgbench thread per client: a thread opens its clients'
 // connections one at a time, which would cap the -C ceiling.
-func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceiling {
+func Ceilings(ctx context.Context, ex Executor, d time.Duration) []benchreport.Ceiling {
 	jobs := 8
 	secs := strconv.Itoa(int(d / time.Second))
 	runs := []struct {
@@ -25,14 +25,14 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceilin
 		{"prepared", []string{"-n", "-M", "prepared", "-c", "8", "-j", strconv.Itoa(jobs), "-T", secs}},
 		{"connect", []string{"-n", "-C", "-c", "8", "-j", strconv.Itoa(jobs), "-T", secs}},
 	}
-	var out []report.Ceiling
+	var out []benchreport.Ceiling
 	for _, r := range runs {
-		c := report.Ceiling{Name: r.name, DurationS: d.Seconds()}
+		c := benchreport.Ceiling{Name: r.name, DurationS: d.Seconds()}
 		text, command, err := ex.Pgbench(ctx, agentscontract.PgbenchScript(), r.args)
 		c.Command = command
 		if err == nil {
-			var r perf.PgbenchResult
-			r, err = perf.ParsePgbench(text)
+			var r pgbenchout.Summary
+			r, err = pgbenchout.Parse(text)
 			c.TPS = r.TPS
 		}
 		if err != nil {

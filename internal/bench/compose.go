@@ -6,15 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/docker"
+	"github.com/macrobench/macrobench/internal/httpwait"
 	"github.com/macrobench/macrobench/internal/pgroles"
 )
 
@@ -33,46 +33,23 @@ func (e *ComposeExecutor) Name() string { return "compose" }
 // override may move it).
 func (e *ComposeExecutor) HostURL() string { return e.appURL }
 
-func (e *ComposeExecutor) compose(ctx context.Context, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, e.Docker, append([]string{"compose"}, args...)...)
-}
+// cli is the docker CLI, compose's project left to compose.
+func (e *ComposeExecutor) cli() docker.CLI { return docker.CLI{Bin: e.Docker} }
 
-func (e *ComposeExecutor) output(ctx context.Context, args ...string) (string, error) {
-	cmd := e.compose(ctx, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("docker compose %s: %v: %s", strings.Join(args, " "), err, clip(stderr.String(), 800))
-	}
-	return stdout.String(), nil
-}
-
-// Published is the host address (host:port) of a service's container port,
-// as `docker compose port` reports it.
+// Published is the host address (host:port) of a service's container port.
 func (e *ComposeExecutor) Published(ctx context.Context, service string, port int) (string, error) {
-	out, err := e.output(ctx, "port", service, strconv.Itoa(port))
-	if err != nil {
-		return "", err
-	}
-	addr := strings.TrimSpace(out)
-	if addr == "" || strings.HasSuffix(addr, ":0") {
-		return "", fmt.Errorf("%s publishes no port %d", service, port)
-	}
-	if host, p, ok := strings.Cut(addr, ":"); ok && (host == "0.0.0.0" || host == "::" || host == "[::]") {
-		addr = "127.0.0.1:" + p
-	}
-	return addr, nil
+	return e.cli().Published(ctx, service, port)
 }
 
 // Up starts the stack unless the app already answers /healthz on its
 // published port, then waits until it does.
 func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) error {
-	if addr, err := e.Published(ctx, "app", 8000); err == nil && healthy(ctx, "http://"+addr+"/healthz") {
+	if addr, err := e.Published(ctx, "app", 8000); err == nil && httpwait.OK(ctx, "http://"+addr+"/healthz", 0) == nil {
 		e.appURL = "http://" + addr
 		return nil
 	}
 	log("bench: the stack is not up; running docker compose up -d --wait")
-	cmd := e.compose(ctx, "up", "-d", "--wait")
+	cmd := e.cli().Compose(ctx, "up", "-d", "--wait")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("docker compose up -d --wait: %v", err)
@@ -82,35 +59,16 @@ func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) erro
 		return err
 	}
 	e.appURL = "http://" + addr
-	deadline := time.Now().Add(3 * time.Minute)
-	for !healthy(ctx, e.appURL+"/healthz") {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the app did not become healthy at %s/healthz within 3 minutes", e.appURL)
-		}
-		time.Sleep(time.Second)
+	if err := httpwait.OK(ctx, e.appURL+"/healthz", 3*time.Minute); err != nil {
+		return fmt.Errorf("the app did not become healthy: %w", err)
 	}
 	return nil
-}
-
-func healthy(ctx context.Context, url string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 // services is `docker compose config`'s view of the stack (COMPOSE_FILE
 // overrides included).
 func (e *ComposeExecutor) services(ctx context.Context) (map[string]composeService, error) {
-	out, err := e.output(ctx, "--profile", "loadtest", "config", "--format", "json")
+	out, err := e.cli().ComposeOutput(ctx, "--profile", "loadtest", "config", "--format", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +88,8 @@ type composeService struct {
 }
 
 func (e *ComposeExecutor) GeneratorCPUs(ctx context.Context) int {
-	n := 0
-	if out, err := exec.CommandContext(ctx, e.Docker, "info", "--format", "{{.NCPU}}").Output(); err == nil {
-		n, _ = strconv.Atoi(strings.TrimSpace(string(out)))
-	}
-	if n <= 0 {
+	n, err := e.cli().NCPU(ctx)
+	if err != nil || n <= 0 {
 		n = localCPUs()
 	}
 	if svcs, err := e.services(ctx); err == nil {
@@ -177,14 +132,14 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	}
 	args = append(args, s.Args...)
 	args = append(args, "--json", "/results/"+s.Stem+".json", "--hgrm", "/results/"+s.Stem+".hgrm", url+s.Path)
-	cmd := e.compose(ctx, args...)
+	cmd := e.cli().Compose(ctx, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	if ctx.Err() != nil {
-		if rerr := e.removeContainer(name); rerr != nil {
+		if rerr := e.cli().RemoveContainer(name); rerr != nil {
 			return stdout.String(), "", fmt.Errorf("interrupted; removing the generator container %s: %v", name, rerr)
 		}
 		return stdout.String(), "", fmt.Errorf("interrupted: generator container %s stopped and removed", name)
@@ -193,35 +148,6 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 		err = fmt.Errorf("docker compose %s: %v: %s", strings.Join(args, " "), err, clip(stderr.String(), 800))
 	}
 	return stdout.String(), filepath.Join(s.Dir, s.Stem+".json"), err
-}
-
-// removeContainer stops and removes a container by name, if it is still
-// there (with a context of its own: the run's has ended), and checks it is
-// gone: the engine may still have been creating it when compose stopped.
-func (e *ComposeExecutor) removeContainer(name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var last error
-	for try := 0; try < 5; try++ {
-		if try > 0 {
-			time.Sleep(time.Second)
-		}
-		out, err := exec.CommandContext(ctx, e.Docker, "rm", "-f", name).CombinedOutput()
-		if err != nil && !strings.Contains(string(out), "No such container") {
-			last = fmt.Errorf("docker rm -f %s: %v: %s", name, err, clip(string(out), 300))
-			continue
-		}
-		ids, err := exec.CommandContext(ctx, e.Docker, "ps", "-aq", "--filter", "name=^/?"+name+"$").Output()
-		if err != nil {
-			last = fmt.Errorf("docker ps: %v", err)
-			continue
-		}
-		if len(bytes.TrimSpace(ids)) == 0 {
-			return nil
-		}
-		last = fmt.Errorf("container %s still there", name)
-	}
-	return last
 }
 
 func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {
@@ -233,7 +159,7 @@ func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []str
 		"cat > /tmp/macrobench-agents.sql && export PGPASSWORD=\"$" + pgroles.PasswordVar[pgroles.Bench] + "\" && " +
 		"exec pgbench -h 127.0.0.1 -U " + pgroles.Bench + " " +
 		strings.Join(args, " ") + " -f /tmp/macrobench-agents.sql macrobench"
-	cmd := e.compose(ctx, "exec", "-T", "postgres", "sh", "-c", sh)
+	cmd := e.cli().Compose(ctx, "exec", "-T", "postgres", "sh", "-c", sh)
 	cmd.Stdin = strings.NewReader(script)
 	out, err := cmd.CombinedOutput()
 	command := "docker compose exec postgres pgbench " + strings.Join(args, " ") + " -f agents.sql macrobench"
@@ -244,7 +170,7 @@ func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []str
 }
 
 func (e *ComposeExecutor) Describe(ctx context.Context, md map[string]any) {
-	if out, err := e.output(ctx, "images", "--format", "json"); err == nil {
+	if out, err := e.cli().ComposeOutput(ctx, "images", "--format", "json"); err == nil {
 		var imgs []map[string]any
 		if json.Unmarshal([]byte(out), &imgs) == nil {
 			md["images"] = imgs
@@ -272,8 +198,8 @@ func (e *ComposeExecutor) Describe(ctx context.Context, md map[string]any) {
 	} else {
 		md["compose_config_error"] = err.Error()
 	}
-	if out, err := exec.CommandContext(ctx, e.Docker, "info", "--format", "{{.NCPU}}").Output(); err == nil {
-		md["docker_host_cpus"] = strings.TrimSpace(string(out))
+	if n, err := e.cli().NCPU(ctx); err == nil {
+		md["docker_host_cpus"] = strconv.Itoa(n)
 	}
 	if f := os.Getenv("COMPOSE_FILE"); f != "" {
 		md["compose_file"] = f

@@ -15,7 +15,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // AppSnapshot is the app's own counters, read from its /metrics.
@@ -221,10 +222,10 @@ const sessionSlack = 3
 
 // Reconcile checks the client's counts against the server's for one run of
 // endpoint. poolSize is the app's pool size (0 if unknown).
-func Reconcile(endpoint string, client *GenResult, srv *report.Server, poolSize int64) []report.Check {
-	var checks []report.Check
+func Reconcile(endpoint string, client *results.Generator, srv *benchreport.Server, poolSize int64) []benchreport.Check {
+	var checks []benchreport.Check
 	add := func(name string, ok bool, format string, a ...any) {
-		checks = append(checks, report.Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
+		checks = append(checks, benchreport.Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
 	}
 	var appTotal, app2xx int64
 	haveApp := srv.AppRequests != nil
@@ -235,8 +236,8 @@ func Reconcile(endpoint string, client *GenResult, srv *report.Server, poolSize 
 		}
 	}
 	// What the server may have answered: every request that reached it,
-	// that is every attempt but a connect error (report.Accounting).
-	reached := client.attempts() - client.Errors.Connect
+	// that is every attempt but a connect error (results.Accounting).
+	reached := client.Attempts() - client.Errors.Connect
 	if haveApp {
 		// Requests the client gave up on (timeouts, closed connections) or
 		// still had in flight when its window closed may have been answered
@@ -246,8 +247,8 @@ func Reconcile(endpoint string, client *GenResult, srv *report.Server, poolSize 
 		add("server answered no more than was sent", appTotal <= reached,
 			"app counted %d responses; the generator sent %d that reached it (%d responses, %d in flight at the end, %d read and %d write errors)",
 			appTotal, reached, client.Requests, client.InFlightAtEnd, client.Errors.Read, client.Errors.Write)
-		add("server 2xx ≥ client successes", app2xx >= successes(client),
-			"app 2xx %d, generator 2xx/3xx %d", app2xx, successes(client))
+		add("server 2xx ≥ client successes", app2xx >= client.Successes(),
+			"app 2xx %d, generator 2xx/3xx %d", app2xx, client.Successes())
 	}
 	if srv.DB == nil {
 		return checks
@@ -257,8 +258,8 @@ func Reconcile(endpoint string, client *GenResult, srv *report.Server, poolSize 
 	case "/index":
 		add("no database work", calls == 0, "agents query calls %d (want 0)", calls)
 	case "/agents", "/agents_with_pool":
-		add("every success reached the database", calls >= successes(client),
-			"agents query calls %d, generator successes %d", calls, successes(client))
+		add("every success reached the database", calls >= client.Successes(),
+			"agents query calls %d, generator successes %d", calls, client.Successes())
 		if haveApp {
 			// A query that finished after its request timed out counts on
 			// the database but not as a 2xx.

@@ -7,12 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -64,31 +62,12 @@ func binaries(t *testing.T) (app, loadtest string) {
 // startApp runs the real app against dbURL and returns its base URL.
 func startApp(t *testing.T, bin, dbURL string, env ...string) string {
 	t.Helper()
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL), env...)
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	testenv.StartProcess(t, cmd, logPath)
 	base := "http://" + addr
-	waitHTTP(t, base+"/healthz", 30*time.Second, logPath)
+	testenv.StartServer(t, cmd, filepath.Join(t.TempDir(), "app.log"), base+"/healthz", 30*time.Second)
 	return base
-}
-
-func waitHTTP(t *testing.T, url string, max time.Duration, logFile string) {
-	t.Helper()
-	deadline := time.Now().Add(max)
-	for time.Now().Before(deadline) {
-		if healthy(context.Background(), url) {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(logFile)
-	t.Fatalf("%s not healthy within %s; log:\n%s", url, max, log)
 }
 
 // startPrometheus runs the real Prometheus (bin, $MACROBENCH_PROMETHEUS_BIN)
@@ -96,10 +75,6 @@ func waitHTTP(t *testing.T, url string, max time.Duration, logFile string) {
 func startPrometheus(t *testing.T, bin, appBase string) (url string) {
 	t.Helper()
 	dir := t.TempDir()
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 900ms
@@ -113,21 +88,18 @@ scrape_configs:
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	logFile := filepath.Join(dir, "prometheus.log")
-	testenv.StartProcess(t, cmd, logFile)
 	url = "http://" + addr
-	waitHTTP(t, url+"/-/ready", 60*time.Second, logFile)
+	prom := testenv.StartServer(t, cmd, filepath.Join(dir, "prometheus.log"), url+"/-/ready", 60*time.Second)
 	// Until the first scrape, the window has no "before".
 	p, err := NewProm(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.scrapeAfter(context.Background(), time.Now(), 20*time.Second); err != nil {
-		log, _ := os.ReadFile(logFile)
-		t.Fatalf("prometheus never scraped the app: %v\n%s", err, log)
+		t.Fatalf("prometheus never scraped the app: %v\n%s", err, prom.LogTail(4000))
 	}
 	return url
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // idlePoll is how often waitIdle looks; two looks in a row that agree make
@@ -37,9 +37,9 @@ type idleState struct {
 // the bound, what was still busy (the caller reports that: never silent).
 // bound 0 disables the wait: one look, Wait.Skipped. The snapshots returned
 // are the last look's: the "before" or "after" of a run's window.
-func (r *Runner) waitIdle(ctx context.Context, route string, bound time.Duration) (idleState, report.Wait) {
+func (r *Runner) waitIdle(ctx context.Context, route string, bound time.Duration) (idleState, benchreport.Wait) {
 	start := time.Now()
-	w := report.Wait{BoundS: bound.Seconds(), Skipped: bound <= 0}
+	w := benchreport.Wait{BoundS: bound.Seconds(), Skipped: bound <= 0}
 	look := func() idleState {
 		var s idleState
 		s.app, s.appErr = ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL())

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/httpapi"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/results"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -54,7 +55,7 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	if code := run(context.Background(), isolationArgs(base, ltBin, pg.URL(), first, "--scenarios", "rate10", "--warmup", "1s"), &stdout, &stderr); code != 0 {
 		t.Fatalf("light cell alone: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
-	a, err := report.Load(first)
+	a, err := benchreport.Load(first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("overload then light: exit %d: %s", code, stderr.String())
 	}
-	b, err := report.Load(after)
+	b, err := benchreport.Load(after)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +80,13 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	over, light := b.Cells[0], b.Cells[1]
 
 	// The overload happened (else this test shows nothing).
-	if over.Status != report.StatusSaturated || over.Errors.Timeout+over.Errors.Status == 0 {
+	if over.Status != benchreport.StatusSaturated || over.Errors.Timeout+over.Errors.Status == 0 {
 		t.Fatalf("the overload did not overload: %s, %.1f req/s, errors %+v", over.Status, over.AchievedRate, over.Errors)
 	}
 	// The light cell: no errors, as when run first ...
 	lr := light.Runs[0]
-	if f := report.Failed(light.Requests, light.InFlight, light.Errors); f != 0 || light.Status != report.StatusOK ||
-		report.Failed(alone.Requests, alone.InFlight, alone.Errors) != 0 {
+	if f := results.Failed(light.Requests, light.InFlight, light.Errors); f != 0 || light.Status != benchreport.StatusOK ||
+		results.Failed(alone.Requests, alone.InFlight, alone.Errors) != 0 {
 		t.Errorf("light cell after the overload: %s, %d failed (errors %+v); alone: %s, errors %+v", light.Status, f, light.Errors, alone.Status, alone.Errors)
 	}
 	// ... its server-side window holds its own requests only: 200s, as many
@@ -119,7 +120,7 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 
 	// What the waits did is recorded: the overload's drain waited for its
 	// backlog, and ended on an idle server, within the bound.
-	for name, w := range map[string]*report.Wait{"overload drain": over.Runs[0].Drain, "light isolation": lr.Isolation, "light drain": lr.Drain} {
+	for name, w := range map[string]*benchreport.Wait{"overload drain": over.Runs[0].Drain, "light isolation": lr.Isolation, "light drain": lr.Drain} {
 		if w == nil || w.TimedOut || w.Skipped || w.AppInFlight == nil || *w.AppInFlight != 0 || w.DBActive == nil || *w.DBActive != 0 {
 			t.Errorf("%s: %+v", name, w)
 		}
@@ -151,12 +152,12 @@ func TestIsolationWaitAtItsBoundIsAWarning(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	s, err := report.Load(out)
+	s, err := benchreport.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := s.Cells[0].Runs[0]
-	for name, w := range map[string]*report.Wait{"isolation": r.Isolation, "drain": r.Drain} {
+	for name, w := range map[string]*benchreport.Wait{"isolation": r.Isolation, "drain": r.Drain} {
 		if w == nil || !w.TimedOut || w.WaitedS < 1 || w.BoundS != 1 || !strings.Contains(w.Busy, "app: 2 request(s) in flight") ||
 			w.AppInFlight == nil || *w.AppInFlight != 2 {
 			t.Errorf("%s: %+v", name, w)

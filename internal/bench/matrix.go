@@ -47,7 +47,7 @@ func (c Cell) Name() string { return c.Endpoint[1:] + "-" + c.Scenario }
 // Matrix expands the configuration into cells, endpoint-major (so one
 // endpoint's warm-up benefits its own scenarios), in the original's order.
 // threads is the generator's CPU count when not set by flag.
-func Matrix(cfg Config, threads int) []Cell {
+func Matrix(cfg Settings, threads int) []Cell {
 	var cells []Cell
 	for _, ep := range cfg.Endpoints {
 		for _, name := range cfg.Scenarios {

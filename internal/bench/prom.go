@@ -3,38 +3,36 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/promapi"
 )
 
-// Prom reads a scenario's window back from Prometheus's query API.
+// Prom reads a scenario's window back from Prometheus (internal/promapi).
 type Prom struct {
-	api v1.API
+	c   *promapi.Client
 	Job string // scrape job of the app ("app")
 }
 
 // NewProm connects to the Prometheus at url.
 func NewProm(url string) (*Prom, error) {
-	c, err := api.NewClient(api.Config{Address: url})
+	c, err := promapi.New(url)
 	if err != nil {
-		return nil, fmt.Errorf("prometheus %s: %w", url, err)
+		return nil, err
 	}
-	return &Prom{api: v1.NewAPI(c), Job: "app"}, nil
+	return &Prom{c: c, Job: "app"}, nil
 }
 
 // Ready checks Prometheus answers and scrapes the app job.
 func (p *Prom) Ready(ctx context.Context) error {
-	ts, err := p.api.Targets(ctx)
+	ts, err := p.c.ActiveTargets(ctx)
 	if err != nil {
-		return fmt.Errorf("prometheus targets: %w", err)
+		return err
 	}
-	for _, t := range ts.Active {
+	for _, t := range ts {
 		if string(t.Labels["job"]) == p.Job {
 			return nil
 		}
@@ -47,11 +45,11 @@ func (p *Prom) Ready(ctx context.Context) error {
 func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(max)
 	for {
-		ts, err := p.api.Targets(ctx)
+		ts, err := p.c.ActiveTargets(ctx)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("prometheus targets: %w", err)
+			return time.Time{}, err
 		}
-		for _, tg := range ts.Active {
+		for _, tg := range ts {
 			if string(tg.Labels["job"]) == p.Job && !tg.LastScrape.Before(t) {
 				if tg.Health != v1.HealthGood {
 					return time.Time{}, fmt.Errorf("prometheus: app target %s is %s: %s", tg.ScrapeURL, tg.Health, tg.LastError)
@@ -78,16 +76,16 @@ func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) 
 // the run (not the generator's window end, when the server may still be
 // answering the run's last requests), so that Prometheus's window covers
 // what the app's own counters cover: like is compared with like.
-func (p *Prom) Window(ctx context.Context, route string, start, drained time.Time) (*report.Prometheus, error) {
+func (p *Prom) Window(ctx context.Context, route string, start, drained time.Time) (*benchreport.Prometheus, error) {
 	q, err := p.scrapeAfter(ctx, drained, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	q = q.Add(10 * time.Millisecond) // the scrape's samples carry its start time
 	sel := fmt.Sprintf(`{route=%q,job=%q}`, route, p.Job)
-	out := &report.Prometheus{WindowStart: start, WindowEnd: q, Requests: map[string]float64{}}
+	out := &benchreport.Prometheus{WindowStart: start, WindowEnd: q, Requests: map[string]float64{}}
 	// The "before" values are those of the last scrape at or before start.
-	if ts, err := p.scalar(ctx, fmt.Sprintf(`max(timestamp(up{job=%q}))`, p.Job), start); err == nil {
+	if ts, err := p.c.Scalar(ctx, fmt.Sprintf(`max(timestamp(up{job=%q}))`, p.Job), start); err == nil {
 		out.WindowStart = time.UnixMilli(int64(ts * 1000))
 	}
 	after, err := p.byCode(ctx, "sum by (code) (app_http_requests_total"+sel+")", q)
@@ -112,8 +110,8 @@ func (p *Prom) Window(ctx context.Context, route string, start, drained time.Tim
 	bucket := "app_http_request_duration_seconds_bucket" + sel
 	classicDiff := fmt.Sprintf("(sum by (le) (%s) - (sum by (le) (%s) or sum by (le) (%s) * 0))", at(bucket, q), at(bucket, start), at(bucket, q))
 	for _, h := range []struct{ kind, diff string }{{"native", nativeDiff}, {"classic", classicDiff}} {
-		p50, err1 := p.scalar(ctx, fmt.Sprintf("histogram_quantile(0.5, %s)", h.diff), q)
-		p99, err2 := p.scalar(ctx, fmt.Sprintf("histogram_quantile(0.99, %s)", h.diff), q)
+		p50, err1 := p.c.Scalar(ctx, fmt.Sprintf("histogram_quantile(0.5, %s)", h.diff), q)
+		p99, err2 := p.c.Scalar(ctx, fmt.Sprintf("histogram_quantile(0.99, %s)", h.diff), q)
 		if err1 == nil && err2 == nil {
 			out.P50MS, out.P99MS, out.Histogram = p50*1000, p99*1000, h.kind
 			return out, nil
@@ -126,34 +124,13 @@ func (p *Prom) Window(ctx context.Context, route string, start, drained time.Tim
 }
 
 func (p *Prom) byCode(ctx context.Context, expr string, t time.Time) (map[string]float64, error) {
-	v, _, _, err := p.api.Query(ctx, expr, t)
+	vec, err := p.c.Vector(ctx, expr, t)
 	if err != nil {
-		return nil, fmt.Errorf("prometheus query %s: %w", expr, err)
+		return nil, err
 	}
 	out := map[string]float64{}
-	vec, ok := v.(model.Vector)
-	if !ok {
-		return nil, fmt.Errorf("prometheus query %s: got %s, want a vector", expr, v.Type())
-	}
 	for _, s := range vec {
 		out[string(s.Metric["code"])] += float64(s.Value)
 	}
 	return out, nil
-}
-
-// scalar evaluates expr to one finite float sample.
-func (p *Prom) scalar(ctx context.Context, expr string, t time.Time) (float64, error) {
-	v, _, _, err := p.api.Query(ctx, expr, t)
-	if err != nil {
-		return 0, err
-	}
-	vec, ok := v.(model.Vector)
-	if !ok || len(vec) != 1 || vec[0].Histogram != nil {
-		return 0, fmt.Errorf("no single float sample for %s", expr)
-	}
-	f := float64(vec[0].Value)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%s is %v", expr, f)
-	}
-	return f, nil
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/compare"
-	"github.com/macrobench/macrobench/internal/report"
 )
 
 // --repeat N: every run's files, the median and the spread; then two such
@@ -29,7 +29,7 @@ func TestRepeatAndCompare(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
 		dirs = append(dirs, out)
-		s, err := report.Load(out)
+		s, err := benchreport.Load(out)
 		if err != nil {
 			t.Fatal(err)
 		}

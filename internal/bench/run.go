@@ -14,13 +14,15 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/baseline"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/hgrm"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // Runner runs a configured matrix through an executor and writes the results
 // folder.
 type Runner struct {
-	Cfg        Config
+	Cfg        Settings
 	Ex         Executor
 	Log        io.Writer    // progress, for people
 	HTTP       *http.Client // verification and the app's /metrics
@@ -46,7 +48,7 @@ func (r *Runner) logf(format string, a ...any) {
 // ctx ends before the matrix does (a signal: see Main), the cells completed
 // so far are written, the summary is marked Interrupted and the folder gets
 // an INTERRUPTED file.
-func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
+func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	cfg := r.Cfg
 	if r.HTTP == nil {
 		r.HTTP = &http.Client{Timeout: 10 * time.Second}
@@ -58,8 +60,8 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		return nil, err
 	}
 	flask := baseline.Flask()
-	s := &report.Summary{
-		Schema: report.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Target: r.Ex.HostURL(),
+	s := &benchreport.Summary{
+		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Target: r.Ex.HostURL(),
 		Quick: cfg.Quick, Repeat: cfg.Repeat, ErrorThreshold: cfg.ErrorThreshold, SaturatedBelow: cfg.SaturatedBelow,
 		Baseline: flask.Name + " — " + flask.Source, Notes: append([]string(nil), r.Notes...),
 	}
@@ -83,7 +85,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	var good []string
 	for _, ep := range cfg.Endpoints {
 		problems := Verify(ctx, r.HTTP, r.Ex.HostURL(), ep)
-		s.Verification = append(s.Verification, report.Verification{Endpoint: ep, OK: len(problems) == 0, Problems: problems})
+		s.Verification = append(s.Verification, benchreport.Verification{Endpoint: ep, OK: len(problems) == 0, Problems: problems})
 		if len(problems) > 0 {
 			r.logf("bench: VERIFY FAILED %s — not benchmarked:", ep)
 			for _, p := range problems {
@@ -126,7 +128,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		rc := report.Cell{Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
+		rc := benchreport.Cell{Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
 			Connections: cell.Connections, DurationS: cell.Duration.Seconds(), TargetRate: cell.Rate}
 		if cfg.Warmup > 0 && cell.Endpoint != warmed {
 			warmed = cell.Endpoint
@@ -154,7 +156,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 			break
 		}
 		aggregate(&rc, cfg, flask, s.Ceilings)
-		if rc.Status == report.StatusErrors {
+		if rc.Status == benchreport.StatusErrors {
 			s.Failures = append(s.Failures, fmt.Sprintf("%s %s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, rc.CountedErrorRatio*100, cfg.ErrorThreshold*100))
 		}
 		if rc.Reconciled != nil && !*rc.Reconciled {
@@ -186,23 +188,23 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	if annotationErr != "" {
 		s.Notes = append(s.Notes, "Grafana annotations (best effort) "+annotationErr)
 	}
-	if err := report.WriteCharts(s, flask, cfg.OutDir); err != nil {
+	if err := benchreport.WriteCharts(s, flask, cfg.OutDir); err != nil {
 		s.Notes = append(s.Notes, "charts: "+err.Error())
 		r.logf("bench: charts: %v", err)
 	}
-	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
+	if err := benchreport.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
 	if err := s.WriteJSON(cfg.OutDir); err != nil {
 		return s, err
 	}
-	if err := report.WriteMarkdown(s, flask, cfg.OutDir); err != nil {
+	if err := benchreport.WriteMarkdown(s, flask, cfg.OutDir); err != nil {
 		return s, err
 	}
 	if s.Interrupted {
 		marker := fmt.Sprintf("interrupted (%s) at %s after %d of %d cells; summary.json and summary.md hold those cells\n",
 			s.InterruptedBy, s.Finished.Format(time.RFC3339), len(s.Cells), len(cells))
-		if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
+		if err := benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
 			return s, err
 		}
 	}
@@ -220,34 +222,34 @@ func hasDBEndpoint(eps []string) bool {
 
 // warmup loads the endpoint with cell's settings for cfg.Warmup, before its
 // first scenario.
-func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
+func (r *Runner) warmup(ctx context.Context, cell Cell) (benchreport.Warmup, error) {
 	stem := cell.Endpoint[1:]
 	dir := filepath.Join(r.Cfg.OutDir, "warmup")
 	args := cell.GeneratorArgs(r.Cfg.Warmup, "warmup-"+stem, r.Cfg.Timeout, true)
-	w := report.Warmup{Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
+	w := benchreport.Warmup{Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
 	r.logf("bench: warming up %s: loadtest %s", cell.Endpoint, strings.Join(args, " "))
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
-	_ = report.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
+	_ = benchreport.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	g, err := ReadGenResult(jp)
+	g, err := results.ReadGenerator(jp)
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	w.Requests, w.InFlight, w.Errors = g.Requests, g.InFlightAtEnd, genErrors(g)
+	w.Requests, w.InFlight, w.Errors = g.Requests, g.InFlightAtEnd, g.Errors
 	return w, nil
 }
 
 // runOnce is the measured run and the server-side evidence of
 // one repeat of a cell.
-func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64) (report.Run, error) {
+func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64) (benchreport.Run, error) {
 	cfg := r.Cfg
 	stem := cell.Name()
 	if cfg.Repeat > 1 {
 		stem += fmt.Sprintf("-r%d", idx+1)
 	}
-	run := report.Run{Index: idx + 1}
+	run := benchreport.Run{Index: idx + 1}
 	// Isolation: whatever loaded the server before (a warm-up, the previous
 	// cell, an overload's backlog) is over before this run starts; the
 	// wait's last look is the run's "before".
@@ -275,11 +277,11 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
 	run.TextFile = stem + ".txt"
-	_ = report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
+	_ = benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
 	if err != nil {
 		return run, fmt.Errorf("generator: %w", err)
 	}
-	g, err := ReadGenResult(jp)
+	g, err := results.ReadGenerator(jp)
 	if err != nil {
 		return run, err
 	}
@@ -293,18 +295,18 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		run.Start, run.End = localStart, localEnd
 	}
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
-	run.InFlight, run.Attempts = g.InFlightAtEnd, g.attempts()
-	run.Latency, run.Errors = genLatency(g), genErrors(g)
-	run.ErrorRatio = report.ErrorRatio(run.Requests, run.InFlight, run.Errors)
+	run.InFlight, run.Attempts = g.InFlightAtEnd, g.Attempts()
+	run.Latency, run.Errors = g.LatencyMS, g.Errors
+	run.ErrorRatio = results.ErrorRatio(run.Requests, run.InFlight, run.Errors)
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
-		if _, pts, ok := ExtractHgrm(string(b)); ok {
+		if _, pts, ok := hgrm.Extract(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
 		}
 	}
 	if run.Spectrum == nil {
-		if hgrm, pts, ok := ExtractHgrm(text); ok { // -L output, when --hgrm wrote nothing
+		if dist, pts, ok := hgrm.Extract(text); ok { // -L output, when --hgrm wrote nothing
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
-			if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(hgrm)); err != nil {
+			if err := benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(dist)); err != nil {
 				return run, err
 			}
 		} else {
@@ -322,7 +324,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	r.reportWait("after", cell, idx, drain)
 
 	// Server side, same window: exact counters, then Prometheus.
-	srv := &report.Server{}
+	srv := &benchreport.Server{}
 	switch {
 	case before.appErr != nil:
 		srv.Problems = append(srv.Problems, before.appErr.Error())
@@ -342,7 +344,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		case after.dbErr != nil:
 			srv.Problems = append(srv.Problems, after.dbErr.Error())
 		default:
-			srv.DB = &report.DB{AgentsQueryCalls: after.db.Calls - before.db.Calls, Sessions: after.db.Sessions - before.db.Sessions}
+			srv.DB = &benchreport.DB{AgentsQueryCalls: after.db.Calls - before.db.Calls, Sessions: after.db.Sessions - before.db.Sessions}
 		}
 	}
 	if r.Prom != nil {
@@ -374,7 +376,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	}
 	r.logf("bench: %s run %d/%d: %s, p50 %.2fms p99 %.2fms max %.2fms, %d responses, %d in flight at the end, %d failed (%.2f%%)",
 		cell.Name(), idx+1, cfg.Repeat, status, run.Latency.P50, run.Latency.P99, run.Latency.Max,
-		run.Requests, run.InFlight, report.Failed(run.Requests, run.InFlight, run.Errors), run.ErrorRatio*100)
+		run.Requests, run.InFlight, results.Failed(run.Requests, run.InFlight, run.Errors), run.ErrorRatio*100)
 	for _, c := range run.Checks {
 		if !c.OK {
 			r.logf("bench: %s: RECONCILIATION MISMATCH %s: %s", cell.Name(), c.Name, c.Detail)
@@ -385,7 +387,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 
 // reportWait logs a wait that took noticeable time, and makes a wait that
 // hit its bound a warning of the run (a Note of the report).
-func (r *Runner) reportWait(when string, cell Cell, idx int, w report.Wait) {
+func (r *Runner) reportWait(when string, cell Cell, idx int, w benchreport.Wait) {
 	what := map[string]string{"before": "to be idle before", "after": "to finish the requests of"}[when]
 	switch {
 	case w.TimedOut:
@@ -404,38 +406,28 @@ func (r *Runner) reportWait(when string, cell Cell, idx int, w report.Wait) {
 }
 
 // aggregate fills a cell's medians, spread, status and comparisons from its runs.
-func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report.Ceiling) {
+func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings []benchreport.Ceiling) {
 	if len(c.Runs) == 0 {
-		c.Status = report.StatusNotRun
+		c.Status = benchreport.StatusNotRun
 		return
 	}
-	pick := func(f func(report.Run) float64) (med float64, sp report.Spread) {
+	pick := func(f func(benchreport.Run) float64) (med float64, sp benchreport.Spread) {
 		vals := make([]float64, len(c.Runs))
 		for i, r := range c.Runs {
 			vals[i] = f(r)
 		}
-		return median(vals), report.Spread{Min: minOf(vals), Max: maxOf(vals)}
+		return median(vals), benchreport.Spread{Min: minOf(vals), Max: maxOf(vals)}
 	}
-	c.AchievedRate, c.RateSpread = pick(func(r report.Run) float64 { return r.AchievedRate })
-	var l report.Latency
-	l.Mean, _ = pick(func(r report.Run) float64 { return r.Latency.Mean })
-	l.Stdev, _ = pick(func(r report.Run) float64 { return r.Latency.Stdev })
-	l.P50, _ = pick(func(r report.Run) float64 { return r.Latency.P50 })
-	l.P75, _ = pick(func(r report.Run) float64 { return r.Latency.P75 })
-	l.P90, _ = pick(func(r report.Run) float64 { return r.Latency.P90 })
-	l.P99, c.P99Spread = pick(func(r report.Run) float64 { return r.Latency.P99 })
-	l.P999, _ = pick(func(r report.Run) float64 { return r.Latency.P999 })
-	l.P9999, _ = pick(func(r report.Run) float64 { return r.Latency.P9999 })
-	l.Max, _ = pick(func(r report.Run) float64 { return r.Latency.Max })
-	c.Latency = l
+	c.AchievedRate, c.RateSpread = pick(func(r benchreport.Run) float64 { return r.AchievedRate })
+	// Each latency figure is the median of the runs' (the p99's spread too).
+	for i, f := range c.Latency.Fields() {
+		*f.Value, _ = pick(func(r benchreport.Run) float64 { return *r.Latency.Fields()[i].Value })
+	}
+	_, c.P99Spread = pick(func(r benchreport.Run) float64 { return r.Latency.P99 })
 	for _, r := range c.Runs {
 		c.Requests += r.Requests
 		c.InFlight += r.InFlight
-		c.Errors.Connect += r.Errors.Connect
-		c.Errors.Read += r.Errors.Read
-		c.Errors.Write += r.Errors.Write
-		c.Errors.Timeout += r.Errors.Timeout
-		c.Errors.Status += r.Errors.Status
+		c.Errors.Add(r.Errors)
 		if len(r.Checks) > 0 {
 			ok := c.Reconciled == nil || *c.Reconciled
 			for _, ch := range r.Checks {
@@ -444,8 +436,8 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 			c.Reconciled = &ok
 		}
 	}
-	c.Attempts = report.Attempts(c.Requests, c.InFlight, c.Errors)
-	c.ErrorRatio = report.ErrorRatio(c.Requests, c.InFlight, c.Errors)
+	c.Attempts = results.Attempts(c.Requests, c.InFlight, c.Errors)
+	c.ErrorRatio = results.ErrorRatio(c.Requests, c.InFlight, c.Errors)
 	saturated := c.TargetRate > 0 && c.AchievedRate < cfg.SaturatedBelow*c.TargetRate
 	// A cell at capacity (closed loop, or a rate the hardware cannot reach)
 	// sheds load: client timeouts and the app's 503s are what overload looks
@@ -456,22 +448,22 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	attempts := float64(c.Attempts)
 	if atCapacity && attempts > 0 {
 		c.Overload = overloadErrors(c.Runs)
-		c.CountedErrorRatio = float64(max(0, report.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
+		c.CountedErrorRatio = float64(max(0, results.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
 	}
 	var notes []string
 	switch {
 	case c.CountedErrorRatio > cfg.ErrorThreshold:
-		c.Status = report.StatusErrors
+		c.Status = benchreport.StatusErrors
 		if saturated {
 			notes = append(notes, fmt.Sprintf("also saturated: %.1f of %g req/s", c.AchievedRate, c.TargetRate))
 		}
 	case saturated:
-		c.Status = report.StatusSaturated
+		c.Status = benchreport.StatusSaturated
 		notes = append(notes, fmt.Sprintf("the hardware reached %.1f of %g req/s (%.0f%%)", c.AchievedRate, c.TargetRate, 100*c.AchievedRate/c.TargetRate))
 	case c.TargetRate == 0:
-		c.Status = report.StatusClosedLoop
+		c.Status = benchreport.StatusClosedLoop
 	default:
-		c.Status = report.StatusOK
+		c.Status = benchreport.StatusOK
 	}
 	if c.Overload > 0 {
 		notes = append(notes, fmt.Sprintf("%.1f%% of attempts shed under overload: timeouts and 503s", 100*float64(c.Overload)/attempts))
@@ -480,21 +472,21 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 	if o, ok := flask.Lookup(c.Endpoint, c.Scenario); ok {
 		// The original's errors are wrk's counts as wrk printed them (its
 		// own classes, summed for display), not this run's accounting.
-		c.Original = &report.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
+		c.Original = &benchreport.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
 			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
-			Errors: o.Errors.Connect + o.Errors.Read + o.Errors.Write + o.Errors.Timeout + o.Non2xx3xx, Non2xx: o.Non2xx3xx}
+			Errors: o.Errors.Socket() + o.Errors.Timeout + o.Errors.Status, Non2xx: o.Errors.Status}
 		if o.RequestsPerSec > 0 {
 			c.Original.Ratio = c.AchievedRate / o.RequestsPerSec
 		}
 	} else {
-		c.Original = &report.Original{Measured: false}
+		c.Original = &benchreport.Original{Measured: false}
 	}
 	// The share of the database's own ceiling says how close a DB endpoint
 	// came to what PostgreSQL alone can do, when the cell was not capped by
 	// its target rate: /agents against new-connection pgbench, the pool
 	// against prepared pgbench.
 	want := map[string]string{"/agents": "connect", "/agents_with_pool": "prepared"}[c.Endpoint]
-	if want != "" && c.Status != report.StatusOK {
+	if want != "" && c.Status != benchreport.StatusOK {
 		for _, ce := range ceilings {
 			if ce.Name == want && ce.TPS > 0 {
 				c.CeilingShare = map[string]float64{ce.Name: c.AchievedRate / ce.TPS}
@@ -504,7 +496,7 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 }
 
 // overloadErrors is, in a cell at capacity, the failures that are load
-// shedding (the one definition; report.Accounting defines the failures):
+// shedding (the one definition; results.Accounting defines the failures):
 //
 //   - the timeouts: requests the generator itself flagged as answered later
 //     than its --timeout, or still unanswered past it when the window
@@ -518,14 +510,14 @@ func aggregate(c *report.Cell, cfg Config, flask baseline.Set, ceilings []report
 // never exceeds a run's failures. A 500, any other non-2xx, a socket error
 // (and a wrong body, refused before any load) always count. Without the
 // app's counters, only the timeouts.
-func overloadErrors(runs []report.Run) int64 {
+func overloadErrors(runs []benchreport.Run) int64 {
 	var n int64
 	for _, r := range runs {
 		shed := r.Errors.Timeout
 		if r.Server != nil && r.Server.AppRequests != nil {
 			shed += min(r.Errors.Status, r.Server.AppRequests["503"])
 		}
-		n += min(shed, report.Failed(r.Requests, r.InFlight, r.Errors))
+		n += min(shed, results.Failed(r.Requests, r.InFlight, r.Errors))
 	}
 	return n
 }
@@ -589,4 +581,13 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 	}
 	r.Ex.Describe(ctx, md)
 	return md
+}
+
+// spectrumFromJSON is the percentile spectrum from the JSON's few
+// percentiles, for when the text output has no detailed spectrum.
+func spectrumFromJSON(g *results.Generator) []hgrm.Point {
+	l := g.LatencyMS
+	return []hgrm.Point{{Percentile: 0, ValueMS: l.Min}, {Percentile: .5, ValueMS: l.P50}, {Percentile: .75, ValueMS: l.P75},
+		{Percentile: .9, ValueMS: l.P90}, {Percentile: .99, ValueMS: l.P99}, {Percentile: .999, ValueMS: l.P99_9},
+		{Percentile: .9999, ValueMS: l.P99_99}, {Percentile: .99999, ValueMS: l.P99_999}, {Percentile: 1, ValueMS: l.P100}}
 }

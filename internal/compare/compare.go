@@ -11,14 +11,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/fraction"
 )
 
 // Meta is what compare reads of a run's metadata.json (absent fields stay
@@ -36,14 +37,14 @@ type Meta struct {
 // Run is one results folder: its summary and metadata.
 type Run struct {
 	Dir     string
-	Summary *report.Summary
+	Summary *benchreport.Summary
 	Meta    Meta
 }
 
 // LoadRun reads a results folder (summary.json, and metadata.json when
 // there is one).
 func LoadRun(dir string) (*Run, error) {
-	s, err := report.Load(dir)
+	s, err := benchreport.Load(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +92,7 @@ func RunSettings(a, b *Run) []string {
 
 // CellSettings is what differs in how two cells were run: target rate,
 // connections, threads, duration.
-func CellSettings(a, b report.Cell) []string {
+func CellSettings(a, b benchreport.Cell) []string {
 	var d []string
 	if a.TargetRate != b.TargetRate {
 		d = append(d, fmt.Sprintf("rate %s → %s", rate(a.TargetRate), rate(b.TargetRate)))
@@ -125,8 +126,8 @@ func orDash(s string) string {
 // Metric is one figure of a cell on both sides.
 type Metric struct {
 	A, B         float64
-	ASpread      report.Spread
-	BSpread      report.Spread
+	ASpread      benchreport.Spread
+	BSpread      benchreport.Spread
 	Change       float64 // (B-A)/A
 	Verdict      string  // better | worse | same
 	BeyondSpread bool    // the ranges of the repeats do not overlap (needs ≥2 runs each)
@@ -150,9 +151,9 @@ type Diff struct {
 }
 
 // Compare matches cells by endpoint and scenario.
-func Compare(a, b *report.Summary) []Diff {
+func Compare(a, b *benchreport.Summary) []Diff {
 	var out []Diff
-	index := map[string]report.Cell{}
+	index := map[string]benchreport.Cell{}
 	for _, c := range b.Cells {
 		index[c.Endpoint+" "+c.Scenario] = c
 	}
@@ -193,13 +194,13 @@ func CompareRuns(a, b *Run) []Diff {
 	return diffs
 }
 
-func diff(a, b report.Cell) Diff {
+func diff(a, b benchreport.Cell) Diff {
 	d := Diff{Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
 		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Repeats: len(a.Runs) > 1 && len(b.Runs) > 1,
 		Settings: CellSettings(a, b)}
 	d.Rate = metric(a.AchievedRate, b.AchievedRate, a.RateSpread, b.RateSpread, true, d.Repeats)
 	// A rate cell that reached its target on both sides: the rate says nothing.
-	if a.TargetRate > 0 && a.Status == report.StatusOK && b.Status == report.StatusOK {
+	if a.TargetRate > 0 && a.Status == benchreport.StatusOK && b.Status == benchreport.StatusOK {
 		d.Rate.Verdict, d.Rate.BeyondSpread = "same", false
 	}
 	d.P99 = metric(a.Latency.P99, b.Latency.P99, a.P99Spread, b.P99Spread, false, d.Repeats)
@@ -250,7 +251,7 @@ func Judge(diffs []Diff, max float64) int {
 		if d.P99 != nil && d.P99.Verdict == "worse" && d.P99.Change > max && (!d.Repeats || d.P99.BeyondSpread) {
 			d.Regressed = append(d.Regressed, fmt.Sprintf("p99 %+.1f%%", d.P99.Change*100))
 		}
-		if d.StatusB == report.StatusErrors && d.StatusA != report.StatusErrors {
+		if d.StatusB == benchreport.StatusErrors && d.StatusA != benchreport.StatusErrors {
 			d.Regressed = append(d.Regressed, "now over its error threshold")
 		}
 		if len(d.Regressed) > 0 {
@@ -262,7 +263,7 @@ func Judge(diffs []Diff, max float64) int {
 
 // metric judges a change: with repeats, only a change beyond both spreads
 // counts; without, any change of more than 1% is reported (unflagged).
-func metric(a, b float64, as, bs report.Spread, higherIsBetter, repeats bool) *Metric {
+func metric(a, b float64, as, bs benchreport.Spread, higherIsBetter, repeats bool) *Metric {
 	m := &Metric{A: a, B: b, ASpread: as, BSpread: bs}
 	if a != 0 {
 		m.Change = (b - a) / a
@@ -390,7 +391,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	threshold := -1.0 // off
 	if *maxReg != "off" {
-		v, err := parseFraction(*maxReg)
+		v, err := fraction.Parse(*maxReg, math.Inf(1))
 		if err != nil {
 			fmt.Fprintf(stderr, "compare: --max-regression: %v\n", err)
 			return 2
@@ -423,20 +424,4 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "No comparable cell regressed by more than %g%% (--max-regression).\n", threshold*100)
 	}
 	return 0
-}
-
-// parseFraction accepts "10%" or "0.1".
-func parseFraction(s string) (float64, error) {
-	pct := strings.HasSuffix(s, "%")
-	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if err != nil {
-		return 0, fmt.Errorf("not a number or percentage: %q", s)
-	}
-	if pct {
-		v /= 100
-	}
-	if v < 0 {
-		return 0, fmt.Errorf("%q is negative", s)
-	}
-	return v, nil
 }

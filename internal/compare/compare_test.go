@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
-func cell(ep, sc string, target float64, status string, rates, p99s []float64) report.Cell {
-	c := report.Cell{Endpoint: ep, Scenario: sc, TargetRate: target, Status: status}
+func cell(ep, sc string, target float64, status string, rates, p99s []float64) benchreport.Cell {
+	c := benchreport.Cell{Endpoint: ep, Scenario: sc, TargetRate: target, Status: status}
 	for i := range rates {
-		c.Runs = append(c.Runs, report.Run{Index: i + 1, AchievedRate: rates[i], Latency: report.Latency{P99: p99s[i]}})
+		c.Runs = append(c.Runs, benchreport.Run{Index: i + 1, AchievedRate: rates[i], Latency: results.Latency{P99: p99s[i]}})
 	}
 	lo, hi := rates[0], rates[0]
 	plo, phi := p99s[0], p99s[0]
@@ -21,13 +22,13 @@ func cell(ep, sc string, target float64, status string, rates, p99s []float64) r
 		lo, hi = min(lo, rates[i]), max(hi, rates[i])
 		plo, phi = min(plo, p99s[i]), max(phi, p99s[i])
 	}
-	c.AchievedRate, c.RateSpread = (lo+hi)/2, report.Spread{Min: lo, Max: hi}
-	c.Latency.P99, c.P99Spread = (plo+phi)/2, report.Spread{Min: plo, Max: phi}
+	c.AchievedRate, c.RateSpread = (lo+hi)/2, benchreport.Spread{Min: lo, Max: hi}
+	c.Latency.P99, c.P99Spread = (plo+phi)/2, benchreport.Spread{Min: plo, Max: phi}
 	return c
 }
 
-func summary(cells ...report.Cell) *report.Summary {
-	return &report.Summary{Schema: report.SchemaVersion, Cells: cells}
+func summary(cells ...benchreport.Cell) *benchreport.Summary {
+	return &benchreport.Summary{Schema: benchreport.SchemaVersion, Cells: cells}
 }
 
 func TestCompareJudgesAgainstTheSpread(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Config is the app's configuration.
-type Config struct {
+// App is the app's configuration (its APP_* environment variables).
+type App struct {
 	ListenAddr      string        // APP_LISTEN_ADDR
 	DatabaseURL     string        // APP_DATABASE_URL
 	PoolSize        int           // APP_POOL_SIZE: /agents_with_pool max open = max idle
@@ -40,7 +40,7 @@ var Vars = []Var{
 }
 
 // Default is the configuration with every variable unset.
-func Default() Config {
+func Default() App {
 	c, err := Load(func(string) string { return "" })
 	if err != nil {
 		panic(err) // the defaults above are valid; a test covers it
@@ -49,7 +49,7 @@ func Default() Config {
 }
 
 // Load reads the variables through getenv (os.Getenv in main).
-func Load(getenv func(string) string) (Config, error) {
+func Load(getenv func(string) string) (App, error) {
 	get := func(name string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
@@ -61,7 +61,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return ""
 	}
-	var c Config
+	var c App
 	var err error
 	c.ListenAddr = get("APP_LISTEN_ADDR")
 	if _, port, e := net.SplitHostPort(c.ListenAddr); e != nil {

@@ -12,7 +12,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestDefaults(t *testing.T) {
 	c := Default()
-	want := Config{
+	want := App{
 		ListenAddr:      ":8000",
 		DatabaseURL:     "postgres://macrobench_app:macrobench-app@localhost:5432/macrobench?sslmode=disable",
 		PoolSize:        16,

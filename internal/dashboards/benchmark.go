@@ -4,7 +4,7 @@
 // and the annotation tag are internal/grafanaids's.
 package dashboards
 
-//go:generate go run ./cmd/dashboards -out ../../grafana/dashboards
+//go:generate go run ../cmd/dashboards -out ../../grafana/dashboards
 
 import (
 	"encoding/json"

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // CheckBenchReport checks a results folder of `scripts/bench.sh --quick` run
@@ -19,7 +19,7 @@ import (
 // connection per request fails under 400 connections on a small machine),
 // not a failure of the lab: it is returned in the cell lines for the log.
 func CheckBenchReport(dir string) (cellLines []string, err error) {
-	s, err := report.Load(dir)
+	s, err := benchreport.Load(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 	if len(s.Verification) != len(bench.DefaultEndpoints) {
 		fail("%d endpoints verified, want %d", len(s.Verification), len(bench.DefaultEndpoints))
 	}
-	cells := map[string]report.Cell{}
+	cells := map[string]benchreport.Cell{}
 	vias := map[string]bool{}
 	for _, c := range s.Cells {
 		cells[c.Endpoint+" "+c.Scenario] = c
@@ -57,7 +57,7 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 			case !ok:
 				fail("cell %s %s missing", ep, sc)
 				continue
-			case c.Status == report.StatusNotRun:
+			case c.Status == benchreport.StatusNotRun:
 				fail("cell %s %s: not run %s", ep, sc, c.Note)
 			case len(c.Runs) == 0 || c.Requests == 0:
 				fail("cell %s %s: no requests", ep, sc)
@@ -77,7 +77,7 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 				}
 				// Every run started on an idle server and was drained: the
 				// waits ended on idle, within their bound, in the real stack.
-				for what, w := range map[string]*report.Wait{"isolation wait": r.Isolation, "drain": r.Drain} {
+				for what, w := range map[string]*benchreport.Wait{"isolation wait": r.Isolation, "drain": r.Drain} {
 					switch {
 					case w == nil || w.Skipped:
 						fail("cell %s %s run %d: no %s recorded", ep, sc, i, what)

@@ -7,22 +7,22 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // goodReport writes a results folder that passes, for the tests to break.
-func goodReport(t *testing.T, edit func(*report.Summary)) string {
+func goodReport(t *testing.T, edit func(*benchreport.Summary)) string {
 	dir := t.TempDir()
-	s := &report.Summary{Schema: report.SchemaVersion, Executor: "compose", Quick: true}
+	s := &benchreport.Summary{Schema: benchreport.SchemaVersion, Executor: "compose", Quick: true}
 	vias := map[string]string{"saturation": "localhost", "rate4000": "network", "rate10": "network"}
 	for _, ep := range bench.DefaultEndpoints {
-		s.Verification = append(s.Verification, report.Verification{Endpoint: ep, OK: true})
+		s.Verification = append(s.Verification, benchreport.Verification{Endpoint: ep, OK: true})
 		for _, sc := range bench.DefaultScenarios {
-			run := report.Run{Requests: 10, Server: &report.Server{DB: &report.DB{}, Prometheus: &report.Prometheus{}},
-				Checks:    []report.Check{{Name: "server saw every response", OK: true}},
-				Isolation: &report.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &report.Wait{WaitedS: 0.4, BoundS: 30}}
-			s.Cells = append(s.Cells, report.Cell{Endpoint: ep, Scenario: sc, Via: vias[sc],
-				Status: report.StatusOK, Requests: 10, Runs: []report.Run{run}})
+			run := benchreport.Run{Requests: 10, Server: &benchreport.Server{DB: &benchreport.DB{}, Prometheus: &benchreport.Prometheus{}},
+				Checks:    []benchreport.Check{{Name: "server saw every response", OK: true}},
+				Isolation: &benchreport.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &benchreport.Wait{WaitedS: 0.4, BoundS: 30}}
+			s.Cells = append(s.Cells, benchreport.Cell{Endpoint: ep, Scenario: sc, Via: vias[sc],
+				Status: benchreport.StatusOK, Requests: 10, Runs: []benchreport.Run{run}})
 		}
 		if err := os.WriteFile(filepath.Join(dir, "summary.md"), []byte("# x\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -50,26 +50,26 @@ func TestCheckBenchReport(t *testing.T) {
 		t.Fatalf("good report: %d lines, %v", len(lines), err)
 	}
 	for name, tc := range map[string]struct {
-		edit func(*report.Summary)
+		edit func(*benchreport.Summary)
 		want string
 	}{
-		"local executor": {func(s *report.Summary) { s.Executor = "local" }, "executor"},
-		"cell missing":   {func(s *report.Summary) { s.Cells = s.Cells[1:] }, "missing"},
-		"no via localhost": {func(s *report.Summary) {
+		"local executor": {func(s *benchreport.Summary) { s.Executor = "local" }, "executor"},
+		"cell missing":   {func(s *benchreport.Summary) { s.Cells = s.Cells[1:] }, "missing"},
+		"no via localhost": {func(s *benchreport.Summary) {
 			for i := range s.Cells {
 				s.Cells[i].Via = "network"
 			}
 		}, "via localhost"},
-		"not run":           {func(s *report.Summary) { s.Cells[2].Status = report.StatusNotRun }, "not run"},
-		"reconciliation":    {func(s *report.Summary) { s.Cells[3].Runs[0].Checks[0].OK = false }, "reconciliation"},
-		"no database":       {func(s *report.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "evidence missing"},
-		"no prometheus":     {func(s *report.Summary) { s.Cells[5].Runs[0].Server.Prometheus = nil }, "evidence missing"},
-		"verification":      {func(s *report.Summary) { s.Verification[1].OK = false }, "verification"},
-		"no isolation wait": {func(s *report.Summary) { s.Cells[6].Runs[0].Isolation = nil }, "no isolation wait recorded"},
-		"drain bound hit": {func(s *report.Summary) {
-			s.Cells[7].Runs[0].Drain = &report.Wait{WaitedS: 30, BoundS: 30, TimedOut: true, Busy: "app: 3 request(s) in flight"}
+		"not run":           {func(s *benchreport.Summary) { s.Cells[2].Status = benchreport.StatusNotRun }, "not run"},
+		"reconciliation":    {func(s *benchreport.Summary) { s.Cells[3].Runs[0].Checks[0].OK = false }, "reconciliation"},
+		"no database":       {func(s *benchreport.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "evidence missing"},
+		"no prometheus":     {func(s *benchreport.Summary) { s.Cells[5].Runs[0].Server.Prometheus = nil }, "evidence missing"},
+		"verification":      {func(s *benchreport.Summary) { s.Verification[1].OK = false }, "verification"},
+		"no isolation wait": {func(s *benchreport.Summary) { s.Cells[6].Runs[0].Isolation = nil }, "no isolation wait recorded"},
+		"drain bound hit": {func(s *benchreport.Summary) {
+			s.Cells[7].Runs[0].Drain = &benchreport.Wait{WaitedS: 30, BoundS: 30, TimedOut: true, Busy: "app: 3 request(s) in flight"}
 		}, "drain hit its bound (30s): app: 3 request(s) in flight"},
-		"runner's failures": {func(s *report.Summary) { s.Failures = []string{"boom"} }, "boom"},
+		"runner's failures": {func(s *benchreport.Summary) { s.Failures = []string{"boom"} }, "boom"},
 	} {
 		if _, err := CheckBenchReport(goodReport(t, tc.edit)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one containing %q", name, err, tc.want)

@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/docker"
 )
 
 // generatorServices are the compose services the load generator runs as.
@@ -20,8 +21,8 @@ var generatorServices = map[string]bool{"loadtest": true, "loadtest-local": true
 // not. After a bench, finished or interrupted, there must be none: every
 // run is `docker compose run --rm`, and an interrupted one removes its
 // container by name.
-func LeftGenerators(cs []Container) []Container {
-	var left []Container
+func LeftGenerators(cs []docker.Container) []docker.Container {
+	var left []docker.Container
 	for _, c := range cs {
 		if (c.OneOff() && generatorServices[c.Service()]) || strings.HasPrefix(strings.TrimPrefix(c.Name, "/"), bench.GeneratorContainerPrefix) {
 			left = append(left, c)
@@ -32,17 +33,17 @@ func LeftGenerators(cs []Container) []Container {
 
 // Generators lists the generator containers left on the engine: those of
 // the project, and those named by the bench whatever their project.
-func (d Docker) Generators(ctx context.Context) ([]Container, error) {
+func (d Stack) Generators(ctx context.Context) ([]docker.Container, error) {
 	cs, err := d.Containers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	named, err := d.inspectAll(ctx, "ps", "-aq", "--no-trunc", "--filter", "name="+bench.GeneratorContainerPrefix)
+	named, err := d.Inspect(ctx, "ps", "-aq", "--no-trunc", "--filter", "name="+bench.GeneratorContainerPrefix)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
-	var all []Container
+	var all []docker.Container
 	for _, c := range append(cs, named...) {
 		if !seen[c.ID] {
 			seen[c.ID] = true
@@ -53,7 +54,7 @@ func (d Docker) Generators(ctx context.Context) ([]Container, error) {
 }
 
 // CheckNoGenerators fails naming every generator container left.
-func (d Docker) CheckNoGenerators(ctx context.Context) error {
+func (d Stack) CheckNoGenerators(ctx context.Context) error {
 	left, err := d.Generators(ctx)
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func (d Docker) CheckNoGenerators(ctx context.Context) error {
 // signal: summary.json says interrupted (by what), the INTERRUPTED marker is
 // there, and summary.md carries the banner.
 func CheckInterrupted(dir string) (string, error) {
-	s, err := report.Load(dir)
+	s, err := benchreport.Load(dir)
 	if err != nil {
 		return "", err
 	}

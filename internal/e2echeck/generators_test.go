@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/report"
+	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/docker"
 )
 
 func TestLeftGenerators(t *testing.T) {
-	c := func(name, svc string, oneOff bool) Container {
-		var x Container
+	c := func(name, svc string, oneOff bool) docker.Container {
+		var x docker.Container
 		x.Name = "/" + name
 		x.Config.Labels = map[string]string{"com.docker.compose.service": svc}
 		if oneOff {
@@ -20,11 +21,11 @@ func TestLeftGenerators(t *testing.T) {
 		}
 		return x
 	}
-	stack := []Container{c("macrobench-app-1", "app", false), c("macrobench-postgres-1", "postgres", false)}
+	stack := []docker.Container{c("macrobench-app-1", "app", false), c("macrobench-postgres-1", "postgres", false)}
 	if left := LeftGenerators(stack); len(left) != 0 {
 		t.Errorf("the stack alone: %v", left)
 	}
-	for _, g := range []Container{
+	for _, g := range []docker.Container{
 		c("macrobench-loadtest-run-1a2b", "loadtest", true),
 		c("macrobench-loadtest-local-run-3c", "loadtest-local", true),
 		c(bench.GeneratorContainerPrefix+"123-4", "loadtest", true),
@@ -37,7 +38,7 @@ func TestLeftGenerators(t *testing.T) {
 }
 
 func TestCheckInterrupted(t *testing.T) {
-	write := func(s *report.Summary, marker, md bool) string {
+	write := func(s *benchreport.Summary, marker, md bool) string {
 		dir := t.TempDir()
 		if err := s.WriteJSON(dir); err != nil {
 			t.Fatal(err)
@@ -52,12 +53,12 @@ func TestCheckInterrupted(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "summary.md"), []byte(text), 0o644)
 		return dir
 	}
-	good := &report.Summary{Schema: report.SchemaVersion, Interrupted: true, InterruptedBy: "SIGINT"}
+	good := &benchreport.Summary{Schema: benchreport.SchemaVersion, Interrupted: true, InterruptedBy: "SIGINT"}
 	if what, err := CheckInterrupted(write(good, true, true)); err != nil || !strings.Contains(what, "SIGINT") {
 		t.Errorf("good: %q, %v", what, err)
 	}
 	for name, dir := range map[string]string{
-		"not interrupted": write(&report.Summary{Schema: report.SchemaVersion}, true, true),
+		"not interrupted": write(&benchreport.Summary{Schema: benchreport.SchemaVersion}, true, true),
 		"no marker":       write(good, false, true),
 		"no banner":       write(good, true, false),
 	} {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
+	"github.com/macrobench/macrobench/internal/promapi"
 )
 
 // agentsBody is the first n of the seed's agents, as the app answers them.
@@ -18,8 +20,13 @@ func agentsBody(n int) string {
 
 func app(agents string, agentsCode int) *httptest.Server {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/index", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"hello":"world"}`) })
+	mux.HandleFunc("/index", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"hello":"world"}`)
+	})
 	h := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(agents)))
 		w.WriteHeader(agentsCode)
 		fmt.Fprint(w, agents)
 	}
@@ -35,9 +42,9 @@ func TestCheckEndpoints(t *testing.T) {
 		wantErr    string
 	}{
 		{"seeded", agentsBody(50), 200, ""},
-		{"short", agentsBody(49), 200, "49 agents"},
-		{"down", `{"message":"database unavailable"}`, 503, "status 503"},
-		{"wrong keys", "[" + strings.Repeat(`{"number":"1"},`, 49) + `{"number":"1"}]`, 200, "keys"},
+		{"short", agentsBody(49), 200, "expected 50 agents, got 49"},
+		{"down", `{"message":"database unavailable"}`, 503, "expected status 200, got 503"},
+		{"wrong keys", "[" + strings.Repeat(`{"number":"1"},`, 49) + `{"number":"1"}]`, 200, "expected keys"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := app(tc.body, tc.code)
@@ -62,7 +69,11 @@ func TestTargetsUp(t *testing.T) {
 			{"scrapePool":"loadtest","scrapeUrl":"http://loadtest:9102/metrics","health":"down"}]}}`)
 	}))
 	defer srv.Close()
-	ts, err := Targets(context.Background(), srv.URL)
+	prom, err := promapi.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := prom.ActiveTargets(context.Background())
 	if err != nil || len(ts) != 4 {
 		t.Fatalf("Targets = %v, %v", ts, err)
 	}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/docker"
+	"github.com/macrobench/macrobench/internal/httpwait"
 )
 
 // probe is a bounded request loop against the app's database endpoints that
@@ -87,7 +90,7 @@ var dbPaths = []string{"/agents", "/agents_with_pool"}
 // the database is gone, serves 200 again by itself once it is back, and that
 // no container restarted or exited (postgres aside, which was stopped on
 // purpose and must come back). logf reports progress.
-func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...any)) error {
+func Outage(ctx context.Context, d Stack, appURL string, logf func(string, ...any)) error {
 	before, err := d.Containers(ctx)
 	if err != nil {
 		return err
@@ -114,7 +117,7 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 					return
 				case <-t.C:
 				}
-				code, _, err := get(ctx, appURL+path)
+				code, _, err := httpwait.Get(ctx, appURL+path)
 				if ctx.Err() != nil {
 					return
 				}
@@ -144,7 +147,7 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 
 	p.setPhase("stopping")
 	logf("outage: docker compose stop postgres")
-	if err := d.Compose(ctx, "stop", "postgres"); err != nil {
+	if _, err := d.ComposeOutput(ctx, "stop", "postgres"); err != nil {
 		return err
 	}
 	p.setPhase("down")
@@ -155,7 +158,7 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 
 	p.setPhase("starting")
 	logf("outage: docker compose start postgres")
-	if err := d.Compose(ctx, "start", "postgres"); err != nil {
+	if _, err := d.ComposeOutput(ctx, "start", "postgres"); err != nil {
 		return err
 	}
 	if err := d.WaitHealthy(ctx, 2*time.Minute, "postgres"); err != nil {
@@ -195,8 +198,8 @@ func Outage(ctx context.Context, d Docker, appURL string, logf func(string, ...a
 	if err := CheckRunning(after); err != nil {
 		return fmt.Errorf("after the outage: %v", err)
 	}
-	app0, _ := service(before, "app")
-	app1, ok := service(after, "app")
+	app0, _ := docker.ServiceContainer(before, "app")
+	app1, ok := docker.ServiceContainer(after, "app")
 	if !ok || app1.ID != app0.ID || app1.State.StartedAt != app0.State.StartedAt {
 		return fmt.Errorf("the app container was replaced or restarted during the outage")
 	}

@@ -3,6 +3,8 @@ package e2echeck
 import (
 	"errors"
 	"testing"
+
+	"github.com/macrobench/macrobench/internal/docker"
 )
 
 func TestProbeUnexpected(t *testing.T) {
@@ -24,8 +26,8 @@ func TestProbeUnexpected(t *testing.T) {
 }
 
 func TestCheckRunning(t *testing.T) {
-	c := func(svc string, running bool, health string, restarts int) Container {
-		var x Container
+	c := func(svc string, running bool, health string, restarts int) docker.Container {
+		var x docker.Container
 		x.Config.Labels = map[string]string{"com.docker.compose.service": svc}
 		x.State.Running = running
 		x.State.Status = map[bool]string{true: "running", false: "exited"}[running]
@@ -35,11 +37,11 @@ func TestCheckRunning(t *testing.T) {
 		x.RestartCount = restarts
 		return x
 	}
-	if err := CheckRunning([]Container{c("app", true, "healthy", 0), c("prometheus", true, "", 0)}); err != nil {
+	if err := CheckRunning([]docker.Container{c("app", true, "healthy", 0), c("prometheus", true, "", 0)}); err != nil {
 		t.Error(err)
 	}
-	for _, bad := range []Container{c("app", false, "", 0), c("app", true, "unhealthy", 0), c("app", true, "healthy", 1)} {
-		if err := CheckRunning([]Container{bad}); err == nil {
+	for _, bad := range []docker.Container{c("app", false, "", 0), c("app", true, "unhealthy", 0), c("app", true, "healthy", 1)} {
+		if err := CheckRunning([]docker.Container{bad}); err == nil {
 			t.Errorf("%s: want an error", bad)
 		}
 	}

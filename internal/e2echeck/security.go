@@ -5,37 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/pgroles"
+	"github.com/macrobench/macrobench/internal/promapi"
 )
-
-// Published is the host address (host:port) of a service's container port,
-// as `docker compose port` reports it (the host ports are variables:
-// APP_PORT, POSTGRES_PORT, ...).
-func (d Docker) Published(ctx context.Context, service string, port int) (string, error) {
-	out, err := d.run(ctx, "compose", "-p", d.Project, "port", service, strconv.Itoa(port))
-	if err != nil {
-		return "", err
-	}
-	addr := strings.TrimSpace(out)
-	if addr == "" || strings.HasSuffix(addr, ":0") {
-		return "", fmt.Errorf("%s publishes no port %d", service, port)
-	}
-	if host, p, ok := strings.Cut(addr, ":"); ok && (host == "0.0.0.0" || host == "::" || host == "[::]") {
-		addr = "127.0.0.1:" + p
-	}
-	return addr, nil
-}
 
 // ServiceEnv is a service's environment as compose resolves it (.env and the
 // shell interpolated), from `docker compose config`.
-func (d Docker) ServiceEnv(ctx context.Context, service string) (map[string]string, error) {
-	out, err := d.run(ctx, "compose", "-p", d.Project, "config", "--format", "json")
+func (d Stack) ServiceEnv(ctx context.Context, service string) (map[string]string, error) {
+	out, err := d.ComposeOutput(ctx, "config", "--format", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -60,23 +41,23 @@ func (d Docker) ServiceEnv(ctx context.Context, service string) (map[string]stri
 	return env, nil
 }
 
-// Stack is where the checks reach the stack: published URLs and the
+// Endpoints is where the checks reach the stack: published URLs and the
 // database as the app's role.
-type Stack struct {
+type Endpoints struct {
 	AppURL, PrometheusURL string
 	DatabaseAddr          string            // postgres's published host:port
 	Passwords             map[string]string // role -> password, as compose gave them to postgres
 }
 
 // AppDSN is the published database as the app's (read-only) role.
-func (s Stack) AppDSN() string {
+func (s Endpoints) AppDSN() string {
 	return pgroles.URL(pgroles.App, s.Passwords[pgroles.App], s.DatabaseAddr)
 }
 
-// FindStack asks compose where the app, Prometheus and PostgreSQL are
+// FindEndpoints asks compose where the app, Prometheus and PostgreSQL are
 // published and which passwords the roles got.
-func FindStack(ctx context.Context, d Docker) (Stack, error) {
-	var s Stack
+func FindEndpoints(ctx context.Context, d Stack) (Endpoints, error) {
+	var s Endpoints
 	var err error
 	if s.AppURL, err = d.Published(ctx, "app", 8000); err != nil {
 		return s, err
@@ -106,7 +87,7 @@ func FindStack(ctx context.Context, d Docker) (Stack, error) {
 // each client's role can do what it needs and no more (pgroles), and the
 // superuser cannot log in over TCP with any password in the repository (repo)
 // or any role's.
-func CheckDatabaseRoles(ctx context.Context, s Stack, repo string) error {
+func CheckDatabaseRoles(ctx context.Context, s Endpoints, repo string) error {
 	var errs []error
 	url := func(role string) string { return pgroles.URL(role, s.Passwords[role], s.DatabaseAddr) }
 	if err := pgroles.CheckApp(ctx, url(pgroles.App)); err != nil {
@@ -150,25 +131,16 @@ func WaitExporterUp(ctx context.Context, promURL string, timeout time.Duration) 
 // CheckExporterUp: postgres_exporter, logged in as its role, reaches
 // PostgreSQL (pg_up 1 in Prometheus; the target alone is up either way).
 func CheckExporterUp(ctx context.Context, promURL string) error {
-	code, body, err := get(ctx, promURL+"/api/v1/query?query="+url.QueryEscape("pg_up"))
+	c, err := promapi.New(promURL)
 	if err != nil {
 		return err
 	}
-	if code != 200 {
-		return fmt.Errorf("prometheus query pg_up: status %d", code)
-	}
-	var r struct {
-		Data struct {
-			Result []struct {
-				Value []any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
+	v, err := c.Vector(ctx, "pg_up", time.Now())
+	if err != nil {
 		return fmt.Errorf("prometheus query pg_up: %v", err)
 	}
-	if len(r.Data.Result) == 0 || len(r.Data.Result[0].Value) != 2 || r.Data.Result[0].Value[1] != "1" {
-		return fmt.Errorf("postgres-exporter does not reach PostgreSQL as %s: pg_up is %s", pgroles.Exporter, body)
+	if len(v) == 0 || v[0].Value != 1 {
+		return fmt.Errorf("postgres-exporter does not reach PostgreSQL as %s: pg_up is %v", pgroles.Exporter, v)
 	}
 	return nil
 }
@@ -229,8 +201,8 @@ func CheckHardening(hs []Hardening) error {
 }
 
 // Hardenings inspects the project's containers.
-func (d Docker) Hardenings(ctx context.Context) ([]Hardening, error) {
-	out, err := d.run(ctx, "ps", "-aq", "--no-trunc", "--filter", d.label())
+func (d Stack) Hardenings(ctx context.Context) ([]Hardening, error) {
+	out, err := d.Run(ctx, "ps", "-aq", "--no-trunc", "--filter", d.ProjectLabel())
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +210,7 @@ func (d Docker) Hardenings(ctx context.Context) ([]Hardening, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	out, err = d.run(ctx, append([]string{"inspect"}, ids...)...)
+	out, err = d.Run(ctx, append([]string{"inspect"}, ids...)...)
 	if err != nil {
 		return nil, err
 	}

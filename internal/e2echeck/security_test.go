@@ -57,7 +57,7 @@ func TestCheckDatabaseRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Stack{DatabaseAddr: c.Addr(), Passwords: pw}
+	s := Endpoints{DatabaseAddr: c.Addr(), Passwords: pw}
 	// The cluster's own pg_hba.conf trusts everyone over TCP.
 	if err := CheckDatabaseRoles(context.Background(), s, root); err == nil || !strings.Contains(err.Error(), "postgres logged in over TCP") {
 		t.Errorf("under trust: %v, want the superuser's login reported", err)

@@ -8,24 +8,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/proc"
 )
 
 // Packages are the Debian packages the app runs on (as in original/Dockerfile).
 const Packages = "python3-flask gunicorn python3-psycopg2"
-
-// Required reports whether a missing gunicorn, Flask or psycopg2 must fail
-// the tests rather than skip them: under CI (CI=true) or with
-// MACROBENCH_REQUIRE_SERVICES=1, so CI never passes by skipping.
-func Required() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("MACROBENCH_REQUIRE_SERVICES") == "1"
-}
 
 // FindGunicorn returns the gunicorn executable on PATH once the Python it
 // runs on (its #! line) imports Flask and psycopg2; the error names the
@@ -85,22 +79,14 @@ type Options struct {
 // Server is a running gunicorn master and its workers.
 type Server struct {
 	URL  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error // cmd.Wait's, once done is closed
+	proc *proc.Process
 }
 
 // Start starts gunicorn with opts and returns once it answers GET /index, or
 // with an error (the process stopped) when it does not within timeout.
 func Start(gunicorn string, opts Options, timeout time.Duration) (*Server, error) {
-	logFile, err := os.Create(opts.Log)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close() // the child has its own copy
 	cmd := exec.Command(gunicorn, "-c", "gunicorn.conf.py", "app:app")
 	cmd.Dir = opts.Dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// A process group of its own: Stop can reach workers the master left.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	env := []string{}
@@ -116,63 +102,25 @@ func Start(gunicorn string, opts Options, timeout time.Duration) (*Server, error
 		fmt.Sprintf("ORIGINAL_POOL_SIZE=%d", opts.PoolSize),
 		"PYTHONDONTWRITEBYTECODE=1", // no __pycache__ in the checkout
 	)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", gunicorn, err)
-	}
-	s := &Server{URL: "http://" + opts.Addr, cmd: cmd, done: make(chan struct{})}
-	go func() { s.err = cmd.Wait(); close(s.done) }()
-
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	for {
-		if err := s.ready(ctx); err == nil {
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("gunicorn exited before answering: %v (log: %s)", s.err, opts.Log)
-		case <-ctx.Done():
-			s.Stop(5 * time.Second)
-			return nil, fmt.Errorf("gunicorn did not answer GET /index within %s (log: %s)", timeout, opts.Log)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func (s *Server) ready(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/index", nil)
-	resp, err := http.DefaultClient.Do(req)
+	p, err := proc.Start(cmd, opts.Log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /index: %s", resp.Status)
+	s := &Server{URL: "http://" + opts.Addr, proc: p}
+	if err := p.WaitHTTP(context.Background(), s.URL+"/index", timeout); err != nil {
+		s.Stop(5 * time.Second)
+		return nil, fmt.Errorf("gunicorn did not answer GET /index: %w", err)
 	}
-	return nil
+	return s, nil
 }
 
 // Stop sends SIGTERM (gunicorn's graceful shutdown) and waits up to timeout;
 // then it kills the whole process group and reports that it had to. It
 // returns gunicorn's exit error, nil for a clean exit. Safe to call twice.
-func (s *Server) Stop(timeout time.Duration) error {
-	select {
-	case <-s.done:
-		return s.err
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-		return s.err
-	case <-time.After(timeout):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
-		return fmt.Errorf("gunicorn did not stop within %s of SIGTERM: killed", timeout)
-	}
-}
+func (s *Server) Stop(timeout time.Duration) error { return s.proc.Stop(timeout) }
+
+// Pid is the gunicorn master's process id, also its process group's.
+func (s *Server) Pid() int { return s.proc.Pid() }
 
 // Exited is closed when the gunicorn master has exited.
-func (s *Server) Exited() <-chan struct{} { return s.done }
+func (s *Server) Exited() <-chan struct{} { return s.proc.Exited() }

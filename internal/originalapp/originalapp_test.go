@@ -23,7 +23,6 @@ import (
 
 	"github.com/macrobench/macrobench/internal/agents"
 	"github.com/macrobench/macrobench/internal/agentscontract"
-	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -42,10 +41,7 @@ func gunicornOrSkip(t *testing.T) string {
 	t.Helper()
 	g, err := FindGunicorn()
 	if err != nil {
-		if Required() {
-			t.Fatalf("original app: %v (CI=true or MACROBENCH_REQUIRE_SERVICES=1: not skipping)", err)
-		}
-		t.Skipf("original app: %v", err)
+		testenv.Missing(t, "original app: %v", err)
 	}
 	return g
 }
@@ -53,15 +49,11 @@ func gunicornOrSkip(t *testing.T) string {
 func start(t *testing.T, dsn string) *Server {
 	t.Helper()
 	g := gunicornOrSkip(t)
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := filepath.Join(t.TempDir(), "gunicorn.log")
 	s, err := Start(g, Options{
 		Dir:         filepath.Join(testenv.RepoRoot(t), "original"),
 		DatabaseURL: dsn,
-		Addr:        "127.0.0.1:" + strconv.Itoa(port),
+		Addr:        testenv.FreeAddr(t),
 		Workers:     workers,
 		PoolSize:    poolSize,
 		Log:         log,
@@ -285,7 +277,7 @@ func TestOriginalApp(t *testing.T) {
 	})
 
 	t.Run("stops cleanly", func(t *testing.T) {
-		pgid := s.cmd.Process.Pid
+		pgid := s.Pid()
 		if err := s.Stop(15 * time.Second); err != nil {
 			t.Fatalf("gunicorn on SIGTERM: %v", err)
 		}
@@ -313,19 +305,6 @@ func TestAppPyRunsTheAgentsQueryVerbatim(t *testing.T) {
 	}
 	if !strings.Contains(string(src), agentscontract.Query) {
 		t.Errorf("original/app.py does not contain internal/agentscontract.Query verbatim:\n%s", agentscontract.Query)
-	}
-}
-
-func TestRequired(t *testing.T) {
-	for _, c := range []struct {
-		ci, require string
-		want        bool
-	}{{"", "", false}, {"true", "", true}, {"", "1", true}, {"false", "0", false}} {
-		t.Setenv("CI", c.ci)
-		t.Setenv("MACROBENCH_REQUIRE_SERVICES", c.require)
-		if got := Required(); got != c.want {
-			t.Errorf("CI=%q MACROBENCH_REQUIRE_SERVICES=%q: Required() = %v, want %v", c.ci, c.require, got, c.want)
-		}
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -23,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/macrobench/macrobench/internal/pgroles"
+	"github.com/macrobench/macrobench/internal/proc"
 )
 
 // Superuser and database name of every cluster, as compose creates them. The
@@ -71,15 +71,10 @@ func versionOf(binDir string) int {
 	return v
 }
 
-// FreePort asks the kernel for a free TCP port on 127.0.0.1.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// FreePort is proc.FreePort.
+//
+// Deprecated: call proc.FreePort; this stays until no branch calls it here.
+func FreePort() (int, error) { return proc.FreePort() }
 
 // URL is the lib/pq connection string of the cluster's database, as the
 // superuser.

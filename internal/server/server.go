@@ -43,7 +43,7 @@ var DefaultLimits = Limits{
 }
 
 // Run listens on cfg.ListenAddr and serves until ctx ends.
-func Run(ctx context.Context, cfg config.Config, log io.Writer) error {
+func Run(ctx context.Context, cfg config.App, log io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("APP_LISTEN_ADDR=%s: %w", cfg.ListenAddr, err)
@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg config.Config, log io.Writer) error {
 // Serve serves on ln until ctx ends, then stops accepting, lets in-flight
 // requests finish (up to cfg.ShutdownTimeout), closes the pool and returns
 // nil. It closes ln.
-func Serve(ctx context.Context, ln net.Listener, cfg config.Config, lim Limits, log io.Writer) error {
+func Serve(ctx context.Context, ln net.Listener, cfg config.App, lim Limits, log io.Writer) error {
 	connector, err := agents.NewConnector(cfg.DatabaseURL, cfg.DBTimeout)
 	if err != nil {
 		ln.Close()

@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/config"
+	"github.com/macrobench/macrobench/internal/httpwait"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
 // serve runs Serve on a free port until the test ends; Serve must return nil.
-func serve(t *testing.T, cfg config.Config, lim Limits) string {
+func serve(t *testing.T, cfg config.App, lim Limits) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,7 +36,7 @@ func serve(t *testing.T, cfg config.Config, lim Limits) string {
 	return ln.Addr().String()
 }
 
-func testConfig(t *testing.T, dbURL string) config.Config {
+func testConfig(t *testing.T, dbURL string) config.App {
 	cfg := config.Default()
 	cfg.DatabaseURL = dbURL
 	return cfg
@@ -109,18 +110,10 @@ func TestServeExposesPoolRuntimeAndProcessMetrics(t *testing.T) {
 	// may be just after the client has the response: wait for the count.
 	const counted = `app_http_requests_total{code="200",method="GET",route="/agents_with_pool"} 1`
 	var b []byte
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(b), counted) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	_ = httpwait.Until(context.Background(), "http://"+addr+"/metrics", 5*time.Second, func(_ int, body []byte) bool {
+		b = body
+		return strings.Contains(string(body), counted)
+	})
 	for _, want := range []string{
 		`go_sql_open_connections{db_name="agents_pool"}`,
 		`go_sql_max_open_connections{db_name="agents_pool"} 16`,
@@ -236,16 +229,8 @@ func TestOutageAnswers503ThenRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range paths {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			code, body, _ := status(p)
-			if code == 200 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s did not recover: %d %s", p, code, body)
-			}
-			time.Sleep(100 * time.Millisecond)
+		if err := httpwait.OK(context.Background(), "http://"+addr+p, 10*time.Second); err != nil {
+			t.Fatalf("%s did not recover: %v", p, err)
 		}
 	}
 }

@@ -1,20 +1,14 @@
 package stackcheck
 
 import (
-	"bytes"
 	"context"
 	"debug/buildinfo"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +17,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
 
-	"github.com/macrobench/macrobench/internal/pgcluster"
+	"github.com/macrobench/macrobench/internal/proc"
+	"github.com/macrobench/macrobench/internal/promapi"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
@@ -68,33 +63,34 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 
 	// The app and the exporter log in as compose.yaml has them log in (their
 	// roles, .env's passwords), only the host moved to the private cluster.
-	appAddr := freeAddr(t)
+	appAddr := testenv.FreeAddr(t)
 	appDB := strings.Replace(*project.Services["app"].Environment["APP_DATABASE_URL"], "@postgres:5432/", "@"+pg.Addr()+"/", 1)
-	app := startProcess(t, dir, "app", appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+appDB)
-	waitHTTP(t, "http://"+appAddr+"/healthz", 30*time.Second)
+	app := startServer(t, dir, "app", "http://"+appAddr+"/healthz", 30*time.Second, appBin, nil, "APP_LISTEN_ADDR="+appAddr, "APP_DATABASE_URL="+appDB)
 
-	exporterAddr := freeAddr(t)
+	exporterAddr := testenv.FreeAddr(t)
 	exporterArgs, exporterEnv := exporterCommand(t, project, root, exporterAddr, pg.Addr())
-	startProcess(t, dir, "postgres_exporter", exporterBin, exporterArgs, exporterEnv...)
-	waitHTTP(t, "http://"+exporterAddr+"/metrics", 30*time.Second)
+	startServer(t, dir, "postgres_exporter", "http://"+exporterAddr+"/metrics", 30*time.Second, exporterBin, exporterArgs, exporterEnv...)
 
 	routes := []string{"/index", "/agents", "/agents_with_pool"}
 	loadAddrs := make([]string, len(routes))
 	for i := range routes {
-		loadAddrs[i] = freeAddr(t)
+		loadAddrs[i] = testenv.FreeAddr(t)
 	}
-	promAddr := freeAddr(t)
+	promAddr := testenv.FreeAddr(t)
 	cfgPath := localPrometheusConfig(t, root, dir, map[string][]string{
 		"prometheus": {promAddr},
 		"app":        {appAddr},
 		"postgres":   {exporterAddr},
 		"loadtest":   loadAddrs,
 	})
-	startProcess(t, dir, "prometheus", promBin, prometheusCommand(t, project, cfgPath, filepath.Join(dir, "tsdb"), promAddr))
-	waitHTTP(t, "http://"+promAddr+"/-/ready", 60*time.Second)
-	prom := promClient{base: "http://" + promAddr}
+	startServer(t, dir, "prometheus", "http://"+promAddr+"/-/ready", 60*time.Second,
+		promBin, prometheusCommand(t, project, cfgPath, filepath.Join(dir, "tsdb"), promAddr))
+	prom, err := promapi.New("http://" + promAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Before the load: the generator's targets are down, the rest up.
-	prom.waitFor(t, `sum by (job) (up{job=~"app|postgres|prometheus"}) == 1`, 3, 30*time.Second)
+	waitFor(t, prom, `sum by (job) (up{job=~"app|postgres|prometheus"}) == 1`, 3, 30*time.Second)
 
 	start := time.Now()
 	for i, route := range routes {
@@ -118,7 +114,10 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	end := time.Now()
 
-	exported := prom.labelValues(t, "__name__")
+	exported, err := prom.LabelValues(context.Background(), "__name__")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range dashboards {
 		for _, q := range d.Queries {
 			e, err := d.Parse(q)
@@ -131,7 +130,8 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 					t.Errorf("%s: metric %s is not exported by the app, the generator or the exporter", q, name)
 				}
 			}
-			n, err := prom.pointsInRange(d.Substitute(q.Expr), start.Add(-30*time.Second), end, 5*time.Second)
+			floats, hists, err := samplesInRange(prom, d.Substitute(q.Expr), start.Add(-30*time.Second), end, 5*time.Second)
+			n := floats + hists
 			if err != nil {
 				t.Errorf("%s: %v", q, err)
 			} else if n == 0 {
@@ -148,7 +148,7 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 		`sum(rate(app_http_request_duration_seconds_bucket[20s]))`: "classic",
 		`sum(rate(loadtest_latency_seconds_bucket[20s]))`:          "classic",
 	} {
-		floats, hists, err := prom.samplesInRange(expr, start, end, 5*time.Second)
+		floats, hists, err := samplesInRange(prom, expr, start, end, 5*time.Second)
 		switch {
 		case err != nil:
 			t.Errorf("%s: %v", expr, err)
@@ -161,10 +161,12 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 
 	// The generator gone: its targets are just down; everything else is
 	// still scraped, and the app did not notice.
-	prom.waitFor(t, `up{job="loadtest"} == 0`, len(routes), 15*time.Second)
-	prom.waitFor(t, `up{job=~"app|postgres|prometheus"} == 1`, 3, 15*time.Second)
-	if app.ProcessState != nil {
-		t.Errorf("the app exited: %v", app.ProcessState)
+	waitFor(t, prom, `up{job="loadtest"} == 0`, len(routes), 15*time.Second)
+	waitFor(t, prom, `up{job=~"app|postgres|prometheus"} == 1`, 3, 15*time.Second)
+	select {
+	case <-app.Exited():
+		t.Errorf("the app exited: %v", app.Cmd.ProcessState)
+	default:
 	}
 
 	if u := os.Getenv("MACROBENCH_GRAFANA_URL"); u != "" {
@@ -315,113 +317,26 @@ func localPrometheusConfig(t *testing.T, root, dir string, targets map[string][]
 	return path
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "127.0.0.1:" + strconv.Itoa(port)
-}
-
-// startProcess runs bin until the test ends (SIGTERM, then SIGKILL); its
-// output goes to dir/name.log, shown when the test fails.
-func startProcess(t *testing.T, dir, name, bin string, args []string, env ...string) *exec.Cmd {
+// startServer runs bin until the test ends (testenv.StartServer), its
+// output in dir/name.log, and waits until url answers.
+func startServer(t *testing.T, dir, name, url string, timeout time.Duration, bin string, args []string, env ...string) *proc.Process {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	testenv.StartProcess(t, cmd, filepath.Join(dir, name+".log"))
-	return cmd
+	return testenv.StartServer(t, cmd, filepath.Join(dir, name+".log"), url, timeout)
 }
 
-func waitHTTP(t *testing.T, u string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s not ready after %s: %s", u, timeout, last)
-}
-
-// promClient is the part of Prometheus's HTTP API the test needs.
-type promClient struct{ base string }
-
-func (c promClient) get(path string, params url.Values, out any) error {
-	u := c.base + path
-	if len(params) > 0 {
-		u += "?" + params.Encode()
-	}
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var env struct {
-		Status string          `json:"status"`
-		Error  string          `json:"error"`
-		Data   json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return fmt.Errorf("%s: %s: %s", path, resp.Status, bytes.TrimSpace(body))
-	}
-	if env.Status != "success" {
-		return fmt.Errorf("%s: %s", path, env.Error)
-	}
-	return json.Unmarshal(env.Data, out)
-}
-
-func (c promClient) labelValues(t *testing.T, name string) []string {
-	t.Helper()
-	var names []string
-	if err := c.get("/api/v1/label/"+name+"/values", nil, &names); err != nil {
-		t.Fatal(err)
-	}
-	return names
-}
-
-type series struct {
-	Metric     map[string]string `json:"metric"`
-	Values     [][2]any          `json:"values"`
-	Histograms [][2]any          `json:"histograms"`
-	Value      [2]any            `json:"value"`
-}
-
-// pointsInRange counts the finite float samples and histogram samples expr
-// returns over [start, end].
-func (c promClient) pointsInRange(expr string, start, end time.Time, step time.Duration) (int, error) {
-	floats, hists, err := c.samplesInRange(expr, start, end, step)
-	return floats + hists, err
-}
-
-func (c promClient) samplesInRange(expr string, start, end time.Time, step time.Duration) (floats, hists int, err error) {
-	var data struct {
-		Result []series `json:"result"`
-	}
-	err = c.get("/api/v1/query_range", url.Values{
-		"query": {expr},
-		"start": {strconv.FormatInt(start.Unix(), 10)},
-		"end":   {strconv.FormatInt(end.Unix(), 10)},
-		"step":  {step.String()},
-	}, &data)
+// samplesInRange counts the finite float samples and the histogram samples
+// expr returns over [start, end].
+func samplesInRange(prom *promapi.Client, expr string, start, end time.Time, step time.Duration) (floats, hists int, err error) {
+	m, err := prom.Range(context.Background(), expr, start, end, step)
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, s := range data.Result {
+	for _, s := range m {
 		hists += len(s.Histograms)
 		for _, v := range s.Values {
-			if f, err := strconv.ParseFloat(fmt.Sprint(v[1]), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			if f := float64(v.Value); !math.IsNaN(f) && !math.IsInf(f, 0) {
 				floats++
 			}
 		}
@@ -430,17 +345,15 @@ func (c promClient) samplesInRange(expr string, start, end time.Time, step time.
 }
 
 // waitFor waits until the instant query returns want series.
-func (c promClient) waitFor(t *testing.T, expr string, want int, timeout time.Duration) {
+func waitFor(t *testing.T, prom *promapi.Client, expr string, want int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	got := -1
 	var err error
 	for time.Now().Before(deadline) {
-		var data struct {
-			Result []series `json:"result"`
-		}
-		if err = c.get("/api/v1/query", url.Values{"query": {expr}}, &data); err == nil {
-			if got = len(data.Result); got == want {
+		vec, verr := prom.Vector(context.Background(), expr, time.Now())
+		if err = verr; err == nil {
+			if got = len(vec); got == want {
 				return
 			}
 		}

@@ -19,20 +19,25 @@
 //     can never pass by skipping. ("", "0" and "false" mean not set.)
 //
 // Tests reach those services only through this package, so that the policy
-// holds everywhere.
+// holds everywhere. The servers a test starts itself go through
+// StartProcess or StartServer (internal/proc: stopped when the test ends,
+// their log shown when it failed), on an address from FreeAddr; WaitHTTP
+// waits for one to answer (internal/httpwait).
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/httpwait"
 	"github.com/macrobench/macrobench/internal/pgcluster"
+	"github.com/macrobench/macrobench/internal/proc"
 )
 
 // RequireVar, when set, turns a missing service into a failure (as CI does).
@@ -138,7 +143,7 @@ func StartPostgres(t testing.TB) *pgcluster.Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, err := pgcluster.FreePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,37 +169,51 @@ func PostmasterPID(t testing.TB, c *pgcluster.Cluster) int {
 	return pid
 }
 
-// StartProcess starts cmd with its output in logPath and stops it when the
-// test ends (SIGTERM, then SIGKILL after 15 s); when the test failed, the
-// log's tail goes to the test output.
-func StartProcess(t testing.TB, cmd *exec.Cmd, logPath string) {
+// StartProcess starts cmd (internal/proc) with its output in logPath and
+// stops it when the test ends (SIGTERM, then SIGKILL after 15 s); when the
+// test failed, the log's tail goes to the test output.
+func StartProcess(t testing.TB, cmd *exec.Cmd, logPath string) *proc.Process {
 	t.Helper()
-	logFile, err := os.Create(logPath)
+	p, err := proc.Start(cmd, logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		t.Fatalf("starting %s: %v", cmd.Path, err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logFile.Close()
+		_ = p.Stop(15 * time.Second)
 		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			if len(out) > 4000 {
-				out = out[len(out)-4000:]
-			}
-			t.Logf("%s log (tail):\n%s", filepath.Base(cmd.Path), out)
+			t.Logf("%s log (tail):\n%s", p.Name(), p.LogTail(4000))
 		}
 	})
+	return p
+}
+
+// StartServer is StartProcess, then a wait (proc.WaitHTTP) until url
+// answers 200: the test fails when it does not within timeout.
+func StartServer(t testing.TB, cmd *exec.Cmd, logPath, url string, timeout time.Duration) *proc.Process {
+	t.Helper()
+	p := StartProcess(t, cmd, logPath)
+	if err := p.WaitHTTP(context.Background(), url, timeout); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// FreeAddr is a free address on 127.0.0.1 for a server the test starts
+// (proc.FreeAddr).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	addr, err := proc.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// WaitHTTP waits until url answers 200 (httpwait.OK); the test fails when
+// it does not within timeout.
+func WaitHTTP(t testing.TB, url string, timeout time.Duration) {
+	t.Helper()
+	if err := httpwait.OK(context.Background(), url, timeout); err != nil {
+		t.Fatal(err)
+	}
 }

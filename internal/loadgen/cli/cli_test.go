@@ -18,7 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/loadgen/report"
+	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/wrktext"
 )
 
 func TestParseWrk2CommandLines(t *testing.T) {
@@ -147,19 +148,12 @@ var (
 // counts) and the largest error its rounding to two decimals allows.
 func value(t *testing.T, s string, kind string) (v, tolerance float64) {
 	t.Helper()
-	scales := map[string]map[string]float64{
-		"time":   {"us": 1, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6},
-		"binary": {"": 1, "K": 1024, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40},
-		"metric": {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12},
-	}[kind]
-	i := strings.LastIndexAny(s, "0123456789") + 1
-	num, unit := s[:i], s[i:]
-	f, err := strconv.ParseFloat(num, 64)
-	scale, ok := scales[unit]
-	if err != nil || !ok {
-		t.Fatalf("cannot parse %q as %s", s, kind)
+	parse := map[string]func(string) (float64, float64, error){"time": wrktext.Time, "binary": wrktext.Binary, "metric": wrktext.Metric}[kind]
+	v, unit, err := parse(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return f * scale, 0.005*scale + 1e-9
+	return v, 0.005*unit + 1e-9
 }
 
 func near(t *testing.T, what string, text string, kind string, json float64) {
@@ -192,7 +186,7 @@ func TestTextMatchesJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	t.Log("\n" + out)
-	var j report.JSON
+	var j results.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -419,7 +413,7 @@ func TestZeroResponsesStillReport(t *testing.T) {
 	if strings.Contains(strings.ToLower(out), "nan") {
 		t.Errorf("report prints NaN")
 	}
-	var j report.JSON
+	var j results.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)

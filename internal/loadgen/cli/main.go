@@ -20,9 +20,10 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/loadgen"
-	"github.com/macrobench/macrobench/internal/loadgen/report"
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
+	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
 )
 
 // Version is printed by -v/--version.
@@ -136,7 +137,7 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 	}
 	// The header comes once the connections are open, so a refused host
 	// gives only its one-line error.
-	cfg.Started = func() { report.Header(stdout, cfg) }
+	cfg.Started = func() { wrkreport.Header(stdout, cfg) }
 	res, err := loadgen.Run(ctx, cfg)
 	if cfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\x1b[K")
@@ -146,17 +147,17 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 	}
 	// A run without a single response still reports (its errors and in-flight
 	// requests say why), then fails.
-	s := report.Summarize(res)
-	if err := report.Text(stdout, s, report.Options{Latency: o.Latency, ULatency: o.ULatency}); err != nil {
+	s := wrkreport.Summarize(res)
+	if err := wrkreport.Text(stdout, s, wrkreport.Options{Latency: o.Latency, ULatency: o.ULatency}); err != nil {
 		return err
 	}
 	if jsonOut != nil {
-		if err := jsonOut.commit(func(w io.Writer) error { return report.WriteJSON(w, report.ToJSON(s, args, runID)) }); err != nil {
+		if err := jsonOut.commit(func(w io.Writer) error { return wrkreport.WriteJSON(w, wrkreport.ToJSON(s, args, runID)) }); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
 	}
 	if hgrmOut != nil {
-		if err := hgrmOut.commit(func(w io.Writer) error { report.PercentileSpectrum(w, res.Corrected); return nil }); err != nil {
+		if err := hgrmOut.commit(func(w io.Writer) error { hgrm.Write(w, res.Corrected); return nil }); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
 	}
@@ -266,7 +267,7 @@ func progressLine(p loadgen.Progress) string {
 	if p.Warmup {
 		b.WriteString(" (warm-up)")
 	}
-	fmt.Fprintf(&b, "  %.0f req/s  errors %d  p99 %s\x1b[K", p.Rate, p.Errors, report.FormatTimeUS(float64(p.P99.Microseconds())))
+	fmt.Fprintf(&b, "  %.0f req/s  errors %d  p99 %s\x1b[K", p.Rate, p.Errors, wrkreport.FormatTimeUS(float64(p.P99.Microseconds())))
 	return b.String()
 }
 

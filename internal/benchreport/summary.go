@@ -1,0 +1,295 @@
+// Package benchreport holds a benchmark run's results (summary.json) and renders
+// them for people: summary.md and PNG charts. internal/bench fills a Summary;
+// internal/compare reads two of them back.
+package benchreport
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/hgrm"
+	"github.com/macrobench/macrobench/internal/results"
+)
+
+// SchemaVersion of summary.json; bumped when a field changes meaning. 2:
+// errors.timeout is a flag over responses and in-flight requests, no longer
+// an outcome of its own (see results.Attempts); in_flight_at_end, attempts,
+// the isolation waits and the interrupted marker were added. (The latency
+// figures are the generator's, results.Latency: min, p99_999, p100 and
+// within_stdev_pct were added without a new version, as fields absent from
+// an older file read as zero.)
+const SchemaVersion = 2
+
+// oldestSchema is the oldest summary.json Load reads: schema 1 has none of
+// the fields added in 2, which read as zero.
+const oldestSchema = 1
+
+// Summary is everything a run measured, as written to summary.json.
+type Summary struct {
+	Schema   int       `json:"schema"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Executor string    `json:"executor"` // compose | local
+	Target   string    `json:"target"`   // base URL the generator used ("via the network" one in compose)
+	Quick    bool      `json:"quick"`
+	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end;
+	// Cells holds the cells it completed. The folder also has an
+	// INTERRUPTED file and summary.md a banner.
+	Interrupted    bool    `json:"interrupted"`
+	InterruptedBy  string  `json:"interrupted_by,omitempty"` // e.g. "interrupt", "terminated"
+	Repeat         int     `json:"repeat"`
+	ErrorThreshold float64 `json:"error_threshold"` // fraction, 0.01 = 1%
+	SaturatedBelow float64 `json:"saturated_below"` // fraction of the target rate
+	Warmup         string  `json:"warmup"`          // how warm-up was done, stated in the report
+	// Isolation says how runs were kept apart (the wait before each run;
+	// each run records its own in Run.Isolation); IsolationBoundS is that
+	// wait's bound, 0 when disabled.
+	Isolation       string  `json:"isolation"`
+	IsolationBoundS float64 `json:"isolation_bound_s"`
+	GrafanaURL      string  `json:"grafana_url,omitempty"`
+	Baseline        string  `json:"baseline"` // name and source of the original figures
+
+	Warmups      []Warmup       `json:"warmups,omitempty"`
+	Verification []Verification `json:"verification"`
+	Ceilings     []Ceiling      `json:"ceilings"`
+	Cells        []Cell         `json:"cells"`
+	Notes        []string       `json:"notes,omitempty"`
+	Failures     []string       `json:"failures,omitempty"` // why the run exits non-zero
+}
+
+// Verification is the pre-load check of one endpoint.
+type Verification struct {
+	Endpoint string   `json:"endpoint"`
+	OK       bool     `json:"ok"`
+	Problems []string `json:"problems,omitempty"` // "expected …, got …"
+}
+
+// Warmup is the generator run that warmed an endpoint before its first
+// scenario; excluded from every figure.
+type Warmup struct {
+	Endpoint  string         `json:"endpoint"`
+	Args      []string       `json:"args"`
+	DurationS float64        `json:"duration_s"`
+	Requests  int64          `json:"requests"`
+	InFlight  int64          `json:"in_flight_at_end"`
+	Errors    results.Errors `json:"errors"`
+	TextFile  string         `json:"text_file"`
+}
+
+// Ceiling is PostgreSQL's own throughput for the agents query, measured with
+// pgbench in the same run.
+type Ceiling struct {
+	Name      string  `json:"name"` // prepared | connect
+	Command   string  `json:"command"`
+	TPS       float64 `json:"tps"`
+	DurationS float64 `json:"duration_s"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// Run is one execution of a cell (one of --repeat N).
+type Run struct {
+	Index        int             `json:"index"`
+	Args         []string        `json:"args"`
+	TextFile     string          `json:"text_file"`
+	JSONFile     string          `json:"json_file"`
+	HgrmFile     string          `json:"hgrm_file,omitempty"`
+	Start        time.Time       `json:"start"`
+	End          time.Time       `json:"end"`
+	ElapsedS     float64         `json:"elapsed_s"`
+	Requests     int64           `json:"requests"`         // responses received in the window
+	InFlight     int64           `json:"in_flight_at_end"` // sent, no response when the window closed
+	Attempts     int64           `json:"attempts"`         // see results.Accounting
+	Bytes        int64           `json:"bytes"`
+	AchievedRate float64         `json:"achieved_rate"`
+	Latency      results.Latency `json:"latency_ms"` // the generator's, corrected
+	Errors       results.Errors  `json:"errors"`
+	ErrorRatio   float64         `json:"error_ratio"`
+	// Isolation is the wait before the run for the app and PostgreSQL to
+	// be idle; Drain the wait after it for the run's own last requests
+	// (its server-side counts are read then).
+	Isolation  *Wait        `json:"isolation,omitempty"`
+	Drain      *Wait        `json:"drain,omitempty"`
+	Server     *Server      `json:"server,omitempty"`
+	Checks     []Check      `json:"reconciliation,omitempty"`
+	Annotation string       `json:"annotation,omitempty"` // "posted" or why not
+	Spectrum   []hgrm.Point `json:"spectrum,omitempty"`   // the corrected latency's percentile distribution
+}
+
+// Wait is one wait for the server side to be idle: the app with no request
+// in flight (its own /metrics scrapes aside) and its route's counters
+// still, PostgreSQL with no backend of the database at work (besides the
+// bench's own) and its statement and session counters still.
+type Wait struct {
+	WaitedS  float64 `json:"waited_s"`
+	BoundS   float64 `json:"bound_s"`
+	TimedOut bool    `json:"timed_out"`      // the bound was hit: the server was still busy
+	Busy     string  `json:"busy,omitempty"` // what was still busy then
+	// What the last look saw; nil when not measurable (no in-flight gauge,
+	// no database evidence).
+	AppInFlight *int64 `json:"app_in_flight,omitempty"`
+	DBActive    *int64 `json:"db_active_backends,omitempty"` // backends not idle
+	DBBackends  *int64 `json:"db_backends,omitempty"`        // all, idle pool connections included
+	Skipped     bool   `json:"skipped,omitempty"`            // --isolation-wait 0: not waited
+}
+
+// Server-side evidence for one run's window.
+type Server struct {
+	// Exact deltas of the app's own counters (its /metrics, read just before
+	// and after the run), by status code.
+	AppRequests          map[string]int64 `json:"app_requests,omitempty"`
+	AppConnectionsOpened *int64           `json:"app_connections_opened,omitempty"`
+	Prometheus           *Prometheus      `json:"prometheus,omitempty"`
+	DB                   *DB              `json:"db,omitempty"`
+	Problems             []string         `json:"problems,omitempty"` // evidence that could not be collected
+}
+
+// Prometheus is what Prometheus recorded for the run's window.
+type Prometheus struct {
+	WindowStart time.Time          `json:"window_start"`
+	WindowEnd   time.Time          `json:"window_end"`
+	Requests    map[string]float64 `json:"requests"` // by status code
+	P50MS       float64            `json:"p50_ms"`
+	P99MS       float64            `json:"p99_ms"`
+	Histogram   string             `json:"histogram"` // native | classic
+	// RunAlone: the window opens after the server went quiet before the run,
+	// so it holds this run's requests only (--quick does not wait for that).
+	RunAlone bool `json:"run_alone"`
+}
+
+// DB is the PostgreSQL side: deltas over the run's window.
+type DB struct {
+	AgentsQueryCalls int64 `json:"agents_query_calls"` // pg_stat_statements
+	Sessions         int64 `json:"sessions"`           // pg_stat_database.sessions (connections opened)
+}
+
+// Check is one reconciliation between client and server counts.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// Spread is the min and max of a figure over the repeats.
+type Spread struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+}
+
+// Cell is one endpoint × scenario; its figures are medians over the runs.
+type Cell struct {
+	Endpoint     string          `json:"endpoint"`
+	Scenario     string          `json:"scenario"` // saturation | rate4000 | rate10
+	Via          string          `json:"via"`      // localhost | network
+	Threads      int             `json:"threads"`
+	Connections  int             `json:"connections"`
+	DurationS    float64         `json:"duration_s"`
+	TargetRate   float64         `json:"target_rate"` // 0 = closed loop
+	Runs         []Run           `json:"runs"`
+	AchievedRate float64         `json:"achieved_rate"`
+	RateSpread   Spread          `json:"achieved_rate_spread"`
+	Latency      results.Latency `json:"latency_ms"` // each figure the median of the runs'
+	P99Spread    Spread          `json:"p99_spread"`
+	Requests     int64           `json:"requests"`         // summed over runs, as the next three
+	InFlight     int64           `json:"in_flight_at_end"` // see results.Accounting
+	Attempts     int64           `json:"attempts"`
+	Errors       results.Errors  `json:"errors"`
+	ErrorRatio   float64         `json:"error_ratio"`
+	// Overload is the failures of a cell at capacity (closed loop or
+	// saturated) that are load shedding, timeouts and 503s the app counted:
+	// reported, not failures. CountedErrorRatio, the ratio without them,
+	// meets the threshold. (bench's overloadErrors is the definition.)
+	Overload          int64              `json:"overload_errors"`
+	CountedErrorRatio float64            `json:"counted_error_ratio"`
+	Status            string             `json:"status"` // ok | saturated | closed-loop | errors | not-run
+	Reconciled        *bool              `json:"reconciled,omitempty"`
+	Original          *Original          `json:"original,omitempty"`
+	CeilingShare      map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
+	Note              string             `json:"note,omitempty"`
+}
+
+// Original is the Flask figure for the same cell.
+type Original struct {
+	Measured       bool    `json:"measured"`
+	Command        string  `json:"command,omitempty"`
+	RequestsPerSec float64 `json:"requests_per_sec,omitempty"`
+	LatencyAvg     string  `json:"latency_avg,omitempty"`
+	LatencyMax     string  `json:"latency_max,omitempty"`
+	Errors         int64   `json:"errors,omitempty"` // socket errors + non-2xx
+	Non2xx         int64   `json:"non_2xx,omitempty"`
+	Ratio          float64 `json:"ratio,omitempty"` // ours / original requests per second
+}
+
+// Status values of a cell.
+const (
+	StatusOK         = "ok"
+	StatusSaturated  = "saturated"
+	StatusClosedLoop = "closed-loop"
+	StatusErrors     = "errors"
+	StatusNotRun     = "not-run"
+)
+
+// WriteJSON writes summary.json into dir (atomically).
+func (s *Summary) WriteJSON(dir string) error {
+	return WriteJSONFile(filepath.Join(dir, "summary.json"), s)
+}
+
+// WriteJSONFile writes v as indented JSON to path, atomically.
+func WriteJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path so that a reader sees the old file or
+// the new one, never part of it: a temporary file in the same folder,
+// synced, then renamed over path. Every file of a results folder's summary
+// is written through it.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// Load reads summary.json from a results folder (or the file itself).
+func Load(path string) (*Summary, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, "summary.json")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if s.Schema < oldestSchema || s.Schema > SchemaVersion {
+		return nil, fmt.Errorf("%s: schema %d, this tool reads %d to %d", path, s.Schema, oldestSchema, SchemaVersion)
+	}
+	return &s, nil
+}

@@ -1,0 +1,82 @@
+package proc
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A process that exits ends the wait at once, with its log named.
+func TestWaitHTTPGivesUpWhenTheProcessExits(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "x.log")
+	p, err := Start(exec.Command("sh", "-c", "echo no config >&2; exit 3"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = p.WaitHTTP(context.Background(), "http://127.0.0.1:1/", time.Minute)
+	if err == nil || !strings.Contains(err.Error(), "sh exited before answering (exit status 3") || time.Since(start) > 10*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+	if got := p.LogTail(100); got != "no config\n" {
+		t.Errorf("log %q", got)
+	}
+	if err := p.Stop(time.Second); err == nil {
+		t.Error("Stop of an exited process: want its exit error")
+	}
+}
+
+// A server that answers ends the wait; SIGTERM stops it.
+func TestWaitHTTPAndStop(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	py := "import http.server,sys; http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()"
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 for a stand-in server")
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("python3", "-c", py, port)
+	cmd.Dir = t.TempDir()
+	p, err := Start(cmd, filepath.Join(t.TempDir(), "srv.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(time.Second)
+	if err := p.WaitHTTP(context.Background(), "http://"+addr+"/", 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get("http://" + addr + "/"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v", err)
+	}
+	p.Stop(5 * time.Second)
+	select {
+	case <-p.Exited():
+	default:
+		t.Error("still running after Stop")
+	}
+}
+
+// A process that ignores SIGTERM is killed after the grace period, with
+// its process group.
+func TestStopKillsAfterGrace(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "trap '' TERM; sleep 30")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the kill reaches sleep too
+	p, err := Start(cmd, filepath.Join(t.TempDir(), "x.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the trap is set
+	if err := p.Stop(300 * time.Millisecond); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("Stop: %v", err)
+	}
+}
