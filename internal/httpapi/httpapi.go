@@ -175,11 +175,11 @@ func (a *api) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			a.log.printf("%s %s: panic: %v\n%s", c.Request().Method, c.Path(), v, debug.Stack())
 			if c.Response().Committed {
-				oc := onewrite.From(c.Request().Context())
-				if oc == nil {
-					panic(http.ErrAbortHandler) // not our server's connection: let net/http cut it
+				conn, _, herr := http.NewResponseController(c.Response().Writer).Hijack()
+				if herr != nil {
+					panic(http.ErrAbortHandler) // (HTTP/2) let net/http cut the stream; not counted
 				}
-				oc.Close()
+				conn.Close()
 				c.Response().Status = http.StatusInternalServerError
 			}
 			err = panicError{}
