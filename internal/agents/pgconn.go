@@ -181,7 +181,9 @@ func (c *conn) sent() int64 {
 // server: retrying it on another connection cannot run anything twice.
 type notSentError struct{ err error }
 
-func (e *notSentError) Error() string { return "connection failed before the query was sent: " + e.err.Error() }
+func (e *notSentError) Error() string {
+	return "connection failed before the query was sent: " + e.err.Error()
+}
 func (e *notSentError) Unwrap() error { return e.err }
 
 // failed sorts the error of a call that began when the socket had sent
