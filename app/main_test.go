@@ -66,7 +66,7 @@ func TestSIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
 	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+pg.URL(),
-		"APP_REQUEST_TIMEOUT=10s", "APP_DB_TIMEOUT=10s")
+		"APP_REQUEST_TIMEOUT=10s", "APP_DB_TIMEOUT=10s", "APP_SHUTDOWN_TIMEOUT=20s")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -376,5 +377,76 @@ func TestPoolReplacesDroppedConnections(t *testing.T) {
 		if string(got) != want {
 			t.Fatalf("call %d: body %q", i, got)
 		}
+	}
+}
+
+// fillPool opens all of the pool's connections.
+func fillPool(t *testing.T, p *Pool, size int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := 0; i < size; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := p.Agents(context.Background(), nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Pooled connections that died while idle, by a clean close or by a reset,
+// are replaced before anything is sent on them: no call fails.
+func TestPoolReplacesClosedAndResetConnections(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	for _, reset := range []bool{false, true} {
+		name := map[bool]string{false: "closed (FIN)", true: "reset (RST)"}[reset]
+		px := startProxy(t, "127.0.0.1:"+strconv.Itoa(pg.Port))
+		const size = 4
+		p := OpenPool(newConnector(t, "postgres://macrobench:macrobench@"+px.addr()+"/macrobench?sslmode=disable", 2*time.Second), size)
+		fillPool(t, p, size)
+		if n := px.connections(); n < 1 || n > size {
+			t.Fatalf("%s: %d connections through the proxy for a pool of %d", name, n, size)
+		}
+		before := px.connections()
+		px.closeAll(reset)
+		time.Sleep(100 * time.Millisecond) // the FIN or RST arrives
+		want := expectedBody(t)
+		failed := 0
+		for i := 0; i < 2*size; i++ {
+			got, err := p.Agents(context.Background(), nil)
+			if err != nil || string(got) != want {
+				failed++
+				t.Errorf("%s: call %d after the connections died: %v", name, i, err)
+			}
+		}
+		t.Logf("%s: %d of %d calls failed after all %d pooled connections died; %d new connections", name, failed, 2*size, before, px.connections()-before)
+		p.Close()
+	}
+}
+
+// A connection lost after the query was sent is not retried (the query may
+// have run): the call fails once, the query ran once, and the connection
+// leaves the pool.
+func TestPoolDoesNotRetryAQueryThatWasSent(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	st := newStats(t, pg.URL())
+	px := startProxy(t, "127.0.0.1:"+strconv.Itoa(pg.Port))
+	p := OpenPool(newConnector(t, "postgres://macrobench:macrobench@"+px.addr()+"/macrobench?sslmode=disable", 2*time.Second), 1)
+	t.Cleanup(func() { p.Close() })
+	fillPool(t, p, 1)
+	calls := st.queryCalls(t)
+	px.trapAll()
+	_, err := p.Agents(context.Background(), nil)
+	if err == nil {
+		t.Fatal("the answer was cut off, yet the call succeeded: it was retried")
+	}
+	t.Logf("cut after the query was sent: %v", err)
+	if got := st.queryCalls(t) - calls; got != 1 {
+		t.Errorf("the query ran %d times, want once", got)
+	}
+	if _, err := p.Agents(context.Background(), nil); err != nil {
+		t.Errorf("the next call, on a new connection: %v", err)
 	}
 }

@@ -3,9 +3,9 @@ package agents
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Pool runs agentscontract.Query through a long-lived database/sql pool, as a statement
@@ -59,19 +59,27 @@ func (p *Pool) DB() *sql.DB { return p.db }
 // Close closes the pool.
 func (p *Pool) Close() error { return p.db.Close() }
 
-// Agents runs the prepared query on a pooled connection. A connection the
-// server has dropped (after a restart) fails with driver.ErrBadConn and is
-// discarded; like database/sql's own statements, the call then retries on
-// another, so a healthy database never shows a dead pooled connection.
+// Agents runs the prepared query on a pooled connection.
+//
+// A pooled connection may have died while idle: the server closed it (a
+// restart, pg_terminate_backend), reset it, or the kernel found the peer
+// gone. Before reusing one, the connection checks its socket (ResetSession)
+// and database/sql replaces a dead one, nothing having been sent. A call
+// that still fails before any of it reached the server (the write failed)
+// is retried on another connection, within ctx's deadline. A failure after
+// the query was sent (reading the answer) is not retried: the query may have
+// run. Either way the failed connection leaves the pool.
 func (p *Pool) Agents(ctx context.Context, buf []byte) ([]byte, error) {
 	if err := p.acquire(ctx); err != nil {
 		return buf, err
 	}
 	defer p.release()
+	dl, hasDeadline := ctx.Deadline()
 	ctx = deadlineOnly{ctx}
 	for attempt := 0; ; attempt++ {
 		out, err := p.agents(ctx, buf)
-		if errors.Is(err, driver.ErrBadConn) && attempt < cap(p.slots) {
+		var ns *notSentError
+		if errors.As(err, &ns) && attempt < cap(p.slots) && (!hasDeadline || time.Now().Before(dl)) {
 			continue
 		}
 		return out, err
@@ -89,12 +97,16 @@ func (p *Pool) agents(ctx context.Context, buf []byte) ([]byte, error) {
 	}
 	defer c.Close()
 	err = c.Raw(func(dc any) error {
-		rows, err := dc.(*conn).queryAgents(ctx)
-		if err != nil {
-			return err
+		cn := dc.(*conn)
+		sent := cn.sent()
+		rows, err := cn.queryAgents(ctx)
+		if err == nil {
+			buf, err = appendRows(buf, rows)
 		}
-		buf, err = appendRows(buf, rows)
-		return err
+		if err != nil {
+			return cn.failed(err, sent)
+		}
+		return nil
 	})
 	return buf, err
 }

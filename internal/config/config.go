@@ -19,8 +19,9 @@ type App struct {
 	PoolSize        int           // APP_POOL_SIZE: /agents_with_pool max open = max idle
 	NewConnLimit    int           // APP_NEWCONN_LIMIT: concurrent new connections on /agents
 	RequestTimeout  time.Duration // APP_REQUEST_TIMEOUT: a DB request, waiting included
-	DBTimeout       time.Duration // APP_DB_TIMEOUT: connect + query
-	ShutdownTimeout time.Duration // APP_SHUTDOWN_TIMEOUT
+	DBTimeout       time.Duration // APP_DB_TIMEOUT: connect + query (also the sessions' statement_timeout)
+	WriteTimeout    time.Duration // APP_WRITE_TIMEOUT: writing one response to a client
+	ShutdownTimeout time.Duration // APP_SHUTDOWN_TIMEOUT: > RequestTimeout + WriteTimeout
 }
 
 // Var documents one environment variable (the README table is checked against it).
@@ -35,8 +36,9 @@ var Vars = []Var{
 	{"APP_POOL_SIZE", "16", "connections in the /agents_with_pool pool (max open = max idle)"},
 	{"APP_NEWCONN_LIMIT", "8", "cap on concurrent new connections for /agents; excess requests wait"},
 	{"APP_REQUEST_TIMEOUT", "2s", "bound on a database-backed request, waiting for a slot or connection included"},
-	{"APP_DB_TIMEOUT", "2s", "connect + query timeout"},
-	{"APP_SHUTDOWN_TIMEOUT", "10s", "how long SIGTERM waits for in-flight requests"},
+	{"APP_DB_TIMEOUT", "2s", "connect + query timeout; also each session's statement_timeout, so PostgreSQL ends a query its client gave up on"},
+	{"APP_WRITE_TIMEOUT", "5s", "bound on writing a response: a client that stops reading is disconnected within it"},
+	{"APP_SHUTDOWN_TIMEOUT", "8s", "how long SIGTERM waits for in-flight requests; must exceed APP_REQUEST_TIMEOUT + APP_WRITE_TIMEOUT"},
 }
 
 // Default is the configuration with every variable unset.
@@ -85,8 +87,18 @@ func Load(getenv func(string) string) (App, error) {
 	if c.DBTimeout, err = positiveDuration("APP_DB_TIMEOUT", get("APP_DB_TIMEOUT")); err != nil {
 		return c, err
 	}
+	if c.WriteTimeout, err = positiveDuration("APP_WRITE_TIMEOUT", get("APP_WRITE_TIMEOUT")); err != nil {
+		return c, err
+	}
 	if c.ShutdownTimeout, err = positiveDuration("APP_SHUTDOWN_TIMEOUT", get("APP_SHUTDOWN_TIMEOUT")); err != nil {
 		return c, err
+	}
+	// A request in flight at SIGTERM takes at most the request timeout to
+	// answer and the write timeout to deliver: shutdown must outlast both, or
+	// it would cut requests it promises to finish.
+	if need := c.RequestTimeout + c.WriteTimeout; c.ShutdownTimeout <= need {
+		return c, fmt.Errorf("APP_SHUTDOWN_TIMEOUT=%q: must exceed APP_REQUEST_TIMEOUT + APP_WRITE_TIMEOUT (%s + %s = %s)",
+			get("APP_SHUTDOWN_TIMEOUT"), c.RequestTimeout, c.WriteTimeout, need)
 	}
 	return c, nil
 }

@@ -19,7 +19,8 @@ func TestDefaults(t *testing.T) {
 		NewConnLimit:    8,
 		RequestTimeout:  2 * time.Second,
 		DBTimeout:       2 * time.Second,
-		ShutdownTimeout: 10 * time.Second,
+		WriteTimeout:    5 * time.Second,
+		ShutdownTimeout: 8 * time.Second,
 	}
 	if c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -29,14 +30,15 @@ func TestDefaults(t *testing.T) {
 func TestOverrides(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"APP_LISTEN_ADDR": "127.0.0.1:9000", "APP_POOL_SIZE": "4", "APP_NEWCONN_LIMIT": " 8 ",
-		"APP_REQUEST_TIMEOUT": "500ms", "APP_DB_TIMEOUT": "1s", "APP_SHUTDOWN_TIMEOUT": "3s",
+		"APP_REQUEST_TIMEOUT": "500ms", "APP_DB_TIMEOUT": "1s", "APP_WRITE_TIMEOUT": "2s", "APP_SHUTDOWN_TIMEOUT": "3s",
 		"APP_DATABASE_URL": "host=db user=u dbname=d sslmode=disable",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.ListenAddr != "127.0.0.1:9000" || c.PoolSize != 4 || c.NewConnLimit != 8 ||
-		c.RequestTimeout != 500*time.Millisecond || c.DBTimeout != time.Second || c.ShutdownTimeout != 3*time.Second {
+		c.RequestTimeout != 500*time.Millisecond || c.DBTimeout != time.Second || c.WriteTimeout != 2*time.Second ||
+		c.ShutdownTimeout != 3*time.Second {
 		t.Errorf("got %+v", c)
 	}
 }
@@ -49,7 +51,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"APP_NEWCONN_LIMIT":    {"0", "x"},
 		"APP_REQUEST_TIMEOUT":  {"2", "0s", "-1s", "soon"},
 		"APP_DB_TIMEOUT":       {"0", "x"},
-		"APP_SHUTDOWN_TIMEOUT": {"-5s"},
+		"APP_WRITE_TIMEOUT":    {"0", "5"},
+		"APP_SHUTDOWN_TIMEOUT": {"-5s", "7s", "1s"}, // 7s: not above the default 2s + 5s
 	} {
 		for _, v := range bad {
 			_, err := Load(env(map[string]string{name: v}))
@@ -82,5 +85,18 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 		if !strings.Contains(string(b), row) {
 			t.Errorf("README.md lacks the row starting %s", row)
 		}
+	}
+}
+
+// Shutdown must outlast a request's answer and its delivery; the error names
+// the variables involved.
+func TestShutdownTimeoutOutlastsRequestAndWrite(t *testing.T) {
+	_, err := Load(env(map[string]string{"APP_REQUEST_TIMEOUT": "10s"}))
+	if err == nil || !strings.HasPrefix(err.Error(), "APP_SHUTDOWN_TIMEOUT") ||
+		!strings.Contains(err.Error(), "APP_REQUEST_TIMEOUT") || !strings.Contains(err.Error(), "APP_WRITE_TIMEOUT") {
+		t.Errorf("APP_REQUEST_TIMEOUT=10s with the default shutdown timeout: %v", err)
+	}
+	if _, err := Load(env(map[string]string{"APP_REQUEST_TIMEOUT": "10s", "APP_SHUTDOWN_TIMEOUT": "16s"})); err != nil {
+		t.Errorf("10s + 5s < 16s: %v", err)
 	}
 }

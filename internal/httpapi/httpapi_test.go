@@ -21,8 +21,9 @@ import (
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
-// newServer serves the API on the shared test database (or dbURL).
-func newServer(t *testing.T, dbURL string) (*httptest.Server, *prometheus.Registry) {
+// newServer serves the API on the shared test database (or dbURL); edit,
+// if given, adjusts the dependencies.
+func newServer(t *testing.T, dbURL string, edit ...func(*Deps)) (*httptest.Server, *prometheus.Registry) {
 	t.Helper()
 	conn, err := agents.NewConnector(dbURL, 2*time.Second)
 	if err != nil {
@@ -31,13 +32,17 @@ func newServer(t *testing.T, dbURL string) (*httptest.Server, *prometheus.Regist
 	reg := prometheus.NewRegistry()
 	pool := agents.OpenPool(conn, 2)
 	t.Cleanup(func() { pool.Close() })
-	e := New(Deps{
+	d := Deps{
 		NewConn:        agents.NewNewConn(conn, 4, agents.NewMetrics(reg)),
 		Pool:           pool,
 		Ready:          conn.Ping,
 		RequestTimeout: 2 * time.Second,
 		Registry:       reg,
-	})
+	}
+	for _, f := range edit {
+		f(&d)
+	}
+	e := New(d)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return srv, reg

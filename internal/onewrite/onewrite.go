@@ -5,21 +5,42 @@
 // it and sleeps again: two wake-ups and two context switches per request
 // where one would do. A handler holds the connection's writes while it
 // writes and flushes; Release then sends them as one.
+//
+// The same connection carries the server's write deadline (Listener's
+// WriteTimeout), at a fraction of net/http's cost: see Conn.
 package onewrite
 
 import (
 	"context"
+	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // Conn is a TCP connection whose writes can be held. net/http writes to it
-// only from the goroutine that serves the request, so Hold, Write and
-// Release need no lock. Embedding *net.TCPConn keeps its ReadFrom and
+// only from the goroutine that serves the request, so Hold, Write, Release
+// and SetWriteDeadline need no lock. Embedding *net.TCPConn keeps its
 // CloseWrite, which net/http looks for.
+//
+// With a write timeout, no response takes longer than that to write: a
+// client that stops reading is cut off. net/http's own WriteTimeout arms the
+// socket's deadline before every response and clears it after (two updates
+// of a runtime timer per request, a measurable share of /index). Conn keeps
+// one rolling deadline instead: the first write of a response re-arms it to
+// now + timeout only when less than 7/8 of the timeout is left, so a busy
+// connection touches its timer at most every timeout/8, and each response
+// gets between 7/8 of the timeout and all of it. net/http clears the write
+// deadline after each response; Conn takes that as the end of a response
+// and keeps its deadline.
 type Conn struct {
 	*net.TCPConn
 	held *[]byte // non-nil between Hold and Release
+
+	writeTimeout time.Duration // 0: no deadline of Conn's own
+	armed        time.Time     // the deadline on the socket (zero: none)
+	newResponse  bool          // no write since the last response ended
+	custom       bool          // a caller's deadline is on the socket until it clears it
 }
 
 // Hold starts holding writes. A nil Conn (a connection that Listener did
@@ -35,10 +56,76 @@ func (c *Conn) Hold() {
 // writes it.
 func (c *Conn) Write(p []byte) (int, error) {
 	if c.held == nil {
-		return c.TCPConn.Write(p)
+		return c.write(p)
 	}
 	*c.held = append(*c.held, p...)
 	return len(p), nil
+}
+
+// write writes p to the socket, after arming the deadline if due.
+func (c *Conn) write(p []byte) (int, error) {
+	if c.newResponse {
+		if err := c.arm(); err != nil {
+			return 0, err
+		}
+	}
+	return c.TCPConn.Write(p)
+}
+
+// arm is the first write of a response: it re-arms the rolling deadline when
+// less than 7/8 of the timeout is left.
+func (c *Conn) arm() error {
+	c.newResponse = false
+	if c.writeTimeout <= 0 || c.custom {
+		return nil
+	}
+	now := time.Now()
+	if c.armed.Sub(now) >= c.writeTimeout-c.writeTimeout/8 {
+		return nil
+	}
+	c.armed = now.Add(c.writeTimeout)
+	return c.TCPConn.SetWriteDeadline(c.armed)
+}
+
+// ReadFrom keeps net/http's sendfile path under the hold and the deadline.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if c.held != nil {
+		return io.Copy(writerOnly{c}, r)
+	}
+	if c.newResponse {
+		if err := c.arm(); err != nil {
+			return 0, err
+		}
+	}
+	return c.TCPConn.ReadFrom(r)
+}
+
+type writerOnly struct{ io.Writer }
+
+// SetWriteDeadline sets a caller's deadline (http.ResponseController); a
+// zero time, which net/http sets after every response, ends the response
+// and returns to the rolling deadline instead of clearing it.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.writeTimeout <= 0 {
+		return c.TCPConn.SetWriteDeadline(t)
+	}
+	if t.IsZero() {
+		c.newResponse = true
+		if c.custom {
+			c.custom = false
+			c.armed = time.Time{} // re-armed at the next write
+		}
+		return nil
+	}
+	c.custom = true
+	return c.TCPConn.SetWriteDeadline(t)
+}
+
+// SetDeadline (net/http calls it when a handler hijacks the connection)
+// hands the deadlines to the caller for good.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.writeTimeout = 0
+	return c.TCPConn.SetDeadline(t)
 }
 
 // Release writes what was held, in one write (net.TCPConn.Write loops
@@ -51,7 +138,7 @@ func (c *Conn) Release() error {
 	}
 	b := c.held
 	c.held = nil
-	_, err := c.TCPConn.Write(*b)
+	_, err := c.write(*b)
 	if cap(*b) <= maxKeptBuf {
 		*b = (*b)[:0]
 		heldBufs.Put(b)
@@ -69,12 +156,16 @@ const maxKeptBuf = 64 << 10
 var heldBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 // Listener wraps the TCP connections it accepts in Conn.
-type Listener struct{ net.Listener }
+type Listener struct {
+	net.Listener
+	// WriteTimeout bounds writing each response (0: no bound), see Conn.
+	WriteTimeout time.Duration
+}
 
 func (l Listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if tc, ok := c.(*net.TCPConn); ok {
-		return &Conn{TCPConn: tc}, nil
+		return &Conn{TCPConn: tc, writeTimeout: l.WriteTimeout, newResponse: true}, nil
 	}
 	return c, err
 }

@@ -156,3 +156,131 @@ func TestHTTPResponsesOnAKeptAliveConnection(t *testing.T) {
 		}
 	}
 }
+
+// pairWithTimeout is pair with Listener's WriteTimeout set; the client's
+// receive buffer is small, so a client that does not read blocks the
+// server's writes sooner.
+func pairWithTimeout(t *testing.T, d time.Duration) (*Conn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.(*net.TCPConn).SetReadBuffer(4 << 10)
+	t.Cleanup(func() { client.Close() })
+	sc, err := Listener{Listener: ln, WriteTimeout: d}.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	return sc.(*Conn), client.(*net.TCPConn)
+}
+
+// writeUntilFails writes until a write fails and returns how long the
+// failing write took (the server blocked on a client that does not read).
+// If none fails within limit, the test fails.
+func writeUntilFails(t *testing.T, c *Conn, limit time.Duration) (time.Duration, error) {
+	t.Helper()
+	type result struct {
+		took time.Duration
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		chunk := make([]byte, 64<<10)
+		for {
+			start := time.Now()
+			if _, err := c.Write(chunk); err != nil {
+				done <- result{time.Since(start), err}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.took, r.err
+	case <-time.After(limit):
+		c.TCPConn.Close() // ends the blocked write
+		<-done
+		t.Fatalf("writes to a client that does not read neither failed nor finished within %v", limit)
+		return 0, nil
+	}
+}
+
+// A client that stops reading is cut off: a blocked write fails within the
+// write timeout, even after net/http cleared the deadline at the end of a
+// response (as it does after every response).
+func TestWriteTimeoutCutsOffAClientThatDoesNotRead(t *testing.T) {
+	const d = 400 * time.Millisecond
+	c, _ := pairWithTimeout(t, d)
+	if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")); err != nil { // a first response
+		t.Fatal(err)
+	}
+	c.SetWriteDeadline(time.Time{}) // net/http, after each response
+	took, err := writeUntilFails(t, c, 15*time.Second)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("blocked write: %v, want the deadline", err)
+	}
+	t.Logf("the blocked write failed after %v (write timeout %v)", took, d)
+	if took > d+3*time.Second {
+		t.Errorf("the blocked write took %v, want about the %v write timeout", took, d)
+	}
+}
+
+// Without a write timeout nothing changes: net/http's clearing clears.
+func TestNoWriteTimeoutLeavesDeadlinesAlone(t *testing.T) {
+	c, _ := pairWithTimeout(t, 0)
+	c.SetWriteDeadline(time.Now().Add(-time.Second))
+	if _, err := c.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write past a caller's deadline: %v", err)
+	}
+	c.SetWriteDeadline(time.Time{})
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatalf("write after clearing: %v", err)
+	}
+}
+
+// A caller's deadline (http.ResponseController) wins until it is cleared;
+// then the rolling deadline is back.
+func TestCallersDeadlineThenRollingDeadline(t *testing.T) {
+	c, _ := pairWithTimeout(t, time.Hour)
+	c.SetWriteDeadline(time.Now().Add(-time.Second)) // already passed
+	if _, err := c.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write past a caller's deadline: %v", err)
+	}
+	c.SetWriteDeadline(time.Time{}) // the response ends
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatalf("next response, under the rolling deadline of an hour: %v", err)
+	}
+}
+
+// The deadline is re-armed at most every timeout/8 on a busy connection:
+// consecutive responses share it (this is what makes it cheaper than
+// http.Server's WriteTimeout), and a response after a pause gets a fresh one.
+func TestRollingDeadlineIsReArmedOnlyWhenDue(t *testing.T) {
+	const d = 8 * time.Second
+	c, _ := pairWithTimeout(t, d)
+	c.Write([]byte("a"))
+	first := c.armed
+	if first.IsZero() {
+		t.Fatal("the first write armed no deadline")
+	}
+	for i := 0; i < 100; i++ { // responses in quick succession
+		c.SetWriteDeadline(time.Time{})
+		c.Write([]byte("b"))
+	}
+	if c.armed != first && time.Since(first) < d/8 {
+		t.Errorf("re-armed within %v of the first arming", time.Since(first))
+	}
+	c.armed = time.Now().Add(d / 2) // as if armed long ago
+	c.SetWriteDeadline(time.Time{})
+	c.Write([]byte("c"))
+	if left := time.Until(c.armed); left < d-d/8 {
+		t.Errorf("a response with half the timeout left was not given a fresh deadline (%v left)", left)
+	}
+}

@@ -21,20 +21,18 @@ import (
 	"github.com/macrobench/macrobench/internal/onewrite"
 )
 
-// Limits cut off slow and oversized requests.
+// Limits cut off slow and oversized requests. Writing a response is bounded
+// by cfg.WriteTimeout (APP_WRITE_TIMEOUT), on the connection itself: see
+// onewrite.Conn for why not http.Server's WriteTimeout.
 type Limits struct {
 	ReadHeaderTimeout time.Duration // a client trickling its headers
 	ReadTimeout       time.Duration // headers and body
-	WriteTimeout      time.Duration // from the end of the headers to the end of the response (0: none)
 	IdleTimeout       time.Duration // keep-alive connections between requests
 	MaxHeaderBytes    int
 }
 
 // DefaultLimits are generous for the benchmark's clients and strict for
-// abusive ones. There is no server-wide WriteTimeout: it costs two timer
-// updates on every request (measurable on /index, a few per cent), while
-// only large bodies can block on a client that does not read; httpapi puts
-// a write deadline on those alone.
+// abusive ones.
 var DefaultLimits = Limits{
 	ReadHeaderTimeout: 5 * time.Second,
 	ReadTimeout:       10 * time.Second,
@@ -53,7 +51,11 @@ func Run(ctx context.Context, cfg config.App, log io.Writer) error {
 
 // Serve serves on ln until ctx ends, then stops accepting, lets in-flight
 // requests finish (up to cfg.ShutdownTimeout), closes the pool and returns
-// nil. It closes ln.
+// nil. Every request is bounded (cfg.RequestTimeout to answer,
+// cfg.WriteTimeout to write, which config holds below the shutdown
+// timeout), so shutdown finishes in time; should a connection still be busy
+// at the timeout (a client trickling a request body), it is closed, logged,
+// and Serve still returns nil: the app stopped as asked. It closes ln.
 func Serve(ctx context.Context, ln net.Listener, cfg config.App, lim Limits, log io.Writer) error {
 	connector, err := agents.NewConnector(cfg.DatabaseURL, cfg.DBTimeout)
 	if err != nil {
@@ -71,16 +73,20 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.App, lim Limits, log
 	newConn := agents.NewNewConn(connector, cfg.NewConnLimit, agents.NewMetrics(reg))
 
 	h := httpapi.New(httpapi.Deps{
-		NewConn:        newConn,
-		Pool:           pool,
-		Ready:          connector.Ping,
+		NewConn: newConn,
+		Pool:    pool,
+		// One readiness check at a time, reused for a second: probes stay
+		// within the connection budget (one connection beyond the pool and
+		// the new-connection limit).
+		Ready:          agents.NewProbe(connector.Ping, cfg.RequestTimeout).Ready,
 		RequestTimeout: cfg.RequestTimeout,
 		Registry:       reg,
+		Log:            log,
 	})
-	srv := NewHTTPServer(h, lim, cfg.RequestTimeout)
+	srv := NewHTTPServer(h, lim)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(onewrite.Listener{Listener: ln}) }()
+	go func() { errc <- srv.Serve(onewrite.Listener{Listener: ln, WriteTimeout: cfg.WriteTimeout}) }()
 	fmt.Fprintf(log, "app: listening on %s (pool %d, new-connection limit %d)\n", ln.Addr(), cfg.PoolSize, cfg.NewConnLimit)
 
 	select {
@@ -88,31 +94,27 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.App, lim Limits, log
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
+	start := time.Now()
 	fmt.Fprintf(log, "app: shutting down (waiting up to %s for in-flight requests)\n", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
-		return fmt.Errorf("shutdown: %w", err)
+		fmt.Fprintf(log, "app: shutdown: connections still busy after %s closed (%v)\n", cfg.ShutdownTimeout, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)
 	}
-	fmt.Fprintln(log, "app: stopped")
+	fmt.Fprintf(log, "app: stopped (shutdown took %s)\n", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// NewHTTPServer applies lim to h; a write timeout, if any, outlasts
-// requestTimeout so a database-backed request can always deliver its answer.
-func NewHTTPServer(h http.Handler, lim Limits, requestTimeout time.Duration) *http.Server {
-	if min := requestTimeout + 5*time.Second; lim.WriteTimeout > 0 && lim.WriteTimeout < min {
-		lim.WriteTimeout = min
-	}
+// NewHTTPServer applies lim to h.
+func NewHTTPServer(h http.Handler, lim Limits) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
 		ReadTimeout:       lim.ReadTimeout,
-		WriteTimeout:      lim.WriteTimeout,
 		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    lim.MaxHeaderBytes,
 		ConnContext:       onewrite.ConnContext,

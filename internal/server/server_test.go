@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/agents"
 	"github.com/macrobench/macrobench/internal/config"
 	"github.com/macrobench/macrobench/internal/httpwait"
 	"github.com/macrobench/macrobench/internal/testenv"
@@ -210,6 +211,13 @@ func TestOutageAnswers503ThenRecovers(t *testing.T) {
 	}
 	if err := pg.Stop(); err != nil {
 		t.Fatal(err)
+	}
+	// /readyz reuses a success for agents.ProbeOKFor.
+	for deadline := time.Now().Add(agents.ProbeOKFor + 2500*time.Millisecond); ; {
+		if code, _, _ := status("/readyz"); code != 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	for _, p := range paths {
 		for i := 0; i < 2; i++ {

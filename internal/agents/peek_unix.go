@@ -1,0 +1,24 @@
+//go:build unix
+
+package agents
+
+import "syscall"
+
+// peekIdle peeks at one byte without blocking: nothing there (EAGAIN) means
+// idle and open; a byte, the end of the stream or an error means the
+// connection is ending or gone.
+func peekIdle(raw syscall.RawConn) bool {
+	var b [1]byte
+	idle := false
+	err := raw.Read(func(fd uintptr) bool {
+		for {
+			_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if err == syscall.EINTR {
+				continue
+			}
+			idle = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
+			return true // never wait for readiness
+		}
+	})
+	return err == nil && idle
+}
