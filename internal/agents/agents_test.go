@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -404,7 +405,7 @@ func TestPoolReplacesClosedAndResetConnections(t *testing.T) {
 		name := map[bool]string{false: "closed (FIN)", true: "reset (RST)"}[reset]
 		px := startProxy(t, "127.0.0.1:"+strconv.Itoa(pg.Port))
 		const size = 4
-		p := OpenPool(newConnector(t, "postgres://macrobench:macrobench@"+px.addr()+"/macrobench?sslmode=disable", 2*time.Second), size)
+		p := OpenPool(newConnector(t, strings.Replace(pg.URL(), pg.Addr(), px.addr(), 1), 2*time.Second), size)
 		fillPool(t, p, size)
 		if n := px.connections(); n < 1 || n > size {
 			t.Fatalf("%s: %d connections through the proxy for a pool of %d", name, n, size)
@@ -433,7 +434,7 @@ func TestPoolDoesNotRetryAQueryThatWasSent(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	st := newStats(t, pg.URL())
 	px := startProxy(t, "127.0.0.1:"+strconv.Itoa(pg.Port))
-	p := OpenPool(newConnector(t, "postgres://macrobench:macrobench@"+px.addr()+"/macrobench?sslmode=disable", 2*time.Second), 1)
+	p := OpenPool(newConnector(t, strings.Replace(pg.URL(), pg.Addr(), px.addr(), 1), 2*time.Second), 1)
 	t.Cleanup(func() { p.Close() })
 	fillPool(t, p, 1)
 	calls := st.queryCalls(t)

@@ -145,7 +145,7 @@ func TestErrorBodiesAreShortAndTheDetailIsLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log syncBuffer
-	srv, _ := newServer(t, "postgres://macrobench:macrobench@127.0.0.1:"+strconv.Itoa(port)+"/macrobench?sslmode=disable",
+	srv, _ := newServer(t, "postgres://macrobench_app:unused@127.0.0.1:"+strconv.Itoa(port)+"/macrobench?sslmode=disable",
 		func(d *Deps) { d.Log = &log })
 	for _, p := range []string{RouteAgents, RouteAgentsWithPool, RouteReadyz} {
 		resp, body := get(t, "GET", srv.URL+p)
@@ -184,7 +184,7 @@ func TestErrorBodiesAreShortAndTheDetailIsLogged(t *testing.T) {
 		mu.Unlock()
 	}()
 	const requestTimeout = 700 * time.Millisecond
-	srv, _ = newServer(t, "postgres://macrobench:macrobench@"+silent.Addr().String()+"/macrobench?sslmode=disable",
+	srv, _ = newServer(t, "postgres://macrobench_app:unused@"+silent.Addr().String()+"/macrobench?sslmode=disable",
 		func(d *Deps) { d.RequestTimeout = requestTimeout })
 	for _, p := range []string{RouteAgents, RouteAgentsWithPool, RouteReadyz} {
 		start := time.Now()

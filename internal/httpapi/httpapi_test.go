@@ -224,7 +224,7 @@ func TestDatabaseDownAnswers503Quickly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := newServer(t, "postgres://macrobench:macrobench@127.0.0.1:"+strconv.Itoa(port)+"/macrobench?sslmode=disable")
+	srv, _ := newServer(t, "postgres://macrobench_app:unused@127.0.0.1:"+strconv.Itoa(port)+"/macrobench?sslmode=disable")
 	for _, p := range []string{"/agents", "/agents_with_pool", "/readyz"} {
 		start := time.Now()
 		resp, body := get(t, "GET", srv.URL+p)
