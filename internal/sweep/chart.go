@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -74,7 +76,7 @@ type Series struct {
 const (
 	chartW  = 10 * vg.Inch
 	chartH  = 5.5 * vg.Inch
-	legendW = 2.6 * vg.Inch
+	legendW = 2.3 * vg.Inch
 )
 
 // WriteChart draws the corrected p50, p90, p99 and p99.9 of every step
@@ -90,12 +92,15 @@ func WriteChart(path string, series []Series, objective Objective) error {
 	}
 	p.X.Label.Text = "offered rate (req/s)"
 	p.Y.Label.Text = "corrected latency (ms, log scale)"
+	p.X.Tick.Marker = rateTicks
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = latencyTicks
 	p.Add(plotter.NewGrid())
 	leg := plot.NewLegend()
 	leg.Top, leg.Left = true, true
 	leg.TextStyle.Font.Size = vg.Points(10)
+	leg.Padding = vg.Points(6)
+	leg.ThumbnailWidth = vg.Points(24)
 
 	// Ranges: x from 0 to past the highest rate; y over every value drawn
 	// and the objective, with room above for the knee labels.
@@ -170,7 +175,7 @@ func WriteChart(path string, series []Series, objective Objective) error {
 		leg.Add(name,
 			&plotter.Line{LineStyle: draw.LineStyle{Color: gray, Width: vg.Points(1.5), Dashes: ts.dashes}},
 			&plotter.Scatter{GlyphStyle: draw.GlyphStyle{Color: gray, Radius: vg.Points(3), Shape: ts.pass}})
-		if err := markKnee(p, s.Result, name, ts.dashes, yLo, yHi, ti); err != nil {
+		if err := markKnee(p, s.Result, name, ts.dashes, yLo, yHi, p.X.Max, ti); err != nil {
 			return err
 		}
 	}
@@ -181,16 +186,14 @@ func WriteChart(path string, series []Series, objective Objective) error {
 	obj.Color, obj.Width, obj.Dashes = Black, vg.Points(1.5), []vg.Length{vg.Points(8), vg.Points(4)}
 	p.Add(obj)
 	leg.Add("objective p99 ≤ "+msText(ms(objective.P99)), obj)
+	leg.Add("   (and errors ≤ " + percentText(objective.ErrorRatio) + ")")
 	leg.Add("knee (vertical line)", &plotter.Line{LineStyle: draw.LineStyle{Color: Black, Width: vg.Points(1)}})
-	if e := objective.ErrorRatio; e >= 0 {
-		leg.Add("(and errors ≤ " + percentText(e) + ")")
-	}
 	return savePNG(p, &leg, path)
 }
 
 // markKnee draws a vertical line at the target's knee, labelled, or at its
 // lower bound when the sweep found none.
-func markKnee(p *plot.Plot, r *Result, name string, dashes []vg.Length, yLo, yHi float64, ti int) error {
+func markKnee(p *plot.Plot, r *Result, name string, dashes []vg.Length, yLo, yHi, xHi float64, ti int) error {
 	var x float64
 	var label string
 	switch r.Outcome {
@@ -216,6 +219,10 @@ func markKnee(p *plot.Plot, r *Result, name string, dashes []vg.Length, yLo, yHi
 	}
 	l.Offset = vg.Point{X: vg.Points(4)}
 	l.TextStyle[0].Font.Size = vg.Points(10)
+	if x > 0.6*xHi { // the label left of the line, to stay in the data area
+		l.Offset.X = -vg.Points(4)
+		l.TextStyle[0].XAlign = text.XRight
+	}
 	p.Add(v, l)
 	return nil
 }
@@ -253,6 +260,31 @@ var latencyTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
 	}
 	if len(ticks) < 2 { // a narrow range: label its ends
 		ticks = append(ticks, plot.Tick{Value: lo, Label: tickLabel(lo)}, plot.Tick{Value: hi, Label: tickLabel(hi)})
+	}
+	return ticks
+})
+
+// rateTicks label a linear rate axis every 1, 2 or 5 × 10^k req/s, about
+// six labels, with unlabelled ticks between.
+var rateTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: rateText(lo)}}
+	}
+	step := 0.0
+	for e := math.Floor(math.Log10((hi - lo) / 10)); step == 0; e++ {
+		for _, m := range []float64{1, 2, 5} {
+			if v := m * math.Pow(10, e); (hi-lo)/v <= 8 {
+				step = v
+				break
+			}
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(round3(v), 'f', -1, 64)})
+		if mid := v + step/2; mid <= hi {
+			ticks = append(ticks, plot.Tick{Value: mid})
+		}
 	}
 	return ticks
 })

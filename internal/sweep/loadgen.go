@@ -8,8 +8,13 @@ import (
 	"github.com/macrobench/macrobench/internal/loadgen"
 )
 
-// DefaultSettle is LoadgenStep's pause between steps.
-const DefaultSettle = 250 * time.Millisecond
+// LoadgenStep's defaults: the pause between steps, and the warm-up at the
+// step's rate before its measured window (connections opening, the target's
+// first requests), excluded from its figures.
+const (
+	DefaultSettle = 250 * time.Millisecond
+	DefaultWarmup = 250 * time.Millisecond
+)
 
 // Loadgen runs steps with internal/loadgen in this process: open loop at
 // the step's rate, latency corrected from the intended send times.
@@ -34,9 +39,11 @@ type Loadgen struct {
 	lastEnd time.Time
 }
 
-// LoadgenStep is a Loadgen's Step with DefaultSettle between steps.
+// LoadgenStep is a Loadgen's Step with DefaultWarmup before each window and
+// DefaultSettle between steps.
 func LoadgenStep(url string, conns, threads int, dur, timeout time.Duration) StepFunc {
-	l := &Loadgen{URL: url, Connections: conns, Threads: threads, Duration: dur, Timeout: timeout, Settle: DefaultSettle}
+	l := &Loadgen{URL: url, Connections: conns, Threads: threads, Duration: dur, Timeout: timeout,
+		Warmup: DefaultWarmup, Settle: DefaultSettle}
 	return l.Step
 }
 

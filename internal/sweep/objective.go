@@ -184,10 +184,11 @@ func ratioText(r float64) string {
 	return fmt.Sprintf("%g", r)
 }
 
-// rateText is a rate in req/s, whole above 100, else 3 significant digits.
+// rateText is a rate in req/s: to 0.1 from 100 up (312.5), else 3
+// significant digits.
 func rateText(r float64) string {
 	if r >= 100 {
-		return strconv.FormatFloat(math.Round(r), 'f', -1, 64)
+		return strconv.FormatFloat(math.Round(r*10)/10, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(round3(r), 'f', -1, 64)
 }
