@@ -82,22 +82,33 @@ func idleFirst(step StepFunc, inFlight func() int64) StepFunc {
 	}
 }
 
-// The capacity of the knee tests' server, and their plan: from 100 req/s
-// doubling to a failure at 400, then bisecting to 5%. A step passes up to
-// about capacity/0.97 (the achieved rule; the p99 stays far below 100 ms
-// until then), so the search visits 300 (pass), 350 (fail), 325 (fail) and
-// then 312.5, near the capacity: the knee is 300 or 312.5, and at worst,
-// should a stall fail the step at 300 (0.97 × capacity), 287.5.
-const kneeCapacity = 310
+// The capacity of the knee tests' server, and their plan: from 50 req/s
+// climbing ×1.5 to a failure at 112.5 (1.07 × capacity), then bisecting to
+// 5%. A step passes up to about capacity/0.97 (the achieved rule; the p99
+// stays far below the objective until then), so the search visits 93.75
+// (pass), 103.1 (pass, 0.98 × capacity) and then 107.8 (1.03 × capacity,
+// either): the knee is 107.8 or 103.1, and at worst, should a stall fail
+// the step at 103.1, 98.4. Six steps of 2 s; a low rate, so that the test
+// process (server and generator, under the race detector) needs little CPU
+// and keeps up on a loaded machine.
+const kneeCapacity = 105
+
+// kneeObjective is looser than the default on latency: on a loaded machine
+// a stall of the test process (server and generator alike; seen: 200 ms at
+// 90 req/s with both cores busy) pushes a p99 past 100 or 200 ms at any
+// rate, while this server's knee is the achieved rule's (beyond capacity
+// the p99 passes 500 ms within a few steps' worth of backlog, and the
+// achieved rate fails first). TestStopsAtTheObjective tests the p99 rule.
+var kneeObjective = Objective{P99: 500 * time.Millisecond, ErrorRatio: 0.001}
 
 func kneePlan() Plan {
-	return Plan{Start: 100, Growth: 2, Resolution: 0.05, Step: 1500 * time.Millisecond, Budget: 40 * time.Second}
+	return Plan{Start: 50, Growth: 1.5, Resolution: 0.05, Step: 2 * time.Second, Budget: 40 * time.Second}
 }
 
 func sweepCapServer(t *testing.T, url string, srv *capServer) *Result {
 	t.Helper()
-	step := idleFirst(LoadgenStep(url, 64, 2, kneePlan().Step, 2*time.Second), srv.inFlight.Load)
-	r, err := Run(context.Background(), kneePlan(), DefaultObjective(), step)
+	step := idleFirst(LoadgenStep(url, 32, 1, kneePlan().Step, 2*time.Second), srv.inFlight.Load)
+	r, err := Run(context.Background(), kneePlan(), kneeObjective, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +143,8 @@ func TestKneeOfKnownCapacity(t *testing.T) {
 	if dst := os.Getenv("SWEEP_CHART"); dst != "" {
 		path = dst
 	}
-	series := []Series{{Endpoint: "GET / (test server, 310 req/s)", Target: "sweep 1", Result: a}, {Endpoint: "GET / (test server, 310 req/s)", Target: "sweep 2", Result: b}}
-	if err := WriteChart(path, series, DefaultObjective()); err != nil {
+	series := []Series{{Endpoint: "GET / (test server, 105 req/s)", Target: "sweep 1", Result: a}, {Endpoint: "GET / (test server, 105 req/s)", Target: "sweep 2", Result: b}}
+	if err := WriteChart(path, series, kneeObjective); err != nil {
 		t.Fatal(err)
 	}
 	if os.Getenv("SWEEP_JSON") != "" {
@@ -211,7 +222,7 @@ func TestLoadgenStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Offered != 100 || s.Attempts != s.Responses+s.InFlight || s.Failed != 0 || s.Achieved < 80 || s.Achieved > 101 ||
+	if s.Offered != 100 || s.Attempts != s.Responses+s.InFlight || s.Failed != 0 || s.Achieved < 50 || s.Achieved > 101 ||
 		!(s.P50 > 0 && s.P50 <= s.P90 && s.P90 <= s.P99 && s.P99 <= s.P999) || s.DurationS < 0.99 {
 		t.Fatalf("%+v", s)
 	}
