@@ -104,14 +104,14 @@ func WriteChart(path string, series []Series, objective Objective) error {
 
 	// Ranges: x from 0 to past the highest rate; y over every value drawn
 	// and the objective, with room above for the knee labels.
-	yLo, yHi, xHi := ms(objective.P99), ms(objective.P99), 0.0
+	yLo, yHi, xLo, xHi := ms(objective.P99), ms(objective.P99), math.Inf(1), 0.0
 	points := 0
 	for _, s := range series {
 		if s.Result == nil {
 			continue
 		}
 		for _, st := range s.Result.Steps {
-			xHi = math.Max(xHi, st.Offered)
+			xLo, xHi = math.Min(xLo, st.Offered), math.Max(xHi, st.Offered)
 			for _, pc := range percentiles {
 				if v := pc.value(st); v > 0 {
 					yLo, yHi = math.Min(yLo, v), math.Max(yHi, v)
@@ -124,7 +124,15 @@ func WriteChart(path string, series []Series, objective Objective) error {
 		return errors.New("sweep chart: no step with latencies to draw")
 	}
 	yLo, yHi = yLo/1.5, yHi*4
-	p.X.Min, p.X.Max = 0, xHi*1.08
+	// x: the rates swept, with a margin (from 0 when that is near).
+	margin := 0.08 * (xHi - xLo)
+	p.X.Min, p.X.Max = math.Max(0, xLo-margin), xHi+margin
+	if p.X.Min < 0.25*xHi || margin == 0 {
+		p.X.Min = 0
+	}
+	if margin == 0 {
+		p.X.Max = xHi * 1.08
+	}
 	p.Y.Min, p.Y.Max = yLo, yHi
 
 	for _, pc := range percentiles {
