@@ -279,6 +279,12 @@ check running
 begin postgres-outage
 check outage
 
+begin app-stop
+# SIGTERM through Docker: the app exits 0 within its shutdown timeout, well
+# inside the stop grace period (137 would mean SIGKILL).
+quiet docker compose stop app
+check stopped app
+
 begin compose-down
 quiet docker compose --profile "*" down -v --remove-orphans --timeout 20
 stack_up=0

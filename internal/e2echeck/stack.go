@@ -54,3 +54,29 @@ func (d Stack) CheckGone(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CheckStopped requires each named service's containers to have stopped by
+// themselves with exit status 0 (after `docker compose stop`: SIGTERM, not
+// the SIGKILL that follows a stop grace period, which shows as 137).
+func CheckStopped(cs []docker.Container, services ...string) error {
+	var bad []string
+	for _, name := range services {
+		found := false
+		for _, c := range cs {
+			if c.Service() != name || c.OneOff() {
+				continue
+			}
+			found = true
+			if c.State.Running || c.State.ExitCode != 0 {
+				bad = append(bad, c.String())
+			}
+		}
+		if !found {
+			bad = append(bad, name+": no container")
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("not stopped cleanly (exit 0): %s", strings.Join(bad, ", "))
+	}
+	return nil
+}

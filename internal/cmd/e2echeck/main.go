@@ -11,6 +11,7 @@
 //	e2echeck no-generators       no load generator container is left
 //	e2echeck interrupted DIR     a bench stopped by SIGINT marked its results
 //	e2echeck running             every container up, healthy, never restarted
+//	e2echeck stopped SERVICE...  the services' containers exited 0 (after docker compose stop)
 //	e2echeck gone                nothing of the project is left
 //
 // The compose project is COMPOSE_PROJECT_NAME (default macrobench); the
@@ -54,7 +55,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|no-generators|interrupted|running|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|no-generators|interrupted|running|stopped|gone [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -181,6 +182,15 @@ func run(args []string) error {
 			return err
 		}
 		logf("running: %v", cs)
+	case "stopped":
+		cs, err := d.Containers(ctx)
+		if err != nil {
+			return err
+		}
+		if err := e2echeck.CheckStopped(cs, rest...); err != nil {
+			return err
+		}
+		logf("stopped: %v exited 0", rest)
 	case "gone":
 		if err := d.CheckGone(ctx); err != nil {
 			return err
