@@ -469,18 +469,7 @@ func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings [
 		notes = append(notes, fmt.Sprintf("%.1f%% of attempts shed under overload: timeouts and 503s", 100*float64(c.Overload)/attempts))
 	}
 	c.Note = strings.Join(notes, "; ")
-	if o, ok := flask.Lookup(c.Endpoint, c.Scenario); ok {
-		// The original's errors are wrk's counts as wrk printed them (its
-		// own classes, summed for display), not this run's accounting.
-		c.Original = &benchreport.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
-			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
-			Errors: o.Errors.Socket() + o.Errors.Timeout + o.Errors.Status, Non2xx: o.Errors.Status}
-		if o.RequestsPerSec > 0 {
-			c.Original.Ratio = c.AchievedRate / o.RequestsPerSec
-		}
-	} else {
-		c.Original = &benchreport.Original{Measured: false}
-	}
+	c.Publication = benchreport.PublicationOf(flask, c.Endpoint, c.Scenario, c.AchievedRate)
 	// The share of the database's own ceiling says how close a DB endpoint
 	// came to what PostgreSQL alone can do, when the cell was not capped by
 	// its target rate: /agents against new-connection pgbench, the pool
