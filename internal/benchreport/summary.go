@@ -43,7 +43,7 @@ type Summary struct {
 	// Targets are the servers measured, in the order each cell ran
 	// against them (TargetApp first).
 	Targets []TargetInfo `json:"targets,omitempty"`
-	Quick    bool      `json:"quick"`
+	Quick   bool         `json:"quick"`
 	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end;
 	// Cells holds the cells it completed. The folder also has an
 	// INTERRUPTED file and summary.md a banner.
@@ -168,6 +168,10 @@ type Wait struct {
 	DBActive    *int64 `json:"db_active_backends,omitempty"` // backends not idle
 	DBBackends  *int64 `json:"db_backends,omitempty"`        // all, idle pool connections included
 	Skipped     bool   `json:"skipped,omitempty"`            // --isolation-wait 0: not waited
+	// Scope is what the wait looked at: the app's and PostgreSQL's side
+	// for the app's runs, PostgreSQL's alone for the original's (it has no
+	// in-flight gauge).
+	Scope string `json:"scope,omitempty"`
 }
 
 // Server-side evidence for one run's window.
