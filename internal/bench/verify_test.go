@@ -334,7 +334,7 @@ func TestSaturatedCellDoesNotFail(t *testing.T) {
 		t.Errorf("status %s at %.1f req/s of %g, want saturated", c.Status, c.AchievedRate, c.TargetRate)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
-	if !bytes.Contains(md, []byte("saturated (the hardware reached")) {
+	if !bytes.Contains(md, []byte("| /index | app | saturated |")) || !bytes.Contains(md, []byte("- /index (app): the hardware reached")) {
 		t.Errorf("summary.md does not say saturated")
 	}
 }
