@@ -321,12 +321,25 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask base
 	}
 	w("\n")
 
-	w("### Server side, same window (per run)\n\n| endpoint | target | run | app responses (exact) | Prometheus responses | Prometheus p50 / p99 (ms) |\n|---|---|---|---|---|---|\n")
+	w("### Server side, same window (per run)\n\n")
+	hasApp := false
 	for _, c := range cells {
-		for _, r := range c.Runs {
-			w("| %s | %s | %d | %s | %s | %s |\n", c.Endpoint, targetOf(c), r.Index, serverApp(c, r), serverProm(c, r), promLatency(c, r))
-		}
+		hasApp = hasApp || targetOf(c) == TargetApp
 	}
+	if hasApp {
+		w("The app's own counts and Prometheus's (the original has no /metrics):\n\n")
+		w("| endpoint | target | run | app responses (exact) | Prometheus responses | Prometheus p50 / p99 (ms) |\n|---|---|---|---|---|---|\n")
+		for _, c := range cells {
+			if targetOf(c) != TargetApp {
+				continue
+			}
+			for _, r := range c.Runs {
+				w("| %s | %s | %d | %s | %s | %s |\n", c.Endpoint, targetOf(c), r.Index, serverApp(c, r), serverProm(c, r), promLatency(c, r))
+			}
+		}
+		w("\n")
+	}
+	w("PostgreSQL's counts, the reconciliation and the isolation waits (every target):\n")
 	w("\n| endpoint | target | run | query calls | connections | reconciliation | idle wait before / drain after |\n|---|---|---|---:|---:|---|---|\n")
 	for _, c := range cells {
 		for _, r := range c.Runs {

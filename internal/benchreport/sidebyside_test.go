@@ -118,10 +118,14 @@ func TestSideBySideTable(t *testing.T) {
 			t.Errorf("a table of %d columns: %s", strings.Count(line, "|")-1, line)
 		}
 	}
+	if strings.Contains(md, "| /index | original | 1 | n/a") {
+		t.Error("the app's evidence table has rows for the original")
+	}
 	for _, want := range []string{
 		"| /agents | original | errors, **failed: 75.6% errors** | 290.0 | 4,000 | — |",
 		"| /index | original | 25,200 | 21,000 |",
-		"| /index | original | 1 | n/a (no /metrics) | n/a (not scraped) | n/a |",
+		"The app's own counts and Prometheus's (the original has no /metrics):",
+		"| /index | original | 1 | 0 | 0 | ok (1 checks) | n/a / n/a |",
 		"| original | Flask under gunicorn | PostgreSQL |",
 		"| original | /index | ok | headers; parsed JSON equal |",
 	} {
