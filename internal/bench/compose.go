@@ -130,9 +130,14 @@ func (e *ComposeExecutor) OriginalPoolSize(ctx context.Context) int64 {
 }
 
 // services is `docker compose config`'s view of the stack (COMPOSE_FILE
-// overrides included), the generators' and the original's profiles on.
+// overrides included), the generators' profile on, and the original's
+// when the run measures it (UpOriginal).
 func (e *ComposeExecutor) services(ctx context.Context) (map[string]composeService, error) {
-	out, err := e.cli().ComposeOutput(ctx, "--profile", "loadtest", "--profile", OriginalProfile, "config", "--format", "json")
+	args := []string{"--profile", "loadtest"}
+	if e.originalURL != "" {
+		args = append(args, "--profile", OriginalProfile)
+	}
+	out, err := e.cli().ComposeOutput(ctx, append(args, "config", "--format", "json")...)
 	if err != nil {
 		return nil, err
 	}

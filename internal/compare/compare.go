@@ -63,13 +63,32 @@ func LoadRun(dir string) (*Run, error) {
 	return r, nil
 }
 
+// originalServices are the compose services that serve the original alone:
+// their CPU limits bear on the original's cells, not on the app's (the
+// targets run one after the other, never together). A run that did not
+// measure the original does not record them.
+var originalServices = map[string]bool{"original": true, "loadtest-local-original": true}
+
 // RunSettings is what differs between two runs as a whole and makes every
-// cell incomparable: quick or not, and the CPU limits of the services.
+// cell incomparable: quick or not, and the CPU limits of the services (the
+// original's aside: OriginalSettings).
 func RunSettings(a, b *Run) []string {
 	var d []string
 	if a.Summary.Quick != b.Summary.Quick {
 		d = append(d, fmt.Sprintf("quick %v → %v", a.Summary.Quick, b.Summary.Quick))
 	}
+	return append(d, cpuLimits(a, b, func(name string) bool { return !originalServices[name] })...)
+}
+
+// OriginalSettings is what differs between two runs for the original's
+// cells besides RunSettings: its services' CPU limits.
+func OriginalSettings(a, b *Run) []string {
+	return cpuLimits(a, b, func(name string) bool { return originalServices[name] })
+}
+
+// cpuLimits lists the services (those keep says) whose CPU limit differs.
+func cpuLimits(a, b *Run, keep func(string) bool) []string {
+	var d []string
 	names := map[string]bool{}
 	for k := range a.Meta.CPULimits {
 		names[k] = true
@@ -83,7 +102,7 @@ func RunSettings(a, b *Run) []string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if va, vb := a.Meta.CPULimits[k], b.Meta.CPULimits[k]; va != vb {
+		if va, vb := a.Meta.CPULimits[k], b.Meta.CPULimits[k]; va != vb && keep(k) {
 			d = append(d, fmt.Sprintf("%s cpus %s → %s", k, orDash(va), orDash(vb)))
 		}
 	}
@@ -203,12 +222,16 @@ func (d Diff) Name() string {
 func CompareRuns(a, b *Run) []Diff {
 	diffs := Compare(a.Summary, b.Summary)
 	global := RunSettings(a, b)
+	orig := OriginalSettings(a, b)
 	for i := range diffs {
 		d := &diffs[i]
 		if d.OnlyIn != "" {
 			continue
 		}
 		d.Settings = append(append([]string(nil), global...), d.Settings...)
+		if d.Target == benchreport.TargetOriginal {
+			d.Settings = append(d.Settings, orig...)
+		}
 		if len(d.Settings) > 0 {
 			d.Verdict = "not comparable"
 		}

@@ -296,3 +296,34 @@ func regexpLine(text, expr string) bool {
 	}
 	return false
 }
+
+// The original's CPU limit bears on the original's cells alone: a run that
+// also measured it (its metadata records "original") compares with one that
+// did not, cell by cell, the app's; a changed limit of the original's makes
+// its own cells not comparable, not the app's.
+func TestOriginalCPULimitsBearOnItsCellsOnly(t *testing.T) {
+	app := cell("/index", "saturation", 0, "closed-loop", []float64{9000}, []float64{10})
+	app.Target = benchreport.TargetApp
+	orig := cell("/index", "saturation", 0, "closed-loop", []float64{1500}, []float64{300})
+	orig.Target = benchreport.TargetOriginal
+	ra := &Run{Dir: "A", Summary: summary(app), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2"}}}
+	rb := &Run{Dir: "B", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "2"}}}
+	for _, d := range CompareRuns(ra, rb) {
+		if d.Target == benchreport.TargetApp && (d.Verdict == "not comparable" || len(d.Settings) > 0) {
+			t.Errorf("app cell: %s %v: the original's limit made it not comparable", d.Verdict, d.Settings)
+		}
+	}
+	rc := &Run{Dir: "C", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "1"}}}
+	for _, d := range CompareRuns(rb, rc) {
+		switch d.Target {
+		case benchreport.TargetApp:
+			if len(d.Settings) > 0 {
+				t.Errorf("app cell: %v", d.Settings)
+			}
+		case benchreport.TargetOriginal:
+			if d.Verdict != "not comparable" || strings.Join(d.Settings, ", ") != "original cpus 2 → 1" {
+				t.Errorf("original cell: %s %v", d.Verdict, d.Settings)
+			}
+		}
+	}
+}
