@@ -4,7 +4,8 @@
 # from its Go module), starts dockerd if none runs, builds registry-free
 # stand-ins for the official images (scripts/e2e/), brings the stack up
 # without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
-# --quick` (then checks no generator container is left, and that a bench
+# --quick --targets app,original` (the bench starts the original Flask app;
+# then checks no generator container is left, and that a bench
 # stopped by SIGINT marks its results and leaves none either), stops and
 # restarts postgres under load, and tears everything down,
 # also on failure. Exits non-zero naming the failing step.
@@ -216,7 +217,7 @@ stage=stage_prom standin prometheus macrobench-standin/prometheus:v3.16.0 "$(sha
 fi # not official
 
 begin build-app-images
-quiet docker compose --profile loadtest build app loadtest
+quiet docker compose --profile loadtest --profile original build app loadtest original
 
 # ---------------------------------------------------------------- run
 begin compose-up
@@ -236,11 +237,12 @@ if [ ! -x scripts/bench.sh ]; then
   exit 1
 fi
 # The results go to the cache (the last run's are kept there for a look),
-# not into the checkout. Without grafana, no annotations.
+# not into the checkout. Without grafana, no annotations. One run measures
+# both targets: the bench starts the original (profile "original").
 rm -rf "$cache/e2e/bench-last"
 grafana=()
 [ "$official" = 1 ] || grafana=(--grafana off)
-scripts/bench.sh --quick "${grafana[@]}" --out "$cache/e2e/bench-last"
+scripts/bench.sh --quick --targets app,original "${grafana[@]}" --out "$cache/e2e/bench-last"
 check bench "$cache/e2e/bench-last"
 check no-generators
 

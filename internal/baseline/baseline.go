@@ -68,3 +68,17 @@ func (s Set) Lookup(endpoint, scenario string) (Cell, bool) {
 	}
 	return Cell{}, false
 }
+
+// ErrorShare is the share of the cell's attempts that got no successful
+// response: its socket errors and non-2xx responses over its responses and
+// socket errors. wrk's timeouts are not added: wrk counts a timeout on a
+// request whose response it may still count, so they overlap the responses
+// (the pooled endpoint's 75932 non-2xx of 76412 responses, with 261 socket
+// errors, are 99.4%).
+func (c Cell) ErrorShare() float64 {
+	attempts := c.Requests + c.Errors.Socket()
+	if attempts == 0 {
+		return 0
+	}
+	return float64(c.Errors.Socket()+c.Errors.Status) / float64(attempts)
+}

@@ -68,3 +68,20 @@ func TestFlaskMatchesSeed(t *testing.T) {
 		t.Error("the original did not measure /agents_with_pool at 4000 req/s")
 	}
 }
+
+// The publication's own pooled endpoint failed: 99.4% of its attempts got
+// no successful response; its /index at saturation did not.
+func TestErrorShare(t *testing.T) {
+	s := Flask()
+	pool, _ := s.Lookup("/agents_with_pool", "saturation")
+	if got := pool.ErrorShare(); got < 0.9935 || got > 0.9945 {
+		t.Errorf("/agents_with_pool saturation: error share %.4f, want 0.994 ((75932+261)/(76412+261))", got)
+	}
+	index, _ := s.Lookup("/index", "saturation")
+	if got := index.ErrorShare(); got != 393.0/(79598+393) {
+		t.Errorf("/index saturation: error share %v", got)
+	}
+	if (Cell{}).ErrorShare() != 0 {
+		t.Error("no attempts: want 0")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/docker"
 	"github.com/macrobench/macrobench/internal/httpwait"
 	"github.com/macrobench/macrobench/internal/pgroles"
@@ -23,15 +24,32 @@ import (
 // COMPOSE_FILE (and the other COMPOSE_* variables) from the environment, as
 // it does on the command line.
 type ComposeExecutor struct {
-	Docker string // "docker"
-	appURL string // the app's published address, found by Up
+	Docker      string // "docker"
+	appURL      string // the app's published address, found by Up
+	originalURL string // the original's, found by UpOriginal
 }
+
+// The compose names of the original and of its generator "via localhost":
+// a service sharing the original's network namespace, as loadtest-local
+// shares the app's, behind a profile of its own (with "loadtest" it would
+// name a disabled service whenever the original's profile is not on).
+const (
+	OriginalService        = "original"
+	OriginalProfile        = "original"
+	OriginalLocalGenerator = "loadtest-local-original"
+	OriginalLocalProfile   = "loadtest-original"
+)
 
 func (e *ComposeExecutor) Name() string { return "compose" }
 
-// HostURL is the app's published port (127.0.0.1:8000 in compose.yaml; an
-// override may move it).
-func (e *ComposeExecutor) HostURL() string { return e.appURL }
+// HostURL is a target's published port (the app's 127.0.0.1:8000, the
+// original's 127.0.0.1:8001 in compose.yaml; an override may move them).
+func (e *ComposeExecutor) HostURL(target string) string {
+	if target == benchreport.TargetOriginal {
+		return e.originalURL
+	}
+	return e.appURL
+}
 
 // cli is the docker CLI, compose's project left to compose.
 func (e *ComposeExecutor) cli() docker.CLI { return docker.CLI{Bin: e.Docker} }
@@ -65,10 +83,61 @@ func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) erro
 	return nil
 }
 
+// UpOriginal starts the original (`docker compose --profile original up -d
+// --wait original`) unless it already answers /index on its published port,
+// then waits until it does. Up comes first: it needs the stack's PostgreSQL.
+func (e *ComposeExecutor) UpOriginal(ctx context.Context, log func(string, ...any)) error {
+	if addr, err := e.Published(ctx, OriginalService, 8000); err == nil && httpwait.OK(ctx, "http://"+addr+"/index", 0) == nil {
+		e.originalURL = "http://" + addr
+		return nil
+	}
+	log("bench: the original is not up; running docker compose --profile %s up -d --wait %s", OriginalProfile, OriginalService)
+	cmd := e.cli().Compose(ctx, "--profile", OriginalProfile, "up", "-d", "--wait", OriginalService)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("docker compose --profile %s up -d --wait %s: %v", OriginalProfile, OriginalService, err)
+	}
+	addr, err := e.Published(ctx, OriginalService, 8000)
+	if err != nil {
+		return err
+	}
+	e.originalURL = "http://" + addr
+	if err := httpwait.OK(ctx, e.originalURL+"/index", 3*time.Minute); err != nil {
+		return fmt.Errorf("the original did not answer /index: %w", err)
+	}
+	return nil
+}
+
+// OriginalPoolSize is the most connections the original's /agents_with_pool
+// holds: a pool of ORIGINAL_POOL_SIZE in each of its ORIGINAL_WORKERS
+// gunicorn workers, as compose configures them (0 when unknown).
+func (e *ComposeExecutor) OriginalPoolSize(ctx context.Context) int64 {
+	svcs, err := e.services(ctx)
+	if err != nil {
+		return 0
+	}
+	env := svcs[OriginalService].Environment
+	num := func(name string) int64 {
+		if v := env[name]; v != nil {
+			n, err := strconv.ParseInt(*v, 10, 64)
+			if err == nil && n > 0 {
+				return n
+			}
+		}
+		return 0
+	}
+	return num("ORIGINAL_WORKERS") * num("ORIGINAL_POOL_SIZE")
+}
+
 // services is `docker compose config`'s view of the stack (COMPOSE_FILE
-// overrides included).
+// overrides included), the generators' profile on, and the original's
+// when the run measures it (UpOriginal).
 func (e *ComposeExecutor) services(ctx context.Context) (map[string]composeService, error) {
-	out, err := e.cli().ComposeOutput(ctx, "--profile", "loadtest", "config", "--format", "json")
+	args := []string{"--profile", "loadtest"}
+	if e.originalURL != "" {
+		args = append(args, "--profile", OriginalProfile)
+	}
+	out, err := e.cli().ComposeOutput(ctx, append(args, "config", "--format", "json")...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,15 +185,23 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	if err != nil {
 		return "", "", err
 	}
-	service, url := "loadtest", "http://app:8000"
-	if s.Via == "localhost" {
+	// Via the network, the generator reaches the target by its service
+	// name; via localhost, it shares the target's network namespace.
+	profiles, service, url := []string{"--profile", "loadtest"}, "loadtest", "http://app:8000"
+	switch {
+	case s.Target == benchreport.TargetOriginal && s.Via == "localhost":
+		profiles = []string{"--profile", OriginalProfile, "--profile", OriginalLocalProfile}
+		service, url = OriginalLocalGenerator, "http://127.0.0.1:8000"
+	case s.Target == benchreport.TargetOriginal:
+		url = "http://" + OriginalService + ":8000"
+	case s.Via == "localhost":
 		service, url = "loadtest-local", "http://127.0.0.1:8000"
 	}
 	name := fmt.Sprintf("%s%d-%d", GeneratorContainerPrefix, os.Getpid(), genSeq.Add(1))
 	// --no-deps: Up has checked the stack; compose need not check it again per run.
-	args := []string{"--profile", "loadtest", "run", "--rm", "-T", "--no-deps", "--name", name,
+	args := append(profiles, "run", "--rm", "-T", "--no-deps", "--name", name,
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
-		"-v", abs + ":/results", service}
+		"-v", abs+":/results", service)
 	if s.Via != "localhost" {
 		// Registers the name "loadtest" on the network: Prometheus scrapes the
 		// generator at loadtest:9102 (the localhost one shares app's namespace).
@@ -195,6 +272,11 @@ func (e *ComposeExecutor) Describe(ctx context.Context, md map[string]any) {
 		if v := svcs["app"].Environment["APP_NEWCONN_LIMIT"]; v != nil {
 			md["app_newconn_limit_env"] = *v
 		}
+		for _, name := range []string{"ORIGINAL_WORKERS", "ORIGINAL_POOL_SIZE"} {
+			if v := svcs[OriginalService].Environment[name]; v != nil {
+				md[strings.ToLower(name)+"_env"] = *v
+			}
+		}
 	} else {
 		md["compose_config_error"] = err.Error()
 	}
@@ -203,5 +285,8 @@ func (e *ComposeExecutor) Describe(ctx context.Context, md map[string]any) {
 	}
 	if f := os.Getenv("COMPOSE_FILE"); f != "" {
 		md["compose_file"] = f
+	}
+	if e.originalURL != "" {
+		md["original_url"] = e.originalURL
 	}
 }

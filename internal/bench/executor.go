@@ -9,24 +9,27 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // GenSpec is one load-generator run.
 type GenSpec struct {
-	Via  string   // localhost | network
-	Path string   // endpoint path, e.g. /agents
-	Dir  string   // host folder the JSON lands in
-	Stem string   // file-name stem: Dir/Stem.json
-	Args []string // wrk2 flags, without --json and the URL
+	Target string   // benchreport.TargetApp | TargetOriginal
+	Via    string   // localhost | network
+	Path   string   // endpoint path, e.g. /agents
+	Dir    string   // host folder the JSON lands in
+	Stem   string   // file-name stem: Dir/Stem.json
+	Args   []string // wrk2 flags, without --json and the URL
 }
 
 // Executor runs the load generator and pgbench somewhere: as local processes,
 // or in the compose stack's containers.
 type Executor interface {
 	Name() string
-	// HostURL is the app's base URL as seen from this machine (verification,
-	// the app's /metrics).
-	HostURL() string
+	// HostURL is a target's base URL as seen from this machine
+	// (verification, the app's /metrics); "" for a target it cannot reach.
+	HostURL(target string) string
 	// GeneratorCPUs is the CPUs available to the generator.
 	GeneratorCPUs(ctx context.Context) int
 	// Generate runs the generator and returns its text output and the host
@@ -40,16 +43,31 @@ type Executor interface {
 }
 
 // LocalExecutor runs the generator binary and pgbench as processes of this
-// machine: in tests, and for --target (the app on another host).
+// machine: in tests, and for --target (the app, and with --target-original
+// the original, on another host).
 type LocalExecutor struct {
 	Bin         string // generator binary
 	BaseURL     string // app base URL, for every placement
-	DatabaseURL string // for pgbench; "" = no ceilings
-	CPUs        int    // 0 = this machine's
+	OriginalURL string // the original's base URL ("": not measured)
+	// OriginalPool is the most connections the original's
+	// /agents_with_pool holds (its workers × its pool size), when known: 0
+	// leaves that check out.
+	OriginalPool int64
+	DatabaseURL  string // for pgbench; "" = no ceilings
+	CPUs         int    // 0 = this machine's
 }
 
-func (e *LocalExecutor) Name() string    { return "local" }
-func (e *LocalExecutor) HostURL() string { return e.BaseURL }
+// OriginalPoolSize is OriginalPool.
+func (e *LocalExecutor) OriginalPoolSize(context.Context) int64 { return e.OriginalPool }
+
+func (e *LocalExecutor) Name() string { return "local" }
+
+func (e *LocalExecutor) HostURL(target string) string {
+	if target == benchreport.TargetOriginal {
+		return e.OriginalURL
+	}
+	return e.BaseURL
+}
 
 func (e *LocalExecutor) GeneratorCPUs(context.Context) int {
 	if e.CPUs > 0 {
@@ -61,7 +79,7 @@ func (e *LocalExecutor) GeneratorCPUs(context.Context) int {
 func (e *LocalExecutor) Generate(ctx context.Context, s GenSpec) (string, string, error) {
 	jsonPath := filepath.Join(s.Dir, s.Stem+".json")
 	args := append(append([]string(nil), s.Args...), "--json", jsonPath,
-		"--hgrm", filepath.Join(s.Dir, s.Stem+".hgrm"), e.BaseURL+s.Path)
+		"--hgrm", filepath.Join(s.Dir, s.Stem+".hgrm"), e.HostURL(s.Target)+s.Path)
 	cmd := exec.CommandContext(ctx, e.Bin, args...)
 	// Interrupted, the generator gets SIGINT, as from a terminal, and stops.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -98,4 +116,7 @@ func (e *LocalExecutor) Pgbench(ctx context.Context, script string, args []strin
 
 func (e *LocalExecutor) Describe(_ context.Context, md map[string]any) {
 	md["generator_binary"] = e.Bin
+	if e.OriginalURL != "" {
+		md["original_url"] = e.OriginalURL
+	}
 }

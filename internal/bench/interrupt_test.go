@@ -81,7 +81,7 @@ func TestInterruptKeepsWhatWasMeasured(t *testing.T) {
 		t.Errorf("%s: %q, %v", InterruptedMarker, b, err)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
-	if !bytes.Contains(md, []byte("> **INTERRUPTED** (SIGINT)")) || !bytes.Contains(md, []byte("| /index | closed-loop |")) {
+	if !bytes.Contains(md, []byte("> **INTERRUPTED** (SIGINT)")) || !bytes.Contains(md, []byte("| /index | app | closed-loop |")) {
 		t.Errorf("summary.md lacks the banner or the completed cell:\n%s", md)
 	}
 	// No generator is left: no process names this run's folder.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,16 +34,27 @@ type idleState struct {
 //     besides the bench's own (DBSnapshot.Active) and the agents query's
 //     calls and the sessions unchanged.
 //
+// The app's part applies to the app's runs. The original has no /metrics,
+// so no in-flight gauge: for its runs the wait is PostgreSQL's part alone
+// (its /agents connections and queries, its pools' queries); a backlog of
+// /index requests in gunicorn's listen queue is not seen (the report says
+// so).
+//
 // It waits at most bound; the Wait says how long it waited and, when it hit
 // the bound, what was still busy (the caller reports that: never silent).
 // bound 0 disables the wait: one look, Wait.Skipped. The snapshots returned
 // are the last look's: the "before" or "after" of a run's window.
-func (r *Runner) waitIdle(ctx context.Context, route string, bound time.Duration) (idleState, benchreport.Wait) {
+func (r *Runner) waitIdle(ctx context.Context, cell Cell, bound time.Duration) (idleState, benchreport.Wait) {
 	start := time.Now()
-	w := benchreport.Wait{BoundS: bound.Seconds(), Skipped: bound <= 0}
+	route := cell.Endpoint
+	w := benchreport.Wait{BoundS: bound.Seconds(), Skipped: bound <= 0, Scope: waitScope(cell.Target, r.DB != nil)}
 	look := func() idleState {
 		var s idleState
-		s.app, s.appErr = ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL())
+		if cell.Target == benchreport.TargetOriginal {
+			s.appErr = errNoMetrics
+		} else {
+			s.app, s.appErr = ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(benchreport.TargetApp))
+		}
 		if r.DB != nil {
 			s.db, s.dbErr = r.DB.Snapshot(ctx)
 		}
@@ -86,6 +98,23 @@ func (r *Runner) waitIdle(ctx context.Context, route string, bound time.Duration
 		w.DBActive, w.DBBackends = &a, &b
 	}
 	return prev, w
+}
+
+// errNoMetrics stands for the app's part of a look at the original, which
+// has no /metrics.
+var errNoMetrics = errors.New("the original has no /metrics")
+
+// waitScope says what a wait for target looks at.
+func waitScope(target string, withDB bool) string {
+	switch {
+	case target == benchreport.TargetOriginal && withDB:
+		return "PostgreSQL only (the original has no in-flight gauge)"
+	case target == benchreport.TargetOriginal:
+		return "nothing: the original has no in-flight gauge and there is no PostgreSQL evidence"
+	case withDB:
+		return "the app and PostgreSQL"
+	}
+	return "the app only (no PostgreSQL evidence)"
 }
 
 // stillBusy lists what keeps the server side from being idle between two

@@ -1,8 +1,10 @@
 // Package bench is the benchmark runner behind scripts/bench.sh (`bench run`,
 // internal/cmd/bench): it verifies the endpoints, runs the original's scenario matrix
-// through the load generator, reads the server side of every window back from
-// the app, PostgreSQL and Prometheus, reconciles client and server counts, and
-// writes results/<UTC timestamp>/ with a report.
+// through the load generator against each target (the app, and with
+// --targets app,original the original Flask app, back to back), reads the
+// server side of every window back from the app, PostgreSQL and Prometheus,
+// reconciles client and server counts, and writes results/<UTC timestamp>/
+// with a report.
 package bench
 
 import (
@@ -16,6 +18,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // Main runs `bench ARGS` and returns the exit status: 0 ok, 1 a failed run
@@ -75,6 +79,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
+		if cfg.Measures(benchreport.TargetOriginal) {
+			if err := ex.UpOriginal(ctx, logf); err != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", err)
+				return 1
+			}
+			logf("bench: the original at %s", ex.HostURL(benchreport.TargetOriginal))
+		}
 		r.Ex = ex
 		// Unless given, the evidence comes from the services' published
 		// ports (127.0.0.1:5432, :9090, :3000 in compose.yaml).
@@ -109,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 				return 1
 			}
 		}
-		r.Ex = &LocalExecutor{Bin: bin, BaseURL: cfg.Target, DatabaseURL: off(cfg.DatabaseURL)}
+		r.Ex = &LocalExecutor{Bin: bin, BaseURL: cfg.Target, OriginalURL: cfg.TargetOriginal, DatabaseURL: off(cfg.DatabaseURL)}
 	}
 	cfg.DatabaseURL, cfg.PrometheusURL, cfg.GrafanaURL = off(cfg.DatabaseURL), off(cfg.PrometheusURL), off(cfg.GrafanaURL)
 	r.Cfg = cfg

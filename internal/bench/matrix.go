@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // Scenario is one of the original's three ways of loading an endpoint.
@@ -30,8 +32,10 @@ func scenarioByName(name string) (Scenario, bool) {
 	return Scenario{}, false
 }
 
-// Cell is one endpoint under one scenario, with the overrides applied.
+// Cell is one endpoint under one scenario against one target, with the
+// overrides applied.
 type Cell struct {
+	Target      string // benchreport.TargetApp | TargetOriginal
 	Endpoint    string
 	Scenario    string
 	Via         string
@@ -41,39 +45,61 @@ type Cell struct {
 	Duration    time.Duration
 }
 
-// Name is the cell's file-name stem, e.g. "agents_with_pool-rate10".
-func (c Cell) Name() string { return c.Endpoint[1:] + "-" + c.Scenario }
+// Name is the cell's file-name stem, e.g. "agents_with_pool-rate10", with
+// the target after it unless it is the app's ("index-rate10-original").
+func (c Cell) Name() string { return c.Endpoint[1:] + "-" + c.Scenario + targetSuffix(c.Target) }
+
+// targetSuffix tells the original's files from the app's (whose names are
+// what they were before the bench measured anything else).
+func targetSuffix(target string) string {
+	if target == "" || target == benchreport.TargetApp {
+		return ""
+	}
+	return "-" + target
+}
 
 // Matrix expands the configuration into cells, endpoint-major (so one
-// endpoint's warm-up benefits its own scenarios), in the original's order.
-// threads is the generator's CPU count when not set by flag.
+// endpoint's warm-up benefits its own scenarios), in the original's order,
+// each cell against every target back to back (the app first), with the
+// same generator settings. threads is the generator's CPU count when not
+// set by flag.
 func Matrix(cfg Settings, threads int) []Cell {
+	targets := cfg.Targets
+	if len(targets) == 0 {
+		targets = []string{benchreport.TargetApp}
+	}
 	var cells []Cell
 	for _, ep := range cfg.Endpoints {
 		for _, name := range cfg.Scenarios {
-			s, _ := scenarioByName(name)
-			c := Cell{Endpoint: ep, Scenario: s.Name, Via: s.Via, Connections: s.Connections, Rate: s.Rate, Duration: s.Duration}
-			if cfg.Duration > 0 {
-				c.Duration = cfg.Duration
+			for _, target := range targets {
+				cells = append(cells, matrixCell(cfg, threads, target, ep, name))
 			}
-			if cfg.Connections > 0 {
-				c.Connections = cfg.Connections
-			}
-			if cfg.Rate > 0 && s.Name == "rate4000" {
-				c.Rate = cfg.Rate
-			}
-			c.Threads = threads
-			if cfg.Threads > 0 {
-				c.Threads = cfg.Threads
-			}
-			// wrk refuses fewer connections than threads.
-			if c.Threads > c.Connections {
-				c.Threads = c.Connections
-			}
-			cells = append(cells, c)
 		}
 	}
 	return cells
+}
+
+func matrixCell(cfg Settings, threads int, target, ep, name string) Cell {
+	s, _ := scenarioByName(name)
+	c := Cell{Target: target, Endpoint: ep, Scenario: s.Name, Via: s.Via, Connections: s.Connections, Rate: s.Rate, Duration: s.Duration}
+	if cfg.Duration > 0 {
+		c.Duration = cfg.Duration
+	}
+	if cfg.Connections > 0 {
+		c.Connections = cfg.Connections
+	}
+	if cfg.Rate > 0 && s.Name == "rate4000" {
+		c.Rate = cfg.Rate
+	}
+	c.Threads = threads
+	if cfg.Threads > 0 {
+		c.Threads = cfg.Threads
+	}
+	// wrk refuses fewer connections than threads.
+	if c.Threads > c.Connections {
+		c.Threads = c.Connections
+	}
+	return c
 }
 
 // GeneratorArgs is the wrk2 command line for the cell (without --json and the

@@ -61,46 +61,57 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	}
 	flask := baseline.Flask()
 	s := &benchreport.Summary{
-		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Target: r.Ex.HostURL(),
+		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Target: r.Ex.HostURL(benchreport.TargetApp),
 		Quick: cfg.Quick, Repeat: cfg.Repeat, ErrorThreshold: cfg.ErrorThreshold, SaturatedBelow: cfg.SaturatedBelow,
 		Baseline: flask.Name + " — " + flask.Source, Notes: append([]string(nil), r.Notes...),
 	}
 	if r.GrafanaURL != "" {
 		s.GrafanaURL = r.GrafanaURL + "/d/" + DashboardUID
 	}
+	targets := cfg.Targets
+	if len(targets) == 0 {
+		targets = []string{benchreport.TargetApp}
+	}
 	if cfg.Warmup > 0 {
-		s.Warmup = fmt.Sprintf("%s per endpoint before its first scenario, a separate generator run with that scenario's threads, connections and rate; its requests are excluded from every figure and from the server-side windows (files in warmup/)", cfg.Warmup)
+		s.Warmup = fmt.Sprintf("%s per endpoint (and target) before its first scenario, a separate generator run with that scenario's threads, connections and rate; its requests are excluded from every figure and from the server-side windows (files in warmup/)", cfg.Warmup)
 	} else {
 		s.Warmup = "none (--warmup 0)"
 	}
 	s.IsolationBoundS = cfg.IsolationWait.Seconds()
 	if cfg.IsolationWait > 0 {
 		s.Isolation = fmt.Sprintf("before each run the bench waited (at most %s) until the app had no request in flight and PostgreSQL no backend of the database at work, their counters still for %s; after each run, likewise for the run's own last requests. Each run's waits are in its server-side table; a wait that hit the bound is a warning under Notes.", cfg.IsolationWait, idlePoll)
+		if cfg.Measures(benchreport.TargetOriginal) {
+			s.Isolation += " The original has no in-flight gauge: before and after its runs the wait is PostgreSQL's part alone (its backends at work, its sessions and agents query calls still), which sees its /agents and /agents_with_pool work but not /index requests still queued in gunicorn."
+		}
 	} else {
 		s.Isolation = "disabled (--isolation-wait 0): a run may start while the previous load is still being served, and its server-side counts may miss its last requests"
 	}
 	md := r.metadata(ctx)
 
-	// Verify before any load.
-	var good []string
-	for _, ep := range cfg.Endpoints {
-		problems := Verify(ctx, r.HTTP, r.Ex.HostURL(), ep)
-		s.Verification = append(s.Verification, benchreport.Verification{Endpoint: ep, OK: len(problems) == 0, Problems: problems})
-		if len(problems) > 0 {
-			r.logf("bench: VERIFY FAILED %s — not benchmarked:", ep)
-			for _, p := range problems {
-				r.logf("  %s", p)
+	// Verify before any load: every endpoint of every target.
+	good := map[string]bool{} // target + endpoint
+	var goodEndpoints []string
+	for _, tgt := range targets {
+		for _, ep := range cfg.Endpoints {
+			problems := Verify(ctx, r.HTTP, tgt, r.Ex.HostURL(tgt), ep)
+			s.Verification = append(s.Verification, benchreport.Verification{Target: tgt, Endpoint: ep, OK: len(problems) == 0, Problems: problems})
+			if len(problems) > 0 {
+				r.logf("bench: VERIFY FAILED %s%s — not benchmarked:", ep, onTarget(tgt))
+				for _, p := range problems {
+					r.logf("  %s", p)
+				}
+				s.Failures = append(s.Failures, fmt.Sprintf("verification failed for %s%s: %s", ep, onTarget(tgt), strings.Join(problems, "; ")))
+				continue
 			}
-			s.Failures = append(s.Failures, fmt.Sprintf("verification failed for %s: %s", ep, strings.Join(problems, "; ")))
-			continue
+			r.logf("bench: verified %s%s (200, application/json, Date, Content-Length, %s)", ep, onTarget(tgt), bodyCheck(tgt))
+			good[tgt+" "+ep] = true
+			goodEndpoints = appendUnique(goodEndpoints, ep)
 		}
-		r.logf("bench: verified %s (200, application/json, Date, Content-Length, exact body)", ep)
-		good = append(good, ep)
 	}
 
 	cpus := r.Ex.GeneratorCPUs(ctx)
 	md["generator_cpus"] = cpus
-	if hasDBEndpoint(good) && cfg.CeilingDuration > 0 {
+	if hasDBEndpoint(goodEndpoints) && cfg.CeilingDuration > 0 {
 		r.logf("bench: measuring PostgreSQL's ceilings with pgbench (%s each)", cfg.CeilingDuration)
 		s.Ceilings = Ceilings(ctx, r.Ex, cfg.CeilingDuration)
 		for _, c := range s.Ceilings {
@@ -112,58 +123,82 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		}
 	}
 
-	var poolSize int64
-	if snap, err := ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL()); err == nil {
-		poolSize = int64(snap.PoolMaxOpen)
-		md["app_pool_size"] = poolSize
-	} else {
-		s.Notes = append(s.Notes, "app /metrics not readable: no exact server-side counts ("+err.Error()+")")
+	poolSize := map[string]int64{}
+	if cfg.Measures(benchreport.TargetApp) {
+		if snap, err := ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(benchreport.TargetApp)); err == nil {
+			poolSize[benchreport.TargetApp] = int64(snap.PoolMaxOpen)
+			md["app_pool_size"] = poolSize[benchreport.TargetApp]
+		} else {
+			s.Notes = append(s.Notes, "app /metrics not readable: no exact server-side counts ("+err.Error()+")")
+		}
+	}
+	if cfg.Measures(benchreport.TargetOriginal) {
+		if ps, ok := r.Ex.(interface{ OriginalPoolSize(context.Context) int64 }); ok {
+			poolSize[benchreport.TargetOriginal] = ps.OriginalPoolSize(ctx)
+		}
+		if n := poolSize[benchreport.TargetOriginal]; n > 0 {
+			md["original_pool_size"] = n
+		}
+	}
+	for _, tgt := range targets {
+		s.Targets = append(s.Targets, r.targetInfo(tgt, poolSize[tgt]))
 	}
 
-	runCfg := cfg
-	runCfg.Endpoints = good
-	warmed := ""
-	cells := Matrix(runCfg, cpus)
+	warmed := map[string]bool{} // target + endpoint
+	var cells []Cell
+	for _, cell := range Matrix(cfg, cpus) {
+		if good[cell.Target+" "+cell.Endpoint] {
+			cells = append(cells, cell)
+		}
+	}
 	for _, cell := range cells {
 		if ctx.Err() != nil {
 			break
 		}
-		rc := benchreport.Cell{Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
+		rc := benchreport.Cell{Target: cell.Target, Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
 			Connections: cell.Connections, DurationS: cell.Duration.Seconds(), TargetRate: cell.Rate}
-		if cfg.Warmup > 0 && cell.Endpoint != warmed {
-			warmed = cell.Endpoint
+		if key := cell.Target + " " + cell.Endpoint; cfg.Warmup > 0 && !warmed[key] {
+			warmed[key] = true
 			w, err := r.warmup(ctx, cell)
 			if err != nil && ctx.Err() == nil {
-				r.logf("bench: %s: %v", cell.Endpoint, err)
-				s.Failures = append(s.Failures, fmt.Sprintf("%s warm-up: %v", cell.Endpoint, err))
+				r.logf("bench: %s%s: %v", cell.Endpoint, onTarget(cell.Target), err)
+				s.Failures = append(s.Failures, fmt.Sprintf("%s%s warm-up: %v", cell.Endpoint, onTarget(cell.Target), err))
 			}
 			s.Warmups = append(s.Warmups, w)
 		}
 		for i := 0; i < cfg.Repeat && ctx.Err() == nil; i++ {
-			run, err := r.runOnce(ctx, cell, i, poolSize)
+			run, err := r.runOnce(ctx, cell, i, poolSize[cell.Target])
 			if ctx.Err() != nil {
 				break // a run cut short is not a measurement
 			}
 			if err != nil {
 				r.logf("bench: %s: %v", cell.Name(), err)
-				s.Failures = append(s.Failures, fmt.Sprintf("%s %s: %v", cell.Endpoint, cell.Scenario, err))
+				s.Failures = append(s.Failures, fmt.Sprintf("%s %s%s: %v", cell.Endpoint, cell.Scenario, onTarget(cell.Target), err))
 				continue
 			}
 			rc.Runs = append(rc.Runs, run)
 		}
 		if ctx.Err() != nil {
-			s.Notes = append(s.Notes, fmt.Sprintf("%s %s was interrupted: not reported (the generator's output so far, if any, is in the folder)", cell.Endpoint, cell.Scenario))
+			s.Notes = append(s.Notes, fmt.Sprintf("%s %s%s was interrupted: not reported (the generator's output so far, if any, is in the folder)", cell.Endpoint, cell.Scenario, onTarget(cell.Target)))
 			break
 		}
 		aggregate(&rc, cfg, flask, s.Ceilings)
-		if rc.Status == benchreport.StatusErrors {
-			s.Failures = append(s.Failures, fmt.Sprintf("%s %s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, rc.CountedErrorRatio*100, cfg.ErrorThreshold*100))
+		switch {
+		case rc.Status != benchreport.StatusErrors:
+		case cell.Target == benchreport.TargetOriginal:
+			// The contender's errors are what it did under that load (as
+			// the publication's 99.4%): reported, not a failure of the run.
+			// Its verification, before any load, is what says it works.
+			s.Notes = append(s.Notes, fmt.Sprintf("%s %s%s: error ratio %.2f%% exceeds %.2f%%: the contender's measured behaviour, reported (not a failure of the run)", cell.Endpoint, cell.Scenario, onTarget(cell.Target), rc.CountedErrorRatio*100, cfg.ErrorThreshold*100))
+		default:
+			s.Failures = append(s.Failures, fmt.Sprintf("%s %s%s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, onTarget(cell.Target), rc.CountedErrorRatio*100, cfg.ErrorThreshold*100))
 		}
 		if rc.Reconciled != nil && !*rc.Reconciled {
-			s.Notes = append(s.Notes, fmt.Sprintf("RECONCILIATION MISMATCH in %s %s: see its checks", cell.Endpoint, cell.Scenario))
+			s.Notes = append(s.Notes, fmt.Sprintf("RECONCILIATION MISMATCH in %s %s%s: see its checks", cell.Endpoint, cell.Scenario, onTarget(cell.Target)))
 		}
 		s.Cells = append(s.Cells, rc)
 	}
+	s.SideBySide = benchreport.SideBySideRows(s.Cells, flask)
 
 	s.Notes = append(s.Notes, r.warnings...)
 	s.Finished = time.Now().UTC()
@@ -211,6 +246,44 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	return s, nil
 }
 
+// onTarget names a target after a cell in the log and the report's lines:
+// nothing for the app (as before the bench measured anything else).
+func onTarget(target string) string {
+	if target == "" || target == benchreport.TargetApp {
+		return ""
+	}
+	return " (" + target + ")"
+}
+
+// targetInfo describes a target for the report: what it is, where, and
+// which server-side evidence applies to it in this run.
+func (r *Runner) targetInfo(target string, poolSize int64) benchreport.TargetInfo {
+	t := benchreport.TargetInfo{Name: target, URL: r.Ex.HostURL(target), PoolSize: poolSize}
+	db := "no PostgreSQL evidence (see Notes)"
+	if r.DB != nil {
+		db = "PostgreSQL: pg_stat_statements calls of the agents query, pg_stat_database sessions, backends at work (isolation wait)"
+	}
+	pool := "its pool's connections"
+	if poolSize > 0 {
+		pool = fmt.Sprintf("at most %d pooled connections", poolSize)
+	}
+	switch target {
+	case benchreport.TargetOriginal:
+		t.Server = "the original benchmark's Flask app under gunicorn (original/; sync workers, its pool bug fixed)"
+		t.Evidence = []string{db, "no /metrics: no exact server counts, no in-flight gauge (its isolation wait is PostgreSQL's alone), no Prometheus",
+			"reconciled: every success a query; /agents one new connection per request; /agents_with_pool " + pool, "the generator's counts"}
+	default:
+		t.Server = "this lab's Echo app (app/)"
+		prom := "no Prometheus evidence (see Notes)"
+		if r.Prom != nil {
+			prom = "Prometheus: responses by code, p50/p99"
+		}
+		t.Evidence = []string{"the app's /metrics: responses by code (exact), /agents connections opened, in-flight gauge (isolation wait)", prom, db,
+			"reconciled: the app's counts against the generator's; every success a query; /agents one new connection per request; /agents_with_pool " + pool, "the generator's counts"}
+	}
+	return t
+}
+
 func hasDBEndpoint(eps []string) bool {
 	for _, e := range eps {
 		if e != "/index" {
@@ -223,12 +296,12 @@ func hasDBEndpoint(eps []string) bool {
 // warmup loads the endpoint with cell's settings for cfg.Warmup, before its
 // first scenario.
 func (r *Runner) warmup(ctx context.Context, cell Cell) (benchreport.Warmup, error) {
-	stem := cell.Endpoint[1:]
+	stem := cell.Endpoint[1:] + targetSuffix(cell.Target)
 	dir := filepath.Join(r.Cfg.OutDir, "warmup")
 	args := cell.GeneratorArgs(r.Cfg.Warmup, "warmup-"+stem, r.Cfg.Timeout, true)
-	w := benchreport.Warmup{Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
-	r.logf("bench: warming up %s: loadtest %s", cell.Endpoint, strings.Join(args, " "))
-	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
+	w := benchreport.Warmup{Target: cell.Target, Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
+	r.logf("bench: warming up %s%s: loadtest %s", cell.Endpoint, onTarget(cell.Target), strings.Join(args, " "))
+	text, jp, err := r.Ex.Generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
 	_ = benchreport.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
@@ -253,7 +326,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	// Isolation: whatever loaded the server before (a warm-up, the previous
 	// cell, an overload's backlog) is over before this run starts; the
 	// wait's last look is the run's "before".
-	before, iso := r.waitIdle(ctx, cell.Endpoint, cfg.IsolationWait)
+	before, iso := r.waitIdle(ctx, cell, cfg.IsolationWait)
 	run.Isolation = &iso
 	quietAt := time.Now()
 	r.reportWait("before", cell, idx, iso)
@@ -261,9 +334,14 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	// Prometheus's "before" is a scrape taken once the server is quiet, so
 	// its window holds this run alone. --quick skips that wait (up to a
 	// scrape interval per run): its windows may hold the previous run's end.
+	// Prometheus scrapes the app alone: the original has no /metrics.
+	prom := r.Prom
+	if cell.Target == benchreport.TargetOriginal {
+		prom = nil
+	}
 	var promFrom time.Time
-	if r.Prom != nil && !cfg.Quick {
-		t, err := r.Prom.scrapeAfter(ctx, quietAt, 30*time.Second)
+	if prom != nil && !cfg.Quick {
+		t, err := prom.scrapeAfter(ctx, quietAt, 30*time.Second)
 		if err != nil {
 			return run, err
 		}
@@ -274,7 +352,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	run.Args = args
 	r.logf("bench: %s run %d/%d: loadtest %s %s", cell.Name(), idx+1, cfg.Repeat, strings.Join(args, " "), cell.Endpoint)
 	localStart := time.Now()
-	text, jp, err := r.Ex.Generate(ctx, GenSpec{Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
+	text, jp, err := r.Ex.Generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
 	run.TextFile = stem + ".txt"
 	_ = benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
@@ -318,7 +396,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	// window closed finish (or are given up on) before its "after" is read,
 	// so the app's, PostgreSQL's and Prometheus's windows all run from the
 	// same quiet point to the same quiet point.
-	after, drain := r.waitIdle(ctx, cell.Endpoint, cfg.IsolationWait)
+	after, drain := r.waitIdle(ctx, cell, cfg.IsolationWait)
 	run.Drain = &drain
 	drainedAt := time.Now()
 	r.reportWait("after", cell, idx, drain)
@@ -326,6 +404,8 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	// Server side, same window: exact counters, then Prometheus.
 	srv := &benchreport.Server{}
 	switch {
+	case cell.Target == benchreport.TargetOriginal:
+		// No /metrics: PostgreSQL's counts and the generator's are all.
 	case before.appErr != nil:
 		srv.Problems = append(srv.Problems, before.appErr.Error())
 	case after.appErr != nil:
@@ -347,11 +427,11 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 			srv.DB = &benchreport.DB{AgentsQueryCalls: after.db.Calls - before.db.Calls, Sessions: after.db.Sessions - before.db.Sessions}
 		}
 	}
-	if r.Prom != nil {
+	if prom != nil {
 		if promFrom.IsZero() {
 			promFrom = run.Start
 		}
-		pw, err := r.Prom.Window(ctx, cell.Endpoint, promFrom, drainedAt)
+		pw, err := prom.Window(ctx, cell.Endpoint, promFrom, drainedAt)
 		if pw != nil {
 			pw.RunAlone = !pw.WindowStart.Before(quietAt)
 		}
@@ -363,8 +443,8 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	run.Server = srv
 	run.Checks = Reconcile(cell.Endpoint, g, srv, poolSize)
 	if r.GrafanaURL != "" {
-		text := fmt.Sprintf("%s %s: %.1f req/s", cell.Endpoint, cell.Scenario, g.AchievedRate)
-		if err := Annotate(ctx, r.GrafanaURL, text, []string{cell.Endpoint, cell.Scenario}, run.Start, run.End); err != nil {
+		text := fmt.Sprintf("%s %s%s: %.1f req/s", cell.Endpoint, cell.Scenario, onTarget(cell.Target), g.AchievedRate)
+		if err := Annotate(ctx, r.GrafanaURL, text, []string{cell.Endpoint, cell.Scenario, cell.Target}, run.Start, run.End); err != nil {
 			run.Annotation = "not posted: " + err.Error()
 		} else {
 			run.Annotation = "posted"
@@ -469,18 +549,7 @@ func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings [
 		notes = append(notes, fmt.Sprintf("%.1f%% of attempts shed under overload: timeouts and 503s", 100*float64(c.Overload)/attempts))
 	}
 	c.Note = strings.Join(notes, "; ")
-	if o, ok := flask.Lookup(c.Endpoint, c.Scenario); ok {
-		// The original's errors are wrk's counts as wrk printed them (its
-		// own classes, summed for display), not this run's accounting.
-		c.Original = &benchreport.Original{Measured: true, Command: o.Command, RequestsPerSec: o.RequestsPerSec,
-			LatencyAvg: o.Latency["avg"], LatencyMax: o.Latency["max"],
-			Errors: o.Errors.Socket() + o.Errors.Timeout + o.Errors.Status, Non2xx: o.Errors.Status}
-		if o.RequestsPerSec > 0 {
-			c.Original.Ratio = c.AchievedRate / o.RequestsPerSec
-		}
-	} else {
-		c.Original = &benchreport.Original{Measured: false}
-	}
+	c.Publication = benchreport.PublicationOf(flask, c.Endpoint, c.Scenario, c.AchievedRate)
 	// The share of the database's own ceiling says how close a DB endpoint
 	// came to what PostgreSQL alone can do, when the cell was not capped by
 	// its target rate: /agents against new-connection pgbench, the pool
@@ -556,7 +625,8 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 		"quick":           r.Cfg.Quick,
 		"command_line":    r.CmdLine,
 		"executor":        r.Ex.Name(),
-		"app_url":         r.Ex.HostURL(),
+		"app_url":         r.Ex.HostURL(benchreport.TargetApp),
+		"targets":         r.Cfg.Targets,
 		"host_cpus":       runtime.NumCPU(),
 		"host_gomaxprocs": runtime.GOMAXPROCS(0),
 		"go_version":      runtime.Version(),

@@ -8,9 +8,11 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/fraction"
 )
 
@@ -26,9 +28,11 @@ type Settings struct {
 	Warmup          time.Duration // per cell, a separate generator run before the measured one
 	Quick           bool
 	Repeat          int
-	Target          string  // remote base URL: no compose, the generator runs here
-	ErrorThreshold  float64 // fraction
-	SaturatedBelow  float64 // fraction of the target rate under which a cell is "saturated"
+	Target          string   // remote base URL: no compose, the generator runs here
+	TargetOriginal  string   // with Target: the original's base URL
+	Targets         []string // what each cell runs against, in order: benchreport.TargetApp, TargetOriginal
+	ErrorThreshold  float64  // fraction
+	SaturatedBelow  float64  // fraction of the target rate under which a cell is "saturated"
 	OutDir          string
 	DatabaseURL     string        // for pg_stat_statements / pg_stat_database; "" = no DB evidence
 	PrometheusURL   string        // "" = no Prometheus evidence
@@ -45,6 +49,11 @@ var (
 	DefaultEndpoints = []string{"/index", "/agents", "/agents_with_pool"}
 	DefaultScenarios = []string{"saturation", "rate4000", "rate10"}
 )
+
+// AllTargets are the servers a run can measure, in the order a cell runs
+// against them: this lab's app, and the original Flask app under gunicorn
+// (compose service "original", profile "original").
+var AllTargets = []string{benchreport.TargetApp, benchreport.TargetOriginal}
 
 // usageError is a bad command line (exit 2).
 type usageError struct{ error }
@@ -69,6 +78,8 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	fs.BoolVar(&c.Quick, "quick", false, "smoke run: every cell for 3s after a 1s warm-up, short ceilings")
 	fs.IntVar(&c.Repeat, "repeat", 1, "run every cell N times; report the median and the spread")
 	fs.StringVar(&c.Target, "target", "", "base URL of a remote app (e.g. http://192.168.2.100:8000): no compose, the generator runs on this machine")
+	fs.StringVar(&c.TargetOriginal, "target-original", "", "with --target: base URL of the original Flask app (e.g. http://192.168.2.100:8001); implies --targets app,original")
+	targets := fs.String("targets", benchreport.TargetApp, "comma-separated targets each cell runs against, back to back: app, original (in compose the bench starts the original: docker compose --profile original up -d --wait original)")
 	threshold := fs.String("error-threshold", "1%", "fail the run when a cell's error ratio exceeds this (e.g. 1% or 0.01)")
 	fs.Float64Var(&c.SaturatedBelow, "saturated-below", 0.9, "a rate cell achieving less than this fraction of its target is reported saturated")
 	fs.StringVar(&c.OutDir, "out", "", "results folder (default results/<UTC timestamp>)")
@@ -103,6 +114,12 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	}
 	setFlags := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
+	if c.TargetOriginal != "" && !setFlags["targets"] {
+		*targets = strings.Join(AllTargets, ",")
+	}
+	if c.Targets, err = parseTargets(*targets); err != nil {
+		return c, usageError{err}
+	}
 	if c.Quick {
 		if !setFlags["duration"] {
 			c.Duration = 3 * time.Second
@@ -140,14 +157,56 @@ func (c *Settings) validate() error {
 	case c.IsolationWait < 0:
 		return usageError{errors.New("--isolation-wait must not be negative (0 disables it)")}
 	}
-	if c.Target != "" {
-		u, err := url.Parse(c.Target)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError{fmt.Errorf("--target %q: want a base URL like http://host:8000", c.Target)}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"--target", &c.Target}, {"--target-original", &c.TargetOriginal}} {
+		if *f.v == "" {
+			continue
 		}
-		c.Target = strings.TrimRight(c.Target, "/")
+		u, err := url.Parse(*f.v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{fmt.Errorf("%s %q: want a base URL like http://host:8000", f.name, *f.v)}
+		}
+		*f.v = strings.TrimRight(*f.v, "/")
+	}
+	switch {
+	case c.TargetOriginal != "" && c.Target == "":
+		return usageError{errors.New("--target-original needs --target: both servers are remote, measured from this machine (in compose, use --targets app,original)")}
+	case c.Target != "" && slices.Contains(c.Targets, benchreport.TargetOriginal) && c.TargetOriginal == "":
+		return usageError{errors.New("--targets original with --target: give the original's base URL with --target-original")}
+	case c.TargetOriginal != "" && !slices.Contains(c.Targets, benchreport.TargetOriginal):
+		return usageError{errors.New("--target-original given, but --targets does not name original")}
 	}
 	return nil
+}
+
+// Measures reports whether the run measures target.
+func (c *Settings) Measures(target string) bool { return slices.Contains(c.Targets, target) }
+
+func parseTargets(s string) ([]string, error) {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !slices.Contains(AllTargets, t) {
+			return nil, fmt.Errorf("--targets: unknown target %q (known: %s)", t, strings.Join(AllTargets, ", "))
+		}
+		out = appendUnique(out, t)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--targets: none given")
+	}
+	// Always in AllTargets' order: the app first, whatever the flag's.
+	var ordered []string
+	for _, t := range AllTargets {
+		if slices.Contains(out, t) {
+			ordered = append(ordered, t)
+		}
+	}
+	return ordered, nil
 }
 
 func parseEndpoints(s string) ([]string, error) {

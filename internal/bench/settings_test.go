@@ -80,6 +80,12 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--duration", "1500ms"}, "--duration must be whole seconds"},
 		{[]string{"--repeat", "0"}, "--repeat must be at least 1"},
 		{[]string{"--target", "192.168.2.100:8000"}, `--target "192.168.2.100:8000": want a base URL`},
+		{[]string{"--targets", "app,flask"}, `--targets: unknown target "flask" (known: app, original)`},
+		{[]string{"--targets", ","}, "--targets: none given"},
+		{[]string{"--target-original", "http://h:8001"}, "--target-original needs --target"},
+		{[]string{"--target", "http://h:8000", "--targets", "app,original"}, "give the original's base URL with --target-original"},
+		{[]string{"--target", "http://h:8000", "--target-original", "http://h:8001", "--targets", "app"}, "--targets does not name original"},
+		{[]string{"--target", "http://h:8000", "--target-original", "h:8001"}, `--target-original "h:8001": want a base URL`},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
@@ -89,6 +95,46 @@ func TestBadFlags(t *testing.T) {
 		if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", c.args, code, stderr.String(), c.want)
 		}
+	}
+}
+
+// --targets: the app by default; each cell against every target named, the
+// app first, back to back, with the same generator settings; the
+// original's files named apart.
+func TestTargetsFlagAndMatrix(t *testing.T) {
+	c, err := ParseFlags(nil, io.Discard)
+	if err != nil || strings.Join(c.Targets, ",") != "app" {
+		t.Fatalf("default targets %v (%v)", c.Targets, err)
+	}
+	c, err = ParseFlags([]string{"--targets", "original,app", "--scenarios", "saturation,rate10", "--endpoints", "/index,/agents"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Targets, ",") != "app,original" || !c.Measures("original") || c.TargetOriginal != "" {
+		t.Errorf("targets %v", c.Targets)
+	}
+	var got []string
+	for _, cell := range Matrix(c, 2) {
+		got = append(got, cell.Name())
+	}
+	want := "index-saturation index-saturation-original index-rate10 index-rate10-original " +
+		"agents-saturation agents-saturation-original agents-rate10 agents-rate10-original"
+	if strings.Join(got, " ") != want {
+		t.Errorf("matrix %s\nwant   %s", strings.Join(got, " "), want)
+	}
+	cells := Matrix(c, 2)
+	for i := 0; i < len(cells); i += 2 {
+		a, o := cells[i], cells[i+1]
+		if a.Target != "app" || o.Target != "original" || a.Endpoint != o.Endpoint || a.Scenario != o.Scenario ||
+			strings.Join(a.GeneratorArgs(a.Duration, "x", 0, false), " ") != strings.Join(o.GeneratorArgs(o.Duration, "x", 0, false), " ") ||
+			a.Via != o.Via {
+			t.Errorf("cells %d and %d are not the same cell against both targets: %+v %+v", i, i+1, a, o)
+		}
+	}
+	// Remote: --target-original alone names both.
+	c, err = ParseFlags([]string{"--target", "http://h:8000/", "--target-original", "http://h:8001/"}, io.Discard)
+	if err != nil || strings.Join(c.Targets, ",") != "app,original" || c.TargetOriginal != "http://h:8001" {
+		t.Errorf("remote: %v %q (%v)", c.Targets, c.TargetOriginal, err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/agentscontract"
+	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
 // expectation checks a decoded JSON body, returning "expected …, got …" problems.
@@ -81,9 +82,30 @@ func expectAgents(body any) []string {
 	return problems
 }
 
-// Verify requests the endpoint once and checks status, headers and body.
-// It returns the problems found (empty when the endpoint is right).
-func Verify(ctx context.Context, client *http.Client, baseURL, endpoint string) []string {
+// expectedBody is the body every target's endpoint must give on the seed:
+// the app's exactly these bytes, the original's the same JSON.
+func expectedBody(endpoint string) []byte {
+	if endpoint == "/index" {
+		return []byte(`{"hello":"world"}`)
+	}
+	return agentscontract.Body()
+}
+
+// bodyCheck says how a target's body is verified (for the log).
+func bodyCheck(target string) string {
+	if target == benchreport.TargetOriginal {
+		return "JSON equal to the expected body"
+	}
+	return "exact body"
+}
+
+// Verify requests target's endpoint once (at baseURL) and checks its status,
+// its headers (Content-Type application/json, Date, Content-Length: gunicorn
+// sends them too) and its body: the app's byte for byte; the original's,
+// whose json.dumps orders and spaces its keys its own way, parsed and equal
+// to the expected JSON. It returns the problems found, "expected …, got …"
+// (empty when the endpoint is right).
+func Verify(ctx context.Context, client *http.Client, target, baseURL, endpoint string) []string {
 	check, ok := expectations[endpoint]
 	if !ok {
 		return []string{fmt.Sprintf("no expectation for endpoint %s", endpoint)}
@@ -131,7 +153,23 @@ func Verify(ctx context.Context, client *http.Client, baseURL, endpoint string) 
 	if _, err := dec.Token(); err != io.EOF {
 		return append(problems, fmt.Sprintf("expected one JSON value, got trailing data: %s", clip(string(raw), 200)))
 	}
-	return append(problems, check(body)...)
+	if p := check(body); len(p) > 0 {
+		return append(problems, p...) // what is wrong, element by element
+	}
+	// Every element right: the whole body, as each target must give it.
+	want := expectedBody(endpoint)
+	if target == benchreport.TargetOriginal {
+		var w any
+		if err := json.Unmarshal(want, &w); err != nil {
+			panic(err) // the expected body is ours
+		}
+		if !reflect.DeepEqual(body, w) {
+			problems = append(problems, fmt.Sprintf("expected JSON equal to %s, got %s", clip(string(want), 120), clip(string(raw), 120)))
+		}
+	} else if !bytes.Equal(raw, want) {
+		problems = append(problems, fmt.Sprintf("expected exactly the %d bytes %s, got %d bytes %s", len(want), clip(string(want), 120), len(raw), clip(string(raw), 120)))
+	}
+	return problems
 }
 
 func short(v any) string {

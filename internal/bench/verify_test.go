@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/results"
 	"github.com/macrobench/macrobench/internal/testenv"
@@ -53,40 +54,81 @@ func serve(t *testing.T, routes map[string]http.Handler) (*httptest.Server, *cou
 	return srv, cs
 }
 
-// Verify's verdicts, against real HTTP servers serving right and wrong answers.
+// pythonAgents is the agents body as the original's json.dumps writes it:
+// its keys in the query's column order, ", " and ": " between them.
+func pythonAgents(mutate func(i int, a map[string]any)) []byte {
+	var items []string
+	for i := 0; i < 50; i++ {
+		a := map[string]any{"number": fmt.Sprint(300 + i), "extension": nil, "context": nil, "state_interface": nil,
+			"status": "offline", "extension_status": "-1", "paused": "0"}
+		if mutate != nil {
+			mutate(i, a)
+		}
+		var kv []string
+		for _, k := range agentscontract.Columns {
+			v, _ := json.Marshal(a[k])
+			kv = append(kv, fmt.Sprintf("%q: %s", k, v))
+		}
+		items = append(items, "{"+strings.Join(kv, ", ")+"}")
+	}
+	return []byte("[" + strings.Join(items, ", ") + "]")
+}
+
+// Verify's verdicts, against real HTTP servers serving right and wrong
+// answers: the app's bodies byte for byte, the original's parsed.
 func TestVerifyExpectedVersusGot(t *testing.T) {
 	t.Parallel()
+	app, orig := benchreport.TargetApp, benchreport.TargetOriginal
 	cases := []struct {
-		name, endpoint string
-		h              http.HandlerFunc
-		want           string // "" = no problem
+		name, target, endpoint string
+		h                      http.HandlerFunc
+		want                   string // "" = no problem
 	}{
-		{"good index", "/index", jsonHandler([]byte(`{"hello":"world"}`)), ""},
-		{"good agents", "/agents", jsonHandler(agentsBody(50, nil)), ""},
-		{"extra key", "/index", jsonHandler([]byte(`{"hello":"world","x":1}`)), `expected body {"hello":"world"}, got {"hello":"world","x":1}`},
-		{"text/plain", "/index", func(w http.ResponseWriter, r *http.Request) {
+		{"good index", app, "/index", jsonHandler([]byte(`{"hello":"world"}`)), ""},
+		{"good agents", app, "/agents", jsonHandler(agentscontract.Body()), ""},
+		// The app's bytes are its contract: the same JSON spelt otherwise is not it.
+		{"app, spaced", app, "/index", jsonHandler([]byte(`{"hello": "world"}`)), `expected exactly the 17 bytes {"hello":"world"}, got 18 bytes {"hello": "world"}`},
+		{"app, keys sorted", app, "/agents", jsonHandler(agentsBody(50, nil)), `expected exactly the 6401 bytes [{"number":"300","extension":null`},
+		// The original's json.dumps: spaces, and in agentsBody keys in another order.
+		{"original index", orig, "/index", jsonHandler([]byte(`{"hello": "world"}`)), ""},
+		{"original agents", orig, "/agents", jsonHandler(pythonAgents(nil)), ""},
+		{"original, keys sorted", orig, "/agents_with_pool", jsonHandler(agentsBody(50, nil)), ""},
+		{"original, wrong value", orig, "/agents", jsonHandler(pythonAgents(func(i int, a map[string]any) {
+			if i == 7 {
+				a["paused"] = "1"
+			}
+		})), `agent 7: expected {"context":null,"extension":null,"extension_status":"-1","number":"307","paused":"0"`},
+		{"original, other order", orig, "/agents", jsonHandler(pythonAgents(func(i int, a map[string]any) { a["number"] = fmt.Sprint(349 - i) })),
+			`expected JSON equal to [{"number":"300"`},
+		{"original, wrong index", orig, "/index", jsonHandler([]byte(`{"hello": "World"}`)), `expected body {"hello":"world"}, got {"hello":"World"}`},
+		{"original, no Date", orig, "/index", func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Date"] = nil // net/http adds one unless told not to
+			jsonHandler([]byte(`{"hello": "world"}`))(w, r)
+		}, "expected a Date header, got none"},
+		{"extra key", app, "/index", jsonHandler([]byte(`{"hello":"world","x":1}`)), `expected body {"hello":"world"}, got {"hello":"world","x":1}`},
+		{"text/plain", app, "/index", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain")
 			w.Write([]byte(`{"hello":"world"}`))
 		}, `expected Content-Type application/json, got "text/plain"`},
-		{"chunked", "/index", func(w http.ResponseWriter, r *http.Request) {
+		{"chunked", app, "/index", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"hello":`))
 			w.(http.Flusher).Flush() // no Content-Length: chunked
 			w.Write([]byte(`"world"}`))
 		}, "expected a Content-Length header, got none"},
-		{"redirect", "/index", http.RedirectHandler("/elsewhere", http.StatusFound).ServeHTTP, "expected status 200, got 302"},
-		{"49 agents", "/agents", jsonHandler(agentsBody(49, nil)), "expected 50 agents, got 49"},
-		{"not null", "/agents", jsonHandler(agentsBody(50, func(i int, a map[string]any) { a["context"] = "default" })), `"context":"default"`},
-		{"missing key", "/agents_with_pool", jsonHandler(agentsBody(50, func(i int, a map[string]any) { delete(a, "paused") })), "expected keys"},
-		{"duplicate", "/agents", jsonHandler(agentsBody(50, func(i int, a map[string]any) { a["number"] = "300" })), "number 300 appears twice"},
-		{"int number", "/agents", jsonHandler(agentsBody(50, func(i int, a map[string]any) { a["number"] = 300 + i })), `expected "number" a string`},
-		{"object not array", "/agents", jsonHandler([]byte(`{"hello":"world"}`)), "expected a JSON array of 50 agents"},
-		{"trailing", "/index", jsonHandler([]byte(`{"hello":"world"} {}`)), "trailing data"},
-		{"500", "/agents", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, "expected status 200, got 500 (body: boom)"},
+		{"redirect", app, "/index", http.RedirectHandler("/elsewhere", http.StatusFound).ServeHTTP, "expected status 200, got 302"},
+		{"49 agents", app, "/agents", jsonHandler(agentsBody(49, nil)), "expected 50 agents, got 49"},
+		{"not null", app, "/agents", jsonHandler(agentsBody(50, func(i int, a map[string]any) { a["context"] = "default" })), `"context":"default"`},
+		{"missing key", app, "/agents_with_pool", jsonHandler(agentsBody(50, func(i int, a map[string]any) { delete(a, "paused") })), "expected keys"},
+		{"duplicate", app, "/agents", jsonHandler(agentsBody(50, func(i int, a map[string]any) { a["number"] = "300" })), "number 300 appears twice"},
+		{"int number", app, "/agents", jsonHandler(agentsBody(50, func(i int, a map[string]any) { a["number"] = 300 + i })), `expected "number" a string`},
+		{"object not array", app, "/agents", jsonHandler([]byte(`{"hello":"world"}`)), "expected a JSON array of 50 agents"},
+		{"trailing", app, "/index", jsonHandler([]byte(`{"hello":"world"} {}`)), "trailing data"},
+		{"500", app, "/agents", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, "expected status 200, got 500 (body: boom)"},
 	}
 	for _, c := range cases {
 		srv := httptest.NewServer(c.h)
-		problems := Verify(context.Background(), http.DefaultClient, srv.URL, c.endpoint)
+		problems := Verify(context.Background(), http.DefaultClient, c.target, srv.URL, c.endpoint)
 		srv.Close()
 		joined := strings.Join(problems, "; ")
 		if c.want == "" && len(problems) > 0 {
@@ -292,7 +334,7 @@ func TestSaturatedCellDoesNotFail(t *testing.T) {
 		t.Errorf("status %s at %.1f req/s of %g, want saturated", c.Status, c.AchievedRate, c.TargetRate)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
-	if !bytes.Contains(md, []byte("saturated (the hardware reached")) {
+	if !bytes.Contains(md, []byte("| /index | app | saturated |")) || !bytes.Contains(md, []byte("- /index (app): the hardware reached")) {
 		t.Errorf("summary.md does not say saturated")
 	}
 }

@@ -31,11 +31,11 @@ func sample() *Summary {
 		Cells: []Cell{
 			{Endpoint: "/index", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
 				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: results.Latency{Mean: 1.5, P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
-				Original: &Original{Measured: true, RequestsPerSec: 2714.49, Ratio: 3900 / 2714.49, LatencyAvg: "0.87m", LatencyMax: "4.47m"}},
+				Publication: &Publication{Measured: true, RequestsPerSec: 2714.49, Ratio: 3900 / 2714.49, LatencyAvg: "0.87m", LatencyMax: "4.47m"}},
 			{Endpoint: "/agents", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
 				Runs: []Run{run(450, 900)}, AchievedRate: 450, Latency: results.Latency{P50: 400, P99: 900}, Status: StatusSaturated,
 				Note: "the hardware reached 450.0 of 4000 req/s (11%)", CeilingShare: map[string]float64{"connect": 0.9}, Reconciled: &ok,
-				Original: &Original{Measured: true, RequestsPerSec: 304.10, Ratio: 450 / 304.10, LatencyAvg: "2.28m", LatencyMax: "4.97m"}},
+				Publication: &Publication{Measured: true, RequestsPerSec: 304.10, Ratio: 450 / 304.10, LatencyAvg: "2.28m", LatencyMax: "4.97m"}},
 		},
 		Failures: []string{"verification failed for /agents_with_pool: expected status 200, got 500"},
 	}
@@ -45,15 +45,21 @@ func TestMarkdownStatesWhatItShows(t *testing.T) {
 	md := Markdown(sample(), baseline.Flask())
 	for _, want := range []string{
 		"Result: **FAILED**",
-		`| /agents_with_pool | **FAILED — not benchmarked** | expected status 200, got 500 (body: a\|b) |`,
+		`| app | /agents_with_pool | **FAILED — not benchmarked** | expected status 200, got 500 (body: a\|b) |`,
+		"| app | /index | ok | headers; exact bytes |",
 		"| connect | `pgbench -C` | 500 |",
 		"## rate4000 — 4000 req/s",
-		"The original ran `wrk2 -t12 -c400 -d5m -R 4000 http://192.168.2.100:8000/index`.",
-		"| /index | ok | 3900.0 / 4000 | 1.50ms | 1.00ms |",
-		"| 2714.49 | 1.44× | 0.87m / 4.47m | — |",
-		"| /agents | saturated (the hardware reached 450.0 of 4000 req/s (11%)) | 450.0 / 4000 |",
-		"| 304.10 | 1.48× | 2.28m / 4.97m | connect 90% |",
-		"| /agents | 1 | 200: 1350 | n/a | n/a | 1350 | 1350 | ok (1 checks) |",
+		"The publication ran `wrk2 -t12 -c400 -d5m -R 4000 http://192.168.2.100:8000/index`.",
+		"| /index | app | ok | 3,900.0 | 4,000 | 1.44× | 0/0/0/0 | 0 | 0 | — |",
+		"| /index | app | 1.50 | 1.00 | 0 | 5.00 | 0 | 0 |",
+		"| /agents | app | saturated | 450.0 | 4,000 | 1.48× | 0/0/0/0 | 0 | 0 | connect 90% |",
+		"- /agents (app): the hardware reached 450.0 of 4000 req/s (11%)",
+		"| /agents | app | 1 | 200: 1350 | n/a | n/a |",
+		"| /agents | app | 1 | 1350 | 1350 | ok (1 checks) | n/a / n/a |",
+		// One target: the headline has no ratio between targets.
+		"| endpoint | scenario | app | publication (other hardware) |",
+		"| /index | rate4000 | 3,900.0 | 2,714.5 |",
+		"| /index | rate4000 | 1.50 | 52,200 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary.md lacks %q\n%s", want, md)
@@ -103,7 +109,7 @@ func TestMarkdownInterruptedAndWaits(t *testing.T) {
 		"- Isolation: before each run the bench waited (at most 30s)",
 		"- Accounting: every request the generator sent",
 		"| ok (1 checks) | 0.4s / **BOUND HIT** after 30.0s: app: 3 request(s) in flight |",
-		"| 0/0/0/0 | 0 | 7 | 304.10 |",
+		"| 0/0/0/0 | 0 | 7 | connect 90% |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary.md lacks %q\n%s", want, md)
@@ -137,12 +143,45 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 }
 
-// A schema 1 summary (before in_flight_at_end) still loads.
+// A schema 1 summary (before in_flight_at_end) still loads, as the app's.
 func TestLoadSchemaOne(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(`{"schema": 1, "cells": [{"endpoint": "/index", "requests": 5}]}`), 0o644)
 	s, err := Load(dir)
-	if err != nil || s.Cells[0].Requests != 5 || s.Cells[0].InFlight != 0 {
+	if err != nil || s.Cells[0].Requests != 5 || s.Cells[0].InFlight != 0 || s.Cells[0].Target != TargetApp {
 		t.Errorf("%+v %v", s, err)
+	}
+}
+
+// A schema 2 summary (one target, the publication's figure under
+// "original") loads as schema 3 has it: every cell, verification and
+// warm-up the app's, the figure under Publication; and it renders.
+func TestLoadSchemaTwo(t *testing.T) {
+	dir := t.TempDir()
+	old := `{"schema": 2, "target": "http://127.0.0.1:8000", "executor": "compose",
+	  "verification": [{"endpoint": "/index", "ok": true}],
+	  "warmups": [{"endpoint": "/index", "requests": 3}],
+	  "cells": [
+	    {"endpoint": "/index", "scenario": "saturation", "achieved_rate": 9000, "status": "closed-loop", "attempts": 10, "requests": 10,
+	     "original": {"measured": true, "requests_per_sec": 2644.71, "latency_avg": "13.16s", "ratio": 3.4}},
+	    {"endpoint": "/agents_with_pool", "scenario": "rate10", "achieved_rate": 10, "status": "ok", "original": {"measured": false}}]}`
+	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(old), 0o644)
+	s, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Cells[0]
+	if c.Target != TargetApp || c.Publication == nil || !c.Publication.Measured || c.Publication.RequestsPerSec != 2644.71 || c.Publication.Ratio != 3.4 {
+		t.Errorf("cell 0: target %q, publication %+v", c.Target, c.Publication)
+	}
+	if p := s.Cells[1].Publication; p == nil || p.Measured {
+		t.Errorf("cell 1: publication %+v, want measured false", p)
+	}
+	if s.Verification[0].Target != TargetApp || s.Warmups[0].Target != TargetApp || len(s.Targets) != 1 || s.Targets[0].URL != "http://127.0.0.1:8000" {
+		t.Errorf("targets: %+v, verification %+v, warm-ups %+v", s.Targets, s.Verification, s.Warmups)
+	}
+	md := Markdown(s, baseline.Flask())
+	if !strings.Contains(md, "| /index | saturation | 9,000.0 | 2,644.7 |") || !strings.Contains(md, SideBySideHeading) {
+		t.Errorf("an old summary's report:\n%s", md)
 	}
 }

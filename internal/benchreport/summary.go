@@ -20,8 +20,12 @@ import (
 // the isolation waits and the interrupted marker were added. (The latency
 // figures are the generator's, results.Latency: min, p99_999, p100 and
 // within_stdev_pct were added without a new version, as fields absent from
-// an older file read as zero.)
-const SchemaVersion = 2
+// an older file read as zero.) 3: a run measures several targets (the app,
+// the original Flask app): every cell, verification and warm-up names its
+// target, targets describes each, side_by_side holds the report's headline
+// table; a cell's published figure moved from "original" (ambiguous beside
+// the target "original") to "publication". Load reads 1 and 2 as the app's.
+const SchemaVersion = 3
 
 // oldestSchema is the oldest summary.json Load reads: schema 1 has none of
 // the fields added in 2, which read as zero.
@@ -33,8 +37,13 @@ type Summary struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Executor string    `json:"executor"` // compose | local
-	Target   string    `json:"target"`   // base URL the generator used ("via the network" one in compose)
-	Quick    bool      `json:"quick"`
+	// Target is the app's base URL as the bench saw it (every target's is
+	// in Targets).
+	Target string `json:"target"`
+	// Targets are the servers measured, in the order each cell ran
+	// against them (TargetApp first).
+	Targets []TargetInfo `json:"targets,omitempty"`
+	Quick   bool         `json:"quick"`
 	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end;
 	// Cells holds the cells it completed. The folder also has an
 	// INTERRUPTED file and summary.md a banner.
@@ -56,20 +65,46 @@ type Summary struct {
 	Verification []Verification `json:"verification"`
 	Ceilings     []Ceiling      `json:"ceilings"`
 	Cells        []Cell         `json:"cells"`
-	Notes        []string       `json:"notes,omitempty"`
-	Failures     []string       `json:"failures,omitempty"` // why the run exits non-zero
+	// SideBySide is the report's headline: per endpoint and scenario, each
+	// target's figures, their ratio and the publication's (SideBySideRows).
+	SideBySide []SideBySide `json:"side_by_side,omitempty"`
+	Notes      []string     `json:"notes,omitempty"`
+	Failures   []string     `json:"failures,omitempty"` // why the run exits non-zero
 }
 
-// Verification is the pre-load check of one endpoint.
+// The targets a run measures: this lab's app, and the original benchmark's
+// Flask app under gunicorn (original/, compose service "original").
+const (
+	TargetApp      = "app"
+	TargetOriginal = "original"
+)
+
+// TargetInfo is one server a run measured.
+type TargetInfo struct {
+	Name   string `json:"name"`   // TargetApp | TargetOriginal
+	URL    string `json:"url"`    // its base URL as the bench saw it
+	Server string `json:"server"` // what it is
+	// Evidence names the server-side checks that apply to it: the app has
+	// its own counters and Prometheus besides PostgreSQL; the original
+	// has no /metrics, so PostgreSQL's counts and the generator's are all.
+	Evidence []string `json:"evidence"`
+	// PoolSize is the most connections its /agents_with_pool may hold
+	// (0: unknown, and that check is not made).
+	PoolSize int64 `json:"pool_size,omitempty"`
+}
+
+// Verification is the pre-load check of one endpoint of one target.
 type Verification struct {
+	Target   string   `json:"target"`
 	Endpoint string   `json:"endpoint"`
 	OK       bool     `json:"ok"`
 	Problems []string `json:"problems,omitempty"` // "expected …, got …"
 }
 
-// Warmup is the generator run that warmed an endpoint before its first
-// scenario; excluded from every figure.
+// Warmup is the generator run that warmed an endpoint of a target before
+// its first scenario; excluded from every figure.
 type Warmup struct {
+	Target    string         `json:"target"`
 	Endpoint  string         `json:"endpoint"`
 	Args      []string       `json:"args"`
 	DurationS float64        `json:"duration_s"`
@@ -133,6 +168,10 @@ type Wait struct {
 	DBActive    *int64 `json:"db_active_backends,omitempty"` // backends not idle
 	DBBackends  *int64 `json:"db_backends,omitempty"`        // all, idle pool connections included
 	Skipped     bool   `json:"skipped,omitempty"`            // --isolation-wait 0: not waited
+	// Scope is what the wait looked at: the app's and PostgreSQL's side
+	// for the app's runs, PostgreSQL's alone for the original's (it has no
+	// in-flight gauge).
+	Scope string `json:"scope,omitempty"`
 }
 
 // Server-side evidence for one run's window.
@@ -178,8 +217,10 @@ type Spread struct {
 	Max float64 `json:"max"`
 }
 
-// Cell is one endpoint × scenario; its figures are medians over the runs.
+// Cell is one endpoint × scenario against one target; its figures are
+// medians over the runs.
 type Cell struct {
+	Target       string          `json:"target"` // TargetApp | TargetOriginal
 	Endpoint     string          `json:"endpoint"`
 	Scenario     string          `json:"scenario"` // saturation | rate4000 | rate10
 	Via          string          `json:"via"`      // localhost | network
@@ -205,21 +246,28 @@ type Cell struct {
 	CountedErrorRatio float64            `json:"counted_error_ratio"`
 	Status            string             `json:"status"` // ok | saturated | closed-loop | errors | not-run
 	Reconciled        *bool              `json:"reconciled,omitempty"`
-	Original          *Original          `json:"original,omitempty"`
+	Publication       *Publication       `json:"publication,omitempty"`
 	CeilingShare      map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
 	Note              string             `json:"note,omitempty"`
 }
 
-// Original is the Flask figure for the same cell.
-type Original struct {
+// Publication is the original benchmark's published figure for the same
+// endpoint and scenario (internal/baseline): the Flask app on the
+// publication's own hardware, not this machine.
+type Publication struct {
 	Measured       bool    `json:"measured"`
 	Command        string  `json:"command,omitempty"`
 	RequestsPerSec float64 `json:"requests_per_sec,omitempty"`
-	LatencyAvg     string  `json:"latency_avg,omitempty"`
+	LatencyAvg     string  `json:"latency_avg,omitempty"` // as wrk printed it
 	LatencyMax     string  `json:"latency_max,omitempty"`
-	Errors         int64   `json:"errors,omitempty"` // socket errors + non-2xx
+	LatencyAvgMS   float64 `json:"latency_avg_ms,omitempty"` // the same, in ms
+	LatencyMaxMS   float64 `json:"latency_max_ms,omitempty"`
+	Errors         int64   `json:"errors,omitempty"` // socket errors + timeouts + non-2xx, wrk's classes summed
 	Non2xx         int64   `json:"non_2xx,omitempty"`
-	Ratio          float64 `json:"ratio,omitempty"` // ours / original requests per second
+	// ErrorShare is its socket errors and non-2xx responses over its
+	// attempts (responses + socket errors): PublishedErrorShare.
+	ErrorShare float64 `json:"error_share,omitempty"`
+	Ratio      float64 `json:"ratio,omitempty"` // this cell's / the publication's requests per second
 }
 
 // Status values of a cell.
@@ -291,5 +339,39 @@ func Load(path string) (*Summary, error) {
 	if s.Schema < oldestSchema || s.Schema > SchemaVersion {
 		return nil, fmt.Errorf("%s: schema %d, this tool reads %d to %d", path, s.Schema, oldestSchema, SchemaVersion)
 	}
+	if s.Schema < 3 {
+		if err := upgradeToThree(&s, b); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	return &s, nil
+}
+
+// upgradeToThree reads a schema 1 or 2 summary (raw) as schema 3 does: it
+// measured the app alone, and each cell's published figure was "original".
+func upgradeToThree(s *Summary, raw []byte) error {
+	var old struct {
+		Cells []struct {
+			Original *Publication `json:"original"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(raw, &old); err != nil {
+		return err
+	}
+	for i := range s.Cells {
+		s.Cells[i].Target = TargetApp
+		if i < len(old.Cells) && s.Cells[i].Publication == nil {
+			s.Cells[i].Publication = old.Cells[i].Original
+		}
+	}
+	for i := range s.Verification {
+		s.Verification[i].Target = TargetApp
+	}
+	for i := range s.Warmups {
+		s.Warmups[i].Target = TargetApp
+	}
+	if len(s.Targets) == 0 {
+		s.Targets = []TargetInfo{{Name: TargetApp, URL: s.Target}}
+	}
+	return nil
 }

@@ -63,13 +63,32 @@ func LoadRun(dir string) (*Run, error) {
 	return r, nil
 }
 
+// originalServices are the compose services that serve the original alone:
+// their CPU limits bear on the original's cells, not on the app's (the
+// targets run one after the other, never together). A run that did not
+// measure the original does not record them.
+var originalServices = map[string]bool{"original": true, "loadtest-local-original": true}
+
 // RunSettings is what differs between two runs as a whole and makes every
-// cell incomparable: quick or not, and the CPU limits of the services.
+// cell incomparable: quick or not, and the CPU limits of the services (the
+// original's aside: OriginalSettings).
 func RunSettings(a, b *Run) []string {
 	var d []string
 	if a.Summary.Quick != b.Summary.Quick {
 		d = append(d, fmt.Sprintf("quick %v → %v", a.Summary.Quick, b.Summary.Quick))
 	}
+	return append(d, cpuLimits(a, b, func(name string) bool { return !originalServices[name] })...)
+}
+
+// OriginalSettings is what differs between two runs for the original's
+// cells besides RunSettings: its services' CPU limits.
+func OriginalSettings(a, b *Run) []string {
+	return cpuLimits(a, b, func(name string) bool { return originalServices[name] })
+}
+
+// cpuLimits lists the services (those keep says) whose CPU limit differs.
+func cpuLimits(a, b *Run, keep func(string) bool) []string {
+	var d []string
 	names := map[string]bool{}
 	for k := range a.Meta.CPULimits {
 		names[k] = true
@@ -83,7 +102,7 @@ func RunSettings(a, b *Run) []string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if va, vb := a.Meta.CPULimits[k], b.Meta.CPULimits[k]; va != vb {
+		if va, vb := a.Meta.CPULimits[k], b.Meta.CPULimits[k]; va != vb && keep(k) {
 			d = append(d, fmt.Sprintf("%s cpus %s → %s", k, orDash(va), orDash(vb)))
 		}
 	}
@@ -133,8 +152,10 @@ type Metric struct {
 	BeyondSpread bool    // the ranges of the repeats do not overlap (needs ≥2 runs each)
 }
 
-// Diff is one cell present in A, B or both.
+// Diff is one cell present in A, B or both: an endpoint and scenario
+// against one target (a cell is only ever compared with the same target's).
 type Diff struct {
+	Target             string // benchreport.TargetApp | TargetOriginal
 	Endpoint, Scenario string
 	OnlyIn             string // "A" or "B" when the other lacks the cell
 	StatusA, StatusB   string
@@ -150,30 +171,50 @@ type Diff struct {
 	Regressed []string
 }
 
-// Compare matches cells by endpoint and scenario.
+// Compare matches cells by target, endpoint and scenario: the app's with
+// the app's, the original's with the original's (a summary from before
+// targets measured the app alone: benchreport.Load reads it so).
 func Compare(a, b *benchreport.Summary) []Diff {
 	var out []Diff
 	index := map[string]benchreport.Cell{}
 	for _, c := range b.Cells {
-		index[c.Endpoint+" "+c.Scenario] = c
+		index[key(c)] = c
 	}
 	seen := map[string]bool{}
 	for _, ca := range a.Cells {
-		key := ca.Endpoint + " " + ca.Scenario
-		seen[key] = true
-		cb, ok := index[key]
+		seen[key(ca)] = true
+		cb, ok := index[key(ca)]
 		if !ok {
-			out = append(out, Diff{Endpoint: ca.Endpoint, Scenario: ca.Scenario, OnlyIn: "A", StatusA: ca.Status})
+			out = append(out, Diff{Target: target(ca), Endpoint: ca.Endpoint, Scenario: ca.Scenario, OnlyIn: "A", StatusA: ca.Status})
 			continue
 		}
 		out = append(out, diff(ca, cb))
 	}
 	for _, cb := range b.Cells {
-		if !seen[cb.Endpoint+" "+cb.Scenario] {
-			out = append(out, Diff{Endpoint: cb.Endpoint, Scenario: cb.Scenario, OnlyIn: "B", StatusB: cb.Status})
+		if !seen[key(cb)] {
+			out = append(out, Diff{Target: target(cb), Endpoint: cb.Endpoint, Scenario: cb.Scenario, OnlyIn: "B", StatusB: cb.Status})
 		}
 	}
 	return out
+}
+
+func target(c benchreport.Cell) string {
+	if c.Target == "" {
+		return benchreport.TargetApp
+	}
+	return c.Target
+}
+
+func key(c benchreport.Cell) string { return target(c) + " " + c.Endpoint + " " + c.Scenario }
+
+// Name is the cell as compare prints it: "/index saturation", with the
+// target after it unless it is the app's.
+func (d Diff) Name() string {
+	n := d.Endpoint + " " + d.Scenario
+	if d.Target != "" && d.Target != benchreport.TargetApp {
+		n += " (" + d.Target + ")"
+	}
+	return n
 }
 
 // CompareRuns is Compare with the settings: every cell run differently,
@@ -181,12 +222,16 @@ func Compare(a, b *benchreport.Summary) []Diff {
 func CompareRuns(a, b *Run) []Diff {
 	diffs := Compare(a.Summary, b.Summary)
 	global := RunSettings(a, b)
+	orig := OriginalSettings(a, b)
 	for i := range diffs {
 		d := &diffs[i]
 		if d.OnlyIn != "" {
 			continue
 		}
 		d.Settings = append(append([]string(nil), global...), d.Settings...)
+		if d.Target == benchreport.TargetOriginal {
+			d.Settings = append(d.Settings, orig...)
+		}
 		if len(d.Settings) > 0 {
 			d.Verdict = "not comparable"
 		}
@@ -195,7 +240,7 @@ func CompareRuns(a, b *Run) []Diff {
 }
 
 func diff(a, b benchreport.Cell) Diff {
-	d := Diff{Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
+	d := Diff{Target: target(a), Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
 		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Repeats: len(a.Runs) > 1 && len(b.Runs) > 1,
 		Settings: CellSettings(a, b)}
 	d.Rate = metric(a.AchievedRate, b.AchievedRate, a.RateSpread, b.RateSpread, true, d.Repeats)
@@ -314,7 +359,7 @@ func Print(w io.Writer, nameA, nameB string, diffs []Diff) {
 	repeats := true
 	var settings []string
 	for _, d := range diffs {
-		cell := d.Endpoint + " " + d.Scenario
+		cell := d.Name()
 		if d.OnlyIn != "" {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t\tonly in %s\n", cell, d.StatusA+d.StatusB, d.OnlyIn)
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -227,5 +228,102 @@ func TestJudgeWithRepeats(t *testing.T) {
 	}
 	if n := Judge(diffs, 0.1); n != 1 || len(diffs[0].Regressed) != 0 || strings.Join(diffs[1].Regressed, "") != "now over its error threshold" {
 		t.Errorf("%d regressions: %v / %v", n, diffs[0].Regressed, diffs[1].Regressed)
+	}
+}
+
+// The app's cells are compared with the app's, the original's with the
+// original's; an old summary (schema 2: no targets) is the app's.
+func TestCompareLikeTargets(t *testing.T) {
+	orig := func(c benchreport.Cell) benchreport.Cell { c.Target = benchreport.TargetOriginal; return c }
+	app := func(c benchreport.Cell) benchreport.Cell { c.Target = benchreport.TargetApp; return c }
+	a := summary(
+		app(cell("/index", "saturation", 0, "closed-loop", []float64{9000}, []float64{10})),
+		orig(cell("/index", "saturation", 0, "closed-loop", []float64{1500}, []float64{300})),
+	)
+	b := summary(
+		orig(cell("/index", "saturation", 0, "closed-loop", []float64{1400}, []float64{320})),
+		app(cell("/index", "saturation", 0, "closed-loop", []float64{9100}, []float64{10})),
+	)
+	diffs := Compare(a, b)
+	if len(diffs) != 2 {
+		t.Fatalf("%d diffs: %+v", len(diffs), diffs)
+	}
+	for _, d := range diffs {
+		switch d.Target {
+		case benchreport.TargetApp:
+			if d.Rate.A != 9000 || d.Rate.B != 9100 || d.Name() != "/index saturation" {
+				t.Errorf("app: %+v %+v", d, d.Rate)
+			}
+		case benchreport.TargetOriginal:
+			if d.Rate.A != 1500 || d.Rate.B != 1400 || d.Name() != "/index saturation (original)" {
+				t.Errorf("original: %+v %+v", d, d.Rate)
+			}
+		default:
+			t.Errorf("diff of target %q", d.Target)
+		}
+	}
+
+	// An old folder (schema 2, no target) against a new one: the app's cells
+	// meet, the original's is in B only.
+	dir := t.TempDir()
+	old := `{"schema": 2, "cells": [{"endpoint": "/index", "scenario": "saturation", "status": "closed-loop", "achieved_rate": 8000,
+	  "runs": [{"index": 1, "achieved_rate": 8000}], "original": {"measured": true, "requests_per_sec": 2644.71}}]}`
+	if err := os.WriteFile(filepath.Join(dir, "summary.json"), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newDir := t.TempDir()
+	if err := b.WriteJSON(newDir); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"--max-regression", "off", dir, newDir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	text := out.String()
+	if !strings.Contains(text, "/index saturation   ") || !strings.Contains(text, "8000.0 → 9100.0") ||
+		!regexpLine(text, `/index saturation \(original\) .*only in B`) {
+		t.Errorf("compare of an old folder with a two-target one:\n%s", text)
+	}
+}
+
+// regexpLine reports whether a line of text matches expr.
+func regexpLine(text, expr string) bool {
+	re := regexp.MustCompile(expr)
+	for _, l := range strings.Split(text, "\n") {
+		if re.MatchString(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// The original's CPU limit bears on the original's cells alone: a run that
+// also measured it (its metadata records "original") compares with one that
+// did not, cell by cell, the app's; a changed limit of the original's makes
+// its own cells not comparable, not the app's.
+func TestOriginalCPULimitsBearOnItsCellsOnly(t *testing.T) {
+	app := cell("/index", "saturation", 0, "closed-loop", []float64{9000}, []float64{10})
+	app.Target = benchreport.TargetApp
+	orig := cell("/index", "saturation", 0, "closed-loop", []float64{1500}, []float64{300})
+	orig.Target = benchreport.TargetOriginal
+	ra := &Run{Dir: "A", Summary: summary(app), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2"}}}
+	rb := &Run{Dir: "B", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "2"}}}
+	for _, d := range CompareRuns(ra, rb) {
+		if d.Target == benchreport.TargetApp && (d.Verdict == "not comparable" || len(d.Settings) > 0) {
+			t.Errorf("app cell: %s %v: the original's limit made it not comparable", d.Verdict, d.Settings)
+		}
+	}
+	rc := &Run{Dir: "C", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "1"}}}
+	for _, d := range CompareRuns(rb, rc) {
+		switch d.Target {
+		case benchreport.TargetApp:
+			if len(d.Settings) > 0 {
+				t.Errorf("app cell: %v", d.Settings)
+			}
+		case benchreport.TargetOriginal:
+			if d.Verdict != "not comparable" || strings.Join(d.Settings, ", ") != "original cpus 2 → 1" {
+				t.Errorf("original cell: %s %v", d.Verdict, d.Settings)
+			}
+		}
 	}
 }

@@ -6,26 +6,38 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/macrobench/macrobench/internal/baseline"
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
-// goodReport writes a results folder that passes, for the tests to break.
+// goodReport writes a results folder that passes, for the tests to break:
+// every cell against both targets, the report rendered as the bench
+// renders it.
 func goodReport(t *testing.T, edit func(*benchreport.Summary)) string {
 	dir := t.TempDir()
 	s := &benchreport.Summary{Schema: benchreport.SchemaVersion, Executor: "compose", Quick: true}
 	vias := map[string]string{"saturation": "localhost", "rate4000": "network", "rate10": "network"}
-	for _, ep := range bench.DefaultEndpoints {
-		s.Verification = append(s.Verification, benchreport.Verification{Endpoint: ep, OK: true})
-		for _, sc := range bench.DefaultScenarios {
-			run := benchreport.Run{Requests: 10, Server: &benchreport.Server{DB: &benchreport.DB{}, Prometheus: &benchreport.Prometheus{}},
-				Checks:    []benchreport.Check{{Name: "server saw every response", OK: true}},
-				Isolation: &benchreport.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &benchreport.Wait{WaitedS: 0.4, BoundS: 30}}
-			s.Cells = append(s.Cells, benchreport.Cell{Endpoint: ep, Scenario: sc, Via: vias[sc],
-				Status: benchreport.StatusOK, Requests: 10, Runs: []benchreport.Run{run}})
+	for _, tgt := range bench.AllTargets {
+		s.Targets = append(s.Targets, benchreport.TargetInfo{Name: tgt})
+		for _, ep := range bench.DefaultEndpoints {
+			s.Verification = append(s.Verification, benchreport.Verification{Target: tgt, Endpoint: ep, OK: true})
 		}
-		if err := os.WriteFile(filepath.Join(dir, "summary.md"), []byte("# x\n"), 0o644); err != nil {
-			t.Fatal(err)
+	}
+	for _, ep := range bench.DefaultEndpoints {
+		for _, sc := range bench.DefaultScenarios {
+			for _, tgt := range bench.AllTargets {
+				srv := &benchreport.Server{DB: &benchreport.DB{}}
+				if tgt == benchreport.TargetApp {
+					srv.Prometheus, srv.AppRequests = &benchreport.Prometheus{}, map[string]int64{"200": 10}
+				}
+				run := benchreport.Run{Requests: 10, Server: srv,
+					Checks:    []benchreport.Check{{Name: "server saw every response", OK: true}},
+					Isolation: &benchreport.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &benchreport.Wait{WaitedS: 0.4, BoundS: 30}}
+				rate := map[string]float64{"app": 100, "original": 50}[tgt]
+				s.Cells = append(s.Cells, benchreport.Cell{Target: tgt, Endpoint: ep, Scenario: sc, Via: vias[sc],
+					Status: benchreport.StatusOK, Requests: 10, Attempts: 10, AchievedRate: rate, Runs: []benchreport.Run{run}})
+			}
 		}
 	}
 	for _, sc := range bench.DefaultScenarios {
@@ -38,7 +50,13 @@ func goodReport(t *testing.T, edit func(*benchreport.Summary)) string {
 	if edit != nil {
 		edit(s)
 	}
+	if s.SideBySide == nil {
+		s.SideBySide = benchreport.SideBySideRows(s.Cells, baseline.Flask())
+	}
 	if err := s.WriteJSON(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := benchreport.WriteMarkdown(s, baseline.Flask(), dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -46,7 +64,7 @@ func goodReport(t *testing.T, edit func(*benchreport.Summary)) string {
 
 func TestCheckBenchReport(t *testing.T) {
 	lines, err := CheckBenchReport(goodReport(t, nil))
-	if err != nil || len(lines) != 9 {
+	if err != nil || len(lines) != 18 {
 		t.Fatalf("good report: %d lines, %v", len(lines), err)
 	}
 	for name, tc := range map[string]struct {
@@ -59,23 +77,52 @@ func TestCheckBenchReport(t *testing.T) {
 			for i := range s.Cells {
 				s.Cells[i].Via = "network"
 			}
-		}, "via localhost"},
+		}, "no app cell ran via localhost"},
 		"not run":           {func(s *benchreport.Summary) { s.Cells[2].Status = benchreport.StatusNotRun }, "not run"},
 		"reconciliation":    {func(s *benchreport.Summary) { s.Cells[3].Runs[0].Checks[0].OK = false }, "reconciliation"},
-		"no database":       {func(s *benchreport.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "evidence missing"},
-		"no prometheus":     {func(s *benchreport.Summary) { s.Cells[5].Runs[0].Server.Prometheus = nil }, "evidence missing"},
+		"no database":       {func(s *benchreport.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "PostgreSQL evidence missing"},
+		"no prometheus":     {func(s *benchreport.Summary) { s.Cells[6].Runs[0].Server.Prometheus = nil }, "Prometheus's evidence missing"},
 		"verification":      {func(s *benchreport.Summary) { s.Verification[1].OK = false }, "verification"},
 		"no isolation wait": {func(s *benchreport.Summary) { s.Cells[6].Runs[0].Isolation = nil }, "no isolation wait recorded"},
 		"drain bound hit": {func(s *benchreport.Summary) {
 			s.Cells[7].Runs[0].Drain = &benchreport.Wait{WaitedS: 30, BoundS: 30, TimedOut: true, Busy: "app: 3 request(s) in flight"}
 		}, "drain hit its bound (30s): app: 3 request(s) in flight"},
 		"runner's failures": {func(s *benchreport.Summary) { s.Failures = []string{"boom"} }, "boom"},
+		// The original: its cells, its verification, its light load, the headline.
+		"original's cells missing": {func(s *benchreport.Summary) {
+			var keep []benchreport.Cell
+			for _, c := range s.Cells {
+				if c.Target != benchreport.TargetOriginal {
+					keep = append(keep, c)
+				}
+			}
+			s.Cells = keep
+		}, "cell /index saturation (original) missing"},
+		"original not verified": {func(s *benchreport.Summary) { s.Verification = s.Verification[:3] }, "original /index: not verified"},
+		"original's database evidence": {func(s *benchreport.Summary) { s.Cells[1].Runs[0].Server.DB = nil },
+			"cell /index saturation (original) run 0: PostgreSQL evidence missing"},
+		"original fails at 10 req/s": {func(s *benchreport.Summary) {
+			s.Cells[5].Errors.Read, s.Cells[5].ErrorRatio = 3, 0.3
+		}, "cell /index rate10 (original): ok with error ratio 30.00% at 10 req/s"},
+		"no side by side": {func(s *benchreport.Summary) { s.SideBySide = []benchreport.SideBySide{} }, "side by side /index saturation: missing"},
+		"no ratio": {func(s *benchreport.Summary) {
+			s.SideBySide = benchreport.SideBySideRows(s.Cells, baseline.Flask())
+			s.SideBySide[0].RateRatio = 0
+		}, "side by side /index saturation: no ratio"},
 	} {
 		if _, err := CheckBenchReport(goodReport(t, tc.edit)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one containing %q", name, err, tc.want)
 		}
 	}
+	// A report whose headline lost its ratios.
 	dir := goodReport(t, nil)
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	os.WriteFile(filepath.Join(dir, "summary.md"), []byte(strings.ReplaceAll(strings.ReplaceAll(string(md), "| app ÷ original |", "| |"), "×", "")), 0o644)
+	if _, err := CheckBenchReport(dir); err == nil || !strings.Contains(err.Error(), "no app ÷ original") ||
+		!strings.Contains(err.Error(), "side-by-side row /index saturation") {
+		t.Errorf("headline without ratios: err = %v", err)
+	}
+	dir = goodReport(t, nil)
 	os.Remove(filepath.Join(dir, "latency-rate10.png"))
 	if _, err := CheckBenchReport(dir); err == nil || !strings.Contains(err.Error(), "latency-rate10.png") {
 		t.Errorf("missing chart: err = %v", err)

@@ -13,7 +13,7 @@ import (
 )
 
 // generatorServices are the compose services the load generator runs as.
-var generatorServices = map[string]bool{"loadtest": true, "loadtest-local": true}
+var generatorServices = map[string]bool{"loadtest": true, "loadtest-local": true, bench.OriginalLocalGenerator: true}
 
 // LeftGenerators picks the generator containers out of cs: one-off
 // containers of the loadtest services, and any container whose name the

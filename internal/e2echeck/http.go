@@ -11,6 +11,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/macrobench/macrobench/internal/bench"
+	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/promapi"
 )
 
@@ -20,7 +21,7 @@ import (
 func CheckEndpoints(ctx context.Context, base string) error {
 	client := &http.Client{Timeout: 5 * time.Second}
 	for _, ep := range bench.DefaultEndpoints {
-		if problems := bench.Verify(ctx, client, base, ep); len(problems) > 0 {
+		if problems := bench.Verify(ctx, client, benchreport.TargetApp, base, ep); len(problems) > 0 {
 			return fmt.Errorf("%s: %s", ep, strings.Join(problems, "; "))
 		}
 	}

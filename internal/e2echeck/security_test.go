@@ -82,7 +82,8 @@ func TestCheckDatabaseRoles(t *testing.T) {
 func TestCheckExporterUp(t *testing.T) {
 	value := "1"
 	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/query" || r.FormValue("query") != "pg_up" { // GET or POST
+		// client_golang's API client POSTs the query as a form.
+		if r.URL.Path != "/api/v1/query" || r.FormValue("query") != "pg_up" {
 			http.NotFound(w, r)
 			return
 		}

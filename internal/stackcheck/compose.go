@@ -124,14 +124,17 @@ func CheckCompose(p *types.Project, dir string) error {
 		}
 	}
 
-	// The load generator must never start with a plain `docker compose up`.
+	// The load generator must never start with `docker compose up`, plain
+	// or with another service's profile (`--profile original up`): every
+	// generator service is behind generators' profiles alone, "loadtest"
+	// (or, for the one in the original's namespace, "loadtest-original").
 	found := false
 	for _, name := range sortedServices(p) {
 		s := p.Services[name]
 		if s.Build != nil && filepath.Base(filepath.Dir(s.Build.Dockerfile)) == "loadtest" || name == "loadtest" {
 			found = true
-			if !slices.Contains(s.Profiles, "loadtest") {
-				bad(name, "profiles", "the load generator must be behind the \"loadtest\" profile, got %v", s.Profiles)
+			if len(s.Profiles) == 0 || slices.ContainsFunc(s.Profiles, func(p string) bool { return !strings.HasPrefix(p, "loadtest") }) {
+				bad(name, "profiles", "the load generator must be behind the \"loadtest\" profile (or a generator's own, \"loadtest-...\"), got %v", s.Profiles)
 			}
 		}
 	}

@@ -153,3 +153,33 @@ func TestOriginalStandInBuildsOnTheDebianStandIn(t *testing.T) {
 		t.Error("original/Dockerfile: ARG BASE_IMAGE: want a default pinned to a dated debian:bookworm-YYYYMMDD tag")
 	}
 }
+
+// compose.yaml loads (compose checks a project's consistency after the
+// profiles are applied) with every profile set the bench and the README
+// use: the app's generators alone, the original alone, and the original's
+// localhost generator beside it. loadtest-local-original names
+// service:original: behind "loadtest" it would break every `--profile
+// loadtest` command while the original's profile is off.
+func TestComposeLoadsWithEveryProfileSetInUse(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for _, profiles := range [][]string{nil, {"loadtest"}, {"original"}, {"loadtest", "original"}, {"original", "loadtest-original"}} {
+		opts, err := cli.NewProjectOptions([]string{filepath.Join(root, ComposeFile)},
+			cli.WithWorkingDirectory(root), cli.WithEnv(nil), cli.WithEnvFiles(), cli.WithDotEnv,
+			cli.WithProfiles(profiles), cli.WithResolvedPaths(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := opts.LoadProject(context.Background())
+		if err != nil {
+			t.Errorf("docker compose --profile %v: %v", profiles, err)
+			continue
+		}
+		_, gen := p.Services["loadtest-local-original"]
+		if want := slices.Contains(profiles, "loadtest-original"); gen != want {
+			t.Errorf("--profile %v: loadtest-local-original enabled %v, want %v", profiles, gen, want)
+		}
+		if _, up := p.Services["loadtest"]; up && !slices.Contains(profiles, "loadtest") {
+			t.Errorf("--profile %v starts the load generator", profiles)
+		}
+	}
+}

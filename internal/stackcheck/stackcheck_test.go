@@ -32,7 +32,7 @@ func TestComposeHasTheLabsProperties(t *testing.T) {
 	if err := CheckCompose(p, root); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"app", "postgres", "postgres-exporter", "prometheus", "grafana", "loadtest", "loadtest-local"} {
+	for _, name := range []string{"app", "postgres", "postgres-exporter", "prometheus", "grafana", "loadtest", "loadtest-local", "original", "loadtest-local-original"} {
 		if _, ok := p.Services[name]; !ok {
 			t.Errorf("compose.yaml: services.%s: missing", name)
 		}
@@ -66,7 +66,7 @@ func TestComposeHasTheLabsProperties(t *testing.T) {
 		t.Errorf("compose.yaml: services.postgres.volumes: want postgres/postgresql.conf, postgres/pg_hba.conf and postgres/initdb mounted, got %v", mounted)
 	}
 
-	for _, name := range []string{"app", "postgres", "loadtest", "loadtest-local"} {
+	for _, name := range []string{"app", "postgres", "loadtest", "loadtest-local", "original", "loadtest-local-original"} {
 		if p.Services[name].CPUS <= 0 {
 			t.Errorf("compose.yaml: services.%s.cpus: no CPU limit", name)
 		}
@@ -82,6 +82,17 @@ func TestComposeHasTheLabsProperties(t *testing.T) {
 	}
 	if got := p.Services["loadtest-local"].NetworkMode; got != "service:app" {
 		t.Errorf("compose.yaml: services.loadtest-local.network_mode: %q, want service:app (\"via localhost\")", got)
+	}
+	if got := p.Services["loadtest-local-original"].NetworkMode; got != "service:original" {
+		t.Errorf("compose.yaml: services.loadtest-local-original.network_mode: %q, want service:original (\"via localhost\" for the original)", got)
+	}
+	// The two localhost generators are the same generator with the same
+	// settings, each in its target's namespace.
+	local, localOrig := p.Services["loadtest-local"], p.Services["loadtest-local-original"]
+	if local.Image != localOrig.Image || !slices.Equal(local.Entrypoint, localOrig.Entrypoint) || local.CPUS != localOrig.CPUS ||
+		local.MemLimit != localOrig.MemLimit || local.PidsLimit != localOrig.PidsLimit {
+		t.Errorf("compose.yaml: services.loadtest-local-original: want loadtest-local's image, entrypoint and limits, got %s %q cpus %v mem %v pids %v",
+			localOrig.Image, localOrig.Entrypoint, localOrig.CPUS, localOrig.MemLimit, localOrig.PidsLimit)
 	}
 	// Non-root (built images set USER in their Dockerfile): postgres too,
 	// whose entrypoint then needs no capability.
@@ -113,7 +124,7 @@ func TestComposeCPULimitsComeFromTheEnvironment(t *testing.T) {
 	}
 
 	_, p := loadRepoCompose(t, "APP_CPUS=1.5", "POSTGRES_CPUS=0.75", "LOADTEST_CPUS=1.25")
-	for name, want := range map[string]float32{"app": 1.5, "postgres": 0.75, "loadtest": 1.25, "loadtest-local": 1.25} {
+	for name, want := range map[string]float32{"app": 1.5, "postgres": 0.75, "loadtest": 1.25, "loadtest-local": 1.25, "loadtest-local-original": 1.25} {
 		if got := p.Services[name].CPUS; got != want {
 			t.Errorf("compose.yaml: services.%s.cpus: %v, want %v from the environment", name, got, want)
 		}
@@ -194,6 +205,10 @@ func TestComposeProblemsNameServiceAndField(t *testing.T) {
   loadtest:
     image: macrobench/loadtest:1.0.0
     healthcheck: {test: ["CMD", "true"]}`, "services.loadtest.profiles"},
+		{"load behind another service's profile", `
+  loadtest:
+    image: macrobench/loadtest:1.0.0
+    profiles: [loadtest, original]`, "services.loadtest.profiles"},
 		{"capabilities kept", confined("cap_drop: [CHOWN]"), "services.db.cap_drop"},
 		{"capability added", confined("cap_add: [NET_ADMIN]"), "services.db.cap_add: NET_ADMIN is not a capability it needs"},
 		{"setuid allowed", confined("security_opt: [seccomp=unconfined]"), "services.db.security_opt"},
@@ -420,7 +435,7 @@ func TestPrometheusTargetsAreComposeServices(t *testing.T) {
 			listens["postgres-exporter"+v] = true
 		}
 	}
-	for name, host := range map[string]string{"loadtest": "loadtest", "loadtest-local": "app"} {
+	for name, host := range map[string]string{"loadtest": "loadtest", "loadtest-local": "app", "loadtest-local-original": "original"} {
 		ep := p.Services[name].Entrypoint
 		i := slices.Index(ep, "--metrics-addr")
 		if i < 0 || i+1 >= len(ep) {
