@@ -147,7 +147,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	w("\n## How to read this\n\n")
 	w("- Every latency is in milliseconds (the publication's wrk printed seconds and minutes: converted, `0.87m` is 52,200 ms). In rate scenarios latencies are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
 	w("- *app ÷ original* divides the app's achieved requests per second by the original's, *original ÷ app* the original's mean latency by the app's: both say how many times better the app did, on this machine, in this run. *÷ publication* divides a cell's requests per second by the publication's for the same cell, measured on other hardware.\n")
-	w("- *failed: N%% errors*: more than %.0f%% of the cell's attempts got an error status or no response at all (the publication's `/agents_with_pool` closed its pooled connections); its requests per second count errors, not service, and are not shown as throughput. *(N%% errors)* after a figure: its share of such attempts, when 1%% or more.\n", FailedAbove*100)
+	w("- *failed: N%% errors*: more than %.0f%% of the cell's attempts got an error status or no response at all (the publication's `/agents_with_pool` closed its pooled connections); its requests per second count errors, not service, and are not shown as throughput. *(N%% errors)* after a figure: its share of such attempts, when 1%% or more; *(N%% late)*: its share of attempts answered after the generator's --timeout or still unanswered that long at the window's end (served or queued, not failed: their latency is in the latency tables).\n", FailedAbove*100)
 	w("- *errors c/r/w/t*: the generator's connect, read and write errors and timeouts; *in flight*: requests sent and not answered when the window closed; *query calls*: pg_stat_statements calls of the agents query; *connections*: pg_stat_database sessions opened; *DB ceiling*: the share of PostgreSQL's own pgbench ceiling a DB endpoint reached when not capped by its rate.\n")
 	w("- The publication printed wrk's mean and max latency only (no percentiles): compare it with the *mean*. Its saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
 	w("- *idle wait before / drain after*: before each run the bench waited until the server side was idle (the app: no request in flight; PostgreSQL: no backend at work; their counters still), so a run after an overloaded one starts on an idle server, and after it until the run's last requests were done (its server-side counts are read then). The original has no in-flight gauge: for its runs the wait is PostgreSQL's part alone. **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
@@ -212,8 +212,15 @@ func sideBySide(w func(string, ...any), rows []SideBySide, targets []TargetInfo,
 	}
 	table("### Throughput (req/s)", "app ÷ original", func(f *Figure) string {
 		v := rateS(f.RequestsPerSec)
+		var notes []string
 		if f.ErrorShare >= 0.01 {
-			v += fmt.Sprintf(" (%s errors)", pct1(f.ErrorShare))
+			notes = append(notes, pct1(f.ErrorShare)+" errors")
+		}
+		if f.LateShare >= 0.01 {
+			notes = append(notes, pct1(f.LateShare)+" late")
+		}
+		if len(notes) > 0 {
+			v += " (" + strings.Join(notes, ", ") + ")"
 		}
 		return v
 	}, func(r SideBySide) float64 { return r.RateRatio })

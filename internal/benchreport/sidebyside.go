@@ -32,6 +32,10 @@ type Figure struct {
 	P99MS          float64 `json:"p99_ms,omitempty"` // the publication printed none
 	MaxMS          float64 `json:"max_ms"`
 	ErrorShare     float64 `json:"error_share"`
+	// LateShare is the share of attempts answered after the generator's
+	// --timeout, or still unanswered that long when the window closed:
+	// served (or queued), not failed, but far from the service asked for.
+	LateShare float64 `json:"late_share,omitempty"`
 	// Failed: not run, or ErrorShare above FailedAbove; its figures are not
 	// throughput or service latency.
 	Failed bool   `json:"failed"`
@@ -117,6 +121,9 @@ func SideBySideRows(cells []Cell, flask baseline.Set) []SideBySide {
 func figureOf(c Cell) *Figure {
 	f := &Figure{RequestsPerSec: c.AchievedRate, MeanMS: c.Latency.Mean, P99MS: c.Latency.P99, MaxMS: c.Latency.Max,
 		ErrorShare: c.ErrorShare(), Status: c.Status}
+	if c.Attempts > 0 {
+		f.LateShare = float64(c.Errors.Timeout) / float64(c.Attempts)
+	}
 	f.Failed = c.Status == StatusNotRun || f.ErrorShare > FailedAbove
 	return f
 }
