@@ -87,7 +87,7 @@ func TestSideBySideTable(t *testing.T) {
 		"| /index | saturation | 9,000.0 | 1,500.0 | 6.00× | 2,644.7 |",
 		"| /agents | saturation | 700.0 | 350.0 (8.6% late) | 2.00× | 634.0 |",
 		// Ours failed: no ratio; theirs failed: marked with its share.
-		"| /agents | rate4000 | 650.0 (15.4% errors) | failed: 75.6% errors | — | 304.1 |",
+		"| /agents | rate4000 | 650.0 (15.4% errors, 10.3% late) | failed: 75.6% errors | — | 304.1 |",
 		"| /agents_with_pool | saturation | 4,100.0 | 1,200.0 | 3.42× | failed: 99.4% errors |",
 		"| /agents_with_pool | rate4000 | 3,990.0 | 1,190.0 | 3.35× | not measured |",
 		"### Mean latency (ms)",
