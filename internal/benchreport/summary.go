@@ -56,6 +56,7 @@ type Summary struct {
 	Verification []Verification `json:"verification"`
 	Ceilings     []Ceiling      `json:"ceilings"`
 	Cells        []Cell         `json:"cells"`
+	Sweeps       []Sweep        `json:"sweeps,omitempty"` // bench --sweep: one per endpoint and target (sweep.go)
 	Notes        []string       `json:"notes,omitempty"`
 	Failures     []string       `json:"failures,omitempty"` // why the run exits non-zero
 }
