@@ -397,3 +397,12 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// completedText is what an interrupted run had done, for its last line:
+// the cells completed, or the sweeps begun.
+func completedText(s *benchreport.Summary) string {
+	if len(s.Sweeps) > 0 {
+		return fmt.Sprintf("%d sweep(s) begun, cut short", len(s.Sweeps))
+	}
+	return fmt.Sprintf("%d cell(s) completed", len(s.Cells))
+}

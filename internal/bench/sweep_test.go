@@ -353,3 +353,51 @@ func TestSweepArgs(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// SIGINT during a sweep: the generator stops, what was measured is written
+// (the sweep cut short: a lower bound, "interrupted", never a knee), the
+// folder is marked, and the exit status is 130.
+func TestSweepInterrupted(t *testing.T) {
+	t.Parallel()
+	binaries(t)
+	app := newCapApp(1000, map[string][]byte{"/index": []byte(`{"hello":"world"}`)})
+	base := app.start(t)
+	out := filepath.Join(t.TempDir(), "results")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	// The signal comes a second into the second step (of 3 s).
+	stdout := &trigger{match: "sweep /index on app: loadtest -t1 -c4 -d3s -R 40 ", fire: func() {
+		time.Sleep(time.Second)
+		cancel(signalCause{os.Interrupt})
+	}}
+	var stderr bytes.Buffer
+	code := run(ctx, benchArgs(base, out, "--sweep", "--endpoints", "/index", "--connections", "4", "--threads", "1",
+		"--sweep-start", "20", "--sweep-step", "3s"), stdout, &stderr)
+	t.Log(stdout.String(), stderr.String())
+	if code != 130 {
+		t.Fatalf("exit %d, want 130", code)
+	}
+	s, err := benchreport.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Interrupted || s.InterruptedBy != "SIGINT" || len(s.Sweeps) != 1 {
+		t.Fatalf("summary: interrupted %v by %q, %d sweeps", s.Interrupted, s.InterruptedBy, len(s.Sweeps))
+	}
+	r := s.Sweeps[0].Result
+	if r.Outcome != sweep.OutcomeLowerBound || r.Reason != sweep.ReasonInterrupted || r.LowerBound != 20 || r.Knee != nil ||
+		len(r.Steps) != 1 || r.Skipped == nil || r.Skipped.Rates[0] != 40 {
+		t.Fatalf("result %+v", r)
+	}
+	// The step it stopped is among the runs, not among the steps.
+	if runs := s.Sweeps[0].Runs; len(runs) != 2 || runs[1].Step != 0 || runs[1].Offered != 40 || runs[1].Error == "" {
+		t.Errorf("runs %+v", runs)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, InterruptedMarker)); err != nil || len(b) == 0 {
+		t.Errorf("%s: %v", InterruptedMarker, err)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	if !bytes.Contains(md, []byte("> **INTERRUPTED** (SIGINT)")) || !bytes.Contains(md, []byte("INCOMPLETE: at least 20 req/s")) {
+		t.Errorf("summary.md:\n%s", md)
+	}
+}
