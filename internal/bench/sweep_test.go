@@ -271,6 +271,12 @@ func TestSweepBudgetGivesLowerBound(t *testing.T) {
 	if steps == 0 {
 		t.Errorf("no step ran within the budget")
 	}
+	// One budget for the whole sweep, not one per endpoint: the sweeps
+	// together took the budget at most, and a little (a step the deadline
+	// stopped takes a moment to stop).
+	if total := s.Sweeps[0].Result.ElapsedS + s.Sweeps[1].Result.ElapsedS; total > 2.5+1 {
+		t.Errorf("the sweeps took %.1fs together with a budget of 2.5s for the whole sweep", total)
+	}
 	if s.Sweeps[1].Result.Outcome == sweep.OutcomeNone && len(s.Sweeps[1].Result.Steps) != 0 {
 		t.Errorf("/agents: none measured yet %d steps", len(s.Sweeps[1].Result.Steps))
 	}
