@@ -29,6 +29,10 @@ type SweepSettings struct {
 	On        bool
 	Plan      sweep.Plan      // --sweep-start, -growth, -resolution, -max, -step, -budget (--quick: sweep.QuickPlan)
 	Objective sweep.Objective // --slo-p99, --slo-errors
+	// BudgetPerSweep: Plan.Budget is each endpoint's and target's, the
+	// whole sweep's that times their number (--quick without
+	// --sweep-budget: "under a minute per endpoint").
+	BudgetPerSweep bool
 }
 
 // DefaultSweepWarmup is each step's warm-up (inside its generator run,
@@ -86,6 +90,7 @@ func (c *Settings) finishSweep(set map[string]bool) error {
 			}
 		}
 		c.Sweep.Plan = p
+		c.Sweep.BudgetPerSweep = !set["sweep-budget"]
 	}
 	if !set["warmup"] {
 		c.Warmup = DefaultSweepWarmup
@@ -160,7 +165,6 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 		s.Isolation = "disabled (--isolation-wait 0): a step may start while the previous one's load is still being served"
 	}
 	md := r.metadata(ctx)
-	md["sweep"] = map[string]any{"plan": sw.Plan, "objective": sw.Objective}
 
 	targets := r.sweepTargets()
 	good := map[string][]string{} // target → endpoints verified
@@ -184,6 +188,14 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 	cpus := r.Ex.GeneratorCPUs(ctx)
 	md["generator_cpus"] = cpus
 	// The whole sweep's budget: every endpoint and target within it.
+	if sw.BudgetPerSweep {
+		n := 0
+		for _, eps := range good {
+			n += len(eps)
+		}
+		sw.Plan.Budget *= time.Duration(max(n, 1))
+	}
+	md["sweep"] = map[string]any{"plan": sw.Plan, "objective": sw.Objective}
 	bctx, cancel := context.WithDeadline(ctx, time.Now().Add(sw.Plan.Budget))
 	defer cancel()
 	r.logf("bench: sweeping %s on %s: objective %s; from %g req/s ×%g, to %g%%, %s steps, budget %s",

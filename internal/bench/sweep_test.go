@@ -327,20 +327,22 @@ func TestSweepBadFlags(t *testing.T) {
 	}
 }
 
-// --quick makes the sweep QuickPlan's; the sweep flags given still win.
+// --quick makes the sweep QuickPlan's, its budget each endpoint's (55 s
+// each); the sweep flags given still win, a --sweep-budget as the whole
+// sweep's.
 func TestSweepQuickPlan(t *testing.T) {
 	c, err := ParseFlags([]string{"--sweep", "--quick"}, io.Discard)
-	if err != nil || c.Sweep.Plan != sweep.QuickPlan() || c.Sweep.Objective != sweep.DefaultObjective() || c.Warmup != time.Second {
+	if err != nil || c.Sweep.Plan != sweep.QuickPlan() || c.Sweep.Objective != sweep.DefaultObjective() || c.Warmup != time.Second || !c.Sweep.BudgetPerSweep {
 		t.Fatalf("%v %+v", err, c.Sweep)
 	}
 	c, err = ParseFlags([]string{"--sweep", "--quick", "--sweep-budget", "40s", "--sweep-start", "100", "--slo-p99", "20ms", "--slo-errors", "1%", "--warmup", "0s"}, io.Discard)
 	want := sweep.QuickPlan()
 	want.Budget, want.Start = 40*time.Second, 100
-	if err != nil || c.Sweep.Plan != want || c.Sweep.Objective != (sweep.Objective{P99: 20 * time.Millisecond, ErrorRatio: 0.01}) || c.Warmup != 0 {
+	if err != nil || c.Sweep.Plan != want || c.Sweep.Objective != (sweep.Objective{P99: 20 * time.Millisecond, ErrorRatio: 0.01}) || c.Warmup != 0 || c.Sweep.BudgetPerSweep {
 		t.Fatalf("%v %+v", err, c.Sweep)
 	}
 	c, err = ParseFlags([]string{"--sweep"}, io.Discard)
-	if err != nil || c.Sweep.Plan != sweep.DefaultPlan() || c.Warmup != DefaultSweepWarmup {
+	if err != nil || c.Sweep.Plan != sweep.DefaultPlan() || c.Warmup != DefaultSweepWarmup || c.Sweep.BudgetPerSweep {
 		t.Fatalf("%v %+v", err, c.Sweep)
 	}
 	// Without --sweep nothing changes.
