@@ -6,8 +6,9 @@
 # without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
 # --quick --targets app,original` (the bench starts the original Flask app;
 # then checks no generator container is left, and that a bench
-# stopped by SIGINT marks its results and leaves none either), stops and
-# restarts postgres under load, and tears everything down,
+# stopped by SIGINT marks its results and leaves none either), a coarse rate
+# sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
+# under load, and tears everything down,
 # also on failure. Exits non-zero naming the failing step.
 #
 # Reuses what earlier runs built: the base image, the stand-ins (rebuilt only
@@ -273,6 +274,15 @@ if [ "$bench_rc" -eq 0 ]; then
 fi
 log "interrupted bench exited $bench_rc"
 check interrupted "$interrupted"
+check no-generators
+
+begin bench-sweep
+# A coarse rate sweep of /index (--sweep --quick, a 40 s budget): steps
+# through the loadtest container, a knee or a lower bound, report and chart.
+sweep_out=$cache/e2e/sweep-last
+rm -rf "$sweep_out"
+scripts/bench.sh --sweep --quick --endpoints /index --sweep-budget 40s "${grafana[@]}" --out "$sweep_out"
+check sweep "$sweep_out"
 check no-generators
 
 begin check-running

@@ -172,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}
 	logf("bench: results in %s (summary.md, summary.json, charts)", cfg.OutDir)
 	if s.Interrupted {
-		fmt.Fprintf(stderr, "bench: INTERRUPTED (%s): %d cell(s) completed, written to %s (marked %s)\n", s.InterruptedBy, len(s.Cells), cfg.OutDir, InterruptedMarker)
+		fmt.Fprintf(stderr, "bench: INTERRUPTED (%s): %s, written to %s (marked %s)\n", s.InterruptedBy, completedText(s), cfg.OutDir, InterruptedMarker)
 		return interruptedExit(ctx)
 	}
 	if len(s.Failures) > 0 {

@@ -53,6 +53,9 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	if r.HTTP == nil {
 		r.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
+	if cfg.Sweep.On {
+		return r.runSweeps(ctx) // sweep.go
+	}
 	if err := checkOutDirEmpty(cfg.OutDir); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,7 @@ type Settings struct {
 	Timeout         time.Duration // generator's per-request timeout
 	IsolationWait   time.Duration // bound of the wait for an idle server before (and after) each run; 0 = no wait
 	LoadtestBin     string        // generator binary for the local executor; default: DefaultLoadtestBin
+	Sweep           SweepSettings // --sweep and its flags (sweep.go)
 }
 
 // DefaultEndpoints and DefaultScenarios form the original's matrix.
@@ -91,6 +92,7 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	fs.DurationVar(&c.Timeout, "timeout", 0, "generator's per-request timeout (default: the generator's)")
 	fs.DurationVar(&c.IsolationWait, "isolation-wait", 30*time.Second, "before each run, wait at most this long for the app to have no request in flight and PostgreSQL no backend at work (and after it, for its last requests); a wait that hits it is a warning in the report; 0 disables the waits")
 	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: loadtest beside this program, e.g. bin/loadtest)")
+	c.registerSweepFlags(fs) // sweep.go
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(usage, "usage: scripts/bench.sh [flags]  (bench run [flags])\n\nVerifies the endpoints, runs the scenario matrix, writes results/<UTC timestamp>/ (never over an existing folder).\n\n")
@@ -130,6 +132,9 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 		if !setFlags["ceiling-duration"] {
 			c.CeilingDuration = 2 * time.Second
 		}
+	}
+	if err := c.finishSweep(setFlags); err != nil { // sweep.go
+		return c, err
 	}
 	return c, c.validate()
 }

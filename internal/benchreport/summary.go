@@ -68,6 +68,7 @@ type Summary struct {
 	// SideBySide is the report's headline: per endpoint and scenario, each
 	// target's figures, their ratio and the publication's (SideBySideRows).
 	SideBySide []SideBySide `json:"side_by_side,omitempty"`
+	Sweeps     []Sweep      `json:"sweeps,omitempty"` // bench --sweep: one per endpoint and target (sweep.go)
 	Notes      []string     `json:"notes,omitempty"`
 	Failures   []string     `json:"failures,omitempty"` // why the run exits non-zero
 }

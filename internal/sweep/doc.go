@@ -44,7 +44,11 @@
 // of the steps so far; when that does not fit in what is left of
 // Plan.Budget (or before the context's deadline, whichever is sooner) it
 // stops and records in Result.Skipped the steps it did not run. It never
-// starts a step it expects to end past the budget.
+// starts a step it expects to end past the budget. The context's deadline
+// is a budget too, never an interruption: a step it ends midway (one that
+// took longer than estimated) is dropped and listed as skipped, and the
+// sweep reports Reason "budget" without an error; only a canceled context
+// is "interrupted".
 //
 // All result types carry snake_case JSON tags for summary.json; Table gives
 // the markdown lines of a report and WriteChart draws latency against the

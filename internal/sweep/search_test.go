@@ -291,6 +291,33 @@ func TestContextDeadline(t *testing.T) {
 	}
 }
 
+// A context deadline that passes during a step (a step longer than
+// estimated) cuts the sweep short as the budget, not as an interruption:
+// the step it ended is skipped, and Run returns no error.
+func TestContextDeadlineMidStep(t *testing.T) {
+	m := newModel(1000, 2*time.Second)
+	m.clock.t = time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(200*time.Millisecond))
+	defer cancel()
+	step := func(ctx context.Context, rate float64) (Step, error) {
+		if len(m.rates) == 0 {
+			return m.step(ctx, rate) // fits: the fake clock says nothing of the real one
+		}
+		<-ctx.Done() // the deadline ends this one
+		return Step{}, ctx.Err()
+	}
+	p := plan(100, 2, 0.05)
+	p.Step = 10 * time.Millisecond
+	r, err := run(ctx, p, DefaultObjective(), step, time.Now)
+	if err != nil || r.Outcome != OutcomeLowerBound || r.Reason != ReasonBudget || r.LowerBound != 100 || len(r.Steps) != 1 ||
+		r.Skipped == nil || r.Skipped.Rates[0] != 200 {
+		t.Fatalf("%v %+v", err, r)
+	}
+	if v := r.Verdict(); !strings.Contains(v, "cut short by the budget: skipped the climb from 200 req/s") {
+		t.Fatalf("verdict %q", v)
+	}
+}
+
 // Cancelling the context ends the sweep with what it measured, and the
 // context's error.
 func TestInterrupted(t *testing.T) {

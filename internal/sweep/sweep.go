@@ -136,8 +136,11 @@ const (
 
 // Run sweeps: see the package documentation for the search and the budget.
 // It validates plan and objective first. On a StepFunc error or when ctx
-// ends it returns the result so far (cut short, Reason "interrupted" for
-// ctx) with the error.
+// is canceled it returns the result so far (cut short, Reason "interrupted"
+// for ctx) with the error. A ctx that reaches its deadline is a budget (a
+// caller's time limit over many sweeps): the sweep is cut short with Reason
+// "budget" and no error, also when the deadline ends a step in its middle
+// (that step is not reported; it is among the skipped).
 func Run(ctx context.Context, plan Plan, objective Objective, step StepFunc) (*Result, error) {
 	return run(ctx, plan, objective, step, time.Now)
 }
@@ -188,7 +191,7 @@ func (s *search) run(ctx context.Context) error {
 		err := s.tryStep(ctx, rate, phaseClimb)
 		if err == errCut {
 			s.cut(ctx, phaseClimb, s.climbRates(rate), 0, 0)
-			return ctx.Err()
+			return interruption(ctx)
 		}
 		if err != nil {
 			s.cut(ctx, phaseClimb, s.climbRates(rate), 0, 0)
@@ -215,7 +218,7 @@ func (s *search) run(ctx context.Context) error {
 		err := s.tryStep(ctx, mid, phaseRefine)
 		if err == errCut {
 			s.cut(ctx, phaseRefine, []float64{mid}, from, to)
-			return ctx.Err()
+			return interruption(ctx)
 		}
 		if err != nil {
 			s.cut(ctx, phaseRefine, []float64{mid}, from, to)
@@ -288,11 +291,20 @@ func (s *search) tryStep(ctx context.Context, rate float64, phase string) error 
 	return nil
 }
 
+// interruption is ctx's error when it was canceled; nil while it runs and
+// when it reached its deadline, which is the budget's.
+func interruption(ctx context.Context) error {
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
 // cut records a sweep cut short: a lower bound (never a knee) and what it
 // skipped.
 func (s *search) cut(ctx context.Context, phase string, rates []float64, from, to float64) {
 	s.res.Reason = ReasonBudget
-	if ctx.Err() != nil {
+	if interruption(ctx) != nil {
 		s.res.Reason = ReasonInterrupted
 	}
 	switch {

@@ -8,6 +8,7 @@
 //	                             containers' confinement (caps, limits, read-only)
 //	e2echeck outage              stop/start postgres under load
 //	e2echeck bench DIR           the results of `scripts/bench.sh --quick --targets app,original`
+//	e2echeck sweep DIR           the results of `scripts/bench.sh --sweep --quick`
 //	e2echeck no-generators       no load generator container is left
 //	e2echeck interrupted DIR     a bench stopped by SIGINT marked its results
 //	e2echeck running             every container up, healthy, never restarted
@@ -55,7 +56,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|no-generators|interrupted|running|stopped|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|sweep|no-generators|interrupted|running|stopped|gone [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -159,6 +160,18 @@ func run(args []string) error {
 			return err
 		}
 		logf("bench: every cell ran, verified and reconciled; report and charts written")
+	case "sweep":
+		if len(rest) != 1 {
+			return fmt.Errorf("sweep: name the results folder")
+		}
+		lines, err := e2echeck.CheckSweepReport(rest[0])
+		for _, l := range lines {
+			logf("sweep: %s", l)
+		}
+		if err != nil {
+			return err
+		}
+		logf("sweep: steps with percentiles, a knee or a bound with its reason, report and chart written")
 	case "no-generators":
 		if err := d.CheckNoGenerators(ctx); err != nil {
 			return err
