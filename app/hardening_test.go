@@ -22,35 +22,17 @@ import (
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
-// syncBuffer collects the app's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runningApp is the app binary serving on addr.
 type runningApp struct {
 	cmd    *exec.Cmd
 	addr   string
-	logs   *syncBuffer
+	logs   *testenv.SyncBuffer
 	exited chan error
 }
 
 func startApp(t *testing.T, bin string, env ...string) *runningApp {
 	t.Helper()
-	a := &runningApp{addr: testenv.FreeAddr(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
+	a := &runningApp{addr: testenv.FreeAddr(t), logs: &testenv.SyncBuffer{}, exited: make(chan error, 1)}
 	a.cmd = exec.Command(bin)
 	a.cmd.Env = append(append(os.Environ(), "APP_LISTEN_ADDR="+a.addr), env...)
 	a.cmd.Stdout, a.cmd.Stderr = a.logs, a.logs

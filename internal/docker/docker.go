@@ -135,7 +135,19 @@ type Container struct {
 		StartedAt string
 		Health    *struct{ Status string }
 	}
-	Config struct{ Labels map[string]string }
+	// HostConfig is its confinement, as the engine applied it.
+	HostConfig struct {
+		CapAdd         []string
+		CapDrop        []string
+		SecurityOpt    []string
+		ReadonlyRootfs bool
+		Memory         int64
+		PidsLimit      *int64
+	}
+	Config struct {
+		User   string
+		Labels map[string]string
+	}
 }
 
 // Service is the compose service the container belongs to.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/docker"
 	"github.com/macrobench/macrobench/internal/pgroles"
 	"github.com/macrobench/macrobench/internal/promapi"
 )
@@ -145,22 +146,9 @@ func CheckExporterUp(ctx context.Context, promURL string) error {
 	return nil
 }
 
-// Hardening is what `docker inspect` shows of a container's confinement.
-type Hardening struct {
-	Name       string
-	HostConfig struct {
-		CapAdd         []string
-		CapDrop        []string
-		SecurityOpt    []string
-		ReadonlyRootfs bool
-		Memory         int64
-		PidsLimit      *int64
-	}
-	Config struct {
-		User   string
-		Labels map[string]string
-	}
-}
+// Hardening is what `docker inspect` shows of a container, its
+// confinement (HostConfig) included.
+type Hardening = docker.Container
 
 // CheckHardening checks that the engine applied compose.yaml's confinement
 // to every container of the project: all capabilities dropped and none added,
@@ -201,22 +189,4 @@ func CheckHardening(hs []Hardening) error {
 }
 
 // Hardenings inspects the project's containers.
-func (d Stack) Hardenings(ctx context.Context) ([]Hardening, error) {
-	out, err := d.Run(ctx, "ps", "-aq", "--no-trunc", "--filter", d.ProjectLabel())
-	if err != nil {
-		return nil, err
-	}
-	ids := strings.Fields(out)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	out, err = d.Run(ctx, append([]string{"inspect"}, ids...)...)
-	if err != nil {
-		return nil, err
-	}
-	var hs []Hardening
-	if err := json.Unmarshal([]byte(out), &hs); err != nil {
-		return nil, fmt.Errorf("docker inspect output: %v", err)
-	}
-	return hs, nil
-}
+func (d Stack) Hardenings(ctx context.Context) ([]Hardening, error) { return d.Containers(ctx) }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -17,24 +16,6 @@ import (
 	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
 )
-
-// syncBuffer is a log the server writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // RFC 9110: HEAD wherever GET, with the same status and headers and no body.
 func TestHEADAnswersEveryGETRoute(t *testing.T) {
@@ -60,7 +41,7 @@ func TestHEADAnswersEveryGETRoute(t *testing.T) {
 // panic after part of the response went out cuts the connection (counted as
 // a 500 too).
 func TestPanicAnswersA500ThatTheMetricsCount(t *testing.T) {
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	srv, reg := newServer(t, testenv.DatabaseURL(t), func(d *Deps) {
 		d.Log = &log
 		d.ExtraRoutes = map[string]echo.HandlerFunc{
@@ -144,7 +125,7 @@ func TestErrorBodiesAreShortAndTheDetailIsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	srv, _ := newServer(t, "postgres://macrobench_app:unused@127.0.0.1:"+strconv.Itoa(port)+"/macrobench?sslmode=disable",
 		func(d *Deps) { d.Log = &log })
 	for _, p := range []string{RouteAgents, RouteAgentsWithPool, RouteReadyz} {
@@ -202,7 +183,7 @@ func TestErrorBodiesAreShortAndTheDetailIsLogged(t *testing.T) {
 
 // An outage under load must not write a log line per request.
 func TestErrorLogIsRateLimited(t *testing.T) {
-	var b syncBuffer
+	var b testenv.SyncBuffer
 	l := &errLog{w: &b}
 	for i := 0; i < 1000; i++ {
 		l.printf("error %d", i)

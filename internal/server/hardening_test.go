@@ -28,24 +28,6 @@ import (
 	"github.com/macrobench/macrobench/internal/testenv"
 )
 
-// syncBuffer is a log the server writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serveLogged is serve with the server's log kept (shown if the test fails).
 func serveLogged(t *testing.T, cfg config.App) string {
 	t.Helper()
@@ -53,7 +35,7 @@ func serveLogged(t *testing.T, cfg config.App) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, ln, cfg, DefaultLimits, &log) }()
