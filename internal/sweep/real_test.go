@@ -105,14 +105,24 @@ func kneePlan() Plan {
 	return Plan{Start: 50, Growth: 1.5, Resolution: 0.05, Step: 2 * time.Second, Budget: 40 * time.Second}
 }
 
+// sweepCapServer sweeps the server; a sweep that ends without a knee (a
+// stall of a loaded machine failing a step below capacity, seen in CI with
+// other packages' tests running) is tried again, up to three times.
 func sweepCapServer(t *testing.T, url string, srv *capServer) *Result {
 	t.Helper()
-	step := idleFirst(LoadgenStep(url, 32, 1, kneePlan().Step, 2*time.Second), srv.inFlight.Load)
-	r, err := Run(context.Background(), kneePlan(), kneeObjective, step)
-	if err != nil {
-		t.Fatal(err)
+	var r *Result
+	for try := 1; try <= 3; try++ {
+		step := idleFirst(LoadgenStep(url, 32, 1, kneePlan().Step, 2*time.Second), srv.inFlight.Load)
+		var err error
+		r, err = Run(context.Background(), kneePlan(), kneeObjective, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("sweep (try %d) in %.1fs:\n%s", try, r.ElapsedS, strings.Join(r.Table(), "\n"))
+		if r.Outcome == OutcomeKnee {
+			break
+		}
 	}
-	t.Logf("sweep in %.1fs:\n%s", r.ElapsedS, strings.Join(r.Table(), "\n"))
 	return r
 }
 
