@@ -25,18 +25,11 @@ import (
 // connections on a small machine), not a failure of the lab: it is
 // returned in the cell lines for the log.
 func CheckBenchReport(dir string) (cellLines []string, err error) {
-	s, err := benchreport.Load(dir)
+	s, bad, err := loadComposeRun(dir)
 	if err != nil {
 		return nil, err
 	}
-	var bad []string
 	fail := func(format string, a ...any) { bad = append(bad, fmt.Sprintf(format, a...)) }
-	if s.Executor != "compose" {
-		fail("executor %q, want compose (the loadtest container)", s.Executor)
-	}
-	if len(s.Failures) > 0 {
-		fail("failures: %s", strings.Join(s.Failures, "; "))
-	}
 	verified := map[string]bool{}
 	for _, v := range s.Verification {
 		if !v.OK {
@@ -181,4 +174,21 @@ func checkSideBySide(dir string, s *benchreport.Summary, fail func(string, ...an
 			}
 		}
 	}
+}
+
+// loadComposeRun reads a results folder's summary.json and the problems
+// every compose run is checked for: another executor, or failures.
+func loadComposeRun(dir string) (*benchreport.Summary, []string, error) {
+	s, err := benchreport.Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var bad []string
+	if s.Executor != "compose" {
+		bad = append(bad, fmt.Sprintf("executor %q, want compose (the loadtest container)", s.Executor))
+	}
+	if len(s.Failures) > 0 {
+		bad = append(bad, "failures: "+strings.Join(s.Failures, "; "))
+	}
+	return s, bad, nil
 }
