@@ -152,7 +152,13 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		return err
 	}
 	if jsonOut != nil {
-		if err := jsonOut.commit(func(w io.Writer) error { return wrkreport.WriteJSON(w, wrkreport.ToJSON(s, args, runID)) }); err != nil {
+		if err := jsonOut.commit(func(w io.Writer) error {
+			j, err := wrkreport.ToJSON(s, args, runID)
+			if err != nil {
+				return err
+			}
+			return wrkreport.WriteJSON(w, j)
+		}); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
 	}
