@@ -100,11 +100,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Rate > 0 {
 		r.sched = newSchedule(cfg.Connections, cfg.Rate)
 	}
-	for range cfg.Threads {
-		r.workers = append(r.workers, newWorker())
+	// This process's workers and connections: all of them, or this part's
+	// (their schedule indices are the whole run's).
+	for w := range cfg.Threads {
+		if cfg.mine(w) {
+			r.workers = append(r.workers, newWorker())
+		}
 	}
-	for i := range cfg.Connections {
-		r.conns = append(r.conns, &conn{r: r, w: r.workers[i%cfg.Threads], index: i})
+	for j := range cfg.Connections {
+		if cfg.mine(j) {
+			r.conns = append(r.conns, &conn{r: r, w: r.workers[len(r.conns)%len(r.workers)], index: j})
+		}
 	}
 
 	// Open every connection before the clock starts, as wrk does, so the
@@ -132,8 +138,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.conns[0].w.fail(ErrConnect, cfg.Warmup == 0)
 	}
 
+	if !cfg.StartAt.IsZero() {
+		if late := time.Since(cfg.StartAt); late > 0 {
+			return nil, ErrLate{late}
+		}
+	}
 	if m := cfg.Metrics; m != nil {
-		m.targetRate.Set(cfg.Rate)
+		// This process's share of the rate: the parts' gauges add up.
+		m.targetRate.Set(cfg.Rate * float64(len(r.conns)) / float64(cfg.Connections))
 		m.running.Set(1)
 		defer m.running.Set(0)
 	}
@@ -141,6 +153,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Started()
 	}
 	r.t0 = time.Now()
+	if !cfg.StartAt.IsZero() {
+		wait := time.NewTimer(cfg.StartAt.Sub(r.t0))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, errors.New("interrupted before --start-at: nothing measured")
+		case <-wait.C:
+		}
+		// StartAt on the monotonic clock: the schedule counts from it
+		// exactly, however late the timer fired (a late first request
+		// shows in its corrected latency).
+		now := time.Now()
+		r.t0 = now.Add(cfg.StartAt.Sub(now))
+	}
 	for _, c := range r.conns {
 		wg.Go(c.loop)
 	}

@@ -3,6 +3,7 @@ package merge
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand"
 	"net/http"
@@ -368,4 +369,55 @@ func writeMap(t *testing.T, dir, name string, g map[string]any) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// The parts of one run (--part, --start-at), as bench --generators runs
+// them, merge into that run: its settings, a window that is exactly -d
+// (both parts' windows start at --start-at), the sums.
+func TestMergeParts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"hello":"world"}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	startAt := time.Now().Add(1500 * time.Millisecond).UTC()
+	files := []string{filepath.Join(dir, "p1.json"), filepath.Join(dir, "p2.json")}
+	var wg sync.WaitGroup
+	for i := range files {
+		wg.Go(func() {
+			var stdout, stderr bytes.Buffer
+			code := cli.Main([]string{"-t2", "-c8", "-d2s", "-R400", "--part", fmt.Sprintf("%d/2", i+1), "--start-at", startAt.Format(time.RFC3339Nano),
+				"--json", files[i], srv.URL + "/index"}, &stdout, &stderr)
+			if code != 0 {
+				t.Errorf("part %d: exit %d: %s", i+1, code, stderr.String())
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	m, err := Files(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for i, f := range files {
+		g, err := results.ReadGenerator(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Part != i+1 || g.Parts != 2 || !g.Start.Equal(startAt) || g.StartAt == nil || !g.StartAt.Equal(startAt) {
+			t.Errorf("%s: part %d/%d, window from %v (start_at %v), want part %d/2 from %v", f, g.Part, g.Parts, g.Start, g.StartAt, i+1, startAt)
+		}
+		sum += g.Requests
+	}
+	j := m.JSON
+	if j.Requests != sum || j.ElapsedS != 2 || j.AchievedRate != float64(sum)/2 || j.Threads != 2 || j.Connections != 8 || j.TargetRate != 400 || j.Parts != 2 || j.Part != 0 {
+		t.Errorf("merged: %d responses (parts: %d) in %vs at %v req/s, -t%d -c%d -R%g, parts %d part %d",
+			j.Requests, sum, j.ElapsedS, j.AchievedRate, j.Threads, j.Connections, j.TargetRate, j.Parts, j.Part)
+	}
+	if j.Requests < 600 {
+		t.Errorf("%d responses of 800 slots", j.Requests)
+	}
 }

@@ -62,6 +62,11 @@ func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error)
 		Interrupted:   r.Interrupted,
 	}
 	j.ReqPerSecSamples = append([]float64{}, r.ThreadRates...)
+	j.Part, j.Parts = c.Part, c.Parts
+	if !c.StartAt.IsZero() {
+		at := c.StartAt.UTC()
+		j.StartAt = &at
+	}
 	var err error
 	j.Histograms, err = EncodeHistograms(r.Corrected, r.Uncorrected)
 	return j, err
