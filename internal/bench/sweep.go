@@ -50,6 +50,8 @@ var matrixOnlyFlags = map[string]string{
 	"duration":  "use --sweep-step",
 	"rate":      "a sweep chooses its rates: use --sweep-start and --sweep-max",
 	"repeat":    "a sweep runs each rate once",
+	"generators": "a sweep's steps run one generator",
+	"generators-lead": "a sweep's steps run one generator",
 }
 
 // registerSweepFlags adds --sweep and the sweep package's flags.

@@ -132,6 +132,11 @@ type Run struct {
 	TextFile     string          `json:"text_file"`
 	JSONFile     string          `json:"json_file"`
 	HgrmFile     string          `json:"hgrm_file,omitempty"`
+	// Generators is N when the run was N generators started together as
+	// its parts (bench --generators), its figures their merged result;
+	// PartFiles are each part's own --json file (its .txt and .hgrm beside).
+	Generators int      `json:"generators,omitempty"`
+	PartFiles  []string `json:"part_files,omitempty"`
 	Start        time.Time       `json:"start"`
 	End          time.Time       `json:"end"`
 	ElapsedS     float64         `json:"elapsed_s"`

@@ -199,8 +199,8 @@ func oneRun(in []Input) error {
 	if parts == 0 {
 		for i, x := range in {
 			for _, y := range in[:i] {
-				if x.G.Start.Equal(y.G.Start) && x.G.End.Equal(y.G.End) && x.G.Requests == y.G.Requests && x.G.RunID == y.G.RunID {
-					return fmt.Errorf("%s: the same result as %s (same window, run id and responses)", x.Name, y.Name)
+				if sameResult(x.G, y.G) {
+					return fmt.Errorf("%s: the same result as %s (same window, counts, CPU time and histograms)", x.Name, y.Name)
 				}
 			}
 		}
@@ -223,6 +223,14 @@ func oneRun(in []Input) error {
 		}
 	}
 	return nil
+}
+
+// sameResult reports whether a and b are one result given twice: two
+// generators started together at the same rate may well have the same
+// window and counts, never also the same CPU time and histograms.
+func sameResult(a, b *results.Generator) bool {
+	return a.Start.Equal(b.Start) && a.End.Equal(b.End) && a.RunID == b.RunID && a.Requests == b.Requests && a.Bytes == b.Bytes &&
+		a.Errors == b.Errors && a.CPUS == b.CPUS && a.Histograms != nil && b.Histograms != nil && *a.Histograms == *b.Histograms
 }
 
 type window struct{ start, end time.Time }
