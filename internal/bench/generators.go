@@ -13,6 +13,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/merge"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // Default --generators-lead: how long after launching the parts of a run
@@ -80,6 +81,13 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 	if err != nil {
 		return "", "", fmt.Errorf("merging the %d generators' results: %w", n, err)
 	}
+	var slack []string
+	for _, f := range files {
+		if g, err := results.ReadGenerator(f); err == nil {
+			slack = append(slack, fmt.Sprintf("%.2fs", g.StartSlackS))
+		}
+	}
+	r.logf("bench: %d generators started together %s after launch, ready ahead of it by %s", n, lead, strings.Join(slack, ", "))
 	var j, h, t bytes.Buffer
 	if err := m.WriteJSON(&j); err != nil {
 		return "", "", err

@@ -37,6 +37,9 @@ type Result struct {
 	ThreadRates []float64
 	CPU         time.Duration // user+system CPU of this process over the window
 	Interrupted bool          // the context ended the run early
+	// StartSlack is, with Config.StartAt, how long before it the
+	// connections were open and the run ready.
+	StartSlack time.Duration
 }
 
 // Error returns the count of one error class.
@@ -153,8 +156,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Started()
 	}
 	r.t0 = time.Now()
+	var slack time.Duration
 	if !cfg.StartAt.IsZero() {
-		wait := time.NewTimer(cfg.StartAt.Sub(r.t0))
+		slack = cfg.StartAt.Sub(r.t0)
+		wait := time.NewTimer(slack)
 		select {
 		case <-ctx.Done():
 			wait.Stop()
@@ -186,7 +191,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if stopAt <= r.measureFrom {
 		return nil, errors.New("interrupted during the warm-up: nothing measured")
 	}
-	return r.result(stopAt, cpu), nil
+	res := r.result(stopAt, cpu)
+	res.StartSlack = slack
+	return res, nil
 }
 
 // monitor runs beside the connections until the end of the window (or ctx):

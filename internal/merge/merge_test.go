@@ -407,7 +407,7 @@ func TestMergeParts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.Part != i+1 || g.Parts != 2 || !g.Start.Equal(startAt) || g.StartAt == nil || !g.StartAt.Equal(startAt) {
+		if g.Part != i+1 || g.Parts != 2 || !g.Start.Equal(startAt) || g.StartAt == nil || !g.StartAt.Equal(startAt) || g.StartSlackS <= 0 || g.StartSlackS > 1.5 {
 			t.Errorf("%s: part %d/%d, window from %v (start_at %v), want part %d/2 from %v", f, g.Part, g.Parts, g.Start, g.StartAt, i+1, startAt)
 		}
 		sum += g.Requests

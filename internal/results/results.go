@@ -58,8 +58,11 @@ type Generator struct {
 	// Part-1 and counts only those. A merged result has Parts without Part.
 	Part  int `json:"part,omitempty"`
 	Parts int `json:"parts,omitempty"`
-	// StartAt is --start-at: the window (warm-up first) began exactly then.
-	StartAt *time.Time `json:"start_at,omitempty"`
+	// StartAt is --start-at: the window (warm-up first) began exactly then;
+	// StartSlackS how long before it the generator was ready (its
+	// connections open).
+	StartAt     *time.Time `json:"start_at,omitempty"`
+	StartSlackS float64    `json:"start_slack_s,omitempty"`
 	// MergedFrom names the files a merged result was made of.
 	MergedFrom []string `json:"merged_from,omitempty"`
 }

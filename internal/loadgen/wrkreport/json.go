@@ -65,7 +65,7 @@ func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error)
 	j.Part, j.Parts = c.Part, c.Parts
 	if !c.StartAt.IsZero() {
 		at := c.StartAt.UTC()
-		j.StartAt = &at
+		j.StartAt, j.StartSlackS = &at, r.StartSlack.Seconds()
 	}
 	var err error
 	j.Histograms, err = EncodeHistograms(r.Corrected, r.Uncorrected)
