@@ -25,9 +25,9 @@ import (
 )
 
 var (
-	t0     = time.Date(2026, 11, 30, 1, 0, 0, 123456789, time.UTC)
-	span   = 10 * time.Second
-	args   = []string{"-t4", "-c8", "-d10s", "-R", "4000", "-U", "http://h:8000/index"}
+	t0   = time.Date(2026, 11, 30, 1, 0, 0, 123456789, time.UTC)
+	span = 10 * time.Second
+	args = []string{"-t4", "-c8", "-d10s", "-R", "4000", "-U", "http://h:8000/index"}
 )
 
 // run is a synthetic run's raw data: every response's latencies, its
