@@ -75,6 +75,22 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// Share is how many of the run's workers and connections are this
+// process's: all of them, or this part's.
+func (c *Config) Share() (threads, connections int) {
+	for w := range c.Threads {
+		if c.mine(w) {
+			threads++
+		}
+	}
+	for j := range c.Connections {
+		if c.mine(j) {
+			connections++
+		}
+	}
+	return threads, connections
+}
+
 // mine reports whether index i (a connection or a worker of the whole run)
 // belongs to this part.
 func (c *Config) mine(i int) bool { return c.Parts == 0 || i%c.Parts == c.Part-1 }

@@ -568,3 +568,12 @@ func TestStartAtMissedFails(t *testing.T) {
 		t.Errorf("a late part sent %d requests", len(srv.arrivals))
 	}
 }
+
+func TestShare(t *testing.T) {
+	for _, c := range []struct{ part, parts, threads, conns int }{{0, 0, 3, 7}, {1, 3, 1, 3}, {2, 3, 1, 2}, {3, 3, 1, 2}} {
+		cfg := Config{Threads: 3, Connections: 7, Part: c.part, Parts: c.parts}
+		if th, cn := cfg.Share(); th != c.threads || cn != c.conns {
+			t.Errorf("part %d/%d of -t3 -c7: %d threads, %d connections; want %d, %d", c.part, c.parts, th, cn, c.threads, c.conns)
+		}
+	}
+}

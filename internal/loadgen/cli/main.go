@@ -78,7 +78,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, Version)
 		return 0
 	}
-	setProcs(o.Config.Threads, o.Config.Rate)
+	threads, conns := o.Config.Share()
+	setProcs(threads, o.Config.Rate*float64(conns)/float64(o.Config.Connections))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o, args, stdout, stderr); err != nil {
