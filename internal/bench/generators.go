@@ -18,11 +18,11 @@ import (
 
 // Default --generators-lead: how long after launching the parts of a run
 // they start (--start-at), time enough for each to start and open its
-// connections. docker compose run takes about 1-2 s per container on the
-// lab's 2-core machine (two at once, a loaded engine: up to ~3 s); a local
-// process well under one.
+// connections (in the last second, loadgen.ConnectAhead). Two `docker
+// compose run` at once took 0.9-1.2 s to start and exit on the lab's 2-core
+// machine; a local process well under one.
 const (
-	composeGeneratorsLead = 6 * time.Second
+	composeGeneratorsLead = 4 * time.Second
 	localGeneratorsLead   = 2 * time.Second
 )
 
@@ -87,7 +87,7 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 			slack = append(slack, fmt.Sprintf("%.2fs", g.StartSlackS))
 		}
 	}
-	r.logf("bench: %d generators started together %s after launch, ready ahead of it by %s", n, lead, strings.Join(slack, ", "))
+	r.logf("bench: %d generators started together %s after launch, there ahead of it by %s", n, lead, strings.Join(slack, ", "))
 	var j, h, t bytes.Buffer
 	if err := m.WriteJSON(&j); err != nil {
 		return "", "", err

@@ -95,7 +95,7 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	fs.DurationVar(&c.IsolationWait, "isolation-wait", 30*time.Second, "before each run, wait at most this long for the app to have no request in flight and PostgreSQL no backend at work (and after it, for its last requests); a wait that hits it is a warning in the report; 0 disables the waits")
 	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: loadtest beside this program, e.g. bin/loadtest)")
 	fs.IntVar(&c.Generators, "generators", 1, "run each cell's measured run as N generators (containers, in compose) started together, each with its share of the connections and rate (loadtest --part I/N --start-at); the report is their merged result, each part's files beside it")
-	fs.DurationVar(&c.GeneratorsLead, "generators-lead", 0, "with --generators N > 1: start the generators this long after launching them, time enough for all to open their connections (default 6s in compose, 2s with --target)")
+	fs.DurationVar(&c.GeneratorsLead, "generators-lead", 0, "with --generators N > 1: start the generators this long after launching them, time enough for all to open their connections (default 4s in compose, 2s with --target)")
 	c.registerSweepFlags(fs) // sweep.go
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -33,8 +33,9 @@ type Config struct {
 	// Parts = Part-1, and counts only its own requests.
 	Part, Parts int
 	// StartAt, when set, is the wall-clock instant the run starts (the
-	// warm-up first): the connections are opened before it, the schedule
-	// counts from it exactly. Not ready by then, the run fails (ErrLate).
+	// warm-up first): the connections are opened in the ConnectAhead before
+	// it, the schedule counts from it exactly. Not ready by then, the run
+	// fails (ErrLate).
 	StartAt time.Time
 
 	// Metrics, when set, receives every response and error as it happens.

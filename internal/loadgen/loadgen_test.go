@@ -577,3 +577,22 @@ func TestShare(t *testing.T) {
 		}
 	}
 }
+
+// A server closes connections that send nothing for a while (Go's
+// ReadHeaderTimeout; the app's is 5 s). A generator there long before its
+// --start-at opens its connections only in the last ConnectAhead, so its
+// first requests do not find them closed (read errors).
+func TestStartAtConnectsJustBefore(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	srv.Config.ReadHeaderTimeout = ConnectAhead + time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	startAt := time.Now().Add(ConnectAhead + 3*time.Second).Round(0)
+	res := mustRun(t, Config{URL: srv.URL, Threads: 1, Connections: 4, Duration: time.Second, Rate: 40, StartAt: startAt})
+	if res.Requests == 0 || res.SocketErrors() != 0 || !res.Start.Equal(startAt) {
+		t.Errorf("%d responses, errors %v, window from %v (want %v)", res.Requests, res.Errors, res.Start, startAt)
+	}
+	if res.StartSlack < ConnectAhead+2*time.Second {
+		t.Errorf("start slack %v, want the time the run was there before --start-at (about %v)", res.StartSlack, ConnectAhead+3*time.Second)
+	}
+}

@@ -37,8 +37,8 @@ type Result struct {
 	ThreadRates []float64
 	CPU         time.Duration // user+system CPU of this process over the window
 	Interrupted bool          // the context ended the run early
-	// StartSlack is, with Config.StartAt, how long before it the
-	// connections were open and the run ready.
+	// StartSlack is, with Config.StartAt, how long before it the run was
+	// there (its connections are opened in the last ConnectAhead).
 	StartSlack time.Duration
 }
 
@@ -52,6 +52,13 @@ func (r *Result) SocketErrors() int64 {
 }
 
 const rateSampleInterval = 100 * time.Millisecond
+
+// ConnectAhead is how long before Config.StartAt the connections are
+// opened: not at once, however early the generator is there, since a
+// server closes a connection that sends nothing for a few seconds (Go's
+// ReadHeaderTimeout: the app's is 5 s), and the first requests would then
+// be read errors; long enough to open hundreds of connections.
+const ConnectAhead = time.Second
 
 type runner struct {
 	cfg         Config
@@ -116,6 +123,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
+	// With StartAt: be there in time, and open the connections only in the
+	// last ConnectAhead before it (see there).
+	var slack time.Duration
+	if !cfg.StartAt.IsZero() {
+		if slack = time.Until(cfg.StartAt); slack <= 0 {
+			return nil, ErrLate{-slack}
+		}
+		if d := slack - ConnectAhead; d > 0 {
+			wait := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				return nil, errors.New("interrupted before --start-at: nothing measured")
+			case <-wait.C:
+			}
+		}
+	}
+
 	// Open every connection before the clock starts, as wrk does, so the
 	// first requests do not carry the connect time.
 	var (
@@ -156,10 +181,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Started()
 	}
 	r.t0 = time.Now()
-	var slack time.Duration
 	if !cfg.StartAt.IsZero() {
-		slack = cfg.StartAt.Sub(r.t0)
-		wait := time.NewTimer(slack)
+		wait := time.NewTimer(cfg.StartAt.Sub(r.t0))
 		select {
 		case <-ctx.Done():
 			wait.Stop()
