@@ -166,8 +166,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.conns[0].w.fail(ErrConnect, cfg.Warmup == 0)
 	}
 
+	dropAll := func() {
+		for _, c := range r.conns {
+			c.drop()
+		}
+	}
 	if !cfg.StartAt.IsZero() {
 		if late := time.Since(cfg.StartAt); late > 0 {
+			dropAll()
 			return nil, ErrLate{late}
 		}
 	}
@@ -186,6 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		select {
 		case <-ctx.Done():
 			wait.Stop()
+			dropAll()
 			return nil, errors.New("interrupted before --start-at: nothing measured")
 		case <-wait.C:
 		}
@@ -208,9 +215,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		c.interrupt()
 	}
 	wg.Wait()
-	for _, c := range r.conns {
-		c.drop()
-	}
+	dropAll()
 	if stopAt <= r.measureFrom {
 		return nil, errors.New("interrupted during the warm-up: nothing measured")
 	}
