@@ -46,10 +46,12 @@ var sweepOnlyFlags = []string{"slo-p99", "slo-errors", "sweep-start", "sweep-gro
 
 // matrixOnlyFlags are the scenario matrix's, which a sweep has no use for.
 var matrixOnlyFlags = map[string]string{
-	"scenarios": "a sweep runs no scenario",
-	"duration":  "use --sweep-step",
-	"rate":      "a sweep chooses its rates: use --sweep-start and --sweep-max",
-	"repeat":    "a sweep runs each rate once",
+	"scenarios":       "a sweep runs no scenario",
+	"duration":        "use --sweep-step",
+	"rate":            "a sweep chooses its rates: use --sweep-start and --sweep-max",
+	"repeat":          "a sweep runs each rate once",
+	"generators":      "a sweep's steps run one generator",
+	"generators-lead": "a sweep's steps run one generator",
 }
 
 // registerSweepFlags adds --sweep and the sweep package's flags.

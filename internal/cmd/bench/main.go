@@ -6,6 +6,8 @@
 //	                      results/<UTC timestamp>/ (internal/bench; scripts/bench.sh)
 //	bench compare A B     compare two results folders cell by cell
 //	                      (internal/compare; scripts/compare.sh)
+//	bench merge FILE...   merge generator results into one report
+//	                      (internal/merge)
 //	bench help            list the subcommands
 //
 // `bench run` drives the generator in the compose stack's containers, or, with
@@ -21,6 +23,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/compare"
+	"github.com/macrobench/macrobench/internal/merge"
 )
 
 // subcommand is one of bench's subcommands.
@@ -34,6 +37,7 @@ var subcommands = []subcommand{
 	{"run", "[flags]", "verify the endpoints, run the scenario matrix, write results/<UTC timestamp>/ (the default; `bench run -h` lists the flags)",
 		func(args []string, _, _ io.Writer) int { return bench.Main(args) }},
 	{"compare", "RESULTS_A RESULTS_B", "compare two results folders cell by cell (B judged against A)", compare.Main},
+	{"merge", "[--json OUT] [--hgrm OUT] FILE...", "merge load generator results (--json files of one run's parts, or of generators with the same settings) into one report", merge.Main},
 	{"help", "", "this text", nil}, // run handles it: usage lists this table
 }
 
