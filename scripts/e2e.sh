@@ -247,6 +247,7 @@ grafana=()
 [ "$official" = 1 ] || grafana=(--grafana off)
 scripts/bench.sh --quick --targets app,original --generators 2 "${grafana[@]}" --out "$cache/e2e/bench-last"
 check bench "$cache/e2e/bench-last"
+check live-generators
 check no-generators
 
 begin bench-interrupt

@@ -203,14 +203,14 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-v", abs+":/results", service)
 	if s.Via != "localhost" {
-		// Registers the name "loadtest" on the network: Prometheus scrapes the
-		// generator at loadtest:9102 (the localhost one shares app's namespace).
+		// Registers the name "loadtest" on the network: Prometheus finds every
+		// generator by it (DNS), at :9102 (the localhost one shares app's namespace).
 		args = append(args[:len(args)-1], "--use-aliases", service)
 	}
 	args = append(args, s.Args...)
 	if s.Via == "localhost" && s.Part > 1 {
 		// Parts via localhost share the target's network namespace: each
-		// needs a metrics port of its own (Prometheus scrapes :9102, part 1).
+		// needs a metrics port of its own (prometheus.yml scrapes 9102..9105).
 		args = append(args, "--metrics-addr", fmt.Sprintf(":%d", 9101+s.Part))
 	}
 	args = append(args, "--json", "/results/"+s.Stem+".json", "--hgrm", "/results/"+s.Stem+".hgrm", url+s.Path)

@@ -15,6 +15,7 @@ import (
 	"github.com/macrobench/macrobench/internal/grafanaids"
 	"github.com/macrobench/macrobench/internal/pgcluster"
 	"github.com/macrobench/macrobench/internal/testenv"
+	"github.com/prometheus/prometheus/discovery/dns"
 )
 
 func loadRepoCompose(t *testing.T, env ...string) (string, *types.Project) {
@@ -444,8 +445,24 @@ func TestPrometheusTargetsAreComposeServices(t *testing.T) {
 		}
 		listens[host+ep[i+1]] = true
 	}
+	// Via localhost, part I of a run serves on 9101+I in the target's
+	// namespace (internal/bench): parts 2.. at the next ports.
+	for _, host := range []string{"app", "original"} {
+		for port := 9103; port <= 9105; port++ {
+			listens[fmt.Sprintf("%s:%d", host, port)] = true
+		}
+	}
 	for _, sc := range cfg.ScrapeConfigs {
 		for _, sd := range sc.ServiceDiscoveryConfigs {
+			if dns, ok := sd.(*dns.SDConfig); ok {
+				// Every container with one of these names (compose aliases).
+				for _, name := range dns.Names {
+					if target := fmt.Sprintf("%s:%d", name, dns.Port); !listens[target] || dns.Type != "A" {
+						t.Errorf("%s: job %q: DNS discovery of %s (type %s) finds no compose service's listen address (%v)", PrometheusFile, sc.JobName, target, dns.Type, listens)
+					}
+				}
+				continue
+			}
 			b, _ := json.Marshal(sd)
 			var groups []struct {
 				Targets []string `json:"targets"`

@@ -8,6 +8,7 @@
 //	                             containers' confinement (caps, limits, read-only)
 //	e2echeck outage              stop/start postgres under load
 //	e2echeck bench DIR           the results of `scripts/bench.sh --quick --targets app,original --generators 2`
+//	e2echeck live-generators     Prometheus scraped every generator part of that bench
 //	e2echeck sweep DIR           the results of `scripts/bench.sh --sweep --quick`
 //	e2echeck no-generators       no load generator container is left
 //	e2echeck interrupted DIR     a bench stopped by SIGINT marked its results
@@ -56,7 +57,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|sweep|no-generators|interrupted|running|stopped|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|live-generators|sweep|no-generators|interrupted|running|stopped|gone [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -160,6 +161,16 @@ func run(args []string) error {
 			return err
 		}
 		logf("bench: every cell ran, verified and reconciled; report and charts written")
+	case "live-generators":
+		// Over the bench just run: every generator part was scraped.
+		if err := findStack(); err != nil {
+			return err
+		}
+		seen, err := e2echeck.CheckLiveGenerators(ctx, *prom, 15*time.Minute)
+		if err != nil {
+			return err
+		}
+		logf("live-generators: Prometheus scraped %s", seen)
 	case "sweep":
 		if len(rest) != 1 {
 			return fmt.Errorf("sweep: name the results folder")
