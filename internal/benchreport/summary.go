@@ -6,6 +6,7 @@ package benchreport
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/macrobench/macrobench/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"time"
@@ -299,35 +300,10 @@ func WriteJSONFile(path string, v any) error {
 	return WriteFileAtomic(path, append(b, '\n'))
 }
 
-// WriteFileAtomic writes data to path so that a reader sees the old file or
-// the new one, never part of it: a temporary file in the same folder,
-// synced, then renamed over path. Every file of a results folder's summary
-// is written through it.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
+// WriteFileAtomic writes data to path whole or not at all
+// (atomicfile.Write). Every file of a results folder's summary is written
+// through it.
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // Load reads summary.json from a results folder (or the file itself).
 func Load(path string) (*Summary, error) {

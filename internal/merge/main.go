@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/macrobench/macrobench/internal/atomicfile"
 	"io"
 	"strings"
 )
@@ -47,13 +48,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *jsonOut != "" {
-		if err := writeNew(*jsonOut, m.WriteJSON); err != nil {
+		if err := atomicfile.WriteNew(*jsonOut, m.WriteJSON); err != nil {
 			fmt.Fprintf(stderr, "merge: --json: %s\n", oneLine(err))
 			return 1
 		}
 	}
 	if *hgrmOut != "" {
-		if err := writeNew(*hgrmOut, func(w io.Writer) error {
+		if err := atomicfile.WriteNew(*hgrmOut, func(w io.Writer) error {
 			bw := bufio.NewWriter(w)
 			m.Hgrm(bw)
 			return bw.Flush()

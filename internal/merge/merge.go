@@ -16,8 +16,6 @@ package merge
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -257,39 +255,3 @@ func union(ws []window) (start, end time.Time, covered time.Duration) {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * 1e9) }
-
-// writeNew writes a new file atomically, refusing to replace one: results
-// are never overwritten. The data goes to a temporary file beside path,
-// which is then linked to path (failing if path exists) and removed.
-func writeNew(path string, write func(io.Writer) error) (err error) {
-	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("%s exists: results are never overwritten", path)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Link(f.Name(), path); err != nil {
-		if os.IsExist(err) {
-			return fmt.Errorf("%s exists: results are never overwritten", path)
-		}
-		return err
-	}
-	return nil
-}

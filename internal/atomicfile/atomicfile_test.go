@@ -1,0 +1,49 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteAndWriteNew(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	if err := Write(p, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(p, []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "two" {
+		t.Errorf("Write replaced with %q, want two", b)
+	}
+	err := WriteNew(p, func(w io.Writer) error { _, err := io.WriteString(w, "three"); return err })
+	if err == nil || !strings.Contains(err.Error(), "never overwritten") {
+		t.Errorf("WriteNew over an existing file: %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "two" {
+		t.Errorf("WriteNew changed the existing file to %q", b)
+	}
+	q := filepath.Join(dir, "b.json")
+	if err := WriteNew(q, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNew(filepath.Join(dir, "c.json"), func(io.Writer) error { return errors.New("boom") }); err == nil {
+		t.Error("a failed write: no error")
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "a.json b.json" {
+		t.Errorf("folder holds %v, want a.json b.json (no temporary file, no c.json)", names)
+	}
+	if fi, _ := os.Stat(q); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	}
+}
