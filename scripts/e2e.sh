@@ -5,9 +5,10 @@
 # stand-ins for the official images (scripts/e2e/), brings the stack up
 # without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
 # --quick --targets app,original` (the bench starts the original Flask app;
-# then checks no generator container is left, and that a bench
-# stopped by SIGINT marks its results and leaves none either), a coarse rate
-# sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
+# then checks no generator container is left), the same small bench natively
+# and Docker-only (no go on the PATH, not root: the runner image), a bench
+# stopped by SIGINT (it marks its results and leaves no generator), a coarse
+# rate sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
 # under load, and tears everything down,
 # also on failure. Exits non-zero naming the failing step.
 #
