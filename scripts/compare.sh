@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compares two results folders cell by cell: scripts/compare.sh A B
-# (`bench compare`, internal/cmd/bench, internal/compare).
+# (`bench compare`, internal/cmd/bench, internal/compare). Natively with a
+# suitable Go, else in the runner container (scripts/runner/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go build -o bin/bench ./internal/cmd/bench
-exec bin/bench compare "$@"
+. scripts/runner/run.sh
+run_bench compare "$@"

@@ -5,9 +5,11 @@
 # stand-ins for the official images (scripts/e2e/), brings the stack up
 # without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
 # --quick --targets app,original --generators 2` (the bench starts the original Flask app;
-# then checks no generator container is left, and that a bench
-# stopped by SIGINT marks its results and leaves none either), a coarse rate
-# sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
+# then checks no generator container is left, and that Prometheus scraped
+# every generator), the same small bench natively
+# and Docker-only (no go on the PATH, not root: the runner image), a bench
+# stopped by SIGINT (it marks its results and leaves no generator), a coarse
+# rate sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
 # under load, and tears everything down,
 # also on failure. Exits non-zero naming the failing step.
 #
@@ -215,6 +217,13 @@ stage="" standin postgres-exporter macrobench-standin/postgres-exporter:v0.11.1
 eval "$(scripts/build-tools.sh --env)"
 stage_prom() { cp "$MACROBENCH_PROMETHEUS_BIN" "$1/prometheus"; }
 stage=stage_prom standin prometheus macrobench-standin/prometheus:v3.16.0 "$(sha256sum <"$MACROBENCH_PROMETHEUS_BIN")"
+# The Docker CLI and the compose plugin for the runner image (the machine's,
+# as `docker compose` found them above).
+docker_bin=$(command -v docker)
+compose_bin=$(docker info --format '{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}')
+stage_cli() { cp "$docker_bin" "$1/docker"; cp "$compose_bin" "$1/docker-compose"; }
+stage=stage_cli standin docker-cli macrobench-standin/docker:28.2.2-cli "$(cat "$docker_bin" "$compose_bin" | sha256sum)"
+export RUNNER_GO_IMAGE=macrobench-standin/golang:1.26.8-bookworm RUNNER_DOCKER_CLI_IMAGE=macrobench-standin/docker:28.2.2-cli
 fi # not official
 
 begin build-app-images
@@ -248,6 +257,37 @@ grafana=()
 scripts/bench.sh --quick --targets app,original --generators 2 "${grafana[@]}" --out "$cache/e2e/bench-last"
 check bench "$cache/e2e/bench-last"
 check live-generators
+check no-generators
+
+begin bench-docker-only
+# Docker is all a user needs (scripts/runner/): the same small bench, first
+# natively (Go on the PATH, as root), then with no Go on the PATH, as a user
+# who is not root (uid $nonroot, in the engine socket's group), which runs it
+# in the runner image, built here from the stand-ins. The two reports have
+# the same structure and each names its runner; the container read the
+# commit; every file it wrote belongs to that user.
+small=(--quick --endpoints /index --scenarios rate10 "${grafana[@]}")
+native_out=$cache/e2e/bench-native-small
+rm -rf "$native_out"
+t=$(date +%s)
+quiet scripts/bench.sh "${small[@]}" --out "$native_out"
+native_s=$(($(date +%s) - t))
+nonroot=4242
+home=$work/nonroot
+chmod 711 "$work"
+mkdir -p "$home/.docker/cli-plugins"
+cp "$(docker info --format '{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}')" "$home/.docker/cli-plugins/"
+chown -R "$nonroot:$nonroot" "$home"
+nogo=$(IFS=:; for d in $PATH; do [ -x "$d/go" ] || printf '%s:' "$d"; done)
+nogo=${nogo%:}
+if PATH=$nogo command -v go >/dev/null; then log "go is still on the PATH: $nogo"; exit 1; fi
+docker_out=$home/results
+t=$(date +%s)
+quiet setpriv --reuid="$nonroot" --regid="$nonroot" --groups="$(stat -c %g /var/run/docker.sock)" \
+  env PATH="$nogo" HOME="$home" scripts/bench.sh "${small[@]}" --out "$docker_out"
+log "the same bench: native ${native_s}s, Docker-only $(($(date +%s) - t))s (the runner image's build included)"
+check same-report "$native_out" "$docker_out"
+check owned "$docker_out" "$nonroot:$nonroot"
 check no-generators
 
 begin bench-interrupt

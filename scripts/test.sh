@@ -9,15 +9,51 @@
 # Extra arguments replace the default and go to `go test` in the root module,
 # e.g. `scripts/test.sh -race ./internal/agents/...`; for the nested module,
 # `scripts/test.sh -C internal/stackcheck -race ./...`.
+#
+# On a fresh Debian or Ubuntu machine it installs what the tests need and
+# the machine lacks (apt-get, as root or through sudo without a password):
+# PostgreSQL's server binaries and pgbench, psql, and gunicorn and Flask for
+# the original app's tests. Where it cannot, and Docker answers, the
+# throwaway PostgreSQL runs in a container (the tests that start a cluster of
+# their own then skip, unless CI or MACROBENCH_REQUIRE_SERVICES fails them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+command -v go >/dev/null || { echo "test.sh: needs Go $(sed -n 's/^go //p' go.mod) (https://go.dev/dl/)" >&2; exit 1; }
+
+have_pg() { [ -n "${MACROBENCH_PG_BIN:-}" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; }
+pg_packages="postgresql postgresql-client"
+need=()
+have_pg && command -v psql >/dev/null || need+=($pg_packages)
+command -v gunicorn >/dev/null || need+=(gunicorn)
+/usr/bin/python3 -c 'import flask' >/dev/null 2>&1 || need+=(python3-flask)
+/usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || need+=(python3-psycopg2)
+if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null; then
+  sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo -n)
+  if [ ${#sudo[@]} -eq 0 ] || sudo -n true 2>/dev/null; then
+    echo "test.sh: apt-get install ${need[*]}" >&2
+    if ! { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; }; then
+      echo "test.sh: apt-get install failed; going on with what is here" >&2
+    fi
+  fi
+fi
 
 pgdir=$(mktemp -d /tmp/macrobench-pg.XXXXXX)
 cleanup() { go run ./internal/cmd/pgcluster stop "$pgdir" || true; }
 trap cleanup EXIT INT TERM
 
+pg_docker=()
+if ! have_pg; then
+  if ! docker info >/dev/null 2>&1; then
+    echo "test.sh: needs PostgreSQL's server binaries (apt-get install $pg_packages, as root) or Docker for its throwaway database" >&2
+    exit 1
+  fi
+  pg_docker=(--docker)
+  echo "test.sh: no PostgreSQL server binaries: the throwaway PostgreSQL runs in Docker; tests that start a cluster of their own need them (apt-get install $pg_packages)" >&2
+fi
 echo "test.sh: starting PostgreSQL in $pgdir" >&2
-MACROBENCH_TEST_DATABASE_URL=$(go run ./internal/cmd/pgcluster start "$pgdir")
+MACROBENCH_TEST_DATABASE_URL=$(go run ./internal/cmd/pgcluster start "${pg_docker[@]}" "$pgdir")
 export MACROBENCH_TEST_DATABASE_URL
 
 # Prometheus and postgres_exporter at the versions compose.yaml pins, for the
@@ -26,7 +62,10 @@ if [ -x scripts/build-tools.sh ]; then
   eval "$(scripts/build-tools.sh --env)"
 fi
 
-export MACROBENCH_REQUIRE_SERVICES=1
+# Every service is here (a missing one fails its tests), unless PostgreSQL
+# runs in Docker: then tests that need the server binaries skip, unless the
+# caller requires services (CI does).
+[ ${#pg_docker[@]} -gt 0 ] || export MACROBENCH_REQUIRE_SERVICES=1
 
 if [ $# -gt 0 ]; then
   go test "$@" # not exec: the trap stops the cluster

@@ -64,7 +64,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	}
 	flask := baseline.Flask()
 	s := &benchreport.Summary{
-		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Target: r.Ex.HostURL(benchreport.TargetApp),
+		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Runner: benchreport.RunnerOf(os.Getenv), Target: r.Ex.HostURL(benchreport.TargetApp),
 		Quick: cfg.Quick, Repeat: cfg.Repeat, ErrorThreshold: cfg.ErrorThreshold, SaturatedBelow: cfg.SaturatedBelow,
 		Baseline: flask.Name + " — " + flask.Source, Notes: append([]string(nil), r.Notes...),
 	}
@@ -638,6 +638,7 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 		"quick":           r.Cfg.Quick,
 		"command_line":    r.CmdLine,
 		"executor":        r.Ex.Name(),
+		"runner":          benchreport.RunnerOf(os.Getenv),
 		"app_url":         r.Ex.HostURL(benchreport.TargetApp),
 		"targets":         r.Cfg.Targets,
 		"host_cpus":       runtime.NumCPU(),

@@ -155,7 +155,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 		return nil, err
 	}
 	s := &benchreport.Summary{
-		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Target: r.Ex.HostURL(benchreport.TargetApp),
+		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Runner: benchreport.RunnerOf(os.Getenv), Target: r.Ex.HostURL(benchreport.TargetApp),
 		Quick: cfg.Quick, Repeat: 1, ErrorThreshold: cfg.ErrorThreshold, SaturatedBelow: cfg.SaturatedBelow,
 		Baseline: flask.Name + " — " + flask.Source, Notes: append([]string(nil), r.Notes...),
 	}

@@ -51,7 +51,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	for _, t := range targets {
 		tl = append(tl, fmt.Sprintf("%s at %s", t.Name, orS(t.URL, "?")))
 	}
-	w("Result: %s. Executor: %s; targets: %s", result, s.Executor, strings.Join(tl, ", "))
+	w("Result: %s. Executor: %s; runner: %s; targets: %s", result, s.Executor, orS(s.Runner, "?"), strings.Join(tl, ", "))
 	if s.Quick {
 		w("; **quick smoke run** (short cells: not comparable with the original's durations)")
 	}

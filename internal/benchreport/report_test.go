@@ -185,3 +185,29 @@ func TestLoadSchemaTwo(t *testing.T) {
 		t.Errorf("an old summary's report:\n%s", md)
 	}
 }
+
+// The report says where the bench ran: natively, or in scripts/bench.sh's
+// runner container (MACROBENCH_RUNNER=container, the image's).
+func TestReportSaysWhereTheBenchRan(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(name string) string {
+			if name == "MACROBENCH_RUNNER" {
+				return v
+			}
+			return ""
+		}
+	}
+	for v, want := range map[string]string{"container": RunnerContainer, "": RunnerNative, "native": RunnerNative, "auto": RunnerNative} {
+		if got := RunnerOf(env(v)); got != want {
+			t.Errorf("MACROBENCH_RUNNER=%q: runner %q, want %q", v, got, want)
+		}
+	}
+	s := sample()
+	s.Runner = RunnerContainer
+	if md := Markdown(s, baseline.Flask()); !strings.Contains(md, "Executor: compose; runner: container;") {
+		t.Errorf("summary.md does not name the runner:\n%s", md[:min(len(md), 400)])
+	}
+	if md := SweepMarkdown(s); !strings.Contains(md, "runner: container;") {
+		t.Errorf("the sweep's summary.md does not name the runner:\n%s", md[:min(len(md), 400)])
+	}
+}

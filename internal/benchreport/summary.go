@@ -15,6 +15,21 @@ import (
 	"github.com/macrobench/macrobench/internal/results"
 )
 
+// Where the bench ran (Summary.Runner). The runner image sets
+// MACROBENCH_RUNNER=container; anywhere else the bench is native.
+const (
+	RunnerNative    = "native"
+	RunnerContainer = "container"
+)
+
+// RunnerOf is the runner that getenv describes (os.Getenv in the bench).
+func RunnerOf(getenv func(string) string) string {
+	if getenv("MACROBENCH_RUNNER") == RunnerContainer {
+		return RunnerContainer
+	}
+	return RunnerNative
+}
+
 // SchemaVersion of summary.json; bumped when a field changes meaning. 2:
 // errors.timeout is a flag over responses and in-flight requests, no longer
 // an outcome of its own (see results.Attempts); in_flight_at_end, attempts,
@@ -38,6 +53,10 @@ type Summary struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Executor string    `json:"executor"` // compose | local
+	// Runner is where the bench itself ran: RunnerNative (built with this
+	// machine's Go) or RunnerContainer (scripts/bench.sh's runner image,
+	// scripts/runner/, for a machine without a suitable Go).
+	Runner string `json:"runner"`
 	// Target is the app's base URL as the bench saw it (every target's is
 	// in Targets).
 	Target string `json:"target"`

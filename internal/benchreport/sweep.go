@@ -159,7 +159,7 @@ func SweepMarkdown(s *Summary) string {
 	if len(s.Failures) > 0 {
 		result = "**FAILED**"
 	}
-	w("Result: %s. Executor: %s; app at %s", result, s.Executor, s.Target)
+	w("Result: %s. Executor: %s; runner: %s; app at %s", result, s.Executor, orS(s.Runner, "?"), s.Target)
 	if s.Quick {
 		w("; **quick sweep** (--quick: coarse steps, for CI)")
 	}

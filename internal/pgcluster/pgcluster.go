@@ -219,10 +219,14 @@ func (c *Cluster) PostmasterPID() (int, error) {
 	return strconv.Atoi(strings.TrimSpace(first))
 }
 
-// Destroy stops the server if it runs and removes the cluster's directory.
+// Destroy stops the server if it runs (removes its container, for
+// StartDocker's) and removes the cluster's directory.
 func (c *Cluster) Destroy() error {
 	if _, err := os.Stat(filepath.Join(c.dataDir(), "postmaster.pid")); err == nil {
 		_ = c.Stop()
+	}
+	if err := removeContainer(c.Dir); err != nil {
+		return err
 	}
 	return os.RemoveAll(c.Dir)
 }

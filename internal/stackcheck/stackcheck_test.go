@@ -162,6 +162,11 @@ func TestComposeImagesMatchTheVersionsTestsUse(t *testing.T) {
 		t.Errorf("scripts/build-tools.sh: PROMETHEUS_MODULE_VERSION is not %s (internal/stackcheck/go.mod's version)", modVersion)
 	}
 
+	// scripts/test.sh's PostgreSQL in Docker, where the machine has no server binaries.
+	if got := p.Services["postgres"].Image; got != pgcluster.DockerImage {
+		t.Errorf("compose.yaml: services.postgres.image: %s, but pgcluster.DockerImage (scripts/test.sh's PostgreSQL in Docker) is %s", got, pgcluster.DockerImage)
+	}
+
 	bin := testenv.PostgresBinDir(t)
 	major := filepath.Base(filepath.Dir(bin)) // /usr/lib/postgresql/15/bin
 	if got := ImageTag(p, "postgres"); !strings.HasPrefix(got, major+".") {

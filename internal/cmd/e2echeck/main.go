@@ -12,6 +12,9 @@
 //	e2echeck sweep DIR           the results of `scripts/bench.sh --sweep --quick`
 //	e2echeck no-generators       no load generator container is left
 //	e2echeck interrupted DIR     a bench stopped by SIGINT marked its results
+//	e2echeck same-report NATIVE CONTAINER  the same bench run natively and in the
+//	                             runner container: the same report, each naming its runner
+//	e2echeck owned DIR UID:GID   everything under DIR belongs to UID:GID
 //	e2echeck running             every container up, healthy, never restarted
 //	e2echeck stopped SERVICE...  the services' containers exited 0 (after docker compose stop)
 //	e2echeck gone                nothing of the project is left
@@ -57,7 +60,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|live-generators|sweep|no-generators|interrupted|running|stopped|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|running|stopped|gone [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -197,6 +200,26 @@ func run(args []string) error {
 			return err
 		}
 		logf("interrupted: %s", what)
+	case "same-report":
+		if len(rest) != 2 {
+			return fmt.Errorf("same-report: name the native results folder, then the container's")
+		}
+		if err := e2echeck.CheckSameReport(rest[0], rest[1]); err != nil {
+			return err
+		}
+		logf("same-report: the native and the container runner's reports have the same structure")
+	case "owned":
+		var uid, gid int
+		if len(rest) != 2 {
+			return fmt.Errorf("owned: want DIR UID:GID")
+		}
+		if _, err := fmt.Sscanf(rest[1], "%d:%d", &uid, &gid); err != nil {
+			return fmt.Errorf("owned: %q: want UID:GID", rest[1])
+		}
+		if err := e2echeck.CheckOwnedBy(rest[0], uid, gid); err != nil {
+			return err
+		}
+		logf("owned: everything under %s is %d:%d's", rest[0], uid, gid)
 	case "running":
 		cs, err := d.Containers(ctx)
 		if err != nil {
