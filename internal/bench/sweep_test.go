@@ -228,7 +228,7 @@ func TestSweepFindsKneeOfKnownCapacity(t *testing.T) {
 	for _, want := range []string{"## Capacity at the objective", "p99 ≤ 500 ms, errors ≤ 0.1%",
 		fmt.Sprintf("**capacity %s req/s at the objective (the knee)**", rateStem(r.Knee.Rate)),
 		"### GET /index", "| step | phase | offered (req/s) |", r.Verdict(), "![GET /index: latency against offered rate](sweep-index.png)",
-		"with 32 connections and 1 threads, via network"} {
+		"with up to 32 connections (one per request per second offered) and up to 1 threads, via network"} {
 		if !bytes.Contains(md, []byte(want)) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
