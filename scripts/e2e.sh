@@ -4,7 +4,7 @@
 # from its Go module), starts dockerd if none runs, builds registry-free
 # stand-ins for the official images (scripts/e2e/), brings the stack up
 # without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
-# --quick --targets app,original` (the bench starts the original Flask app;
+# --quick --targets app,original --generators 2` (the bench starts the original Flask app;
 # then checks no generator container is left, and that a bench
 # stopped by SIGINT marks its results and leaves none either), a coarse rate
 # sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
@@ -239,11 +239,13 @@ if [ ! -x scripts/bench.sh ]; then
 fi
 # The results go to the cache (the last run's are kept there for a look),
 # not into the checkout. Without grafana, no annotations. One run measures
-# both targets: the bench starts the original (profile "original").
+# both targets: the bench starts the original (profile "original"). Every
+# measured run is two generator containers started together, merged
+# (--generators 2; e2echeck bench checks the parts add up to the result).
 rm -rf "$cache/e2e/bench-last"
 grafana=()
 [ "$official" = 1 ] || grafana=(--grafana off)
-scripts/bench.sh --quick --targets app,original "${grafana[@]}" --out "$cache/e2e/bench-last"
+scripts/bench.sh --quick --targets app,original --generators 2 "${grafana[@]}" --out "$cache/e2e/bench-last"
 check bench "$cache/e2e/bench-last"
 check no-generators
 

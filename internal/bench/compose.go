@@ -208,6 +208,11 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 		args = append(args[:len(args)-1], "--use-aliases", service)
 	}
 	args = append(args, s.Args...)
+	if s.Via == "localhost" && s.Part > 1 {
+		// Parts via localhost share the target's network namespace: each
+		// needs a metrics port of its own (Prometheus scrapes :9102, part 1).
+		args = append(args, "--metrics-addr", fmt.Sprintf(":%d", 9101+s.Part))
+	}
 	args = append(args, "--json", "/results/"+s.Stem+".json", "--hgrm", "/results/"+s.Stem+".hgrm", url+s.Path)
 	cmd := e.cli().Compose(ctx, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }

@@ -21,6 +21,7 @@ type GenSpec struct {
 	Dir    string   // host folder the JSON lands in
 	Stem   string   // file-name stem: Dir/Stem.json
 	Args   []string // wrk2 flags, without --json and the URL
+	Part   int      // with --generators: this run is part Part (1..) of several (generators.go); 0 otherwise
 }
 
 // Executor runs the load generator and pgbench somewhere: as local processes,

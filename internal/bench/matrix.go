@@ -95,6 +95,8 @@ func matrixCell(cfg Settings, threads int, target, ep, name string) Cell {
 	if cfg.Threads > 0 {
 		c.Threads = cfg.Threads
 	}
+	// -t is the whole run's with --generators: each part needs a thread.
+	c.Threads = max(c.Threads, cfg.Generators)
 	// wrk refuses fewer connections than threads.
 	if c.Threads > c.Connections {
 		c.Threads = c.Connections

@@ -90,6 +90,10 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		s.Isolation = "disabled (--isolation-wait 0): a run may start while the previous load is still being served, and its server-side counts may miss its last requests"
 	}
 	md := r.metadata(ctx)
+	if cfg.Generators > 1 {
+		md["generators"] = cfg.Generators
+		s.Notes = append(s.Notes, fmt.Sprintf("every measured run was %d generators started together (loadtest --part I/%d --start-at), each with its share of the connections and rate; its figures are their merged result (bench merge), each generator's own files beside it (<run>.partIof%d.json, .txt, .hgrm). Warm-ups are one generator.", cfg.Generators, cfg.Generators, cfg.Generators))
+	}
 
 	// Verify before any load: every endpoint of every target.
 	good := map[string]bool{} // target + endpoint
@@ -355,7 +359,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	run.Args = args
 	r.logf("bench: %s run %d/%d: loadtest %s %s", cell.Name(), idx+1, cfg.Repeat, strings.Join(args, " "), cell.Endpoint)
 	localStart := time.Now()
-	text, jp, err := r.Ex.Generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
+	text, jp, err := r.generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
 	run.TextFile = stem + ".txt"
 	_ = benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
@@ -368,8 +372,14 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	}
 	run.JSONFile = filepath.Base(jp)
 	run.Args = g.Args
-	if len(run.Args) == 0 {
-		run.Args = args
+	if len(run.Args) == 0 || cfg.Generators > 1 {
+		run.Args = args // the whole run's, not its first part's
+	}
+	if n := cfg.Generators; n > 1 {
+		run.Generators = n
+		for i := range n {
+			run.PartFiles = append(run.PartFiles, PartStem(stem, i+1, n)+".json")
+		}
 	}
 	run.Start, run.End = g.Start, g.End
 	if run.Start.IsZero() || run.End.IsZero() {

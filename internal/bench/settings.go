@@ -42,6 +42,8 @@ type Settings struct {
 	Timeout         time.Duration // generator's per-request timeout
 	IsolationWait   time.Duration // bound of the wait for an idle server before (and after) each run; 0 = no wait
 	LoadtestBin     string        // generator binary for the local executor; default: DefaultLoadtestBin
+	Generators      int           // generators per measured run, started together as parts of it (generators.go)
+	GeneratorsLead  time.Duration // with Generators > 1: how far ahead of now their --start-at is; 0 = the executor's default
 	Sweep           SweepSettings // --sweep and its flags (sweep.go)
 }
 
@@ -92,6 +94,8 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	fs.DurationVar(&c.Timeout, "timeout", 0, "generator's per-request timeout (default: the generator's)")
 	fs.DurationVar(&c.IsolationWait, "isolation-wait", 30*time.Second, "before each run, wait at most this long for the app to have no request in flight and PostgreSQL no backend at work (and after it, for its last requests); a wait that hits it is a warning in the report; 0 disables the waits")
 	fs.StringVar(&c.LoadtestBin, "loadtest-bin", "", "generator binary for --target runs (default: loadtest beside this program, e.g. bin/loadtest)")
+	fs.IntVar(&c.Generators, "generators", 1, "run each cell's measured run as N generators (containers, in compose) started together, each with its share of the connections and rate (loadtest --part I/N --start-at); the report is their merged result, each part's files beside it")
+	fs.DurationVar(&c.GeneratorsLead, "generators-lead", 0, "with --generators N > 1: start the generators this long after launching them, time enough for all to open their connections (default 4s in compose, 2s with --target)")
 	c.registerSweepFlags(fs) // sweep.go
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -161,6 +165,18 @@ func (c *Settings) validate() error {
 		return usageError{errors.New("--ceiling-duration must be whole seconds")}
 	case c.IsolationWait < 0:
 		return usageError{errors.New("--isolation-wait must not be negative (0 disables it)")}
+	case c.Generators < 1:
+		return usageError{fmt.Errorf("--generators must be at least 1, got %d", c.Generators)}
+	case c.GeneratorsLead < 0:
+		return usageError{errors.New("--generators-lead must not be negative")}
+	}
+	if c.Generators > 1 && !c.Sweep.On {
+		for _, name := range c.Scenarios {
+			sc, _ := scenarioByName(name)
+			if conns := max(c.Connections, 0); conns > 0 && conns < c.Generators || conns == 0 && sc.Connections < c.Generators {
+				return usageError{fmt.Errorf("--generators %d: scenario %s has fewer connections than generators (each needs one)", c.Generators, name)}
+			}
+		}
 	}
 	for _, f := range []struct {
 		name string

@@ -46,10 +46,12 @@ var sweepOnlyFlags = []string{"slo-p99", "slo-errors", "sweep-start", "sweep-gro
 
 // matrixOnlyFlags are the scenario matrix's, which a sweep has no use for.
 var matrixOnlyFlags = map[string]string{
-	"scenarios": "a sweep runs no scenario",
-	"duration":  "use --sweep-step",
-	"rate":      "a sweep chooses its rates: use --sweep-start and --sweep-max",
-	"repeat":    "a sweep runs each rate once",
+	"scenarios":       "a sweep runs no scenario",
+	"duration":        "use --sweep-step",
+	"rate":            "a sweep chooses its rates: use --sweep-start and --sweep-max",
+	"repeat":          "a sweep runs each rate once",
+	"generators":      "a sweep's steps run one generator",
+	"generators-lead": "a sweep's steps run one generator",
 }
 
 // registerSweepFlags adds --sweep and the sweep package's flags.
@@ -377,12 +379,14 @@ func stepFromGenerator(rate float64, g *results.Generator) sweep.Step {
 }
 
 // sweepArgs is a step's wrk2 command line (without --json and the URL,
-// which the executor adds): the cell's threads and connections at rate for
+// which the executor adds): the cell's threads and connections, as many as
+// the rate needs (sweep.StepConnections), at rate for
 // step, after warmup in the same run; no metrics lingering after it.
 func sweepArgs(cell Cell, step, warmup, timeout time.Duration, rate float64, runID string) []string {
+	conns := sweep.StepConnections(cell.Connections, rate)
 	args := []string{
-		fmt.Sprintf("-t%d", cell.Threads),
-		fmt.Sprintf("-c%d", cell.Connections),
+		fmt.Sprintf("-t%d", sweep.StepThreads(cell.Threads, conns)),
+		fmt.Sprintf("-c%d", conns),
 		"-d" + secondsArg(step),
 		"-R", strconv.FormatFloat(rate, 'f', -1, 64),
 	}

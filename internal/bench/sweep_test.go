@@ -370,13 +370,19 @@ func TestSweepQuickPlan(t *testing.T) {
 	}
 }
 
-// A step's generator command line: the cell's threads and connections, the
-// step's rate and duration, its warm-up, no metrics lingering.
+// A step's generator command line: the cell's threads and connections (as
+// many as the rate keeps busy, sweep.StepConnections), the step's rate and
+// duration, its warm-up, no metrics lingering.
 func TestSweepArgs(t *testing.T) {
-	got := strings.Join(sweepArgs(Cell{Threads: 2, Connections: 400}, 2500*time.Millisecond, time.Second, 2*time.Second, 312.5, "sweep-index-312.5"), " ")
-	want := "-t2 -c400 -d2.5s -R 312.5 --warmup 1s --timeout 2s --latency --run-id sweep-index-312.5 --metrics-linger 0s"
-	if got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
+	for rate, want := range map[float64]string{
+		312.5: "-t2 -c313 -d2.5s -R 312.5 --warmup 1s --timeout 2s --latency --run-id sweep-index-312.5 --metrics-linger 0s",
+		4000:  "-t2 -c400 -d2.5s -R 4000 --warmup 1s --timeout 2s --latency --run-id sweep-index-312.5 --metrics-linger 0s",
+		1:     "-t1 -c1 -d2.5s -R 1 --warmup 1s --timeout 2s --latency --run-id sweep-index-312.5 --metrics-linger 0s",
+	} {
+		got := strings.Join(sweepArgs(Cell{Threads: 2, Connections: 400}, 2500*time.Millisecond, time.Second, 2*time.Second, rate, "sweep-index-312.5"), " ")
+		if got != want {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
 	}
 }
 

@@ -127,11 +127,16 @@ type Ceiling struct {
 
 // Run is one execution of a cell (one of --repeat N).
 type Run struct {
-	Index        int             `json:"index"`
-	Args         []string        `json:"args"`
-	TextFile     string          `json:"text_file"`
-	JSONFile     string          `json:"json_file"`
-	HgrmFile     string          `json:"hgrm_file,omitempty"`
+	Index    int      `json:"index"`
+	Args     []string `json:"args"`
+	TextFile string   `json:"text_file"`
+	JSONFile string   `json:"json_file"`
+	HgrmFile string   `json:"hgrm_file,omitempty"`
+	// Generators is N when the run was N generators started together as
+	// its parts (bench --generators), its figures their merged result;
+	// PartFiles are each part's own --json file (its .txt and .hgrm beside).
+	Generators   int             `json:"generators,omitempty"`
+	PartFiles    []string        `json:"part_files,omitempty"`
 	Start        time.Time       `json:"start"`
 	End          time.Time       `json:"end"`
 	ElapsedS     float64         `json:"elapsed_s"`

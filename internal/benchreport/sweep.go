@@ -19,8 +19,10 @@ type Sweep struct {
 	Target   string        `json:"target"`   // "app": the lab's app
 	Result   *sweep.Result `json:"result"`
 	// Every step ran the generator with these settings (the rate4000
-	// scenario's, as overridden by --connections, --threads, --timeout),
-	// its warm-up inside the same run and excluded from its figures.
+	// scenario's, as overridden by --connections, --threads, --timeout;
+	// Connections and Threads are the most a step used, see
+	// sweep.StepConnections), its warm-up inside the same run and excluded
+	// from its figures.
 	Via         string  `json:"via"`
 	Connections int     `json:"connections"`
 	Threads     int     `json:"threads"`
@@ -223,7 +225,7 @@ func SweepSection(s *Summary) string {
 		if first.WarmupS > 0 {
 			warm = "a " + secs(first.WarmupS) + " warm-up in the same run (excluded)"
 		}
-		w("Each step is one generator run of %s at its rate after %s, with %d connections and %d threads, via %s, started once the bench found the server idle. ",
+		w("Each step is one generator run of %s at its rate after %s, with up to %d connections (one per request per second offered) and up to %d threads, via %s, started once the bench found the server idle. ",
 			secs(p.Step.Seconds()), warm, first.Connections, first.Threads, first.Via)
 		w("The whole sweep, every endpoint, had a budget of %s: a sweep it cut short reports a **lower bound**, never a knee, and the steps it skipped.\n\n", secs(p.Budget.Seconds()))
 	}

@@ -80,7 +80,7 @@ func TestSweepReport(t *testing.T) {
 		"sustains 500 req/s at p99 ≤ 100 ms, errors ≤ 0.1% (next step 1000 req/s failed",
 		"at least 250 req/s at p99 ≤ 100 ms, errors ≤ 0.1% (cut short by the budget: skipped the climb from 500 req/s",
 		"![GET /index: latency against offered rate](sweep-index.png)", "![GET /agents: latency against offered rate](sweep-agents.png)",
-		"**quick sweep**", "No step ran: not measured (cut short by the budget: skipped the climb from 250 req/s", "with 400 connections and 2 threads, via network",
+		"**quick sweep**", "No step ran: not measured (cut short by the budget: skipped the climb from 250 req/s", "with up to 400 connections (one per request per second offered) and up to 2 threads, via network",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)

@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // CheckBenchReport checks a results folder of `scripts/bench.sh --quick
@@ -23,7 +25,9 @@ import (
 // and the charts are written. A cell's error ratio under overload is a
 // measurement (/agents opening a connection per request fails under 400
 // connections on a small machine), not a failure of the lab: it is
-// returned in the cell lines for the log.
+// returned in the cell lines for the log. Every measured run was
+// BenchGenerators generators (--generators): its figures are their merged
+// result, each part's files are there, and the parts' counts add up to it.
 func CheckBenchReport(dir string) (cellLines []string, err error) {
 	s, bad, err := loadComposeRun(dir)
 	if err != nil {
@@ -56,6 +60,11 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 			for _, sc := range bench.DefaultScenarios {
 				checkCell(cells, tgt, ep, sc, fail, &cellLines)
 			}
+		}
+	}
+	for _, c := range s.Cells {
+		for i, r := range c.Runs {
+			checkParts(dir, fmt.Sprintf("cell %s %s (%s) run %d", c.Endpoint, c.Scenario, c.Target, i), r, fail)
 		}
 	}
 	checkSideBySide(dir, s, fail)
@@ -124,6 +133,50 @@ func checkCell(cells map[string]benchreport.Cell, tgt, ep, sc string, fail func(
 				fail("%s run %d: reconciliation %q: %s", name, i, k.Name, k.Detail)
 			}
 		}
+	}
+}
+
+// BenchGenerators is the bench's --generators in scripts/e2e.sh.
+const BenchGenerators = 2
+
+// checkParts: the run was BenchGenerators generators started together
+// (their windows start at one instant), each part's files are in the
+// folder, and the run's merged result is the sum of the parts' counts.
+func checkParts(dir, name string, r benchreport.Run, fail func(string, ...any)) {
+	if r.Generators != BenchGenerators || len(r.PartFiles) != BenchGenerators {
+		fail("%s: %d generators (%d part files), want %d", name, r.Generators, len(r.PartFiles), BenchGenerators)
+		return
+	}
+	merged, err := results.ReadGenerator(filepath.Join(dir, r.JSONFile))
+	if err != nil {
+		fail("%s: merged result: %v", name, err)
+		return
+	}
+	var sum results.Generator
+	for i, f := range r.PartFiles {
+		p, err := results.ReadGenerator(filepath.Join(dir, f))
+		if err != nil {
+			fail("%s: part %d: %v", name, i+1, err)
+			return
+		}
+		for _, ext := range []string{".txt", ".hgrm"} {
+			if fi, err := os.Stat(filepath.Join(dir, strings.TrimSuffix(f, ".json")+ext)); err != nil || fi.Size() == 0 {
+				fail("%s: part %d's %s missing or empty", name, i+1, ext)
+			}
+		}
+		if p.Part != i+1 || p.Parts != BenchGenerators || !p.Start.Equal(merged.Start) {
+			fail("%s: %s is part %d/%d from %s, want part %d/%d from the run's start %s", name, f, p.Part, p.Parts,
+				p.Start.Format(time.RFC3339Nano), i+1, BenchGenerators, merged.Start.Format(time.RFC3339Nano))
+		}
+		sum.Requests += p.Requests
+		sum.Bytes += p.Bytes
+		sum.InFlightAtEnd += p.InFlightAtEnd
+		sum.Errors.Add(p.Errors)
+	}
+	if merged.Requests != sum.Requests || merged.Bytes != sum.Bytes || merged.InFlightAtEnd != sum.InFlightAtEnd ||
+		merged.Errors != sum.Errors || r.Requests != merged.Requests {
+		fail("%s: merged %d responses, %d bytes, %d in flight, errors %+v (report: %d responses); the parts' sum %d, %d, %d, %+v",
+			name, merged.Requests, merged.Bytes, merged.InFlightAtEnd, merged.Errors, r.Requests, sum.Requests, sum.Bytes, sum.InFlightAtEnd, sum.Errors)
 	}
 }
 

@@ -1,14 +1,17 @@
 package e2echeck
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/macrobench/macrobench/internal/baseline"
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/benchreport"
+	"github.com/macrobench/macrobench/internal/results"
 )
 
 // goodReport writes a results folder that passes, for the tests to break:
@@ -31,7 +34,7 @@ func goodReport(t *testing.T, edit func(*benchreport.Summary)) string {
 				if tgt == benchreport.TargetApp {
 					srv.Prometheus, srv.AppRequests = &benchreport.Prometheus{}, map[string]int64{"200": 10}
 				}
-				run := benchreport.Run{Requests: 10, Server: srv,
+				run := benchreport.Run{Requests: 10, Server: srv, Generators: BenchGenerators,
 					Checks:    []benchreport.Check{{Name: "server saw every response", OK: true}},
 					Isolation: &benchreport.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &benchreport.Wait{WaitedS: 0.4, BoundS: 30}}
 				rate := map[string]float64{"app": 100, "original": 50}[tgt]
@@ -47,6 +50,10 @@ func goodReport(t *testing.T, edit func(*benchreport.Summary)) string {
 			}
 		}
 	}
+	for i := range s.Cells {
+		c := s.Cells[i]
+		writeParts(t, dir, &s.Cells[i].Runs[0], c.Endpoint[1:]+"-"+c.Scenario+"-"+c.Target)
+	}
 	if edit != nil {
 		edit(s)
 	}
@@ -60,6 +67,36 @@ func goodReport(t *testing.T, edit func(*benchreport.Summary)) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// writeParts writes a run's merged result (10 responses) and its parts'
+// files (4 and 6), as the bench writes them.
+func writeParts(t *testing.T, dir string, r *benchreport.Run, stem string) {
+	t.Helper()
+	start := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	write := func(name string, g results.Generator) {
+		g.Start, g.End = start, start.Add(3*time.Second)
+		b, err := json.Marshal(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.JSONFile = stem + ".json"
+	write(r.JSONFile, results.Generator{Requests: 10, Bytes: 100, InFlightAtEnd: 1, Errors: results.Errors{Timeout: 1}, Parts: 2})
+	r.PartFiles = nil
+	for i, n := range []int64{4, 6} {
+		f := bench.PartStem(stem, i+1, 2)
+		r.PartFiles = append(r.PartFiles, f+".json")
+		write(f+".json", results.Generator{Requests: n, Bytes: 10 * n, InFlightAtEnd: int64(i), Errors: results.Errors{Timeout: int64(i)}, Part: i + 1, Parts: 2})
+		for _, ext := range []string{".txt", ".hgrm"} {
+			if err := os.WriteFile(filepath.Join(dir, f+ext), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 func TestCheckBenchReport(t *testing.T) {
@@ -88,6 +125,14 @@ func TestCheckBenchReport(t *testing.T) {
 			s.Cells[7].Runs[0].Drain = &benchreport.Wait{WaitedS: 30, BoundS: 30, TimedOut: true, Busy: "app: 3 request(s) in flight"}
 		}, "drain hit its bound (30s): app: 3 request(s) in flight"},
 		"runner's failures": {func(s *benchreport.Summary) { s.Failures = []string{"boom"} }, "boom"},
+		"one generator": {func(s *benchreport.Summary) { s.Cells[8].Runs[0].Generators, s.Cells[8].Runs[0].PartFiles = 0, nil },
+			"cell /agents rate4000 (app) run 0: 0 generators (0 part files), want 2"},
+		"a part's file missing": {func(s *benchreport.Summary) { s.Cells[9].Runs[0].PartFiles[1] = "gone.json" }, "part 2: open"},
+		"parts out of order": {func(s *benchreport.Summary) {
+			p := s.Cells[10].Runs[0].PartFiles
+			p[0], p[1] = p[1], p[0]
+		}, "is part 2/2 from"},
+		"merged is not the sum": {func(s *benchreport.Summary) { s.Cells[11].Runs[0].Requests = 11 }, "(report: 11 responses); the parts' sum 10"},
 		// The original: its cells, its verification, its light load, the headline.
 		"original's cells missing": {func(s *benchreport.Summary) {
 			var keep []benchreport.Cell

@@ -25,6 +25,19 @@ type Config struct {
 	Rate        float64       // total requests/s; 0 = closed loop
 	Timeout     time.Duration // a request outstanding longer than this is a timeout error
 
+	// Part and Parts (--part I/N; 0 and 0 for a whole run): this process
+	// is part Part of Parts of one run whose Threads, Connections and Rate
+	// are the totals. It opens the connections j of the run's schedule with
+	// j mod Parts = Part-1 (so the parts' requests interleave, as one
+	// generator's would), over its workers w of 0..Threads-1 with w mod
+	// Parts = Part-1, and counts only its own requests.
+	Part, Parts int
+	// StartAt, when set, is the wall-clock instant the run starts (the
+	// warm-up first): the connections are opened in the ConnectAhead before
+	// it, the schedule counts from it exactly. Not ready by then, the run
+	// fails (ErrLate).
+	StartAt time.Time
+
 	// Metrics, when set, receives every response and error as it happens.
 	Metrics *Metrics
 	// Progress, when set, is called about once a second while the run lasts.
@@ -53,8 +66,41 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("-R/--rate %g is beyond what one process can send", c.Rate)
 	case c.Timeout <= 0:
 		return fmt.Errorf("--timeout must be positive, got %v", c.Timeout)
+	case c.Parts < 0 || c.Parts > 0 && (c.Part < 1 || c.Part > c.Parts) || c.Parts == 0 && c.Part != 0:
+		return fmt.Errorf("--part %d/%d: want I/N with 1 <= I <= N", c.Part, c.Parts)
+	case c.Connections < c.Parts:
+		return fmt.Errorf("-c/--connections (%d) must be at least the parts of --part (%d): each part needs a connection", c.Connections, c.Parts)
+	case c.Threads < c.Parts:
+		return fmt.Errorf("-t/--threads (%d) must be at least the parts of --part (%d): -t is the whole run's, each part needs a thread", c.Threads, c.Parts)
 	}
 	return nil
+}
+
+// Share is how many of the run's workers and connections are this
+// process's: all of them, or this part's.
+func (c *Config) Share() (threads, connections int) {
+	for w := range c.Threads {
+		if c.mine(w) {
+			threads++
+		}
+	}
+	for j := range c.Connections {
+		if c.mine(j) {
+			connections++
+		}
+	}
+	return threads, connections
+}
+
+// mine reports whether index i (a connection or a worker of the whole run)
+// belongs to this part.
+func (c *Config) mine(i int) bool { return c.Parts == 0 || i%c.Parts == c.Part-1 }
+
+// ErrLate is the error of a run not ready by its StartAt.
+type ErrLate struct{ Late time.Duration }
+
+func (e ErrLate) Error() string {
+	return fmt.Sprintf("cannot start on time: ready %d ms after --start-at", (e.Late+time.Millisecond-1)/time.Millisecond)
 }
 
 // Progress is a live view of a run in progress.

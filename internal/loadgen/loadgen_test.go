@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -492,5 +493,106 @@ func TestHTTPS(t *testing.T) {
 	res := mustRun(t, Config{URL: s.URL + "/index", Threads: 1, Connections: 2, Duration: 500 * time.Millisecond, Rate: 100})
 	if res.Requests < 45 || res.SocketErrors() != 0 || res.Errors[ErrStatus] != 0 {
 		t.Errorf("requests %d, errors %v", res.Requests, res.Errors)
+	}
+}
+
+// Three parts of one run (--part I/3), started together (--start-at), make
+// the whole run's schedule between them: each opens its own connections of
+// it (j mod 3 = I-1: 3, 2 and 2 of 7), every window starts exactly at the
+// start time, no request arrives before its slot of the whole run's schedule
+// (parts that each ran a schedule of their own would send their first
+// requests together), and there are never more responses than its slots.
+func TestPartsShareOneSchedule(t *testing.T) {
+	srv := recordingServer(t, okResponse, nil)
+	const rate, conns, parts = 350.0, 7, 3
+	d := 2 * time.Second
+	startAt := time.Now().Add(1500 * time.Millisecond).Round(0)
+	results := make([]*Result, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() {
+			res, err := Run(context.Background(), Config{URL: srv.URL + "index", Threads: 3, Connections: conns, Duration: d, Rate: rate,
+				Timeout: 2 * time.Second, Part: i + 1, Parts: parts, StartAt: startAt})
+			if err != nil {
+				t.Errorf("part %d: %v", i+1, err)
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	var total int64
+	for i, res := range results {
+		if !res.Start.Equal(startAt) || res.Elapsed != d {
+			t.Errorf("part %d: window from %v for %v, want from --start-at %v for %v", i+1, res.Start, res.Elapsed, startAt, d)
+		}
+		share := []float64{3, 2, 2}[i] / conns
+		if want := share * rate * d.Seconds(); math.Abs(float64(res.Requests)-want) > 0.3*want {
+			t.Errorf("part %d: %d responses, want its share %.0f ± 30%%", i+1, res.Requests, want)
+		}
+		total += res.Requests
+	}
+	srv.mu.Lock()
+	arrivals := slices.Clone(srv.arrivals)
+	opened := srv.conns
+	srv.mu.Unlock()
+	if opened != conns {
+		t.Errorf("the parts opened %d connections, want the run's %d", opened, conns)
+	}
+	slices.SortFunc(arrivals, time.Time.Compare)
+	for k, at := range arrivals {
+		if due := startAt.Add(time.Duration(float64(k)/rate*1e9) - 3*time.Millisecond); at.Before(due) {
+			t.Fatalf("request %d of the run arrived %v after the start, before its slot at %v", k, at.Sub(startAt), due.Sub(startAt))
+		}
+	}
+	if slots := int64(rate * d.Seconds()); total > slots || float64(total) < 0.75*float64(slots) {
+		t.Errorf("%d responses between the parts, want at most the run's %d slots and not far below", total, slots)
+	}
+}
+
+// A part not ready by its start time fails before sending anything.
+func TestStartAtMissedFails(t *testing.T) {
+	srv := recordingServer(t, okResponse, nil)
+	_, err := Run(context.Background(), Config{URL: srv.URL, Threads: 1, Connections: 2, Duration: time.Second, Rate: 10,
+		StartAt: time.Now().Add(-250 * time.Millisecond)})
+	var late ErrLate
+	if !errors.As(err, &late) || late.Late < 250*time.Millisecond || !strings.HasPrefix(err.Error(), "cannot start on time: ready ") {
+		t.Fatalf("Run = %v, want ErrLate of at least 250 ms", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.arrivals) != 0 {
+		t.Errorf("a late part sent %d requests", len(srv.arrivals))
+	}
+}
+
+func TestShare(t *testing.T) {
+	for _, c := range []struct{ part, parts, threads, conns int }{{0, 0, 3, 7}, {1, 3, 1, 3}, {2, 3, 1, 2}, {3, 3, 1, 2}} {
+		cfg := Config{Threads: 3, Connections: 7, Part: c.part, Parts: c.parts}
+		if th, cn := cfg.Share(); th != c.threads || cn != c.conns {
+			t.Errorf("part %d/%d of -t3 -c7: %d threads, %d connections; want %d, %d", c.part, c.parts, th, cn, c.threads, c.conns)
+		}
+	}
+}
+
+// A server closes connections that send nothing for a while (Go's
+// ReadHeaderTimeout; the app's is 5 s). A generator there long before its
+// --start-at opens its connections only in the last ConnectAhead, so its
+// first requests do not find them closed (read errors).
+func TestStartAtConnectsJustBefore(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	srv.Config.ReadHeaderTimeout = ConnectAhead + time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	startAt := time.Now().Add(ConnectAhead + 3*time.Second).Round(0)
+	res := mustRun(t, Config{URL: srv.URL, Threads: 1, Connections: 4, Duration: time.Second, Rate: 40, StartAt: startAt})
+	if res.Requests == 0 || res.SocketErrors() != 0 || !res.Start.Equal(startAt) {
+		t.Errorf("%d responses, errors %v, window from %v (want %v)", res.Requests, res.Errors, res.Start, startAt)
+	}
+	if res.StartSlack < ConnectAhead+2*time.Second {
+		t.Errorf("start slack %v, want the time the run was there before --start-at (about %v)", res.StartSlack, ConnectAhead+3*time.Second)
 	}
 }

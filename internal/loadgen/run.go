@@ -37,6 +37,9 @@ type Result struct {
 	ThreadRates []float64
 	CPU         time.Duration // user+system CPU of this process over the window
 	Interrupted bool          // the context ended the run early
+	// StartSlack is, with Config.StartAt, how long before it the run was
+	// there (its connections are opened in the last ConnectAhead).
+	StartSlack time.Duration
 }
 
 // Error returns the count of one error class.
@@ -49,6 +52,13 @@ func (r *Result) SocketErrors() int64 {
 }
 
 const rateSampleInterval = 100 * time.Millisecond
+
+// ConnectAhead is how long before Config.StartAt the connections are
+// opened: not at once, however early the generator is there, since a
+// server closes a connection that sends nothing for a few seconds (Go's
+// ReadHeaderTimeout: the app's is 5 s), and the first requests would then
+// be read errors; long enough to open hundreds of connections.
+const ConnectAhead = time.Second
 
 type runner struct {
 	cfg         Config
@@ -100,11 +110,35 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Rate > 0 {
 		r.sched = newSchedule(cfg.Connections, cfg.Rate)
 	}
-	for range cfg.Threads {
-		r.workers = append(r.workers, newWorker())
+	// This process's workers and connections: all of them, or this part's
+	// (their schedule indices are the whole run's).
+	for w := range cfg.Threads {
+		if cfg.mine(w) {
+			r.workers = append(r.workers, newWorker())
+		}
 	}
-	for i := range cfg.Connections {
-		r.conns = append(r.conns, &conn{r: r, w: r.workers[i%cfg.Threads], index: i})
+	for j := range cfg.Connections {
+		if cfg.mine(j) {
+			r.conns = append(r.conns, &conn{r: r, w: r.workers[len(r.conns)%len(r.workers)], index: j})
+		}
+	}
+
+	// With StartAt: be there in time, and open the connections only in the
+	// last ConnectAhead before it (see there).
+	var slack time.Duration
+	if !cfg.StartAt.IsZero() {
+		if slack = time.Until(cfg.StartAt); slack <= 0 {
+			return nil, ErrLate{-slack}
+		}
+		if d := slack - ConnectAhead; d > 0 {
+			wait := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				return nil, errors.New("interrupted before --start-at: nothing measured")
+			case <-wait.C:
+			}
+		}
 	}
 
 	// Open every connection before the clock starts, as wrk does, so the
@@ -132,8 +166,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.conns[0].w.fail(ErrConnect, cfg.Warmup == 0)
 	}
 
+	dropAll := func() {
+		for _, c := range r.conns {
+			c.drop()
+		}
+	}
+	if !cfg.StartAt.IsZero() {
+		if late := time.Since(cfg.StartAt); late > 0 {
+			dropAll()
+			return nil, ErrLate{late}
+		}
+	}
 	if m := cfg.Metrics; m != nil {
-		m.targetRate.Set(cfg.Rate)
+		// This process's share of the rate: the parts' gauges add up.
+		m.targetRate.Set(cfg.Rate * float64(len(r.conns)) / float64(cfg.Connections))
 		m.running.Set(1)
 		defer m.running.Set(0)
 	}
@@ -141,6 +187,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Started()
 	}
 	r.t0 = time.Now()
+	if !cfg.StartAt.IsZero() {
+		wait := time.NewTimer(cfg.StartAt.Sub(r.t0))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			dropAll()
+			return nil, errors.New("interrupted before --start-at: nothing measured")
+		case <-wait.C:
+		}
+		// StartAt on the monotonic clock: the schedule counts from it
+		// exactly, however late the timer fired (a late first request
+		// shows in its corrected latency).
+		now := time.Now()
+		r.t0 = now.Add(cfg.StartAt.Sub(now))
+	}
 	for _, c := range r.conns {
 		wg.Go(c.loop)
 	}
@@ -154,13 +215,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		c.interrupt()
 	}
 	wg.Wait()
-	for _, c := range r.conns {
-		c.drop()
-	}
+	dropAll()
 	if stopAt <= r.measureFrom {
 		return nil, errors.New("interrupted during the warm-up: nothing measured")
 	}
-	return r.result(stopAt, cpu), nil
+	res := r.result(stopAt, cpu)
+	res.StartSlack = slack
+	return res, nil
 }
 
 // monitor runs beside the connections until the end of the window (or ctx):

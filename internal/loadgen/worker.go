@@ -29,6 +29,9 @@ const (
 	histDigits = 3
 )
 
+// NewHistogram is an empty histogram of the generator's range and precision.
+func NewHistogram() *hdrhistogram.Histogram { return newHistogram() }
+
 func newHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histMin, histMax, histDigits)
 }

@@ -45,6 +45,34 @@ type Generator struct {
 	ReqPerSecPerThread Rate    `json:"req_per_sec_per_thread"`
 	CPUS               float64 `json:"cpu_s"` // the generator's own CPU time over the window
 	Interrupted        bool    `json:"interrupted"`
+
+	// What `bench merge` needs to add results up exactly (internal/merge).
+	// Histograms are the full corrected and uncorrected histograms;
+	// ReqPerSecSamples every worker's Req/Sec samples (100 ms each), worker
+	// by worker, from which ReqPerSecPerThread is computed.
+	Histograms       *Histograms `json:"histograms,omitempty"`
+	ReqPerSecSamples []float64   `json:"req_per_sec_samples,omitempty"`
+	// Part and Parts: this run was part Part of Parts (--part I/N) of one
+	// run whose -t, -c and -R (Threads, Connections, TargetRate above) are
+	// the totals; it made the requests of connections j with j mod Parts =
+	// Part-1 and counts only those. A merged result has Parts without Part.
+	Part  int `json:"part,omitempty"`
+	Parts int `json:"parts,omitempty"`
+	// StartAt is --start-at: the window (warm-up first) began exactly then;
+	// StartSlackS how long before it the generator was ready (its
+	// connections open).
+	StartAt     *time.Time `json:"start_at,omitempty"`
+	StartSlackS float64    `json:"start_slack_s,omitempty"`
+	// MergedFrom names the files a merged result was made of.
+	MergedFrom []string `json:"merged_from,omitempty"`
+}
+
+// Histograms are a run's latency histograms in µs (1 µs to 1 h, 3
+// significant digits), each in HdrHistogram's standard compressed encoding
+// (V2, base64), as hdrhistogram-go's Encode writes it and Decode reads it.
+type Histograms struct {
+	Corrected   string `json:"corrected"`
+	Uncorrected string `json:"uncorrected"`
 }
 
 // Errors counts each error class, as wrk names them. Connect, Read and

@@ -28,7 +28,7 @@ const (
 type Loadgen struct {
 	URL         string
 	Headers     []string // "Name: value"
-	Connections int
+	Connections int      // the most a step opens (StepConnections)
 	Threads     int
 	Duration    time.Duration // the measured window of a step
 	Warmup      time.Duration // run before each window, excluded (0 = none)
@@ -62,8 +62,9 @@ func (l *Loadgen) Step(ctx context.Context, rate float64) (Step, error) {
 			}
 		}
 	}
+	conns := StepConnections(l.Connections, rate)
 	res, err := loadgen.Run(ctx, loadgen.Config{
-		URL: l.URL, Headers: l.Headers, Threads: l.Threads, Connections: l.Connections,
+		URL: l.URL, Headers: l.Headers, Threads: StepThreads(l.Threads, conns), Connections: conns,
 		Duration: l.Duration, Warmup: l.Warmup, Rate: rate, Timeout: l.Timeout,
 	})
 	l.lastEnd = time.Now()

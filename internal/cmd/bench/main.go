@@ -6,6 +6,8 @@
 //	                      results/<UTC timestamp>/ (internal/bench; scripts/bench.sh)
 //	bench compare A B     compare two results folders cell by cell
 //	                      (internal/compare; scripts/compare.sh)
+//	bench merge FILE...   merge generator results into one report
+//	                      (internal/merge)
 //	bench swarm VERB      the lab as a Docker Swarm stack: up, run the
 //	                      generator job, down (internal/swarm; scripts/swarm.sh)
 //	bench help            list the subcommands
@@ -23,6 +25,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/compare"
+	"github.com/macrobench/macrobench/internal/merge"
 	"github.com/macrobench/macrobench/internal/swarm"
 )
 
@@ -37,6 +40,7 @@ var subcommands = []subcommand{
 	{"run", "[flags]", "verify the endpoints, run the scenario matrix, write results/<UTC timestamp>/ (the default; `bench run -h` lists the flags)",
 		func(args []string, _, _ io.Writer) int { return bench.Main(args) }},
 	{"compare", "RESULTS_A RESULTS_B", "compare two results folders cell by cell (B judged against A)", compare.Main},
+	{"merge", "[--json OUT] [--hgrm OUT] FILE...", "merge load generator results (--json files of one run's parts, or of generators with the same settings) into one report", merge.Main},
 	{"swarm", "up|run|down [flags]", "the lab as a Docker Swarm stack (swarm.yaml): deploy, run the generator job and merge its parts, remove (internal/swarm; scripts/swarm.sh)", swarm.Main},
 	{"help", "", "this text", nil}, // run handles it: usage lists this table
 }

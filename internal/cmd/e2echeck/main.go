@@ -7,7 +7,7 @@
 //	e2echeck security            database roles, no superuser over TCP, the
 //	                             containers' confinement (caps, limits, read-only)
 //	e2echeck outage              stop/start postgres under load
-//	e2echeck bench DIR           the results of `scripts/bench.sh --quick --targets app,original`
+//	e2echeck bench DIR           the results of `scripts/bench.sh --quick --targets app,original --generators 2`
 //	e2echeck sweep DIR           the results of `scripts/bench.sh --sweep --quick`
 //	e2echeck no-generators       no load generator container is left
 //	e2echeck interrupted DIR     a bench stopped by SIGINT marked its results

@@ -55,6 +55,22 @@ var options = []option{
 	{0, "metrics-addr", true, func(o *Options, v string) error { o.MetricsAddr = v; return nil }},
 	{0, "metrics-linger", true, func(o *Options, v string) (err error) { o.MetricsWait, err = ParseTime(v); return }},
 	{0, "run-id", true, func(o *Options, v string) error { o.RunID = v; return nil }},
+	{0, "start-at", true, func(o *Options, v string) (err error) {
+		if o.Config.StartAt, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			err = fmt.Errorf("invalid time %q: want RFC 3339, e.g. 2026-11-30T01:00:05.250Z", v)
+		}
+		return
+	}},
+	{0, "part", true, func(o *Options, v string) error {
+		i, n, ok := strings.Cut(v, "/")
+		pi, err1 := strconv.Atoi(i)
+		pn, err2 := strconv.Atoi(n)
+		if !ok || err1 != nil || err2 != nil || pn < 1 || pi < 1 || pi > pn {
+			return fmt.Errorf("invalid part %q: want I/N with 1 <= I <= N, e.g. 1/2", v)
+		}
+		o.Config.Part, o.Config.Parts = pi, pn
+		return nil
+	}},
 	{'h', "help", false, func(o *Options, _ string) error { o.Help = true; return nil }},
 	{'v', "version", false, func(o *Options, _ string) error { o.Version = true; return nil }},
 	// wrk2 options we do not implement: refused by name, never ignored.

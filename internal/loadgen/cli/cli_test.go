@@ -76,11 +76,32 @@ func TestParseErrors(t *testing.T) {
 		{"http://a/ http://b/", "one URL expected"},
 		{"--latency=1 http://h/", "takes no value"},
 		{"--timeout -1s http://h/", "--timeout must be positive"},
+		{"--part 0/2 http://h/", "--part: invalid part \"0/2\""},
+		{"--part 3/2 http://h/", "--part: invalid part"},
+		{"--part 1 http://h/", "--part: invalid part"},
+		{"--part a/b http://h/", "--part: invalid part"},
+		{"-t1 -c1 --part 1/2 http://h/", "-c/--connections (1) must be at least the parts of --part (2)"},
+		{"-t1 -c4 --part 2/2 http://h/", "-t/--threads (1) must be at least the parts of --part (2)"},
+		{"--start-at 10:00 http://h/", "--start-at: invalid time"},
+		{"--start-at 2026-11-30 http://h/", "--start-at: invalid time"},
 	} {
 		_, err := Parse(strings.Fields(c.args))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%q) = %v, want error containing %q", c.args, err, c.want)
 		}
+	}
+}
+
+func TestParsePartAndStartAt(t *testing.T) {
+	o, err := Parse(strings.Fields("-t2 -c10 -R100 --part 2/2 --start-at 2026-11-30T01:00:05.25Z http://h/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := o.Config; c.Part != 2 || c.Parts != 2 || !c.StartAt.Equal(time.Date(2026, 11, 30, 1, 0, 5, 250e6, time.UTC)) {
+		t.Errorf("config %+v", c)
+	}
+	if o, err := Parse(strings.Fields("--start-at 2026-11-30T02:00:05+01:00 http://h/")); err != nil || !o.Config.StartAt.Equal(time.Date(2026, 11, 30, 1, 0, 5, 0, time.UTC)) {
+		t.Errorf("whole seconds with an offset: %v %v", o, err)
 	}
 }
 
@@ -119,6 +140,7 @@ func TestMainBadInput(t *testing.T) {
 		{[]string{"-d1s", "--timeout", "1s", refused}, 1, "connection refused"},
 		{[]string{"-s", "a.lua", "http://127.0.0.1/"}, 2, "Lua"},
 		{[]string{"-d1s", "--json", "/nonexistent/dir/r.json", "http://127.0.0.1/"}, 1, "--json"},
+		{[]string{"-c3", "--part", "4/3", "http://127.0.0.1/"}, 2, "--part"},
 	} {
 		start := time.Now()
 		code, _, stderr := runMain(t, c.args...)
@@ -460,5 +482,46 @@ func TestFailedRunKeepsEarlierOutputs(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("%d files in the output directory, want the 2 earlier ones", len(entries))
+	}
+}
+
+// --start-at in the past: one line, exit 1, no results written (an earlier
+// file is left as it was).
+func TestStartAtMissedWritesNothing(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer srv.Close()
+	dir := t.TempDir()
+	js := filepath.Join(dir, "r.json")
+	os.WriteFile(js, []byte("earlier"), 0o644)
+	past := time.Now().Add(-2 * time.Second).UTC().Format(time.RFC3339Nano)
+	code, stdout, stderr := runMain(t, "-d1s", "-c2", "-t2", "--part", "1/2", "--start-at", past, "--json", js, "--hgrm", filepath.Join(dir, "r.hgrm"), srv.URL)
+	if code != 1 || !regexp.MustCompile(`^loadtest: cannot start on time: ready \d+ ms after --start-at\n$`).MatchString(stderr) || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if b, _ := os.ReadFile(js); string(b) != "earlier" {
+		t.Errorf("the --json file was touched: %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left: %v", entries)
+	}
+}
+
+// --json - writes the JSON document alone on stdout, the report on stderr.
+func TestJSONToStdout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	code, stdout, stderr := runMain(t, "-d1s", "-c2", "-t1", "-R20", "--json", "-", srv.URL+"/x")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var g results.Generator
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	if err := dec.Decode(&g); err != nil || dec.More() || g.Requests == 0 || g.Path != "/x" || g.Histograms == nil {
+		t.Errorf("stdout is not one generator JSON document (%v):\n%s", err, stdout)
+	}
+	if !strings.HasPrefix(stderr, "Running 1s test @ ") || !strings.Contains(stderr, "Requests/sec:") {
+		t.Errorf("stderr lacks the report:\n%s", stderr)
 	}
 }

@@ -51,6 +51,13 @@ const usage = `Usage: loadtest <options> <url>
         --metrics-addr <A> Serve Prometheus metrics at A/metrics while running
         --metrics-linger <T> Keep serving metrics this long after the run
         --run-id     <ID>  run_id label of the metrics [start timestamp]
+        --start-at <TIME>  Start exactly at TIME (RFC 3339, e.g.
+                           2026-11-30T01:00:05.25Z), connections opened
+                           before; exit 1 if not ready by then
+        --part      <I/N>  Be part I of N generators of one run whose -t,
+                           -c and -R are totals (connections j, j mod N =
+                           I-1, of its schedule); merge with bench merge
+  --json - writes the JSON on stdout, the text report then on stderr.
   Numbers may carry a k/M/G suffix (4k); times a unit (2s, 5m, 1h, 500ms).
   Not supported: -s/--script (Lua), -B/--batch_latency.
 `
@@ -71,7 +78,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, Version)
 		return 0
 	}
-	setProcs(o.Config.Threads, o.Config.Rate)
+	threads, conns := o.Config.Share()
+	setProcs(threads, o.Config.Rate*float64(conns)/float64(o.Config.Connections))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o, args, stdout, stderr); err != nil {
@@ -83,13 +91,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Writer) error {
 	cfg := o.Config
+	// --json - puts the JSON on stdout (a container's log carries it whole)
+	// and the text report, header included, on stderr.
+	report, jsonStdout := stdout, o.JSONFile == "-"
+	if jsonStdout {
+		report = stderr
+	}
 	target, err := wire.NewTarget(cfg.URL, cfg.Headers)
 	if err != nil {
 		return err
 	}
 	// Open output files first: a typo in a path should not cost a whole run.
 	var jsonOut, hgrmOut *output
-	if o.JSONFile != "" {
+	if o.JSONFile != "" && !jsonStdout {
 		if jsonOut, err = createOutput(o.JSONFile); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
@@ -137,7 +151,7 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 	}
 	// The header comes once the connections are open, so a refused host
 	// gives only its one-line error.
-	cfg.Started = func() { wrkreport.Header(stdout, cfg) }
+	cfg.Started = func() { wrkreport.Header(report, cfg) }
 	res, err := loadgen.Run(ctx, cfg)
 	if cfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\x1b[K")
@@ -148,12 +162,24 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 	// A run without a single response still reports (its errors and in-flight
 	// requests say why), then fails.
 	s := wrkreport.Summarize(res)
-	if err := wrkreport.Text(stdout, s, wrkreport.Options{Latency: o.Latency, ULatency: o.ULatency}); err != nil {
+	if err := wrkreport.Text(report, s, wrkreport.Options{Latency: o.Latency, ULatency: o.ULatency}); err != nil {
 		return err
 	}
+	writeJSON := func(w io.Writer) error {
+		j, err := wrkreport.ToJSON(s, args, runID)
+		if err != nil {
+			return err
+		}
+		return wrkreport.WriteJSON(w, j)
+	}
 	if jsonOut != nil {
-		if err := jsonOut.commit(func(w io.Writer) error { return wrkreport.WriteJSON(w, wrkreport.ToJSON(s, args, runID)) }); err != nil {
+		if err := jsonOut.commit(writeJSON); err != nil {
 			return fmt.Errorf("--json: %v", err)
+		}
+	}
+	if jsonStdout {
+		if err := writeJSON(stdout); err != nil {
+			return fmt.Errorf("--json -: %v", err)
 		}
 	}
 	if hgrmOut != nil {

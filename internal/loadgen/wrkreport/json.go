@@ -2,15 +2,19 @@ package wrkreport
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/macrobench/macrobench/internal/loadgen"
 	"github.com/macrobench/macrobench/internal/results"
 )
 
 // ToJSON converts a summary to the --json document (results.Generator);
-// args are the command line (program name excluded).
-func ToJSON(s *Summary, args []string, runID string) *results.Generator {
+// args are the command line (program name excluded). The document carries
+// the full histograms and Req/Sec samples, so results can be merged.
+func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error) {
 	r := s.Result
 	c := r.Config
 	if args == nil {
@@ -57,7 +61,59 @@ func ToJSON(s *Summary, args []string, runID string) *results.Generator {
 		CPUS:          r.CPU.Seconds(),
 		Interrupted:   r.Interrupted,
 	}
-	return j
+	j.ReqPerSecSamples = append([]float64{}, r.ThreadRates...)
+	j.Part, j.Parts = c.Part, c.Parts
+	if !c.StartAt.IsZero() {
+		at := c.StartAt.UTC()
+		j.StartAt, j.StartSlackS = &at, r.StartSlack.Seconds()
+	}
+	var err error
+	j.Histograms, err = EncodeHistograms(r.Corrected, r.Uncorrected)
+	return j, err
+}
+
+// EncodeHistograms encodes both histograms in HdrHistogram's compressed
+// encoding (base64).
+func EncodeHistograms(corrected, uncorrected *hdrhistogram.Histogram) (*results.Histograms, error) {
+	c, err := corrected.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the corrected histogram: %w", err)
+	}
+	u, err := uncorrected.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the uncorrected histogram: %w", err)
+	}
+	return &results.Histograms{Corrected: string(c), Uncorrected: string(u)}, nil
+}
+
+// DecodeHistograms decodes what EncodeHistograms wrote. A histogram of
+// another range or precision than the generator's (loadgen.NewHistogram) is
+// an error: merged, its values would be re-bucketed.
+func DecodeHistograms(h *results.Histograms) (corrected, uncorrected *hdrhistogram.Histogram, err error) {
+	if h == nil || h.Corrected == "" || h.Uncorrected == "" {
+		return nil, nil, fmt.Errorf("no histograms (a generator from before histograms were kept in its JSON)")
+	}
+	decode := func(name, enc string) (*hdrhistogram.Histogram, error) {
+		d, err := hdrhistogram.Decode([]byte(enc))
+		if err != nil {
+			return nil, fmt.Errorf("%s histogram: %v", name, err)
+		}
+		want := loadgen.NewHistogram()
+		if d.LowestTrackableValue() != want.LowestTrackableValue() || d.HighestTrackableValue() != want.HighestTrackableValue() ||
+			d.SignificantFigures() != want.SignificantFigures() {
+			return nil, fmt.Errorf("%s histogram spans %d..%d at %d digits, not the generator's %d..%d at %d", name,
+				d.LowestTrackableValue(), d.HighestTrackableValue(), d.SignificantFigures(),
+				want.LowestTrackableValue(), want.HighestTrackableValue(), want.SignificantFigures())
+		}
+		return d, nil
+	}
+	if corrected, err = decode("corrected", h.Corrected); err != nil {
+		return nil, nil, err
+	}
+	if uncorrected, err = decode("uncorrected", h.Uncorrected); err != nil {
+		return nil, nil, err
+	}
+	return corrected, uncorrected, nil
 }
 
 func latencyJSON(l Latency) results.Latency {

@@ -115,7 +115,11 @@ func TestZeroResponses(t *testing.T) {
 		t.Errorf("text:\n%s", b.String())
 	}
 	var j bytes.Buffer
-	if err := WriteJSON(&j, ToJSON(s, nil, "")); err != nil || !strings.Contains(j.String(), `"in_flight_at_end": 1`) {
+	g, err := ToJSON(s, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&j, g); err != nil || !strings.Contains(j.String(), `"in_flight_at_end": 1`) {
 		t.Errorf("JSON %v:\n%s", err, j.String())
 	}
 }
