@@ -85,8 +85,11 @@ func CheckSwarmRun(dir string) (lines []string, err error) {
 	case app < sum.Requests || app > sum.Attempts()-sum.Errors.Connect:
 		fail("the app counted %d requests to %s, outside [%d responses, %d sent that reached it]",
 			app, rec.App.Route, sum.Requests, sum.Attempts()-sum.Errors.Connect)
-	default:
+	case sum.Errors.Socket() == 0:
 		lines = append(lines, fmt.Sprintf("app: %d requests to %s = the generators' responses + in flight at the end", app, rec.App.Route))
+	default:
+		lines = append(lines, fmt.Sprintf("app: %d requests to %s, within [%d responses, %d sent that reached it] (%d socket errors)",
+			app, rec.App.Route, sum.Requests, sum.Attempts()-sum.Errors.Connect, sum.Errors.Socket()))
 	}
 	if rec.PrometheusInstances != rec.Replicas {
 		fail("Prometheus scraped %d generator instances of run %s, want %d (tasks.loadtest)", rec.PrometheusInstances, rec.RunID, rec.Replicas)

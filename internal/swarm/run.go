@@ -1,19 +1,21 @@
 package swarm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/httpwait"
+	"github.com/macrobench/macrobench/internal/merge"
 	"github.com/macrobench/macrobench/internal/promapi"
 	"github.com/macrobench/macrobench/internal/results"
 )
@@ -231,8 +233,40 @@ func (s *Stack) Up(ctx context.Context, timeout time.Duration) error {
 	return httpwait.OK(ctx, app+"/readyz", max(time.Until(deadline), time.Second))
 }
 
-// mergeParts merges the parts into one result (merged.json). TODO: bench merge.
+// The merged result's files in a run's folder.
+const (
+	MergedJSON = "merged.json"
+	MergedText = "merged.txt"
+	MergedHgrm = "merged.hgrm"
+)
+
+// mergeParts merges the parts (internal/merge: counts summed, histograms
+// added) into merged.json, merged.txt (the report) and merged.hgrm.
 func mergeParts(out string, parts []*results.Generator, rec *Record) error {
-	_ = strconv.Itoa
+	in := make([]merge.Input, len(parts))
+	for i, g := range parts {
+		in[i] = merge.Input{Name: rec.Parts[i].File, G: g}
+	}
+	m, err := merge.Merge(in)
+	if err != nil {
+		return fmt.Errorf("merging the parts: %v", err)
+	}
+	for _, f := range []struct {
+		name  string
+		write func(w io.Writer) error
+	}{
+		{MergedJSON, m.WriteJSON},
+		{MergedText, m.Text},
+		{MergedHgrm, func(w io.Writer) error { m.Hgrm(w); return nil }},
+	} {
+		var buf bytes.Buffer
+		if err := f.write(&buf); err != nil {
+			return err
+		}
+		if err := benchreport.WriteFileAtomic(filepath.Join(out, f.name), buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	rec.Merged = MergedJSON
 	return nil
 }
