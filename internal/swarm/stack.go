@@ -298,12 +298,14 @@ func (s *Stack) Remove(ctx context.Context, timeout time.Duration, volumes bool)
 	for {
 		cs, err1 := s.Docker.Run(ctx, "ps", "-aq", "--filter", filter)
 		ns, err2 := s.Docker.Run(ctx, "network", "ls", "-q", "--filter", filter)
-		if err1 == nil && err2 == nil && strings.TrimSpace(cs) == "" && strings.TrimSpace(ns) == "" {
+		cf, err3 := s.Docker.Run(ctx, "config", "ls", "-q", "--filter", filter)
+		left := strings.TrimSpace(cs + ns + cf)
+		if err1 == nil && err2 == nil && err3 == nil && left == "" {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("stack %s: containers [%s] and networks [%s] still there after %s (%v %v)",
-				s.Name, strings.Join(strings.Fields(cs), " "), strings.Join(strings.Fields(ns), " "), timeout, err1, err2)
+			return fmt.Errorf("stack %s: containers [%s], networks [%s] and configs [%s] still there after %s (%v %v %v)",
+				s.Name, strings.Join(strings.Fields(cs), " "), strings.Join(strings.Fields(ns), " "), strings.Join(strings.Fields(cf), " "), timeout, err1, err2, err3)
 		}
 		select {
 		case <-ctx.Done():
@@ -322,6 +324,9 @@ func (s *Stack) Remove(ctx context.Context, timeout time.Duration, volumes bool)
 		if _, err := s.Docker.Run(ctx, append([]string{"volume", "rm"}, vs...)...); err != nil {
 			return err
 		}
+	}
+	if out, err := s.Docker.Run(ctx, "volume", "ls", "-q", "--filter", filter); err != nil || strings.TrimSpace(out) != "" {
+		return fmt.Errorf("stack %s: volumes still there: [%s] %v", s.Name, strings.Join(strings.Fields(out), " "), err)
 	}
 	return nil
 }
