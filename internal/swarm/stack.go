@@ -287,8 +287,10 @@ func (s *Stack) NodeAddr(ctx context.Context, service string) (string, error) {
 }
 
 // Remove removes the stack and waits (up to timeout) until its
-// containers and networks are gone; with volumes, it then removes its
-// volumes on this node (other nodes keep theirs: docs/swarm.md).
+// containers, networks and configs are gone (removing the job's finished
+// containers on this node); with volumes, it then removes its volumes on
+// this node. Other nodes keep their volumes and finished job containers
+// (docs/swarm.md).
 func (s *Stack) Remove(ctx context.Context, timeout time.Duration, volumes bool) error {
 	if _, err := s.Docker.Run(ctx, "stack", "rm", s.Name); err != nil && !strings.Contains(err.Error(), "Nothing found in stack") {
 		return err
@@ -296,6 +298,11 @@ func (s *Stack) Remove(ctx context.Context, timeout time.Duration, volumes bool)
 	filter := "label=" + Label + "=" + s.Name
 	deadline := time.Now().Add(timeout)
 	for {
+		// The containers of a job's finished tasks stay after the stack is
+		// gone (Swarm keeps them on their node): removed here, on this node.
+		if done, err := s.Docker.Run(ctx, "ps", "-aq", "--filter", filter, "--filter", "status=exited", "--filter", "status=created"); err == nil && strings.TrimSpace(done) != "" {
+			s.Docker.Run(ctx, append([]string{"rm"}, strings.Fields(done)...)...)
+		}
 		cs, err1 := s.Docker.Run(ctx, "ps", "-aq", "--filter", filter)
 		ns, err2 := s.Docker.Run(ctx, "network", "ls", "-q", "--filter", filter)
 		cf, err3 := s.Docker.Run(ctx, "config", "ls", "-q", "--filter", filter)
