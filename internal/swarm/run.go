@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,9 +68,13 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 	if err := load.Validate(); err != nil {
 		return nil, err
 	}
-	route := "/index"
-	if u := strings.SplitN(strings.TrimPrefix(strings.TrimPrefix(load.URL, "http://"), "https://"), "/", 2); len(u) == 2 {
-		route = "/" + strings.SplitN(u[1], "?", 2)[0]
+	u, err := url.Parse(load.URL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("--url %q: not an http://HOST:PORT/PATH URL", load.URL)
+	}
+	route := u.Path // the app's routes are its paths (Echo's templates have no parameters here)
+	if route == "" {
+		route = "/"
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return nil, err
