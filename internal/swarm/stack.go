@@ -272,11 +272,20 @@ func (s *Stack) NodeAddr(ctx context.Context, service string) (string, error) {
 	}
 	for _, t := range ts {
 		if t.DesiredState == "running" && t.Running() {
-			out, err := s.Docker.Run(ctx, "node", "inspect", "--format", "{{.Status.Addr}}", t.NodeID)
+			// A manager may report 0.0.0.0 as its address; its
+			// ManagerStatus has the one it advertises (host:2377).
+			out, err := s.Docker.Run(ctx, "node", "inspect", "--format", "{{.Status.Addr}} {{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{end}}", t.NodeID)
 			if err != nil {
 				return "", err
 			}
-			addr := strings.TrimSpace(out)
+			f := strings.Fields(out)
+			addr := ""
+			if len(f) > 0 {
+				addr = f[0]
+			}
+			if (addr == "" || addr == "0.0.0.0") && len(f) > 1 {
+				addr, _, _ = strings.Cut(f[1], ":")
+			}
 			if addr == "" || addr == "0.0.0.0" {
 				addr = "127.0.0.1"
 			}
