@@ -278,21 +278,27 @@ func (s *Stack) NodeAddr(ctx context.Context, service string) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			f := strings.Fields(out)
-			addr := ""
-			if len(f) > 0 {
-				addr = f[0]
-			}
-			if (addr == "" || addr == "0.0.0.0") && len(f) > 1 {
-				addr, _, _ = strings.Cut(f[1], ":")
-			}
-			if addr == "" || addr == "0.0.0.0" {
-				addr = "127.0.0.1"
-			}
-			return addr, nil
+			return nodeAddr(out), nil
 		}
 	}
 	return "", fmt.Errorf("%s has no running task", s.Service(service))
+}
+
+// nodeAddr picks a node's address from "STATUS_ADDR [MANAGER_ADDR:PORT]":
+// the status's, else (0.0.0.0 or none) the manager's, else 127.0.0.1.
+func nodeAddr(out string) string {
+	f := strings.Fields(out)
+	addr := ""
+	if len(f) > 0 {
+		addr = f[0]
+	}
+	if (addr == "" || addr == "0.0.0.0") && len(f) > 1 {
+		addr, _, _ = strings.Cut(f[1], ":")
+	}
+	if addr == "" || addr == "0.0.0.0" {
+		addr = "127.0.0.1"
+	}
+	return addr
 }
 
 // Remove removes the stack and waits (up to timeout) until its

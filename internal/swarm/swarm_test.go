@@ -102,3 +102,17 @@ func TestExtractResultFromTheGeneratorsRealOutput(t *testing.T) {
 		t.Error("JSON that is no generator result was taken for one")
 	}
 }
+
+func TestNodeAddr(t *testing.T) {
+	for out, want := range map[string]string{
+		"10.0.0.5 10.0.0.5:2377\n": "10.0.0.5",
+		"0.0.0.0 10.0.0.7:2377\n":  "10.0.0.7",
+		"10.0.0.9 \n":              "10.0.0.9",
+		"0.0.0.0 \n":               "127.0.0.1",
+		"":                         "127.0.0.1",
+	} {
+		if got := nodeAddr(out); got != want {
+			t.Errorf("nodeAddr(%q) = %q, want %q", out, got, want)
+		}
+	}
+}
