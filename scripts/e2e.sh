@@ -10,7 +10,9 @@
 # and Docker-only (no go on the PATH, not root: the runner image), a bench
 # stopped by SIGINT (it marks its results and leaves no generator), a coarse
 # rate sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
-# under load, and tears everything down,
+# under load, tears the stack down, then deploys the lab as a Docker Swarm
+# stack on a single-node swarm with a two-task generator job (swarm.yaml,
+# `bench swarm`) and leaves the engine as it found it; tears everything down,
 # also on failure. Exits non-zero naming the failing step.
 #
 # Reuses what earlier runs built: the base image, the stand-ins (rebuilt only
@@ -76,9 +78,28 @@ quiet() {
   fi
 }
 
+# The swarm step's cleanup: the stack, then the engine as it was (out of
+# swarm mode, or without the node labels the step added).
+swarm_stack=0 swarm_init=0 swarm_gwbridge="" swarm_labels=()
+swarm_cleanup() {
+  if [ "$swarm_stack" = 1 ]; then
+    "$work/bench" swarm down --stack "$SWARM_STACK" --volumes >/dev/null 2>&1 || true
+    swarm_stack=0
+  fi
+  if [ "$swarm_init" = 1 ]; then
+    docker swarm leave --force >/dev/null 2>&1 || true
+    [ -n "$swarm_gwbridge" ] || docker network rm docker_gwbridge >/dev/null 2>&1 || true
+    swarm_init=0
+  elif [ ${#swarm_labels[@]} -gt 0 ]; then
+    for l in "${swarm_labels[@]}"; do docker node update --label-rm "$l" "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null 2>&1 || true; done
+  fi
+  swarm_labels=()
+}
+
 finish() {
   local rc=$?
   trap - EXIT INT TERM
+  swarm_cleanup
   if [ "$rc" -ne 0 ]; then
     log "FAILED at step: $step (exit $rc)"
     if [ "$stack_up" = 1 ]; then
@@ -344,6 +365,40 @@ begin compose-down
 quiet docker compose --profile "*" down -v --remove-orphans --timeout 20
 stack_up=0
 check gone
+
+begin swarm
+# The same lab as a Docker Swarm stack (swarm.yaml, docs/swarm.md) on a
+# single-node swarm: the generator as a replicated job of two tasks against
+# the app, their results merged; the merged count must be the tasks' sum
+# and, with the requests in flight at the end, the app's own count
+# (e2echeck swarm). The engine is left as found (swarm_cleanup).
+SWARM_STACK=macrobench-e2e-swarm
+go build -o "$work/bench" ./internal/cmd/bench
+if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then
+  swarm_gwbridge=$(docker network ls -q --filter name='^docker_gwbridge$')
+  swarm_init=1
+  quiet docker swarm init --advertise-addr 127.0.0.1
+fi
+node=$(docker info --format '{{.Swarm.NodeID}}')
+for role in db app monitor loadgen; do
+  if [ "$(docker node inspect --format "{{index .Spec.Labels \"macrobench.$role\"}}" "$node")" != true ]; then
+    swarm_labels+=("macrobench.$role")
+    quiet docker node update --label-add "macrobench.$role=true" "$node"
+  fi
+done
+swarm_files=()
+[ "$official" = 1 ] || swarm_files=(-c scripts/e2e/swarm.standins.yaml)
+swarm_stack=1
+quiet "$work/bench" swarm up --stack "$SWARM_STACK" "${swarm_files[@]}" --timeout 3m
+swarm_out=$cache/e2e/swarm-last
+rm -rf "$swarm_out"
+"$work/bench" swarm run --stack "$SWARM_STACK" "${swarm_files[@]}" --replicas 2 --rate 200 --connections 4 \
+  --duration 5s --lead 12s --out "$swarm_out"
+check swarm "$swarm_out"
+quiet "$work/bench" swarm down --stack "$SWARM_STACK" --volumes
+swarm_stack=0
+swarm_cleanup
+log "swarm: stack removed, engine $(docker info --format '{{.Swarm.LocalNodeState}}')"
 
 # Images the rebuilt app and generator replaced would pile up run after run;
 # the build cache (module downloads) stays, up to a bound.

@@ -552,6 +552,21 @@ func TestPartsShareOneSchedule(t *testing.T) {
 	}
 }
 
+// With a start ahead, a name that does not resolve is asked again until the
+// start (a Swarm task's DNS may lag behind it), and the run then fails as
+// one whose host cannot be reached.
+func TestStartAtWaitsForTheNameUntilTheStart(t *testing.T) {
+	start := time.Now().Add(2500 * time.Millisecond)
+	_, err := Run(context.Background(), Config{URL: "http://macrobench-no-such-host.invalid:8000/index", Threads: 1, Connections: 1,
+		Duration: time.Second, Rate: 10, Timeout: 250 * time.Millisecond, StartAt: start})
+	if err == nil || !strings.Contains(err.Error(), "cannot connect") {
+		t.Fatalf("Run = %v, want cannot connect", err)
+	}
+	if early := time.Until(start); early > 0 {
+		t.Errorf("gave up on the name %v before the start", early)
+	}
+}
+
 // A part not ready by its start time fails before sending anything.
 func TestStartAtMissedFails(t *testing.T) {
 	srv := recordingServer(t, okResponse, nil)

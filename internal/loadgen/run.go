@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -123,14 +124,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
-	// With StartAt: be there in time, and open the connections only in the
-	// last ConnectAhead before it (see there).
+	// With StartAt: be there in time, wait for the target's name, and open
+	// the connections only in the last ConnectAhead before it (see there).
 	var slack time.Duration
 	if !cfg.StartAt.IsZero() {
 		if slack = time.Until(cfg.StartAt); slack <= 0 {
 			return nil, ErrLate{-slack}
 		}
-		if d := slack - ConnectAhead; d > 0 {
+		// A target's name that does not resolve yet is asked again until
+		// the start (a new Swarm task's DNS may lag behind its start).
+		if host, _, err := net.SplitHostPort(target.Addr); err == nil && net.ParseIP(host) == nil {
+			for time.Until(cfg.StartAt) > 0 {
+				if _, err := net.DefaultResolver.LookupHost(ctx, host); err == nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return nil, errors.New("interrupted before --start-at: nothing measured")
+				case <-time.After(min(100*time.Millisecond, max(time.Until(cfg.StartAt), 0))):
+				}
+			}
+		}
+		if d := time.Until(cfg.StartAt) - ConnectAhead; d > 0 {
 			wait := time.NewTimer(d)
 			select {
 			case <-ctx.Done():

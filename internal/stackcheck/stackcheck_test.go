@@ -496,3 +496,44 @@ func TestGrafanaCheckNamesWhatIsUnreachable(t *testing.T) {
 		t.Fatalf("got %v, want an error naming /api/health", err)
 	}
 }
+
+func TestSwarmStackMatchesCompose(t *testing.T) {
+	root, c := loadRepoCompose(t)
+	s, err := LoadSwarm(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSwarm(s, c, root); err != nil {
+		t.Fatal(err)
+	}
+	// Broken on purpose: a VIP, an ingress port, a restarted job, a lost label.
+	s.Services["app"].Deploy.EndpointMode = "vip"
+	s.Services["app"].Ports[0].Mode = "ingress"
+	s.Services["loadtest"].Deploy.RestartPolicy.Condition = "on-failure"
+	s.Services["postgres"].Deploy.Placement.Constraints = nil
+	err = CheckSwarm(s, c, root)
+	for _, want := range []string{"services.app.deploy.endpoint_mode", "services.app.ports[0].mode", "services.loadtest.deploy.restart_policy.condition", "services.postgres.deploy.placement.constraints"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("broken %s not reported: %v", want, err)
+		}
+	}
+}
+
+func TestPrometheusSwarmConfigFindsTasksByDNS(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	cfg, err := LoadPrometheus(filepath.Join(root, PrometheusFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := LoadPrometheus(filepath.Join(root, PrometheusSwarmFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrometheusSwarm(sw, cfg); err != nil {
+		t.Fatal(err)
+	}
+	// prometheus.yml's static targets are not the swarm's.
+	if err := CheckPrometheusSwarm(cfg, cfg); err == nil || !strings.Contains(err.Error(), "tasks.loadtest") {
+		t.Errorf("static targets not reported: %v", err)
+	}
+}

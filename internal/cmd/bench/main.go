@@ -8,6 +8,8 @@
 //	                      (internal/compare; scripts/compare.sh)
 //	bench merge FILE...   merge generator results into one report
 //	                      (internal/merge)
+//	bench swarm VERB      the lab as a Docker Swarm stack: up, run the
+//	                      generator job, down (internal/swarm; scripts/swarm.sh)
 //	bench help            list the subcommands
 //
 // `bench run` drives the generator in the compose stack's containers, or, with
@@ -24,6 +26,7 @@ import (
 	"github.com/macrobench/macrobench/internal/bench"
 	"github.com/macrobench/macrobench/internal/compare"
 	"github.com/macrobench/macrobench/internal/merge"
+	"github.com/macrobench/macrobench/internal/swarm"
 )
 
 // subcommand is one of bench's subcommands.
@@ -38,6 +41,7 @@ var subcommands = []subcommand{
 		func(args []string, _, _ io.Writer) int { return bench.Main(args) }},
 	{"compare", "RESULTS_A RESULTS_B", "compare two results folders cell by cell (B judged against A)", compare.Main},
 	{"merge", "[--json OUT] [--hgrm OUT] FILE...", "merge load generator results (--json files of one run's parts, or of generators with the same settings) into one report", merge.Main},
+	{"swarm", "up|run|down [flags]", "the lab as a Docker Swarm stack (swarm.yaml): deploy, run the generator job and merge its parts, remove (internal/swarm; scripts/swarm.sh)", swarm.Main},
 	{"help", "", "this text", nil}, // run handles it: usage lists this table
 }
 

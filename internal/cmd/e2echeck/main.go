@@ -18,6 +18,7 @@
 //	e2echeck running             every container up, healthy, never restarted
 //	e2echeck stopped SERVICE...  the services' containers exited 0 (after docker compose stop)
 //	e2echeck gone                nothing of the project is left
+//	e2echeck swarm DIR           the results of `bench swarm run` (parts, merge, the app's count)
 //
 // The compose project is COMPOSE_PROJECT_NAME (default macrobench); the
 // compose files come from COMPOSE_FILE, as for docker compose itself. The
@@ -60,7 +61,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|running|stopped|gone [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|running|stopped|gone|swarm [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -238,6 +239,17 @@ func run(args []string) error {
 			return err
 		}
 		logf("stopped: %v exited 0", rest)
+	case "swarm":
+		if len(rest) != 1 {
+			return fmt.Errorf("swarm: name the results folder")
+		}
+		lines, err := e2echeck.CheckSwarmRun(rest[0])
+		for _, l := range lines {
+			logf("swarm: %s", l)
+		}
+		if err != nil {
+			return fmt.Errorf("swarm: %v", err)
+		}
 	case "gone":
 		if err := d.CheckGone(ctx); err != nil {
 			return err

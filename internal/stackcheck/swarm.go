@@ -1,0 +1,169 @@
+package stackcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/discovery/dns"
+)
+
+// SwarmFile is the Swarm stack's file (docs/swarm.md), and
+// PrometheusSwarmFile the Prometheus configuration it deploys.
+const (
+	SwarmFile           = "swarm.yaml"
+	PrometheusSwarmFile = "prometheus/prometheus.swarm.yml"
+)
+
+// LoadSwarm loads dir/swarm.yaml with dir/.env's variables under env (as
+// `bench swarm` passes them to `docker stack deploy`).
+func LoadSwarm(ctx context.Context, dir string, env []string) (*types.Project, error) {
+	path := filepath.Join(dir, SwarmFile)
+	opts, err := cli.NewProjectOptions([]string{path},
+		cli.WithName("macrobench"),
+		cli.WithWorkingDirectory(dir),
+		cli.WithEnv(env),
+		cli.WithEnvFiles(),
+		cli.WithDotEnv,
+		cli.WithResolvedPaths(true),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p, err := opts.LoadProject(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// swarmRoles are the node labels that place the services (docs/swarm.md).
+var swarmRoles = []string{"db", "app", "monitor", "loadgen"}
+
+// CheckSwarm checks swarm.yaml (s) against compose.yaml (c): the same
+// long-running services with the same images, plus the generator as a
+// replicated job; every service placed by a macrobench node label, reached
+// by DNS round robin (no virtual IP), publishing in host mode, confined
+// (no capabilities, read-only root, CPU, memory and pids limits); the job
+// not restarted, its JSON on stdout and its start common; every config's
+// file present in the repository.
+func CheckSwarm(s, c *types.Project, dir string) error {
+	var errs []error
+	bad := func(service, field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: services.%s.%s: %s", SwarmFile, service, field, fmt.Sprintf(format, args...)))
+	}
+	for _, name := range sortedServices(c) {
+		cs := c.Services[name]
+		if !LongRunning(cs) && name != "loadtest" {
+			continue
+		}
+		ss, ok := s.Services[name]
+		if !ok {
+			bad(name, "image", "missing (compose.yaml has it)")
+			continue
+		}
+		if ss.Image != cs.Image {
+			bad(name, "image", "%q, compose.yaml has %q", ss.Image, cs.Image)
+		}
+	}
+	for _, name := range sortedServices(s) {
+		ss := s.Services[name]
+		if _, ok := c.Services[name]; !ok {
+			bad(name, "", "not in compose.yaml")
+		}
+		d := ss.Deploy
+		if d == nil {
+			bad(name, "deploy", "missing")
+			continue
+		}
+		role := ""
+		for _, con := range d.Placement.Constraints {
+			for _, r := range swarmRoles {
+				if strings.ReplaceAll(con, " ", "") == "node.labels.macrobench."+r+"==true" {
+					role = r
+				}
+			}
+		}
+		if role == "" {
+			bad(name, "deploy.placement.constraints", "%q: want node.labels.macrobench.{%s} == true", d.Placement.Constraints, strings.Join(swarmRoles, ","))
+		}
+		job := d.Mode == "replicated-job"
+		if name == "loadtest" {
+			if !job {
+				bad(name, "deploy.mode", "%q, want replicated-job", d.Mode)
+			}
+			if d.RestartPolicy == nil || d.RestartPolicy.Condition != "none" {
+				bad(name, "deploy.restart_policy.condition", "want none: a part run again would miss the common start")
+			}
+			for _, arg := range []string{"--json=-", "--start-at="} {
+				if !slices.ContainsFunc(ss.Command, func(a string) bool { return strings.HasPrefix(a, arg) }) {
+					bad(name, "command", "no %s", arg)
+				}
+			}
+		} else if d.EndpointMode != "dnsrr" {
+			bad(name, "deploy.endpoint_mode", "%q, want dnsrr (a virtual IP needs IPVS)", d.EndpointMode)
+		}
+		for i, p := range ss.Ports {
+			if p.Mode != "host" {
+				bad(name, fmt.Sprintf("ports[%d].mode", i), "%q, want host (the routing mesh needs IPVS)", p.Mode)
+			}
+		}
+		if !slices.Contains(ss.CapDrop, "ALL") {
+			bad(name, "cap_drop", "%v, want [ALL]", ss.CapDrop)
+		}
+		if !ss.ReadOnly {
+			bad(name, "read_only", "false, want true")
+		}
+		if l := d.Resources.Limits; l == nil || l.NanoCPUs == 0 || l.MemoryBytes == 0 || l.Pids == 0 {
+			bad(name, "deploy.resources.limits", "want cpus, memory and pids")
+		}
+	}
+	for name, cfg := range s.Configs {
+		if _, err := os.Stat(cfg.File); err != nil {
+			errs = append(errs, fmt.Errorf("%s: configs.%s.file: %v", SwarmFile, name, err))
+		} else if rel, err := filepath.Rel(dir, cfg.File); err != nil || strings.HasPrefix(rel, "..") {
+			errs = append(errs, fmt.Errorf("%s: configs.%s.file: %s is outside the repository", SwarmFile, name, cfg.File))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckPrometheusSwarm checks prometheus.swarm.yml (sw) against
+// prometheus.yml (cfg): what CheckPrometheus checks, the same global
+// settings, and every job but Prometheus's own finding its targets by DNS
+// (tasks.SERVICE: each task a target).
+func CheckPrometheusSwarm(sw, cfg *config.Config) error {
+	errs := []error{CheckPrometheus(sw, PrometheusSwarmFile)}
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s: %s", PrometheusSwarmFile, field, fmt.Sprintf(format, args...)))
+	}
+	if sw.GlobalConfig.ScrapeInterval != cfg.GlobalConfig.ScrapeInterval || sw.GlobalConfig.ScrapeTimeout != cfg.GlobalConfig.ScrapeTimeout ||
+		sw.GlobalConfig.ExternalLabels.String() != cfg.GlobalConfig.ExternalLabels.String() {
+		bad("global", "scrape interval, timeout or external labels differ from %s's", PrometheusFile)
+	}
+	service := map[string]string{"app": "app", "postgres": "postgres-exporter", "loadtest": "loadtest"}
+	for i, sc := range sw.ScrapeConfigs {
+		want, ok := service[sc.JobName]
+		if !ok {
+			continue
+		}
+		field := fmt.Sprintf("scrape_configs[%d] (job %q)", i, sc.JobName)
+		found := false
+		for _, d := range sc.ServiceDiscoveryConfigs {
+			if dc, ok := d.(*dns.SDConfig); ok && slices.Equal(dc.Names, []string{"tasks." + want}) && dc.Type == "A" {
+				found = true
+			}
+		}
+		if !found {
+			bad(field, "want dns_sd_configs of type A for tasks.%s (each task a target)", want)
+		}
+	}
+	return errors.Join(errs...)
+}

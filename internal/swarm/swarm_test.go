@@ -1,0 +1,118 @@
+package swarm
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/loadgen/cli"
+)
+
+func TestEnvironDotEnvUnderTheShellUnderVars(t *testing.T) {
+	repo := t.TempDir()
+	os.WriteFile(filepath.Join(repo, ".env"), []byte("# lab\nAPP_PORT=8000\nPOSTGRES_APP_PASSWORD=from-dotenv\nAPP_CPUS=2\n"), 0o644)
+	env, err := Environ(repo, []string{"APP_PORT=18000", "PATH=/bin"}, map[string]string{"APP_CPUS": "1", "LOADTEST_REPLICAS": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"APP_PORT=18000", "PATH=/bin", "POSTGRES_APP_PASSWORD=from-dotenv", "APP_CPUS=1", "LOADTEST_REPLICAS=2"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("environment lacks %s: %v", want, env)
+		}
+	}
+	if slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "GRAFANA_DISABLE_INITIAL_ADMIN=") }) {
+		t.Errorf("no admin password, yet GRAFANA_DISABLE_INITIAL_ADMIN is set: %v", env)
+	}
+	env, _ = Environ(repo, []string{"GRAFANA_ADMIN_PASSWORD=s3cret"}, nil)
+	if !slices.Contains(env, "GRAFANA_DISABLE_INITIAL_ADMIN=false") {
+		t.Errorf("with an admin password Grafana must create its admin: %v", env)
+	}
+	if _, err := Environ(t.TempDir(), nil, nil); err == nil {
+		t.Error("a repository without .env gave no error")
+	}
+}
+
+func TestLoadSplitsEvenlyOrIsRefused(t *testing.T) {
+	l := Load{Replicas: 2, Threads: 4, Connections: 10, Rate: 300, Duration: 5 * time.Second, URL: "http://app:8000/index", Lead: 10 * time.Second}
+	if err := l.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 30, 1, 0, 5, 0, time.UTC)
+	v := l.Vars("run1", start)
+	want := map[string]string{"LOADTEST_REPLICAS": "2", "LOADTEST_THREADS": "4", "LOADTEST_CONNECTIONS": "5", "LOADTEST_RATE": "150",
+		"LOADTEST_DURATION": "5s", "LOADTEST_RUN_ID": "run1", "LOADTEST_START_AT": "2026-11-30T01:00:05Z", "LOADTEST_URL": "http://app:8000/index"}
+	for k, w := range want {
+		if v[k] != w {
+			t.Errorf("%s = %q, want %q", k, v[k], w)
+		}
+	}
+	if got := (Load{Replicas: 4, Threads: 8, Connections: 8, Rate: 10, Duration: time.Second, URL: "u", Lead: time.Second}).Vars("r", start)["LOADTEST_THREADS"]; got != "2" {
+		t.Errorf("threads above a replica's connections: %s, want 2", got)
+	}
+	for name, bad := range map[string]Load{
+		"connections not a multiple": {Replicas: 3, Threads: 1, Connections: 10, Rate: 30, Duration: time.Second, URL: "u", Lead: time.Second},
+		"no replicas":                {Replicas: 0, Threads: 1, Connections: 10, Rate: 30, Duration: time.Second, URL: "u", Lead: time.Second},
+		"rate below 1 a replica":     {Replicas: 2, Threads: 1, Connections: 2, Rate: 1, Duration: time.Second, URL: "u", Lead: time.Second},
+		"no duration":                {Replicas: 2, Threads: 1, Connections: 2, Rate: 10, URL: "u", Lead: time.Second},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// The generator's real output with --json -: the text report (on stderr)
+// and the JSON document (on stdout), as `docker service logs --raw` gives
+// both, in either order.
+func TestExtractResultFromTheGeneratorsRealOutput(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"hello":"world"}`))
+	}))
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	if rc := cli.Main([]string{"-t1", "-c2", "-d1s", "-R50", "--run-id", "swarm-test", "--json", "-", srv.URL + "/index"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("loadtest exited %d: %s", rc, stderr.String())
+	}
+	for name, log := range map[string][]byte{
+		"stdout then stderr": append(slices.Clone(stdout.Bytes()), stderr.Bytes()...),
+		"stderr then stdout": append(slices.Clone(stderr.Bytes()), stdout.Bytes()...),
+	} {
+		g, raw, err := ExtractResult(log)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, log)
+		}
+		if g.RunID != "swarm-test" || g.Requests < 40 || g.URL != srv.URL+"/index" {
+			t.Errorf("%s: run_id %q, %d requests, url %q", name, g.RunID, g.Requests, g.URL)
+		}
+		if !bytes.Equal(bytes.TrimSpace(raw), bytes.TrimSpace(stdout.Bytes())) {
+			t.Errorf("%s: the document is not stdout's, byte for byte", name)
+		}
+	}
+	if _, _, err := ExtractResult(stderr.Bytes()); err == nil {
+		t.Error("a log without the JSON gave a result")
+	}
+	if _, _, err := ExtractResult([]byte("{\"not\": \"a result\"}\n{broken\n")); err == nil {
+		t.Error("JSON that is no generator result was taken for one")
+	}
+}
+
+func TestNodeAddr(t *testing.T) {
+	for out, want := range map[string]string{
+		"10.0.0.5 10.0.0.5:2377\n": "10.0.0.5",
+		"0.0.0.0 10.0.0.7:2377\n":  "10.0.0.7",
+		"10.0.0.9 \n":              "10.0.0.9",
+		"0.0.0.0 \n":               "127.0.0.1",
+		"":                         "127.0.0.1",
+	} {
+		if got := nodeAddr(out); got != want {
+			t.Errorf("nodeAddr(%q) = %q, want %q", out, got, want)
+		}
+	}
+}
