@@ -26,15 +26,19 @@ const ComposeFile = "compose.yaml"
 // supplying variables and every profile enabled. env (KEY=VALUE) stands in for
 // the shell environment, so a test decides what is set.
 func LoadCompose(ctx context.Context, dir string, env []string) (*types.Project, error) {
-	path := filepath.Join(dir, ComposeFile)
-	opts, err := cli.NewProjectOptions([]string{path},
-		cli.WithWorkingDirectory(dir),
+	return loadProject(ctx, filepath.Join(dir, ComposeFile), env, cli.WithProfiles([]string{"*"}))
+}
+
+// loadProject loads one compose-format file as `docker compose` would, with
+// its folder's .env supplying variables under env, paths resolved.
+func loadProject(ctx context.Context, path string, env []string, extra ...cli.ProjectOptionsFn) (*types.Project, error) {
+	opts, err := cli.NewProjectOptions([]string{path}, append([]cli.ProjectOptionsFn{
+		cli.WithWorkingDirectory(filepath.Dir(path)),
 		cli.WithEnv(env),
-		cli.WithEnvFiles(), // dir/.env, as docker compose finds it
+		cli.WithEnvFiles(), // the folder's .env, as docker compose finds it
 		cli.WithDotEnv,
-		cli.WithProfiles([]string{"*"}),
 		cli.WithResolvedPaths(true),
-	)
+	}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

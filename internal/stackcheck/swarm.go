@@ -25,23 +25,7 @@ const (
 // LoadSwarm loads dir/swarm.yaml with dir/.env's variables under env (as
 // `bench swarm` passes them to `docker stack deploy`).
 func LoadSwarm(ctx context.Context, dir string, env []string) (*types.Project, error) {
-	path := filepath.Join(dir, SwarmFile)
-	opts, err := cli.NewProjectOptions([]string{path},
-		cli.WithName("macrobench"),
-		cli.WithWorkingDirectory(dir),
-		cli.WithEnv(env),
-		cli.WithEnvFiles(),
-		cli.WithDotEnv,
-		cli.WithResolvedPaths(true),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	p, err := opts.LoadProject(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return p, nil
+	return loadProject(ctx, filepath.Join(dir, SwarmFile), env, cli.WithName("macrobench"))
 }
 
 // swarmRoles are the node labels that place the services (docs/swarm.md).
