@@ -283,8 +283,9 @@ check no-generators
 begin bench-docker-only
 # Docker is all a user needs (scripts/runner/): the same small bench, first
 # natively (Go on the PATH, as root), then with no Go on the PATH, as a user
-# who is not root (uid $nonroot, in the engine socket's group), which runs it
-# in the runner image, built here from the stand-ins. The two reports have
+# who is not root (uid $nonroot, in the engine socket's group) from its own
+# clone of this commit, which runs it in the runner image, built here from
+# the stand-ins. The two reports have
 # the same structure and each names its runner; the container read the
 # commit; every file it wrote belongs to that user.
 small=(--quick --endpoints /index --scenarios rate10 "${grafana[@]}")
@@ -298,6 +299,9 @@ home=$work/nonroot
 chmod 711 "$work"
 mkdir -p "$home/.docker/cli-plugins"
 cp "$(docker info --format '{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}')" "$home/.docker/cli-plugins/"
+# That user's own clone of this commit: the checkout may sit in a folder
+# only root can enter (a mktemp -d clone is 0700).
+git clone -q --no-hardlinks "$PWD" "$home/repo"
 chown -R "$nonroot:$nonroot" "$home"
 nogo=$(IFS=:; for d in $PATH; do [ -x "$d/go" ] || printf '%s:' "$d"; done)
 nogo=${nogo%:}
@@ -305,7 +309,7 @@ if PATH=$nogo command -v go >/dev/null; then log "go is still on the PATH: $nogo
 docker_out=$home/results
 t=$(date +%s)
 quiet setpriv --reuid="$nonroot" --regid="$nonroot" --groups="$(stat -c %g /var/run/docker.sock)" \
-  env PATH="$nogo" HOME="$home" scripts/bench.sh "${small[@]}" --out "$docker_out"
+  env PATH="$nogo" HOME="$home" "$home/repo/scripts/bench.sh" "${small[@]}" --out "$docker_out"
 log "the same bench: native ${native_s}s, Docker-only $(($(date +%s) - t))s (the runner image's build included)"
 check same-report "$native_out" "$docker_out"
 check owned "$docker_out" "$nonroot:$nonroot"
