@@ -19,25 +19,24 @@ import (
 	"github.com/macrobench/macrobench/internal/agentscontract"
 	"github.com/macrobench/macrobench/internal/benchreport"
 	"github.com/macrobench/macrobench/internal/sweep"
+	"golang.org/x/time/rate"
 )
 
 // capApp is a real HTTP server standing in for the app, of known capacity:
-// it answers at most perSec requests a second (a token bucket: every
-// request takes the next slot of a schedule 1/perSec apart, capBurst slots
-// of burst), so below that rate a request is answered at once and beyond
-// it requests queue. The burst absorbs the bunching of arrivals (and a
-// stall of the test process) near capacity, so that a step at 94% of it
-// keeps its rate; beyond capacity it is gone within the step's warm-up. Slots are absolute times, so a loaded
+// it answers at most perSec requests a second (a token bucket,
+// golang.org/x/time/rate, of capBurst tokens), so below that rate a request
+// is answered at once and beyond it requests queue. The burst absorbs the
+// bunching of arrivals (and a stall of the test process) near capacity, so
+// that a step at 94% of it keeps its rate; beyond capacity it is gone
+// within the step's warm-up. The bucket refills by the clock, so a loaded
 // machine does not lower the capacity. A request whose client leaves gives
-// its slot back, so a step's backlog does not outlive it. Its /metrics has
+// its token back, so a step's backlog does not outlive it. Its /metrics has
 // the app's in-flight gauge and response counter, so the bench's isolation
 // wait watches it as it watches the app.
 type capApp struct {
-	interval time.Duration
-	bodies   map[string][]byte
+	lim    *rate.Limiter
+	bodies map[string][]byte
 
-	mu       sync.Mutex
-	next     time.Time
 	inFlight atomic.Int64
 	served   sync.Map // route → *atomic.Int64
 }
@@ -45,7 +44,7 @@ type capApp struct {
 const capBurst = 20
 
 func newCapApp(perSec float64, bodies map[string][]byte) *capApp {
-	return &capApp{interval: time.Duration(float64(time.Second) / perSec), bodies: bodies}
+	return &capApp{lim: rate.NewLimiter(rate.Limit(perSec), capBurst), bodies: bodies}
 }
 
 func (a *capApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -68,27 +67,8 @@ func (a *capApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.inFlight.Add(1)
 	defer a.inFlight.Add(-1)
-	a.mu.Lock()
-	now := time.Now()
-	if floor := now.Add(-capBurst * a.interval); a.next.Before(floor) {
-		a.next = floor
-	}
-	slot := a.next
-	a.next = a.next.Add(a.interval)
-	a.mu.Unlock()
-	if wait := time.Until(slot); wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			a.mu.Lock()
-			if a.next.After(time.Now()) {
-				a.next = a.next.Add(-a.interval)
-			}
-			a.mu.Unlock()
-			return
-		}
+	if a.lim.Wait(r.Context()) != nil {
+		return // the client left: Wait gave the token back
 	}
 	n, _ := a.served.LoadOrStore(r.URL.Path, new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)

@@ -8,52 +8,36 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// capServer serves at most n requests per second: every request takes the
-// next slot of a schedule 1/n apart (a token bucket holding two tokens), so
-// below n a request is answered at once and beyond n requests queue and
-// their latency grows. Slots are absolute times, so a slow or loaded machine
-// does not lower the capacity (it only delays a wake-up, which the next slots
-// absorb). A request whose client leaves while it waits gives its slot back,
-// so a step's backlog does not outlive it.
+// capServer serves at most n requests per second: a token bucket
+// (golang.org/x/time/rate) holding capBurst tokens, so below n a request is
+// answered at once and beyond n requests queue and their latency grows. The
+// bucket refills by the clock, so a slow or loaded machine does not lower
+// the capacity (it only delays a wake-up). A request whose client leaves
+// while it waits gives its token back, so a step's backlog does not outlive
+// it.
 type capServer struct {
-	interval time.Duration
-	mu       sync.Mutex
-	next     time.Time
+	lim      *rate.Limiter
 	inFlight atomic.Int64
 }
 
 const capBurst = 2
 
+func newCapServer(perSec float64) *capServer {
+	return &capServer{lim: rate.NewLimiter(rate.Limit(perSec), capBurst)}
+}
+
 func (s *capServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
-	s.mu.Lock()
-	now := time.Now()
-	if floor := now.Add(-capBurst * s.interval); s.next.Before(floor) {
-		s.next = floor
-	}
-	slot := s.next
-	s.next = s.next.Add(s.interval)
-	s.mu.Unlock()
-	if wait := time.Until(slot); wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			s.mu.Lock()
-			if s.next.After(time.Now()) {
-				s.next = s.next.Add(-s.interval)
-			}
-			s.mu.Unlock()
-			return
-		}
+	if s.lim.Wait(r.Context()) != nil {
+		return // the client left: Wait gave the token back
 	}
 	w.Write([]byte("ok\n"))
 }
@@ -129,7 +113,7 @@ func sweepCapServer(t *testing.T, url string, srv *capServer) *Result {
 // The sweep finds the knee of a server of known capacity within 10%, and
 // two sweeps of it agree within one step.
 func TestKneeOfKnownCapacity(t *testing.T) {
-	srv := &capServer{interval: time.Second / kneeCapacity}
+	srv := newCapServer(kneeCapacity)
 	url := serve(t, srv)
 	a := sweepCapServer(t, url, srv)
 	b := sweepCapServer(t, url, srv)
@@ -198,7 +182,7 @@ func TestStopsAtTheObjective(t *testing.T) {
 // A budget too small for the sweep cuts it short: a lower bound and the
 // steps skipped, never a knee.
 func TestBudgetCutsShort(t *testing.T) {
-	srv := &capServer{interval: time.Second / kneeCapacity}
+	srv := newCapServer(kneeCapacity)
 	url := serve(t, srv)
 	p := Plan{Start: 50, Growth: 2, Resolution: 0.05, Step: time.Second, Budget: 2500 * time.Millisecond}
 	r, err := Run(context.Background(), p, DefaultObjective(), LoadgenStep(url, 16, 1, p.Step, 2*time.Second))
