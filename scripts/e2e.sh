@@ -260,6 +260,9 @@ check healthy "${services[@]}"
 
 begin check-stack
 check stack
+# The pool keeps an idle connection past the request timeout (a defect only
+# long cells showed: idle connections were reopened).
+check pool-idle
 check security
 
 begin bench-quick

@@ -3,8 +3,10 @@ package agents
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,16 +18,36 @@ type Pool struct {
 	// slots admits at most pool-size callers, first come first served and
 	// bounded by the caller's context; database/sql then always has a
 	// connection at hand and never queues (its queue is unordered).
-	slots chan struct{}
+	slots  chan struct{}
+	opened *atomic.Int64 // connections the pool opened, ever
 }
 
 // OpenPool opens (lazily: the database may be down at start) a pool of size
 // connections that stay open while idle.
 func OpenPool(c *Connector, size int) *Pool {
-	db := sql.OpenDB(c)
+	oc := &openCounter{Connector: c, opened: new(atomic.Int64)}
+	db := sql.OpenDB(oc)
 	db.SetMaxOpenConns(size)
 	db.SetMaxIdleConns(size)
-	return &Pool{db: db, slots: make(chan struct{}, size)}
+	return &Pool{db: db, slots: make(chan struct{}, size), opened: oc.opened}
+}
+
+// Opened is how many connections the pool has opened since it was created:
+// its size once warm, plus one for every connection it had to replace.
+func (p *Pool) Opened() int64 { return p.opened.Load() }
+
+// openCounter counts the connections its Connector opened successfully.
+type openCounter struct {
+	*Connector
+	opened *atomic.Int64
+}
+
+func (o *openCounter) Connect(ctx context.Context) (driver.Conn, error) {
+	c, err := o.Connector.Connect(ctx)
+	if err == nil {
+		o.opened.Add(1)
+	}
+	return c, err
 }
 
 func (p *Pool) acquire(ctx context.Context) error {

@@ -23,6 +23,8 @@ import (
 type AppSnapshot struct {
 	Requests          map[string]map[string]float64 // route → code → count
 	ConnectionsOpened float64                       // app_agents_connections_opened_total
+	PoolOpened        float64                       // app_agents_pool_connections_opened_total
+	HasPoolOpened     bool                          // the app exports PoolOpened (older builds do not)
 	PoolMaxOpen       float64                       // go_sql_max_open_connections{db_name="agents_pool"}
 	// InFlight is app_http_requests_in_flight by route; nil when the app
 	// has no such gauge (an older build behind --target).
@@ -87,6 +89,12 @@ func ReadAppMetrics(ctx context.Context, client *http.Client, baseURL string) (*
 	if f := fams["app_agents_connections_opened_total"]; f != nil {
 		for _, m := range f.GetMetric() {
 			s.ConnectionsOpened += m.GetCounter().GetValue()
+		}
+	}
+	if f := fams["app_agents_pool_connections_opened_total"]; f != nil {
+		s.HasPoolOpened = true
+		for _, m := range f.GetMetric() {
+			s.PoolOpened += m.GetCounter().GetValue()
 		}
 	}
 	if f := fams[appInFlightMetric]; f != nil {
@@ -249,6 +257,11 @@ func Reconcile(endpoint string, client *results.Generator, srv *benchreport.Serv
 			appTotal, reached, client.Requests, client.InFlightAtEnd, client.Errors.Read, client.Errors.Write)
 		add("server 2xx ≥ client successes", app2xx >= client.Successes(),
 			"app 2xx %d, generator 2xx/3xx %d", app2xx, client.Successes())
+	}
+	if endpoint == "/agents_with_pool" && poolSize > 0 && srv.AppPoolConnectionsOpened != nil && srv.AppPoolOpenedSinceStart != nil {
+		n, since := *srv.AppPoolConnectionsOpened, *srv.AppPoolOpenedSinceStart
+		add("pool kept its connections", since <= poolSize,
+			"the app's pool opened %d connections in this run and %d since the bench began, with a pool of %d", n, since, poolSize)
 	}
 	if srv.DB == nil {
 		return checks

@@ -132,6 +132,9 @@ func stillBusy(prev, cur idleState, route string, withDB bool) []string {
 		if d := cur.app.ConnectionsOpened - prev.app.ConnectionsOpened; d != 0 {
 			busy = append(busy, fmt.Sprintf("app: %g more /agents connection(s) opened in %s", d, idlePoll))
 		}
+		if d := cur.app.PoolOpened - prev.app.PoolOpened; d != 0 {
+			busy = append(busy, fmt.Sprintf("app: %g more pooled connection(s) opened in %s", d, idlePoll))
+		}
 	}
 	if withDB && prev.dbErr == nil && cur.dbErr == nil {
 		if cur.db.Active > 0 {

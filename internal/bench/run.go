@@ -33,6 +33,9 @@ type Runner struct {
 	Notes      []string     // decided before the run (e.g. why evidence is missing)
 
 	warnings []string // found during the run (isolation waits that hit their bound)
+	// poolOpenedAtStart is the app's pool-opened counter before any load
+	// (nil: not read, or an app without it).
+	poolOpenedAtStart *float64
 }
 
 func (r *Runner) logf(format string, a ...any) {
@@ -135,6 +138,9 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		if snap, err := ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(benchreport.TargetApp)); err == nil {
 			poolSize[benchreport.TargetApp] = int64(snap.PoolMaxOpen)
 			md["app_pool_size"] = poolSize[benchreport.TargetApp]
+			if snap.HasPoolOpened {
+				r.poolOpenedAtStart = &snap.PoolOpened
+			}
 		} else {
 			s.Notes = append(s.Notes, "app /metrics not readable: no exact server-side counts ("+err.Error()+")")
 		}
@@ -201,7 +207,8 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 			s.Failures = append(s.Failures, fmt.Sprintf("%s %s%s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, onTarget(cell.Target), rc.CountedErrorRatio*100, cfg.ErrorThreshold*100))
 		}
 		if rc.Reconciled != nil && !*rc.Reconciled {
-			s.Notes = append(s.Notes, fmt.Sprintf("RECONCILIATION MISMATCH in %s %s%s: see its checks", cell.Endpoint, cell.Scenario, onTarget(cell.Target)))
+			rc.Untrusted = "reconciliation mismatch: " + mismatches(rc.Runs)
+			s.Failures = append(s.Failures, fmt.Sprintf("%s %s%s: %s", cell.Endpoint, cell.Scenario, onTarget(cell.Target), rc.Untrusted))
 		}
 		s.Cells = append(s.Cells, rc)
 	}
@@ -251,6 +258,22 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+// mismatches lists the reconciliation checks that failed in runs, each
+// once, with its first detail.
+func mismatches(runs []benchreport.Run) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for _, c := range r.Checks {
+			if !c.OK && !seen[c.Name] {
+				seen[c.Name] = true
+				out = append(out, c.Name+" ("+c.Detail+")")
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // onTarget names a target after a cell in the log and the report's lines:
@@ -425,9 +448,15 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		srv.Problems = append(srv.Problems, after.appErr.Error())
 	default:
 		srv.AppRequests = RouteDelta(before.app, after.app, cell.Endpoint)
-		if cell.Endpoint == "/agents" {
+		switch cell.Endpoint {
+		case "/agents":
 			n := int64(after.app.ConnectionsOpened - before.app.ConnectionsOpened)
 			srv.AppConnectionsOpened = &n
+		case "/agents_with_pool":
+			if before.app.HasPoolOpened && after.app.HasPoolOpened && r.poolOpenedAtStart != nil {
+				n, since := int64(after.app.PoolOpened-before.app.PoolOpened), int64(after.app.PoolOpened-*r.poolOpenedAtStart)
+				srv.AppPoolConnectionsOpened, srv.AppPoolOpenedSinceStart = &n, &since
+			}
 		}
 	}
 	if r.DB != nil {

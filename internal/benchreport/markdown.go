@@ -151,7 +151,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	w("- *errors c/r/w/t*: the generator's connect, read and write errors and timeouts; *in flight*: requests sent and not answered when the window closed; *query calls*: pg_stat_statements calls of the agents query; *connections*: pg_stat_database sessions opened; *DB ceiling*: the share of PostgreSQL's own pgbench ceiling a DB endpoint reached when not capped by its rate.\n")
 	w("- The publication printed wrk's mean and max latency only (no percentiles): compare it with the *mean*. Its saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
 	w("- *idle wait before / drain after*: before each run the bench waited until the server side was idle (the app: no request in flight; PostgreSQL: no backend at work; their counters still), so a run after an overloaded one starts on an idle server, and after it until the run's last requests were done (its server-side counts are read then). The original has no in-flight gauge: for its runs the wait is PostgreSQL's part alone. **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
-	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact; the app only), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions (both targets). Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool. A mismatch is flagged here and on the console.\n")
+	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact; the app only), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions (both targets). Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool (PostgreSQL's sessions, and the app's own count of what its pool opened). A mismatch fails the run: its cell's figures are marked NOT TRUSTED, listed under Failures, and never judged by compare.\n")
 	if s.Quick {
 		w("- Prometheus figures (the app only) span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
 	} else {
@@ -236,6 +236,8 @@ func figure(f *Figure, value func(*Figure) string, missing string) string {
 		return missing
 	case f.Failed:
 		return f.FailedLabel()
+	case f.Untrusted:
+		return value(f) + UntrustedMark
 	}
 	return value(f)
 }
@@ -281,6 +283,10 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask base
 		if failed {
 			status += ", **" + figureOf(c).FailedLabel() + "**"
 		}
+		if c.Untrusted != "" {
+			status += "," + UntrustedMark
+			notes = append(notes, fmt.Sprintf("%s (%s): not trusted, %s", c.Endpoint, tgt, c.Untrusted))
+		}
 		if c.Note != "" {
 			notes = append(notes, fmt.Sprintf("%s (%s): %s", c.Endpoint, tgt, c.Note))
 		}
@@ -323,7 +329,11 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask base
 		if len(c.Runs) > 1 {
 			p99 += fmt.Sprintf(" [%s–%s]", msS(c.P99Spread.Min), msS(c.P99Spread.Max))
 		}
-		w("| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Endpoint, tgt, msS(c.Latency.Mean), msS(c.Latency.P50),
+		ep := c.Endpoint
+		if c.Untrusted != "" {
+			ep += UntrustedMark
+		}
+		w("| %s | %s | %s | %s | %s | %s | %s | %s |\n", ep, tgt, msS(c.Latency.Mean), msS(c.Latency.P50),
 			msS(c.Latency.P90), p99, msS(c.Latency.P99_9), msS(c.Latency.Max))
 	}
 	w("\n")

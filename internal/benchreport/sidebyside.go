@@ -40,7 +40,13 @@ type Figure struct {
 	// throughput or service latency.
 	Failed bool   `json:"failed"`
 	Status string `json:"status,omitempty"` // the cell's; "" for the publication
+	// Untrusted: the cell's reconciliation failed (Cell.Untrusted); its
+	// figures are shown marked, never divided by.
+	Untrusted bool `json:"untrusted,omitempty"`
 }
+
+// UntrustedMark follows a figure whose cell did not reconcile.
+const UntrustedMark = " **(NOT TRUSTED: reconciliation mismatch)**"
 
 // FailedLabel says why a failed figure is not one ("failed: 99.4% errors",
 // "not run"); "" when it is valid.
@@ -55,7 +61,7 @@ func (f *Figure) FailedLabel() string {
 }
 
 // valid is a figure that may be divided by.
-func (f *Figure) valid() bool { return f != nil && !f.Failed }
+func (f *Figure) valid() bool { return f != nil && !f.Failed && !f.Untrusted }
 
 // SideBySide is one row of the headline: an endpoint and scenario, each
 // target measured in this run, and the publication's figure.
@@ -120,7 +126,7 @@ func SideBySideRows(cells []Cell, flask baseline.Set) []SideBySide {
 
 func figureOf(c Cell) *Figure {
 	f := &Figure{RequestsPerSec: c.AchievedRate, MeanMS: c.Latency.Mean, P99MS: c.Latency.P99, MaxMS: c.Latency.Max,
-		ErrorShare: c.ErrorShare(), Status: c.Status}
+		ErrorShare: c.ErrorShare(), Status: c.Status, Untrusted: c.Untrusted != ""}
 	if c.Attempts > 0 {
 		f.LateShare = float64(c.Errors.Timeout) / float64(c.Attempts)
 	}

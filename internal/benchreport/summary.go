@@ -206,9 +206,16 @@ type Server struct {
 	// and after the run), by status code.
 	AppRequests          map[string]int64 `json:"app_requests,omitempty"`
 	AppConnectionsOpened *int64           `json:"app_connections_opened,omitempty"`
-	Prometheus           *Prometheus      `json:"prometheus,omitempty"`
-	DB                   *DB              `json:"db,omitempty"`
-	Problems             []string         `json:"problems,omitempty"` // evidence that could not be collected
+	// AppPoolConnectionsOpened is what /agents_with_pool's pool opened in
+	// the window (app_agents_pool_connections_opened_total): 0 once warm.
+	AppPoolConnectionsOpened *int64 `json:"app_pool_connections_opened,omitempty"`
+	// AppPoolOpenedSinceStart is what the pool opened from the bench's
+	// start to this run's end, warm-ups included: at most the pool's size
+	// for a pool that keeps its connections.
+	AppPoolOpenedSinceStart *int64      `json:"app_pool_opened_since_start,omitempty"`
+	Prometheus              *Prometheus `json:"prometheus,omitempty"`
+	DB                      *DB         `json:"db,omitempty"`
+	Problems                []string    `json:"problems,omitempty"` // evidence that could not be collected
 }
 
 // Prometheus is what Prometheus recorded for the run's window.
@@ -268,13 +275,18 @@ type Cell struct {
 	// saturated) that are load shedding, timeouts and 503s the app counted:
 	// reported, not failures. CountedErrorRatio, the ratio without them,
 	// meets the threshold. (bench's overloadErrors is the definition.)
-	Overload          int64              `json:"overload_errors"`
-	CountedErrorRatio float64            `json:"counted_error_ratio"`
-	Status            string             `json:"status"` // ok | saturated | closed-loop | errors | not-run
-	Reconciled        *bool              `json:"reconciled,omitempty"`
-	Publication       *Publication       `json:"publication,omitempty"`
-	CeilingShare      map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
-	Note              string             `json:"note,omitempty"`
+	Overload          int64   `json:"overload_errors"`
+	CountedErrorRatio float64 `json:"counted_error_ratio"`
+	Status            string  `json:"status"` // ok | saturated | closed-loop | errors | not-run
+	Reconciled        *bool   `json:"reconciled,omitempty"`
+	// Untrusted says why the cell's figures are not to be trusted (a
+	// reconciliation mismatch: the generator's counts and the server's
+	// disagree); "" when nothing says so. Such a cell fails the run and is
+	// never judged by compare.
+	Untrusted    string             `json:"untrusted,omitempty"`
+	Publication  *Publication       `json:"publication,omitempty"`
+	CeilingShare map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
+	Note         string             `json:"note,omitempty"`
 }
 
 // Publication is the original benchmark's published figure for the same

@@ -262,11 +262,12 @@ func latencyPanels() []cog.Builder[dashboard.Panel] {
 func databasePanels() []cog.Builder[dashboard.Panel] {
 	pool := `db_name="agents_pool",job="app"`
 	return []cog.Builder[dashboard.Panel]{
-		graph("/agents_with_pool: pool connections", "database/sql pool of /agents_with_pool: in use, idle, open and the configured maximum.", units.Short,
+		graph("/agents_with_pool: pool connections", "database/sql pool of /agents_with_pool: in use, idle, open, the configured maximum, and the connections it opened since the app started (a pool that keeps its connections stays at its size; every step up is a replacement).", units.Short,
 			query(fmt.Sprintf(`sum(go_sql_in_use_connections{%s})`, pool), "in use"),
 			query(fmt.Sprintf(`sum(go_sql_idle_connections{%s})`, pool), "idle"),
 			query(fmt.Sprintf(`sum(go_sql_open_connections{%s})`, pool), "open"),
-			query(fmt.Sprintf(`sum(go_sql_max_open_connections{%s})`, pool), "max open")),
+			query(fmt.Sprintf(`sum(go_sql_max_open_connections{%s})`, pool), "max open"),
+			query(`sum(app_agents_pool_connections_opened_total{job="app"})`, "opened since start")),
 		graph("/agents_with_pool: waits for a connection", "Requests per second that had to wait for a pooled connection, and seconds waited per second.", units.Short,
 			query(fmt.Sprintf(`sum(%s)`, rate(fmt.Sprintf(`go_sql_wait_count_total{%s}`, pool))), "waits/s"),
 			query(fmt.Sprintf(`sum(%s)`, rate(fmt.Sprintf(`go_sql_wait_duration_seconds_total{%s}`, pool))), "seconds waited/s")),

@@ -69,7 +69,11 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.App, lim Limits, log
 	)
 	pool := agents.OpenPool(connector, cfg.PoolSize)
 	defer pool.Close()
-	reg.MustRegister(collectors.NewDBStatsCollector(pool.DB(), "agents_pool"))
+	reg.MustRegister(collectors.NewDBStatsCollector(pool.DB(), "agents_pool"),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "app_agents_pool_connections_opened_total",
+			Help: "PostgreSQL connections opened by /agents_with_pool's pool: its size once warm, plus every replacement.",
+		}, func() float64 { return float64(pool.Opened()) }))
 	newConn := agents.NewNewConn(connector, cfg.NewConnLimit, agents.NewMetrics(reg))
 
 	h := httpapi.New(httpapi.Deps{

@@ -7,6 +7,8 @@
 //	e2echeck security            database roles, no superuser over TCP, the
 //	                             containers' confinement (caps, limits, read-only)
 //	e2echeck outage              stop/start postgres under load
+//	e2echeck pool-idle           /agents_with_pool requests 3 s apart (past
+//	                             APP_REQUEST_TIMEOUT) reuse the pool's connection
 //	e2echeck bench DIR           the results of `scripts/bench.sh --quick --targets app,original --generators 2`
 //	e2echeck live-generators     Prometheus scraped every generator part of that bench
 //	e2echeck sweep DIR           the results of `scripts/bench.sh --sweep --quick`
@@ -61,7 +63,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|running|stopped|gone|swarm [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|running|stopped|gone|swarm [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -121,6 +123,14 @@ func run(args []string) error {
 			return err
 		}
 		logf("postgres: seed data present")
+	case "pool-idle":
+		if err := findStack(); err != nil {
+			return err
+		}
+		if err := e2echeck.CheckPoolKeepsConnections(ctx, *app, 4, 3*time.Second); err != nil {
+			return fmt.Errorf("pool-idle: %v", err)
+		}
+		logf("pool-idle: 4 requests 3s apart, no pooled connection reopened")
 	case "security":
 		if err := findStack(); err != nil {
 			return err
