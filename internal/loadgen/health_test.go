@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"bufio"
 	"errors"
 	"math"
 	"net"
@@ -67,29 +66,6 @@ func TestSendLagClosedLoopIsTheTurnaround(t *testing.T) {
 	}
 }
 
-// A request whose connection broke is retried on a new one with its due
-// time kept: the time the failure cost is the target's (it shows in the
-// corrected latency), and so is the reconnect, so the retry's send lag
-// runs from the dial, not from the due time.
-func TestSendLagRunsFromTheDial(t *testing.T) {
-	t.Parallel()
-	srv := recordingServer(t, okResponse, func(n int) bool {
-		if n == 3 {
-			time.Sleep(400 * time.Millisecond)
-			return true
-		}
-		return false
-	})
-	res := mustRun(t, Config{URL: srv.URL, Threads: 1, Connections: 1, Duration: 2 * time.Second, Rate: 4})
-	_, maxLag := lagMS(t, res)
-	if res.Errors[ErrRead] != 1 || res.Corrected.Max() < 390_000 {
-		t.Fatalf("errors %v, corrected max %dus: want one read error whose 400 ms is in its retry", res.Errors, res.Corrected.Max())
-	}
-	if maxLag > 200 {
-		t.Errorf("send lag max %.3fms: the retry's lag counted from its due time, not from the new connection", maxLag)
-	}
-}
-
 // A connection that cannot connect waits before trying again; that wait
 // is the target's (it refused), not send lag. The server refuses
 // connections for 300 ms after its first answers.
@@ -103,42 +79,23 @@ func TestSendLagExcludesConnectBackoff(t *testing.T) {
 	var (
 		mu      sync.Mutex
 		current = ln
-		served  int
 		down    = make(chan struct{})
 	)
 	t.Cleanup(func() { mu.Lock(); current.Close(); mu.Unlock() })
+	srv := &recServer{} // its serve: the third request is hung up on, and the listener goes too
+	hangUp := func(n int) bool {
+		if n == 3 {
+			close(down)
+		}
+		return n == 3
+	}
 	serve := func(ln net.Listener) {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					for {
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-					}
-					mu.Lock()
-					served++
-					n := served
-					mu.Unlock()
-					if n == 3 {
-						close(down)
-						return // hang up; the listener goes too
-					}
-					if _, err := c.Write([]byte(okResponse)); err != nil {
-						return
-					}
-				}
-			}()
+			go srv.serve(c, []byte(okResponse), hangUp)
 		}
 	}
 	go serve(ln)
