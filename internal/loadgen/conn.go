@@ -186,6 +186,7 @@ func (c *conn) loop() {
 	timeout := int64(r.cfg.Timeout)
 	var k int64           // responses so far: the schedule's index
 	intended := int64(-1) // due time of the request being tried, kept across its retries
+	free := int64(0)      // when the connection became free (see sendLag); dialed before the start
 	for {
 		if open {
 			intended = r.sched.at(c.index, k)
@@ -218,11 +219,17 @@ func (c *conn) loop() {
 				c.drop()
 				return
 			}
+			free = r.now()
 		}
 		sent := r.now()
 		if sent >= r.closeAt.Load() {
 			return // the window is over: nothing more is sent
 		}
+		due := int64(-1) // a closed loop has none
+		if open {
+			due = intended
+		}
+		lag := sendLag(sent, due, free)
 		if intended < 0 {
 			intended = sent
 		}
@@ -243,6 +250,9 @@ func (c *conn) loop() {
 		}
 		done := r.now()
 		flagged := c.state.Swap(0) < 0
+		if sent >= r.measureFrom {
+			c.w.recordSendLag(lag)
+		}
 		closeAt := r.closeAt.Load()
 		if done >= closeAt {
 			// Not answered within the window (the interrupt ends the wait).
@@ -270,6 +280,7 @@ func (c *conn) loop() {
 			m.observe(done-from, done-sent, c.resp.Status)
 		}
 		k++
+		free = done
 		if !open {
 			intended = -1
 		}

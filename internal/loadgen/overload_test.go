@@ -140,6 +140,11 @@ func TestFailedRequestDelayIsCorrected(t *testing.T) {
 	if res.Requests < 5 {
 		t.Errorf("%d responses, want 6 (one per slot)", res.Requests)
 	}
+	// Nor is it the generator's: the retry's send lag runs from the new
+	// connection's dial, not from the due time (health.go).
+	if _, maxLag := lagMS(t, res); maxLag > 200 {
+		t.Errorf("send lag max %.3fms: the retry's lag counted from its due time, not from the new connection", maxLag)
+	}
 	identity(t, res, arrived, 1)
 }
 

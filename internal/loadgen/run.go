@@ -41,6 +41,8 @@ type Result struct {
 	// StartSlack is, with Config.StartAt, how long before it the run was
 	// there (its connections are opened in the last ConnectAhead).
 	StartSlack time.Duration
+	// Health is the generator's own health over the window (health.go).
+	Health *Health
 }
 
 // Error returns the count of one error class.
@@ -78,6 +80,9 @@ type runner struct {
 
 	workers []*worker
 	conns   []*conn
+
+	quota   cpuQuota     // read before the run
+	health0 *healthProbe // at the window's start (monitor)
 }
 
 func (r *runner) now() int64 { return int64(time.Since(r.t0)) }
@@ -108,6 +113,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		ctx:         runCtx,
 	}
 	r.closeAt.Store(r.end)
+	r.quota = findQuota(realFS)
 	if cfg.Rate > 0 {
 		r.sched = newSchedule(cfg.Connections, cfg.Rate)
 	}
@@ -223,6 +229,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	loopsDone := make(chan struct{})
 	go func() { wg.Wait(); close(loopsDone) }()
 	stopAt, cpu := r.monitor(ctx, loopsDone)
+	health1 := probeHealth(r.quota)
 	r.closeAt.Store(stopAt)
 	r.stopped.Store(true)
 	cancel()
@@ -236,6 +243,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := r.result(stopAt, cpu)
 	res.StartSlack = slack
+	if r.health0 != nil {
+		lag := newHistogram()
+		for _, w := range r.workers {
+			lag.Merge(w.sendLag)
+		}
+		res.Health = healthBetween(*r.health0, health1, lag)
+	}
 	return res, nil
 }
 
@@ -256,6 +270,8 @@ func (r *runner) monitor(ctx context.Context, loopsDone <-chan struct{}) (stopAt
 	measuring := false
 	startMeasuring := func() {
 		measuring = true
+		p := probeHealth(r.quota)
+		r.health0 = &p
 		cpu0 = cpuTime()
 		for _, w := range r.workers {
 			w.lastRequests = 0

@@ -43,6 +43,7 @@ type worker struct {
 	mu          sync.Mutex
 	corrected   *hdrhistogram.Histogram // µs since the intended send time
 	uncorrected *hdrhistogram.Histogram // µs since the actual send time
+	sendLag     *hdrhistogram.Histogram // µs the generator held requests back (health.go)
 	requests    int64                   // responses in the measured window
 	bytes       int64
 	errors      [numErrorClasses]int64
@@ -55,7 +56,7 @@ type worker struct {
 }
 
 func newWorker() *worker {
-	return &worker{corrected: newHistogram(), uncorrected: newHistogram()}
+	return &worker{corrected: newHistogram(), uncorrected: newHistogram(), sendLag: newHistogram()}
 }
 
 // record one response. Latencies are in ns; measured says whether its

@@ -132,6 +132,9 @@ func Merge(in []Input) (*Merged, error) {
 		return nil, err
 	}
 	j.Path, j.Parts, j.StartAt, j.MergedFrom = first.Path, first.Parts, first.StartAt, names
+	if j.Health, err = mergeHealth(in); err != nil {
+		return nil, err
+	}
 	return &Merged{Summary: s, JSON: j, Options: textOptions(first.Args)}, nil
 }
 
@@ -139,7 +142,11 @@ func Merge(in []Input) (*Merged, error) {
 // header, then wrk2's layout.
 func (m *Merged) Text(w io.Writer) error {
 	wrkreport.Header(w, m.Summary.Result.Config)
-	return wrkreport.Text(w, m.Summary, m.Options)
+	if err := wrkreport.Text(w, m.Summary, m.Options); err != nil {
+		return err
+	}
+	wrkreport.HealthLine(w, m.JSON.Health)
+	return nil
 }
 
 // Hgrm writes the merged corrected latency as the generator's --hgrm does.

@@ -37,10 +37,12 @@ type run struct {
 	requests, bytes, inFl  int64
 	errors                 [5]int64
 	samples                []float64
+	health                 loadgen.Health // its send lag and scheduler latency, CPU limits, throttling
 }
 
 func newRun() *run {
-	return &run{corrected: loadgen.NewHistogram(), uncorrected: loadgen.NewHistogram()}
+	return &run{corrected: loadgen.NewHistogram(), uncorrected: loadgen.NewHistogram(),
+		health: loadgen.Health{SendLag: loadgen.NewHistogram(), CPUSetCPUs: 2}}
 }
 
 func (r *run) result(start time.Time) *loadgen.Result {
@@ -56,6 +58,7 @@ func (r *run) result(start time.Time) *loadgen.Result {
 		Uncorrected: r.uncorrected,
 		ThreadRates: r.samples,
 		CPU:         1500 * time.Millisecond,
+		Health:      &r.health,
 	}
 	copy(res.Errors[:], r.errors[:])
 	return res
@@ -93,14 +96,40 @@ func halves() (whole *run, parts [2]*run) {
 			u += int64(rng.Float64() * 90e6) // a stall: up to 90 s
 		}
 		c := u + int64(rng.ExpFloat64()*300)
+		lag := int64(rng.ExpFloat64() * 3) // µs; now and then a stall of the generator
+		if rng.Intn(500) == 0 {
+			lag += int64(rng.Float64() * 50e3)
+		}
 		p := parts[rng.Intn(2)]
 		for _, r := range []*run{whole, p} {
 			r.corrected.RecordValue(c)
 			r.uncorrected.RecordValue(u)
+			r.health.SendLag.RecordValue(lag)
 			r.requests++
 			r.bytes += 146
 		}
 	}
+	// Scheduler latency: runtime-like buckets (64 ns to ~4 ms, 4 per power
+	// of two), counts split between the parts.
+	for lo := 64e-9; lo < 4e-3; lo *= 2 {
+		for s := range 4 {
+			b := results.Bucket{LoS: lo * (1 + float64(s)/4), HiS: lo * (1 + float64(s+1)/4)}
+			var n [2]uint64
+			n[0], n[1] = uint64(rng.Intn(1000)), uint64(rng.Intn(3))
+			for k, p := range parts {
+				if n[k] > 0 {
+					p.health.SchedLatency = append(p.health.SchedLatency, results.Bucket{LoS: b.LoS, HiS: b.HiS, N: n[k]})
+				}
+			}
+			if b.N = n[0] + n[1]; b.N > 0 {
+				whole.health.SchedLatency = append(whole.health.SchedLatency, b)
+			}
+		}
+	}
+	// One generator under a 0.5 CPU quota and throttled, the other on one CPU.
+	parts[0].health.QuotaCPUs = 0.5
+	parts[0].health.Throttling = &results.Throttling{Periods: 100, ThrottledPeriods: 7, ThrottledS: 0.125}
+	parts[1].health.CPUSetCPUs = 1
 	for k, p := range parts {
 		p.inFl = int64(3 + k)
 		p.errors = [5]int64{1 + int64(k), 2, 3 * int64(k), 4, 5 + int64(k)}
@@ -139,7 +168,7 @@ func TestMergeHalvesEqualsWhole(t *testing.T) {
 	if err := m.Text(&got); err != nil {
 		t.Fatal(err)
 	}
-	if got.String() != want.String() {
+	if !strings.HasPrefix(got.String(), want.String()) {
 		t.Errorf("merged text differs from the whole's:\n--- merged\n%s\n--- whole\n%s", got.String(), want.String())
 	}
 	if !strings.Contains(got.String(), "Uncorrected Latency") || !strings.Contains(got.String(), "Requests/sec:  20000.00") {
@@ -185,6 +214,44 @@ func TestMergeHalvesEqualsWhole(t *testing.T) {
 	}
 	if !reflect.DeepEqual(mj.MergedFrom, []string{files[1], files[0]}) { // in the parts' order
 		t.Errorf("merged_from %v", mj.MergedFrom)
+	}
+
+	// The generators' health: the send lag and scheduler latency are the
+	// whole's exactly; CPU seconds, windows, limits and throttling add up.
+	mh, wh := mj.Health, wj.Health
+	if mh == nil || wh == nil {
+		t.Fatalf("health: merged %v, whole %v", mh, wh)
+	}
+	if mh.SendLagMS != wh.SendLagMS || mh.Histograms.SendLag != wh.Histograms.SendLag || mh.SendLagMS.N != 200_000 {
+		t.Errorf("merged send lag %+v, whole %+v (or their histograms' encodings differ)", mh.SendLagMS, wh.SendLagMS)
+	}
+	ml, err := wrkreport.DecodeSendLag(mh.Histograms.SendLag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= 10_000; i++ {
+		p := 100 * float64(i) / 10_000
+		if a, b := ml.ValueAtPercentile(p), whole.health.SendLag.ValueAtPercentile(p); a != b {
+			t.Fatalf("send lag p%v: merged %d µs, whole %d µs", p, a, b)
+		}
+	}
+	if mh.SchedLatencyMS != wh.SchedLatencyMS || !reflect.DeepEqual(mh.Histograms.SchedLatency, wh.Histograms.SchedLatency) {
+		t.Errorf("merged scheduler latency %+v, whole %+v (or their buckets differ)", mh.SchedLatencyMS, wh.SchedLatencyMS)
+	}
+	wantCPU := results.CPU{UsedS: 3, WallS: 20, LimitCPUs: 1.5, LimitFrom: "mixed", QuotaCPUs: 0.5, CPUSetCPUs: 3,
+		CapacityS: 15, UsedOfLimit: 0.2, UsedOfLimitMax: 0.3,
+		Throttling: &results.Throttling{Periods: 100, ThrottledPeriods: 7, ThrottledS: 0.125}}
+	if mh.Generators != 2 || !reflect.DeepEqual(mh.CPU, wantCPU) {
+		t.Errorf("merged health of %d generators, CPU %+v (throttling %+v), want 2 and %+v", mh.Generators, mh.CPU, mh.CPU.Throttling, wantCPU)
+	}
+	// The text: the whole's report, then one line of health with the
+	// whole's send lag and scheduler latency.
+	line, ok := strings.CutPrefix(got.String(), want.String())
+	ms := func(v float64) string { return wrkreport.FormatTimeUS(v * 1000) }
+	if !ok || strings.Count(line, "\n") != 1 ||
+		!strings.HasPrefix(line, "Generator: send lag p50 "+ms(wh.SendLagMS.P50)+" p99 "+ms(wh.SendLagMS.P99)+" max "+ms(wh.SendLagMS.Max)+"; CPU 3.00s in 20.00s, 20.0% of 1.5 CPU (mixed) over 2 generators, busiest 30.0%, throttled 7/100 periods 0.12s") ||
+		!strings.HasSuffix(line, "; sched latency p50 "+ms(wh.SchedLatencyMS.P50)+" p99 "+ms(wh.SchedLatencyMS.P99)+" max "+ms(wh.SchedLatencyMS.Max)+"\n") {
+		t.Errorf("merged text's health line: %q", line)
 	}
 }
 
@@ -249,6 +316,12 @@ func TestMergeRealGenerators(t *testing.T) {
 	}
 	if m.Requests < 600 { // 2 × 2 s × 200 req/s = 800, on a loaded machine fewer
 		t.Errorf("merged %d responses: the generators did not run", m.Requests)
+	}
+	if h := m.Health; h == nil || a.Health == nil || b.Health == nil || h.Generators != 2 ||
+		h.SendLagMS.N != a.Health.SendLagMS.N+b.Health.SendLagMS.N || h.SendLagMS.N < m.Requests ||
+		h.SchedLatencyMS.N != a.Health.SchedLatencyMS.N+b.Health.SchedLatencyMS.N ||
+		math.Abs(h.CPU.UsedS-(a.Health.CPU.UsedS+b.Health.CPU.UsedS)) > 1e-12 || h.CPU.UsedS != m.CPUS {
+		t.Errorf("merged health %+v of %+v and %+v", h, a.Health, b.Health)
 	}
 	// The union of two windows: both lengths less their overlap, if any.
 	later, earlier := b, a

@@ -65,6 +65,9 @@ type Generator struct {
 	StartSlackS float64    `json:"start_slack_s,omitempty"`
 	// MergedFrom names the files a merged result was made of.
 	MergedFrom []string `json:"merged_from,omitempty"`
+	// Health is the generator's own health over the window (health.go);
+	// absent from generators before it, and from a merge of any of theirs.
+	Health *Health `json:"health,omitempty"`
 }
 
 // Histograms are a run's latency histograms in µs (1 µs to 1 h, 3

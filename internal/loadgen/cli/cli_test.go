@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
 	"github.com/macrobench/macrobench/internal/results"
 	"github.com/macrobench/macrobench/internal/wrktext"
 )
@@ -222,7 +223,8 @@ func TestTextMatchesJSON(t *testing.T) {
 	}
 	for _, key := range []string{`"args"`, `"url"`, `"threads"`, `"connections"`, `"duration_s"`, `"warmup_s"`, `"target_rate"`, `"start"`, `"end"`,
 		`"elapsed_s"`, `"requests"`, `"bytes"`, `"in_flight_at_end"`, `"achieved_rate"`, `"transfer_per_s"`, `"connect"`, `"status"`, `"latency_ms"`, `"uncorrected_ms"`,
-		`"p99_999"`, `"p100"`, `"req_per_sec_per_thread"`, `"within_stdev_pct"`} {
+		`"p99_999"`, `"p100"`, `"req_per_sec_per_thread"`, `"within_stdev_pct"`,
+		`"health"`, `"send_lag_ms"`, `"sched_latency_ms"`, `"used_of_limit"`, `"limit_cpus"`} {
 		if !bytes.Contains(raw, []byte(key)) {
 			t.Errorf("JSON lacks %s", key)
 		}
@@ -233,6 +235,13 @@ func TestTextMatchesJSON(t *testing.T) {
 	}
 
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	// The generator's health: one line after wrk2's layout, its figures the JSON's.
+	if h := j.Health; h == nil || len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-2], "Transfer/sec:") ||
+		!strings.HasPrefix(lines[len(lines)-1], fmt.Sprintf("Generator: send lag p50 %s p99 %s max %s; CPU %.2fs in %.2fs",
+			wrkreport.FormatTimeUS(h.SendLagMS.P50*1000), wrkreport.FormatTimeUS(h.SendLagMS.P99*1000), wrkreport.FormatTimeUS(h.SendLagMS.Max*1000),
+			h.CPU.UsedS, h.CPU.WallS)) || h.SendLagMS.N < j.Requests || h.CPU.UsedS != j.CPUS || h.CPU.WallS != j.ElapsedS {
+		t.Errorf("health %+v, last lines %q", j.Health, lines[max(0, len(lines)-2):])
+	}
 	wantPrefix := []string{
 		"Running 2s test @ " + s.URL + "/index",
 		"  1 threads and 1 connections",

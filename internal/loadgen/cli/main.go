@@ -165,13 +165,12 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 	if err := wrkreport.Text(report, s, wrkreport.Options{Latency: o.Latency, ULatency: o.ULatency}); err != nil {
 		return err
 	}
-	writeJSON := func(w io.Writer) error {
-		j, err := wrkreport.ToJSON(s, args, runID)
-		if err != nil {
-			return err
-		}
-		return wrkreport.WriteJSON(w, j)
+	j, err := wrkreport.ToJSON(s, args, runID)
+	if err != nil {
+		return err
 	}
+	wrkreport.HealthLine(report, j.Health) // one line after wrk2's layout
+	writeJSON := func(w io.Writer) error { return wrkreport.WriteJSON(w, j) }
 	if jsonOut != nil {
 		if err := jsonOut.commit(writeJSON); err != nil {
 			return fmt.Errorf("--json: %v", err)

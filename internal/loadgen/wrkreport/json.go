@@ -68,6 +68,9 @@ func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error)
 		j.StartAt, j.StartSlackS = &at, r.StartSlack.Seconds()
 	}
 	var err error
+	if j.Health, err = HealthJSON(r); err != nil {
+		return nil, err
+	}
 	j.Histograms, err = EncodeHistograms(r.Corrected, r.Uncorrected)
 	return j, err
 }
@@ -93,27 +96,28 @@ func DecodeHistograms(h *results.Histograms) (corrected, uncorrected *hdrhistogr
 	if h == nil || h.Corrected == "" || h.Uncorrected == "" {
 		return nil, nil, fmt.Errorf("no histograms (a generator from before histograms were kept in its JSON)")
 	}
-	decode := func(name, enc string) (*hdrhistogram.Histogram, error) {
-		d, err := hdrhistogram.Decode([]byte(enc))
-		if err != nil {
-			return nil, fmt.Errorf("%s histogram: %v", name, err)
-		}
-		want := loadgen.NewHistogram()
-		if d.LowestTrackableValue() != want.LowestTrackableValue() || d.HighestTrackableValue() != want.HighestTrackableValue() ||
-			d.SignificantFigures() != want.SignificantFigures() {
-			return nil, fmt.Errorf("%s histogram spans %d..%d at %d digits, not the generator's %d..%d at %d", name,
-				d.LowestTrackableValue(), d.HighestTrackableValue(), d.SignificantFigures(),
-				want.LowestTrackableValue(), want.HighestTrackableValue(), want.SignificantFigures())
-		}
-		return d, nil
-	}
-	if corrected, err = decode("corrected", h.Corrected); err != nil {
+	if corrected, err = decodeHistogram("corrected", h.Corrected); err != nil {
 		return nil, nil, err
 	}
-	if uncorrected, err = decode("uncorrected", h.Uncorrected); err != nil {
+	if uncorrected, err = decodeHistogram("uncorrected", h.Uncorrected); err != nil {
 		return nil, nil, err
 	}
 	return corrected, uncorrected, nil
+}
+
+func decodeHistogram(name, enc string) (*hdrhistogram.Histogram, error) {
+	d, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return nil, fmt.Errorf("%s histogram: %v", name, err)
+	}
+	want := loadgen.NewHistogram()
+	if d.LowestTrackableValue() != want.LowestTrackableValue() || d.HighestTrackableValue() != want.HighestTrackableValue() ||
+		d.SignificantFigures() != want.SignificantFigures() {
+		return nil, fmt.Errorf("%s histogram spans %d..%d at %d digits, not the generator's %d..%d at %d", name,
+			d.LowestTrackableValue(), d.HighestTrackableValue(), d.SignificantFigures(),
+			want.LowestTrackableValue(), want.HighestTrackableValue(), want.SignificantFigures())
+	}
+	return d, nil
 }
 
 func latencyJSON(l Latency) results.Latency {
