@@ -127,6 +127,7 @@ type Verification struct {
 type Warmup struct {
 	Target    string         `json:"target"`
 	Endpoint  string         `json:"endpoint"`
+	Round     int            `json:"round,omitempty"` // 1-based: --repeat runs the matrix in rounds, each warmed up
 	Args      []string       `json:"args"`
 	DurationS float64        `json:"duration_s"`
 	Requests  int64          `json:"requests"`
@@ -259,11 +260,14 @@ type Cell struct {
 	RateSpread   Spread          `json:"achieved_rate_spread"`
 	Latency      results.Latency `json:"latency_ms"` // each figure the median of the runs'
 	P99Spread    Spread          `json:"p99_spread"`
-	Requests     int64           `json:"requests"`         // summed over runs, as the next three
-	InFlight     int64           `json:"in_flight_at_end"` // see results.Accounting
-	Attempts     int64           `json:"attempts"`
-	Errors       results.Errors  `json:"errors"`
-	ErrorRatio   float64         `json:"error_ratio"`
+	// Intervals are the judged figures' medians over the repeats with
+	// their 95% confidence intervals (CellIntervals).
+	Intervals  *Intervals     `json:"intervals,omitempty"`
+	Requests   int64          `json:"requests"`         // summed over runs, as the next three
+	InFlight   int64          `json:"in_flight_at_end"` // see results.Accounting
+	Attempts   int64          `json:"attempts"`
+	Errors     results.Errors `json:"errors"`
+	ErrorRatio float64        `json:"error_ratio"`
 	// Overload is the failures of a cell at capacity (closed loop or
 	// saturated) that are load shedding, timeouts and 503s the app counted:
 	// reported, not failures. CountedErrorRatio, the ratio without them,
