@@ -260,14 +260,11 @@ type Cell struct {
 	RateSpread   Spread          `json:"achieved_rate_spread"`
 	Latency      results.Latency `json:"latency_ms"` // each figure the median of the runs'
 	P99Spread    Spread          `json:"p99_spread"`
-	// Intervals are the judged figures' medians over the repeats with
-	// their 95% confidence intervals (CellIntervals).
-	Intervals  *Intervals     `json:"intervals,omitempty"`
-	Requests   int64          `json:"requests"`         // summed over runs, as the next three
-	InFlight   int64          `json:"in_flight_at_end"` // see results.Accounting
-	Attempts   int64          `json:"attempts"`
-	Errors     results.Errors `json:"errors"`
-	ErrorRatio float64        `json:"error_ratio"`
+	Requests     int64           `json:"requests"`         // summed over runs, as the next three
+	InFlight     int64           `json:"in_flight_at_end"` // see results.Accounting
+	Attempts     int64           `json:"attempts"`
+	Errors       results.Errors  `json:"errors"`
+	ErrorRatio   float64         `json:"error_ratio"`
 	// Overload is the failures of a cell at capacity (closed loop or
 	// saturated) that are load shedding, timeouts and 503s the app counted:
 	// reported, not failures. CountedErrorRatio, the ratio without them,
@@ -279,6 +276,9 @@ type Cell struct {
 	Publication       *Publication       `json:"publication,omitempty"`
 	CeilingShare      map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
 	Note              string             `json:"note,omitempty"`
+	// Intervals are the judged figures' medians over the repeats with
+	// their 95% confidence intervals (CellIntervals).
+	Intervals *Intervals `json:"intervals,omitempty"`
 }
 
 // Publication is the original benchmark's published figure for the same
