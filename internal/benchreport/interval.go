@@ -23,7 +23,7 @@ type Interval struct {
 	Median     float64  `json:"median"`
 	Lo         *float64 `json:"lo,omitempty"`
 	Hi         *float64 `json:"hi,omitempty"`
-	Confidence float64  `json:"confidence"` // the interval's actual level (≥ 0.95)
+	Confidence float64  `json:"confidence,omitempty"` // the interval's actual level (≥ 0.95); absent with no interval
 	N          int      `json:"n"`
 }
 
@@ -45,10 +45,10 @@ func MedianInterval(values []float64) Interval {
 	}
 	s := benchmath.NewSample(append([]float64(nil), values...), &benchmath.DefaultThresholds)
 	sum := benchmath.AssumeNothing.Summary(s, Confidence)
-	iv := Interval{Median: sum.Center, N: len(values), Confidence: sum.Confidence}
+	iv := Interval{Median: sum.Center, N: len(values)}
 	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) && !math.IsNaN(sum.Lo) && !math.IsNaN(sum.Hi) {
 		lo, hi := sum.Lo, sum.Hi
-		iv.Lo, iv.Hi = &lo, &hi
+		iv.Lo, iv.Hi, iv.Confidence = &lo, &hi, sum.Confidence
 	}
 	return iv
 }
