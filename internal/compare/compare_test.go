@@ -20,7 +20,8 @@ func cell(ep, sc string, target float64, status string, rates, p99s []float64) b
 	for i := range rates {
 		c.Runs = append(c.Runs, benchreport.Run{Index: i + 1, AchievedRate: rates[i], Requests: 5000, Latency: results.Latency{P50: p99s[i] / 10, P99: p99s[i]}})
 	}
-	c.AchievedRate, c.Latency.P99, c.Latency.P50 = median(rates), median(p99s), median(p99s)/10
+	c.AchievedRate, c.Latency.P99 = benchreport.MedianInterval(rates).Median, benchreport.MedianInterval(p99s).Median
+	c.Latency.P50 = c.Latency.P99 / 10
 	return c
 }
 

@@ -100,7 +100,7 @@ func newTest(fig string, a, b benchreport.Cell, value func(benchreport.Run) floa
 // cell has no runs (an old summary, a cell not run).
 func medianOr(v []float64, c benchreport.Cell, fig string) float64 {
 	if len(v) > 0 {
-		return median(v)
+		return benchreport.MedianInterval(v).Median // benchmath's, as the summary's
 	}
 	switch fig {
 	case FigRate:
@@ -214,14 +214,4 @@ func nString(n1, n2 int) string {
 		return fmt.Sprint(n1)
 	}
 	return fmt.Sprintf("%d+%d", n1, n2)
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
