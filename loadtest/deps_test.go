@@ -15,6 +15,7 @@ var forbidden = []string{
 	"database/sql",                            // any database
 	"github.com/prometheus/client_golang/api", // Prometheus's HTTP API client
 	"github.com/prometheus/prometheus",        // Prometheus itself
+	"golang.org/x/perf",                       // the bench's statistics (benchmath)
 }
 
 func TestGeneratorLinksNoPlottingDatabaseOrPrometheusAPI(t *testing.T) {

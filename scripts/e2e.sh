@@ -291,7 +291,9 @@ begin bench-docker-only
 # the stand-ins. The two reports have
 # the same structure and each names its runner; the container read the
 # commit; every file it wrote belongs to that user.
-small=(--quick --endpoints /index --scenarios rate10 "${grafana[@]}")
+# --repeat 2: rounds (each with its warm-up), -r1/-r2 files, the intervals'
+# "no interval" line; too few repeats for compare to judge (exit 3).
+small=(--quick --endpoints /index --scenarios rate10 --repeat 2 "${grafana[@]}")
 native_out=$cache/e2e/bench-native-small
 rm -rf "$native_out"
 t=$(date +%s)
@@ -316,6 +318,16 @@ quiet setpriv --reuid="$nonroot" --regid="$nonroot" --groups="$(stat -c %g /var/
 log "the same bench: native ${native_s}s, Docker-only $(($(date +%s) - t))s (the runner image's build included)"
 check same-report "$native_out" "$docker_out"
 check owned "$docker_out" "$nonroot:$nonroot"
+for f in index-rate10-r1.json index-rate10-r2.json warmup/index-r2.txt; do
+  [ -s "$native_out/$f" ] || { log "--repeat 2: $native_out/$f missing"; exit 1; }
+done
+compare_rc=0
+scripts/compare.sh "$native_out" "$docker_out" >"$logdir/compare-small.log" 2>&1 || compare_rc=$?
+if [ "$compare_rc" -ne 3 ] || ! grep -q "^NOT JUDGED: .*fewer than 4 repeats per side" "$logdir/compare-small.log"; then
+  tail -n 20 "$logdir/compare-small.log" >&2
+  log "compare of two --repeat 2 runs exited $compare_rc, want 3 (too few repeats to judge)"
+  exit 1
+fi
 check no-generators
 
 begin bench-interrupt

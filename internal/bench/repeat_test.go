@@ -61,7 +61,12 @@ func TestRepeatAndCompare(t *testing.T) {
 	if code := compare.Main(append([]string{"--max-regression", "off"}, dirs...), &stdout, &stderr); code != 0 {
 		t.Fatalf("compare: exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "/index saturation") || !strings.Contains(stdout.String(), "! marks a difference larger than the spread") ||
+	// Judged: three repeats a side are too few for the U test (exit 3).
+	var judged bytes.Buffer
+	if code := compare.Main(dirs, &judged, &stderr); code != 3 || !strings.Contains(judged.String(), "NOT JUDGED: no cell could be judged: 1 cell(s) fewer than 4 repeats per side") {
+		t.Errorf("compare, judged: exit %d\n%s", code, judged.String())
+	}
+	if !strings.Contains(stdout.String(), "/index saturation") || !strings.Contains(stdout.String(), "not judged (n=3: needs ≥4 repeats per side)") ||
 		strings.Contains(stdout.String(), "SETTINGS DIFFER") || !strings.Contains(stdout.String(), "commit ") {
 		t.Errorf("compare output:\n%s", stdout.String())
 	}

@@ -157,43 +157,19 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		s.Targets = append(s.Targets, r.targetInfo(tgt, poolSize[tgt]))
 	}
 
-	warmed := map[string]bool{} // target + endpoint
 	var cells []Cell
 	for _, cell := range Matrix(cfg, cpus) {
 		if good[cell.Target+" "+cell.Endpoint] {
 			cells = append(cells, cell)
 		}
 	}
-	for _, cell := range cells {
-		if ctx.Err() != nil {
-			break
-		}
-		rc := benchreport.Cell{Target: cell.Target, Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
-			Connections: cell.Connections, DurationS: cell.Duration.Seconds(), TargetRate: cell.Rate}
-		if key := cell.Target + " " + cell.Endpoint; cfg.Warmup > 0 && !warmed[key] {
-			warmed[key] = true
-			w, err := r.warmup(ctx, cell)
-			if err != nil && ctx.Err() == nil {
-				r.logf("bench: %s%s: %v", cell.Endpoint, onTarget(cell.Target), err)
-				s.Failures = append(s.Failures, fmt.Sprintf("%s%s warm-up: %v", cell.Endpoint, onTarget(cell.Target), err))
-			}
-			s.Warmups = append(s.Warmups, w)
-		}
-		for i := 0; i < cfg.Repeat && ctx.Err() == nil; i++ {
-			run, err := r.runOnce(ctx, cell, i, poolSize[cell.Target])
-			if ctx.Err() != nil {
-				break // a run cut short is not a measurement
-			}
-			if err != nil {
-				r.logf("bench: %s: %v", cell.Name(), err)
-				s.Failures = append(s.Failures, fmt.Sprintf("%s %s%s: %v", cell.Endpoint, cell.Scenario, onTarget(cell.Target), err))
-				continue
-			}
-			rc.Runs = append(rc.Runs, run)
-		}
-		if ctx.Err() != nil {
-			s.Notes = append(s.Notes, fmt.Sprintf("%s %s%s was interrupted: not reported (the generator's output so far, if any, is in the folder)", cell.Endpoint, cell.Scenario, onTarget(cell.Target)))
-			break
+	// --repeat N runs the matrix in rounds (rounds.go): every cell once,
+	// then again, each endpoint warmed up at the start of every round.
+	rcs := r.runRounds(ctx, s, cells, poolSize)
+	for i, cell := range cells {
+		rc := rcs[i]
+		if ctx.Err() != nil && len(rc.Runs) == 0 {
+			continue // never reached: not reported
 		}
 		aggregate(&rc, cfg, flask, s.Ceilings)
 		switch {
@@ -324,12 +300,16 @@ func hasDBEndpoint(eps []string) bool {
 }
 
 // warmup loads the endpoint with cell's settings for cfg.Warmup, before its
-// first scenario.
-func (r *Runner) warmup(ctx context.Context, cell Cell) (benchreport.Warmup, error) {
+// first scenario of the round (0-based; with --repeat its files are -rK,
+// as the runs').
+func (r *Runner) warmup(ctx context.Context, cell Cell, round int) (benchreport.Warmup, error) {
 	stem := cell.Endpoint[1:] + targetSuffix(cell.Target)
+	if r.Cfg.Repeat > 1 {
+		stem += fmt.Sprintf("-r%d", round+1)
+	}
 	dir := filepath.Join(r.Cfg.OutDir, "warmup")
 	args := cell.GeneratorArgs(r.Cfg.Warmup, "warmup-"+stem, r.Cfg.Timeout, true)
-	w := benchreport.Warmup{Target: cell.Target, Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
+	w := benchreport.Warmup{Target: cell.Target, Endpoint: cell.Endpoint, Round: round + 1, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
 	r.logf("bench: warming up %s%s: loadtest %s", cell.Endpoint, onTarget(cell.Target), strings.Join(args, " "))
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
 	_ = benchreport.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
@@ -541,6 +521,7 @@ func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings [
 		return median(vals), benchreport.Spread{Min: minOf(vals), Max: maxOf(vals)}
 	}
 	c.AchievedRate, c.RateSpread = pick(func(r benchreport.Run) float64 { return r.AchievedRate })
+	c.Intervals = benchreport.CellIntervals(c.Runs)
 	// Each latency figure is the median of the runs' (the p99's spread too).
 	for i, f := range c.Latency.Fields() {
 		*f.Value, _ = pick(func(r benchreport.Run) float64 { return *r.Latency.Fields()[i].Value })

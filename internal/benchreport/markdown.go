@@ -83,7 +83,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 		w("- Targets: every cell ran against each target back to back (%s), with the same generator settings, each run isolated from the one before (below).\n", targetNames(targets))
 	}
 	if s.Repeat > 1 {
-		w("- Every cell ran %d times: figures are medians, with the min–max spread in brackets.\n", s.Repeat)
+		w("- Every cell ran %d times, in rounds (the whole matrix once, then again; each endpoint warmed up at the start of every round): figures are medians, with the min–max spread in brackets; the table after each scenario's latency gives the medians' 95%% confidence intervals.\n", s.Repeat)
 	}
 	w("- Accounting: %s\n", results.Accounting)
 	w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
@@ -337,6 +337,7 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask base
 			msS(c.Latency.P90), p99, msS(c.Latency.P99_9), msS(c.Latency.Max))
 	}
 	w("\n")
+	repeatsTable(w, cells)
 
 	w("### Server side, same window (per run)\n\n")
 	hasApp := false

@@ -127,6 +127,7 @@ type Verification struct {
 type Warmup struct {
 	Target    string         `json:"target"`
 	Endpoint  string         `json:"endpoint"`
+	Round     int            `json:"round,omitempty"` // 1-based: --repeat runs the matrix in rounds, each warmed up
 	Args      []string       `json:"args"`
 	DurationS float64        `json:"duration_s"`
 	Requests  int64          `json:"requests"`
@@ -287,6 +288,9 @@ type Cell struct {
 	Publication  *Publication       `json:"publication,omitempty"`
 	CeilingShare map[string]float64 `json:"ceiling_share,omitempty"` // achieved / pgbench tps, by ceiling name
 	Note         string             `json:"note,omitempty"`
+	// Intervals are the judged figures' medians over the repeats with
+	// their 95% confidence intervals (CellIntervals).
+	Intervals *Intervals `json:"intervals,omitempty"`
 }
 
 // Publication is the original benchmark's published figure for the same

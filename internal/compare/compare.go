@@ -1,8 +1,9 @@
-// Package compare sets two results folders side by side, cell by cell: what
-// got better or worse, whether the difference is larger than the spread of
-// the repeats (--repeat) on both sides, which cells ran with other settings
-// (and so are not comparable), and whether a cell regressed beyond
-// --max-regression (exit 1).
+// Package compare sets two results folders side by side, cell by cell:
+// each judged figure (achieved rate, corrected p50, corrected p99) of B
+// against A over the repeats, tested as benchstat does (stats.go), which
+// cells ran with other settings (not comparable, unless judged --across
+// them: across.go), and whether a cell regressed beyond --max-regression
+// (exit 1).
 package compare
 
 import (
@@ -32,6 +33,9 @@ type Meta struct {
 	// GeneratorCPUs is the CPUs the generator had (it sets the default
 	// threads; the cells' threads are compared anyway).
 	GeneratorCPUs int `json:"generator_cpus"`
+	// Raw is every key of metadata.json, for the settings compared
+	// (across.go).
+	Raw map[string]json.RawMessage `json:"-"`
 }
 
 // Run is one results folder: its summary and metadata.
@@ -57,6 +61,9 @@ func LoadRun(dir string) (*Run, error) {
 		if err := json.Unmarshal(b, &r.Meta); err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "metadata.json"), err)
 		}
+		if err := json.Unmarshal(b, &r.Meta.Raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "metadata.json"), err)
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -68,23 +75,6 @@ func LoadRun(dir string) (*Run, error) {
 // targets run one after the other, never together). A run that did not
 // measure the original does not record them.
 var originalServices = map[string]bool{"original": true, "loadtest-local-original": true}
-
-// RunSettings is what differs between two runs as a whole and makes every
-// cell incomparable: quick or not, and the CPU limits of the services (the
-// original's aside: OriginalSettings).
-func RunSettings(a, b *Run) []string {
-	var d []string
-	if a.Summary.Quick != b.Summary.Quick {
-		d = append(d, fmt.Sprintf("quick %v → %v", a.Summary.Quick, b.Summary.Quick))
-	}
-	return append(d, cpuLimits(a, b, func(name string) bool { return !originalServices[name] })...)
-}
-
-// OriginalSettings is what differs between two runs for the original's
-// cells besides RunSettings: its services' CPU limits.
-func OriginalSettings(a, b *Run) []string {
-	return cpuLimits(a, b, func(name string) bool { return originalServices[name] })
-}
 
 // cpuLimits lists the services (those keep says) whose CPU limit differs.
 func cpuLimits(a, b *Run, keep func(string) bool) []string {
@@ -142,16 +132,6 @@ func orDash(s string) string {
 	return s
 }
 
-// Metric is one figure of a cell on both sides.
-type Metric struct {
-	A, B         float64
-	ASpread      benchreport.Spread
-	BSpread      benchreport.Spread
-	Change       float64 // (B-A)/A
-	Verdict      string  // better | worse | same
-	BeyondSpread bool    // the ranges of the repeats do not overlap (needs ≥2 runs each)
-}
-
 // Diff is one cell present in A, B or both: an endpoint and scenario
 // against one target (a cell is only ever compared with the same target's).
 type Diff struct {
@@ -159,22 +139,109 @@ type Diff struct {
 	Endpoint, Scenario string
 	OnlyIn             string // "A" or "B" when the other lacks the cell
 	StatusA, StatusB   string
-	Rate, P99          *Metric
-	ErrorsA, ErrorsB   float64 // error ratios
-	Verdict            string  // better | worse | mixed | same | not comparable
-	Repeats            bool    // both sides have ≥2 runs, so spreads mean something
+	// The judged figures (stats.go): achieved rate, corrected p50 and p99.
+	Rate, P50, P99   *Test
+	ErrorsA, ErrorsB float64 // error ratios
+	// Verdict: better | worse | mixed | same (every judged figure "~") |
+	// not judged (no figure could be: NotJudged says why) | not comparable.
+	Verdict   string
+	NotJudged string
 	// Settings lists how the two cells were run differently (and the run's
-	// own differences: quick, CPU limits); such a cell is not comparable.
+	// own differences: quick, CPU limits, pool sizes); such a cell is not
+	// comparable. Across lists those it is judged across (--across).
 	Settings []string
+	Across   []string
+	// Unreconciled names the side(s) whose reconciliation of the cell
+	// failed (the server's counts did not match the generator's): its
+	// figures are not judged.
+	Unreconciled string
 	// Regressed says why the cell regressed beyond the threshold (Judge);
 	// empty when it did not.
 	Regressed []string
 }
 
-// Compare matches cells by target, endpoint and scenario: the app's with
-// the app's, the original's with the original's (a summary from before
-// targets measured the app alone: benchreport.Load reads it so).
+// Tests are the cell's judged figures (none for a cell on one side only).
+func (d *Diff) Tests() []*Test {
+	var t []*Test
+	for _, x := range []*Test{d.Rate, d.P50, d.P99} {
+		if x != nil {
+			t = append(t, x)
+		}
+	}
+	return t
+}
+
+// Judged reports whether any figure of the cell was tested.
+func (d *Diff) Judged() bool {
+	for _, t := range d.Tests() {
+		if t.Judged() {
+			return true
+		}
+	}
+	return false
+}
+
+// exclude keeps every figure of the cell from being tested.
+func (d *Diff) exclude(why string) {
+	for _, t := range d.Tests() {
+		if t.NotJudged == "" {
+			t.NotJudged = why
+		}
+	}
+}
+
+// setVerdict is the cell's verdict from its figures' (after Correct).
+func (d *Diff) setVerdict() {
+	if d.OnlyIn != "" {
+		return
+	}
+	d.NotJudged = ""
+	if len(d.Settings) > 0 {
+		d.Verdict = "not comparable"
+		return
+	}
+	if !d.Judged() {
+		d.Verdict = "not judged"
+		for _, t := range d.Tests() {
+			if t.NotJudged != "" {
+				d.NotJudged = t.NotJudged
+				break
+			}
+		}
+		return
+	}
+	better, worse := 0, 0
+	for _, t := range d.Tests() {
+		switch t.Verdict {
+		case "better":
+			better++
+		case "worse":
+			worse++
+		}
+	}
+	switch {
+	case better > 0 && worse > 0:
+		d.Verdict = "mixed"
+	case better > 0:
+		d.Verdict = "better"
+	case worse > 0:
+		d.Verdict = "worse"
+	default:
+		d.Verdict = "same"
+	}
+}
+
+// Compare matches cells by target, endpoint and scenario (the app's with
+// the app's, the original's with the original's; a summary from before
+// targets measured the app alone: benchreport.Load reads it so) and tests
+// their figures, corrected over the whole comparison.
 func Compare(a, b *benchreport.Summary) []Diff {
+	diffs := matchCells(a, b)
+	Correct(diffs)
+	return diffs
+}
+
+func matchCells(a, b *benchreport.Summary) []Diff {
 	var out []Diff
 	index := map[string]benchreport.Cell{}
 	for _, c := range b.Cells {
@@ -218,83 +285,84 @@ func (d Diff) Name() string {
 }
 
 // CompareRuns is Compare with the settings: every cell run differently,
-// or in runs that differ as a whole (RunSettings), is "not comparable".
-func CompareRuns(a, b *Run) []Diff {
-	diffs := Compare(a.Summary, b.Summary)
-	global := RunSettings(a, b)
-	orig := OriginalSettings(a, b)
+// or in runs that differ as a whole (the run settings of across.go:
+// quick, CPU limits, pool sizes), is "not comparable" and not tested,
+// unless across names that setting (a metadata.json key): then it is
+// judged, and Across says across what.
+func CompareRuns(a, b *Run, across map[string]bool) []Diff {
+	diffs := matchCells(a.Summary, b.Summary)
+	global := settingDiffs(a, b)
 	for i := range diffs {
 		d := &diffs[i]
 		if d.OnlyIn != "" {
 			continue
 		}
-		d.Settings = append(append([]string(nil), global...), d.Settings...)
-		if d.Target == benchreport.TargetOriginal {
-			d.Settings = append(d.Settings, orig...)
+		var settings []string
+		for _, g := range global {
+			if !g.Applies(d.Target) {
+				continue
+			}
+			if across[g.Key] {
+				d.Across = append(d.Across, g.Text+" (--across "+g.Key+")")
+			} else {
+				settings = append(settings, g.Text)
+			}
 		}
+		d.Settings = append(settings, d.Settings...)
 		if len(d.Settings) > 0 {
-			d.Verdict = "not comparable"
+			d.exclude("not comparable")
 		}
 	}
+	Correct(diffs)
 	return diffs
 }
 
 func diff(a, b benchreport.Cell) Diff {
 	d := Diff{Target: target(a), Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
-		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Repeats: len(a.Runs) > 1 && len(b.Runs) > 1,
-		Settings: CellSettings(a, b)}
-	d.Rate = metric(a.AchievedRate, b.AchievedRate, a.RateSpread, b.RateSpread, true, d.Repeats)
+		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Settings: CellSettings(a, b)}
+	d.Rate = newTest(FigRate, a, b, func(r benchreport.Run) float64 { return r.AchievedRate }, 0, true)
 	// A rate cell that reached its target on both sides: the rate says nothing.
 	if a.TargetRate > 0 && a.Status == benchreport.StatusOK && b.Status == benchreport.StatusOK {
-		d.Rate.Verdict, d.Rate.BeyondSpread = "same", false
+		d.Rate.NotJudged = "at its target rate on both sides"
 	}
-	d.P99 = metric(a.Latency.P99, b.Latency.P99, a.P99Spread, b.P99Spread, false, d.Repeats)
-	better, worse := 0, 0
-	for _, m := range []*Metric{d.Rate, d.P99} {
-		switch m.Verdict {
-		case "better":
-			better++
-		case "worse":
-			worse++
-		}
+	d.P50 = newTest(FigP50, a, b, func(r benchreport.Run) float64 { return r.Latency.P50 }, 0.50, false)
+	d.P99 = newTest(FigP99, a, b, func(r benchreport.Run) float64 { return r.Latency.P99 }, 0.99, false)
+	switch ua, ub := a.Reconciled != nil && !*a.Reconciled, b.Reconciled != nil && !*b.Reconciled; {
+	case ua && ub:
+		d.Unreconciled = "A and B"
+	case ua:
+		d.Unreconciled = "A"
+	case ub:
+		d.Unreconciled = "B"
 	}
-	switch {
-	case better > 0 && worse > 0:
-		d.Verdict = "mixed"
-	case better > 0:
-		d.Verdict = "better"
-	case worse > 0:
-		d.Verdict = "worse"
-	default:
-		d.Verdict = "same"
+	if d.Unreconciled != "" {
+		d.exclude("reconciliation failed in " + d.Unreconciled)
 	}
 	if len(d.Settings) > 0 {
-		d.Verdict = "not comparable"
+		d.exclude("not comparable")
 	}
 	return d
 }
 
 // Judge marks the comparable cells of B that regressed beyond max (a
-// fraction: 0.1 = 10%) against A and returns how many did: an achieved rate
-// lower by more than max, a p99 higher by more than max (with repeats on
-// both sides, only a change also beyond the spread of the repeats: within
-// it, it is noise), or a cell that passed and now fails its error threshold.
-// A rate cell that reached its target on both sides is not judged on its
-// rate. Cells run with other settings, or present on one side only, are
-// never judged: they are listed as such.
+// fraction: 0.1 = 10%) against A and returns how many did: a figure whose
+// change is significant after correction (Correct) and worse by more than
+// max (an achieved rate lower, a p50 or p99 higher), or a cell that passed
+// and now fails its error threshold (a failure of B's own run, not a
+// sample). Cells run with other settings, not reconciled, or present on
+// one side only, are never judged.
 func Judge(diffs []Diff, max float64) int {
 	n := 0
 	for i := range diffs {
 		d := &diffs[i]
 		d.Regressed = nil
-		if d.OnlyIn != "" || len(d.Settings) > 0 {
+		if d.OnlyIn != "" || len(d.Settings) > 0 || d.Unreconciled != "" {
 			continue
 		}
-		if d.Rate != nil && d.Rate.Verdict == "worse" && -d.Rate.Change > max && (!d.Repeats || d.Rate.BeyondSpread) {
-			d.Regressed = append(d.Regressed, fmt.Sprintf("req/s %+.1f%%", d.Rate.Change*100))
-		}
-		if d.P99 != nil && d.P99.Verdict == "worse" && d.P99.Change > max && (!d.Repeats || d.P99.BeyondSpread) {
-			d.Regressed = append(d.Regressed, fmt.Sprintf("p99 %+.1f%%", d.P99.Change*100))
+		for _, t := range d.Tests() {
+			if t.Judged() && t.Significant && t.Verdict == "worse" && math.Abs(t.Change) > max {
+				d.Regressed = append(d.Regressed, fmt.Sprintf("%s %+.1f%%, p=%.3f", t.Figure, t.Change*100, t.PHolm))
+			}
 		}
 		if d.StatusB == benchreport.StatusErrors && d.StatusA != benchreport.StatusErrors {
 			d.Regressed = append(d.Regressed, "now over its error threshold")
@@ -304,29 +372,6 @@ func Judge(diffs []Diff, max float64) int {
 		}
 	}
 	return n
-}
-
-// metric judges a change: with repeats, only a change beyond both spreads
-// counts; without, any change of more than 1% is reported (unflagged).
-func metric(a, b float64, as, bs benchreport.Spread, higherIsBetter, repeats bool) *Metric {
-	m := &Metric{A: a, B: b, ASpread: as, BSpread: bs}
-	if a != 0 {
-		m.Change = (b - a) / a
-	}
-	m.BeyondSpread = repeats && (bs.Min > as.Max || bs.Max < as.Min)
-	significant := m.BeyondSpread
-	if !repeats {
-		significant = m.Change > 0.01 || m.Change < -0.01
-	}
-	switch {
-	case !significant:
-		m.Verdict = "same"
-	case (b > a) == higherIsBetter:
-		m.Verdict = "better"
-	default:
-		m.Verdict = "worse"
-	}
-	return m
 }
 
 // Describe is a run's one-line identity: folder, commit, when.
@@ -351,65 +396,84 @@ func Describe(r *Run) string {
 	return s
 }
 
-// Print writes the comparison as a table.
+// Print writes the comparison as a table, then what was not comparable,
+// what was judged across differing settings, and how to read it.
 func Print(w io.Writer, nameA, nameB string, diffs []Diff) {
 	fmt.Fprintf(w, "A: %s\nB: %s\n\n", nameA, nameB)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell\tstatus A → B\treq/s A → B\tp99 A → B\terrors A → B\tverdict")
-	repeats := true
-	var settings []string
+	fmt.Fprintln(tw, "cell\tstatus A → B\treq/s A → B\tp50 A → B\tp99 A → B\terrors A → B\tverdict")
+	var settings, across []string
+	tests, tooFew := 0, 0
 	for _, d := range diffs {
 		cell := d.Name()
 		if d.OnlyIn != "" {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t\tonly in %s\n", cell, d.StatusA+d.StatusB, d.OnlyIn)
+			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\tonly in %s\n", cell, d.StatusA+d.StatusB, d.OnlyIn)
 			continue
 		}
-		repeats = repeats && d.Repeats
 		verdict := d.Verdict
+		if d.NotJudged != "" && len(d.Settings) == 0 {
+			verdict += " (" + d.NotJudged + ")"
+		}
 		if len(d.Regressed) > 0 {
-			verdict += " REGRESSED (" + strings.Join(d.Regressed, ", ") + ")"
+			verdict += " REGRESSED (" + strings.Join(d.Regressed, "; ") + ")"
 		}
 		if len(d.Settings) > 0 {
 			settings = append(settings, cell+": "+strings.Join(d.Settings, ", "))
 		}
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%.2f%% → %.2f%%\t%s\n", cell, d.StatusA, d.StatusB,
-			fmtMetric(d.Rate, "%.1f"), fmtMetric(d.P99, "%.2fms"), d.ErrorsA*100, d.ErrorsB*100, verdict)
+		if len(d.Across) > 0 && len(d.Settings) == 0 {
+			across = append(across, cell+": "+strings.Join(d.Across, ", "))
+		}
+		for _, t := range d.Tests() {
+			if t.Judged() {
+				tests++
+			}
+			if t.TooFewSamples {
+				tooFew++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s\t%.2f%% → %.2f%%\t%s\n", cell, d.StatusA, d.StatusB,
+			d.Rate.Format("%.1f"), d.P50.Format("%.2fms"), d.P99.Format("%.2fms"), d.ErrorsA*100, d.ErrorsB*100, verdict)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 	if len(settings) > 0 {
-		fmt.Fprintln(w, "SETTINGS DIFFER (not comparable, not judged):")
+		fmt.Fprintln(w, "SETTINGS DIFFER (not comparable, not judged; --across SETTING judges them anyway):")
 		for _, s := range settings {
 			fmt.Fprintln(w, "  "+s)
 		}
 		fmt.Fprintln(w)
 	}
-	if repeats {
-		fmt.Fprintln(w, "! marks a difference larger than the spread (min–max) of the repeats on both sides.")
-	} else {
-		fmt.Fprintln(w, "Some cells ran once: there is no spread to judge noise by; changes over 1% are listed as better/worse unflagged. Run bench with --repeat 3 or more on both sides.")
+	if len(across) > 0 {
+		fmt.Fprintln(w, "JUDGED ACROSS DIFFERING SETTINGS (--across: the change includes the setting's effect):")
+		for _, s := range across {
+			fmt.Fprintln(w, "  "+s)
+		}
+		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "Changes as benchstat prints them: the medians A → B, then \"+x%%\" when the change is significant, \"~\" when it is not; "+
+		"p is Mann–Whitney U's, corrected (Holm) over the %d test(s) of this comparison, significant at ≤ %g; n is the repeats per side. "+
+		"A figure is tested with ≥%d repeats per side (5 against 5 gives p ≥ 0.008; 6 per side also gives the medians' confidence intervals), "+
+		"a percentile only where every repeat holds ≥%d responses beyond it (\"too few samples\": %d figure(s) here).\n",
+		tests, Alpha, MinRepeats, MinBeyond, tooFew)
 }
 
-func fmtMetric(m *Metric, f string) string {
-	s := fmt.Sprintf(f+" → "+f+" (%+.1f%%)", m.A, m.B, m.Change*100)
-	if m.BeyondSpread {
-		s += " !"
-	}
-	return s
-}
-
-// Main is `compare [--max-regression X] A B`: exit 0, 1 when a comparable
-// cell of B regressed beyond the threshold against A, 2 on a bad command
-// line or an unreadable folder. Flags may come before or after the folders.
+// Main is `compare [--max-regression X] [--across SETTING] A B`: exit 0
+// when at least one cell was judged and none regressed, 1 when a judged
+// cell of B regressed beyond the threshold against A, 3 when no cell could
+// be judged (one line says why), 2 on a bad command line or an unreadable
+// folder. With --max-regression off it reports only (exit 0). Flags may
+// come before or after the folders.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	maxReg := fs.String("max-regression", "10%", "fail (exit 1) when a cell's achieved rate drops, or its p99 rises, by more than this (e.g. 5% or 0.05; \"off\": report only)")
+	maxReg := fs.String("max-regression", "10%", "fail (exit 1) when a cell's achieved rate drops, or its p50 or p99 rises, significantly and by more than this (e.g. 5% or 0.05; \"off\": report only)")
+	var acrossFlag listFlag
+	fs.Var(&acrossFlag, "across", "judge cells even though this run setting (a metadata.json key: "+strings.Join(SettingKeys(), ", ")+") differs; repeat or comma-separate for several")
 	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: compare [--max-regression 10%|off] RESULTS_A RESULTS_B")
-		fmt.Fprintln(w, "  Two results folders written by bench; B is judged against A, cell by cell.")
-		fmt.Fprintln(w, "  Cells run with other settings (rate, connections, threads, duration, --quick, CPU limits) are flagged, not judged.")
+		fmt.Fprintln(w, "usage: compare [--max-regression 10%|off] [--across SETTING] RESULTS_A RESULTS_B")
+		fmt.Fprintln(w, "  Two results folders written by bench; B is judged against A, cell by cell, over the repeats (bench --repeat: 4 or more per side to judge, 6 or more advised).")
+		fmt.Fprintln(w, "  Cells run with other settings (rate, connections, threads, duration, --quick, CPU limits, pool sizes) are flagged, not judged (--across judges across a run setting).")
+		fmt.Fprintln(w, "  Exit 0: judged, none regressed; 1: a cell regressed; 3: no cell could be judged; 2: usage or unreadable folder.")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
@@ -434,6 +498,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "compare: want two results folders, got %d argument(s): %s\n", len(pos), strings.Join(pos, " "))
 		return 2
 	}
+	across, err := parseAcross(acrossFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "compare: %v\n", err)
+		return 2
+	}
 	threshold := -1.0 // off
 	if *maxReg != "off" {
 		v, err := fraction.Parse(*maxReg, math.Inf(1))
@@ -453,20 +522,77 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "compare: %v\n", err)
 		return 2
 	}
-	diffs := CompareRuns(a, b)
+	diffs := CompareRuns(a, b, across)
 	regressed := 0
 	if threshold >= 0 {
 		regressed = Judge(diffs, threshold)
 	}
 	Print(stdout, Describe(a), Describe(b), diffs)
+	judged := 0
+	for i := range diffs {
+		if diffs[i].OnlyIn == "" && len(diffs[i].Settings) == 0 && diffs[i].Judged() {
+			judged++
+		}
+	}
 	switch {
 	case threshold < 0:
-		fmt.Fprintln(stdout, "--max-regression off: report only.")
+		fmt.Fprintf(stdout, "--max-regression off: report only (%d cell(s) judged).\n", judged)
 	case regressed > 0:
-		fmt.Fprintf(stdout, "FAILED: %d cell(s) regressed by more than %g%% (req/s drop or p99 rise; --max-regression).\n", regressed, threshold*100)
+		fmt.Fprintf(stdout, "FAILED: %d cell(s) regressed significantly and by more than %g%% (req/s drop, p50 or p99 rise; --max-regression).\n", regressed, threshold*100)
 		return 1
+	case judged == 0:
+		fmt.Fprintln(stdout, "NOT JUDGED: "+whyNoneJudged(diffs))
+		return 3
 	default:
-		fmt.Fprintf(stdout, "No comparable cell regressed by more than %g%% (--max-regression).\n", threshold*100)
+		fmt.Fprintf(stdout, "No judged cell regressed by more than %g%% (--max-regression): %d cell(s) judged.\n", threshold*100, judged)
 	}
 	return 0
+}
+
+// whyNoneJudged is one line on why no cell could be judged: each cell's
+// first reason, counted.
+func whyNoneJudged(diffs []Diff) string {
+	var order []string
+	count := map[string]int{}
+	add := func(r string) {
+		if count[r] == 0 {
+			order = append(order, r)
+		}
+		count[r]++
+	}
+	fewRepeats := false
+	for _, d := range diffs {
+		switch {
+		case d.OnlyIn != "":
+			add("on one side only")
+		case len(d.Settings) > 0:
+			add("not comparable (settings differ)")
+		case d.Unreconciled != "":
+			add("reconciliation failed")
+		default:
+			r := "not judged"
+			for _, t := range d.Tests() {
+				if t.FewRepeats {
+					r, fewRepeats = fmt.Sprintf("fewer than %d repeats per side", MinRepeats), true
+					break
+				}
+				if t.TooFewSamples {
+					r = "too few samples"
+				}
+			}
+			add(r)
+		}
+	}
+	var parts []string
+	for _, r := range order {
+		parts = append(parts, fmt.Sprintf("%d cell(s) %s", count[r], r))
+	}
+	s := "no cell could be judged: " + strings.Join(parts, ", ")
+	if len(diffs) == 0 {
+		s = "no cell could be judged: no cells"
+	}
+	if fewRepeats {
+		s += "; run bench with --repeat 6 or more on both sides (README: how many repeats)"
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,19 +13,15 @@ import (
 	"github.com/macrobench/macrobench/internal/results"
 )
 
+// cell is a cell whose runs have these rates and p99s (p50 a tenth of
+// the p99) and 5,000 responses each (enough for every percentile).
 func cell(ep, sc string, target float64, status string, rates, p99s []float64) benchreport.Cell {
 	c := benchreport.Cell{Endpoint: ep, Scenario: sc, TargetRate: target, Status: status}
 	for i := range rates {
-		c.Runs = append(c.Runs, benchreport.Run{Index: i + 1, AchievedRate: rates[i], Latency: results.Latency{P99: p99s[i]}})
+		c.Runs = append(c.Runs, benchreport.Run{Index: i + 1, AchievedRate: rates[i], Requests: 5000, Latency: results.Latency{P50: p99s[i] / 10, P99: p99s[i]}})
 	}
-	lo, hi := rates[0], rates[0]
-	plo, phi := p99s[0], p99s[0]
-	for i := range rates {
-		lo, hi = min(lo, rates[i]), max(hi, rates[i])
-		plo, phi = min(plo, p99s[i]), max(phi, p99s[i])
-	}
-	c.AchievedRate, c.RateSpread = (lo+hi)/2, benchreport.Spread{Min: lo, Max: hi}
-	c.Latency.P99, c.P99Spread = (plo+phi)/2, benchreport.Spread{Min: plo, Max: phi}
+	c.AchievedRate, c.Latency.P99 = benchreport.MedianInterval(rates).Median, benchreport.MedianInterval(p99s).Median
+	c.Latency.P50 = c.Latency.P99 / 10
 	return c
 }
 
@@ -32,118 +29,102 @@ func summary(cells ...benchreport.Cell) *benchreport.Summary {
 	return &benchreport.Summary{Schema: benchreport.SchemaVersion, Cells: cells}
 }
 
-func TestCompareJudgesAgainstTheSpread(t *testing.T) {
-	a := summary(
-		cell("/index", "saturation", 0, "closed-loop", []float64{1000, 1100, 1050}, []float64{10, 12, 11}),
-		cell("/agents", "saturation", 0, "closed-loop", []float64{300, 320, 310}, []float64{50, 60, 55}),
-		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{5, 6, 5.5}),
-		cell("/agents", "rate4000", 4000, "saturated", []float64{300, 310, 305}, []float64{900, 950, 920}),
-		cell("/index", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{1, 1.1, 1.05}),
-	)
-	b := summary(
-		cell("/index", "saturation", 0, "closed-loop", []float64{1500, 1600, 1550}, []float64{5, 6, 5.5}),  // better on both, beyond spread
-		cell("/agents", "saturation", 0, "closed-loop", []float64{310, 330, 315}, []float64{52, 58, 57}),   // within spread
-		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{9, 10, 9.5}),                  // p99 worse beyond spread
-		cell("/agents", "rate4000", 4000, "saturated", []float64{200, 210, 205}, []float64{500, 520, 510}), // mixed
-		cell("/agents_with_pool", "saturation", 0, "closed-loop", []float64{9000, 9100, 9050}, []float64{3, 4, 3.5}),
-	)
-	diffs := Compare(a, b)
-	got := map[string]Diff{}
-	for _, d := range diffs {
-		got[d.Endpoint+" "+d.Scenario] = d
-	}
-	expect := []struct {
-		key, verdict     string
-		rateBeyond, p99B bool
-	}{
-		{"/index saturation", "better", true, true},
-		{"/agents saturation", "same", false, false},
-		{"/agents rate10", "worse", false, true},
-		{"/agents rate4000", "mixed", true, true},
-	}
-	for _, e := range expect {
-		d, ok := got[e.key]
-		if !ok {
-			t.Fatalf("%s missing", e.key)
-		}
-		if d.Verdict != e.verdict || d.Rate.BeyondSpread != e.rateBeyond || d.P99.BeyondSpread != e.p99B {
-			t.Errorf("%s: verdict %s (rate beyond %v, p99 beyond %v), want %s (%v, %v)",
-				e.key, d.Verdict, d.Rate.BeyondSpread, d.P99.BeyondSpread, e.verdict, e.rateBeyond, e.p99B)
-		}
-	}
-	if got["/index rate10"].OnlyIn != "A" || got["/agents_with_pool saturation"].OnlyIn != "B" {
-		t.Errorf("cells present on one side only: %+v %+v", got["/index rate10"], got["/agents_with_pool saturation"])
-	}
-
-	var out bytes.Buffer
-	Print(&out, "A", "B", diffs)
-	text := out.String()
-	for _, want := range []string{
-		"/index saturation", "1050.0 → 1550.0 (+47.6%) !", "11.00ms → 5.50ms (-50.0%) !", "better",
-		"only in A", "only in B", "! marks a difference larger than the spread",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("output lacks %q:\n%s", want, text)
-		}
-	}
-}
-
-func TestSingleRunsAreNotFlagged(t *testing.T) {
-	a := summary(cell("/index", "saturation", 0, "closed-loop", []float64{1000}, []float64{10}))
-	b := summary(cell("/index", "saturation", 0, "closed-loop", []float64{900}, []float64{10.05}))
-	d := Compare(a, b)[0]
-	if d.Rate.Verdict != "worse" || d.Rate.BeyondSpread || d.P99.Verdict != "same" || d.Verdict != "worse" {
-		t.Errorf("%+v rate %+v p99 %+v", d, d.Rate, d.P99)
-	}
-	var out bytes.Buffer
-	Print(&out, "A", "B", []Diff{d})
-	if !strings.Contains(out.String(), "there is no spread to judge noise by") || strings.Contains(out.String(), " !") {
-		t.Errorf("output:\n%s", out.String())
-	}
-}
-
-// The command on two results folders: the commits, the default 10%
-// threshold failing a doubled p99, the threshold set or off, and refusals.
-func TestMainOnFolders(t *testing.T) {
+// folders writes two results folders, A and B, with these summaries and
+// metadata.json.
+func folders(t *testing.T, a, b *benchreport.Summary, metaA, metaB string) (string, string) {
+	t.Helper()
 	dirA, dirB := t.TempDir(), t.TempDir()
-	if err := summary(cell("/index", "rate10", 10, "ok", []float64{10}, []float64{1})).WriteJSON(dirA); err != nil {
+	if err := a.WriteJSON(dirA); err != nil {
 		t.Fatal(err)
 	}
-	if err := summary(cell("/index", "rate10", 10, "ok", []float64{10}, []float64{2})).WriteJSON(dirB); err != nil {
+	if err := b.WriteJSON(dirB); err != nil {
 		t.Fatal(err)
 	}
-	writeMeta(t, dirA, `{"git_commit": "aaaa111", "cpu_limits": {"app": "2"}}`)
-	writeMeta(t, dirB, `{"git_commit": "bbbb222", "git_dirty": true, "cpu_limits": {"app": "2"}}`)
+	writeMeta(t, dirA, metaA)
+	writeMeta(t, dirB, metaB)
+	return dirA, dirB
+}
+
+var (
+	rates5   = []float64{1000, 1010, 1020, 1030, 1040}
+	slower5  = []float64{800, 810, 820, 830, 840}
+	p99s5    = []float64{10, 10.2, 10.4, 10.6, 10.8}
+	p99sB5   = []float64{10.1, 10.3, 10.5, 10.7, 10.9} // interleaved with p99s5: "~"
+	metaApp2 = `{"git_commit": "aaaa111", "cpu_limits": {"app": "2"}, "app_pool_size": 16}`
+)
+
+// The command on two results folders built here: exit 0 when a cell was
+// judged and none regressed, 1 when one regressed, 3 when none could be
+// judged (one line why), 2 for a bad command line; the threshold set or
+// off.
+func TestMainOnFolders(t *testing.T) {
+	slow := cell("/index", "saturation", 0, "closed-loop", slower5, p99sB5)
+	base := cell("/index", "saturation", 0, "closed-loop", rates5, p99s5)
+	dirA, dirB := folders(t, summary(base), summary(slow), metaApp2,
+		`{"git_commit": "bbbb222", "git_dirty": true, "cpu_limits": {"app": "2"}, "app_pool_size": 16}`)
 	var stdout, stderr bytes.Buffer
 	if code := Main([]string{dirA, dirB}, &stdout, &stderr); code != 1 {
-		t.Fatalf("p99 doubled, default threshold: exit %d, want 1: %s%s", code, stdout.String(), stderr.String())
+		t.Fatalf("req/s -19.6%%, p=0.024 after Holm over 3 tests: exit %d, want 1: %s%s", code, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"1.00ms → 2.00ms (+100.0%)", "worse REGRESSED (p99 +100.0%)", "FAILED: 1 cell(s) regressed by more than 10%",
-		"commit aaaa111", "commit bbbb222 (uncommitted changes)"} {
+	for _, want := range []string{"1020.0 → 820.0: -19.61% (p=0.024, n=5)", "10.40ms → 10.50ms: ~ (p=",
+		"worse REGRESSED (req/s -19.6%, p=0.024)", "FAILED: 1 cell(s) regressed significantly and by more than 10%",
+		"commit aaaa111", "commit bbbb222 (uncommitted changes)", "corrected (Holm) over the 3 test(s)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
 	for _, args := range [][]string{
 		{"--max-regression", "off", dirA, dirB},
-		{dirA, dirB, "--max-regression", "150%"}, // flags after the folders too
-		{"--max-regression=1.5", dirA, dirB},
+		{dirA, dirB, "--max-regression", "25%"}, // flags after the folders too
+		{"--max-regression=0.25", dirA, dirB},
 	} {
 		stdout.Reset()
 		if code := Main(args, &stdout, &stderr); code != 0 || strings.Contains(stdout.String(), "REGRESSED") {
 			t.Errorf("%v: exit %d\n%s", args, code, stdout.String())
 		}
 	}
-	for _, args := range [][]string{{dirA}, {dirA, filepath.Join(dirB, "nope")}, {"--max-regression", "lots", dirA, dirB}, {"--bogus", dirA, dirB}} {
+
+	// The same figures, B no different: judged, exit 0.
+	dirA2, dirB2 := folders(t, summary(base), summary(cell("/index", "saturation", 0, "closed-loop", []float64{1005, 1015, 1025, 1035, 995}, p99sB5)), metaApp2, metaApp2)
+	stdout.Reset()
+	if code := Main([]string{dirA2, dirB2}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "1 cell(s) judged") {
+		t.Errorf("no change: exit %d\n%s", code, stdout.String())
+	}
+
+	// Three repeats a side, and a rate10 cell with 10 responses a run: no
+	// cell can be judged, exit 3 with one line why.
+	few := func(rates []float64) *benchreport.Summary {
+		c := cell("/index", "saturation", 0, "closed-loop", rates[:3], p99s5[:3])
+		r10 := cell("/index", "rate10", 10, "ok", []float64{10, 10, 10, 10, 10}, p99s5)
+		for i := range r10.Runs {
+			r10.Runs[i].Requests = 10 // p50 needs 20
+		}
+		return summary(c, r10)
+	}
+	dirA3, dirB3 := folders(t, few(rates5), few(slower5), metaApp2, metaApp2)
+	stdout.Reset()
+	code := Main([]string{dirA3, dirB3}, &stdout, &stderr)
+	last := lastLine(stdout.String())
+	if code != 3 || last != "NOT JUDGED: no cell could be judged: 1 cell(s) fewer than 4 repeats per side, 1 cell(s) too few samples; run bench with --repeat 6 or more on both sides (README: how many repeats)" {
+		t.Errorf("nothing judgeable: exit %d, last line %q\n%s", code, last, stdout.String())
+	}
+
+	for _, args := range [][]string{{dirA}, {dirA, filepath.Join(dirB, "nope")}, {"--max-regression", "lots", dirA, dirB}, {"--bogus", dirA, dirB},
+		{"--across", "cpu_shares", dirA, dirB}} {
 		stderr.Reset()
 		if code := Main(args, &stdout, &stderr); code != 2 || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
 		}
 	}
 	stdout.Reset()
-	if code := Main([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-max-regression") {
+	if code := Main([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-max-regression") || !strings.Contains(stdout.String(), "-across") {
 		t.Errorf("-h: exit %d: %s", code, stdout.String())
 	}
+}
+
+func lastLine(s string) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return l[len(l)-1]
 }
 
 func writeMeta(t *testing.T, dir, js string) {
@@ -154,23 +135,24 @@ func writeMeta(t *testing.T, dir, js string) {
 }
 
 // Cells run with other settings are flagged and never judged, however
-// much they changed; run-wide differences (quick, CPU limits) make every
-// cell incomparable.
+// much they changed; run-wide differences (quick, CPU limits, the pool
+// size) make every cell incomparable, unless --across names them: then the
+// cells are judged and the output says across what.
 func TestSettingsThatDifferAreFlaggedNotJudged(t *testing.T) {
 	a := summary(
-		cell("/index", "rate10", 10, "ok", []float64{10}, []float64{1}),
-		cell("/agents", "rate4000", 4000, "saturated", []float64{300}, []float64{900}),
-		cell("/agents", "saturation", 0, "closed-loop", []float64{300}, []float64{100}),
+		cell("/index", "rate10", 10, "ok", []float64{10, 10, 10, 10, 10}, p99s5),
+		cell("/agents", "rate4000", 4000, "saturated", rates5, p99s5),
+		cell("/agents", "saturation", 0, "closed-loop", rates5, p99s5),
 	)
 	b := summary(
-		cell("/index", "rate10", 10, "ok", []float64{10}, []float64{5}),
-		cell("/agents", "rate4000", 100, "ok", []float64{100}, []float64{20}),
-		cell("/agents", "saturation", 0, "closed-loop", []float64{100}, []float64{400}),
+		cell("/index", "rate10", 10, "ok", []float64{10, 10, 10, 10, 10}, []float64{50, 51, 52, 53, 54}),
+		cell("/agents", "rate4000", 100, "ok", []float64{100, 100, 100, 100, 100}, p99s5),
+		cell("/agents", "saturation", 0, "closed-loop", slower5, []float64{40, 41, 42, 43, 44}),
 	)
 	b.Cells[0].Connections, b.Cells[0].Threads, b.Cells[0].DurationS = 4, 1, 3
 	a.Cells[0].Connections, a.Cells[0].Threads, a.Cells[0].DurationS = 10, 2, 30
 	ra, rb := &Run{Dir: "A", Summary: a}, &Run{Dir: "B", Summary: b}
-	diffs := CompareRuns(ra, rb)
+	diffs := CompareRuns(ra, rb, nil)
 	if n := Judge(diffs, 0.1); n != 1 {
 		t.Errorf("%d regressions, want 1 (/agents saturation only)", n)
 	}
@@ -178,56 +160,92 @@ func TestSettingsThatDifferAreFlaggedNotJudged(t *testing.T) {
 	for _, d := range diffs {
 		got[d.Endpoint+" "+d.Scenario] = d
 	}
-	if d := got["/index rate10"]; d.Verdict != "not comparable" || len(d.Regressed) != 0 ||
+	if d := got["/index rate10"]; d.Verdict != "not comparable" || len(d.Regressed) != 0 || d.Judged() ||
 		strings.Join(d.Settings, ", ") != "connections 10 → 4, threads 2 → 1, duration 30s → 3s" {
 		t.Errorf("/index rate10: %+v", d)
 	}
 	if d := got["/agents rate4000"]; d.Verdict != "not comparable" || strings.Join(d.Settings, ", ") != "rate 4000 → 100" {
 		t.Errorf("/agents rate4000: %+v", d)
 	}
-	if d := got["/agents saturation"]; d.Verdict != "worse" || strings.Join(d.Regressed, ", ") != "req/s -66.7%, p99 +300.0%" {
-		t.Errorf("/agents saturation: %+v", d)
+	// Three tests made (rate, p50, p99 of /agents saturation), each
+	// 2/252: Holm 3·2/252 = 0.024 for the smallest, the others raised to it.
+	if d := got["/agents saturation"]; d.Verdict != "worse" || strings.Join(d.Regressed, ", ") != "req/s -19.6%, p=0.024, p50 +303.8%, p=0.024, p99 +303.8%, p=0.024" {
+		t.Errorf("/agents saturation: %s %v", d.Verdict, d.Regressed)
 	}
 	var out bytes.Buffer
 	Print(&out, Describe(ra), Describe(rb), diffs)
-	for _, want := range []string{"SETTINGS DIFFER (not comparable, not judged):", "/index rate10: connections 10 → 4", "commit unknown (no metadata.json)"} {
+	for _, want := range []string{"SETTINGS DIFFER (not comparable, not judged; --across SETTING judges them anyway):", "/index rate10: connections 10 → 4", "commit unknown (no metadata.json)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 
-	// Other CPU limits or --quick on one side: nothing is comparable.
-	ra.Meta.CPULimits = map[string]string{"app": "2", "postgres": "2"}
-	rb.Meta.CPULimits = map[string]string{"app": "1", "postgres": "2"}
+	// Other CPU limits, pool size or --quick on one side: nothing is comparable.
+	ra.Meta = Meta{CPULimits: map[string]string{"app": "2", "postgres": "2"}, Raw: map[string]json.RawMessage{"app_pool_size": json.RawMessage("16")}}
+	rb.Meta = Meta{CPULimits: map[string]string{"app": "0.5", "postgres": "2"}, Raw: map[string]json.RawMessage{"app_pool_size": json.RawMessage("1")}}
 	b.Quick = true
-	diffs = CompareRuns(ra, rb)
+	diffs = CompareRuns(ra, rb, nil)
 	if n := Judge(diffs, 0.1); n != 0 {
-		t.Errorf("%d regressions across other CPU limits, want none judged", n)
+		t.Errorf("%d regressions across other settings, want none judged", n)
 	}
 	for _, d := range diffs {
-		if d.Verdict != "not comparable" || !strings.Contains(strings.Join(d.Settings, ", "), "quick false → true, app cpus 2 → 1") {
+		if d.Verdict != "not comparable" || d.Judged() || !strings.Contains(strings.Join(d.Settings, ", "), "quick false → true, app cpus 2 → 0.5, app pool size 16 → 1") {
 			t.Errorf("%s %s: %s %v", d.Endpoint, d.Scenario, d.Verdict, d.Settings)
+		}
+	}
+	// --across every run-wide setting: /agents saturation is judged again
+	// (the cells' own differences still are not), and the output says so.
+	diffs = CompareRuns(ra, rb, map[string]bool{"quick": true, "cpu_limits": true, "app_pool_size": true})
+	if n := Judge(diffs, 0.1); n != 1 {
+		t.Errorf("--across: %d regressions, want 1", n)
+	}
+	out.Reset()
+	Print(&out, "A", "B", diffs)
+	for _, want := range []string{"JUDGED ACROSS DIFFERING SETTINGS", "/agents saturation: quick false → true (--across quick), app cpus 2 → 0.5 (--across cpu_limits), app pool size 16 → 1 (--across app_pool_size)",
+		"/index rate10: connections 10 → 4"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--across output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Only some of them: still not comparable.
+	for _, d := range CompareRuns(ra, rb, map[string]bool{"cpu_limits": true}) {
+		if d.Judged() || strings.Join(d.Settings, ", ") == "" {
+			t.Errorf("--across cpu_limits alone judged %s across quick and the pool size", d.Name())
 		}
 	}
 }
 
-// With repeats, a change beyond the threshold but within the spread of the
-// repeats is noise, not a regression; an error status is one.
-func TestJudgeWithRepeats(t *testing.T) {
-	a := summary(
-		cell("/index", "saturation", 0, "closed-loop", []float64{1000, 1500, 1400}, []float64{10, 14, 12}),
-		cell("/agents", "rate10", 10, "ok", []float64{10, 10, 10}, []float64{5, 5, 5}),
-	)
-	b := summary(
-		cell("/index", "saturation", 0, "closed-loop", []float64{900, 1300, 1000}, []float64{11, 15, 14}), // -12% req/s, within spread
-		cell("/agents", "rate10", 10, "errors", []float64{10, 10, 10}, []float64{5, 5, 5}),
-	)
-	diffs := Compare(a, b)
-	if c := diffs[0].Rate.Change; c > -0.11 || diffs[0].Rate.BeyondSpread {
-		t.Fatalf("test data: req/s change %v, beyond spread %v", c, diffs[0].Rate.BeyondSpread)
+// --across on folders: the CPU limit cut to a quarter in B's metadata.json
+// makes the cell not comparable (exit 3: nothing judged); --across
+// cpu_limits judges it (exit 1) and says so.
+func TestAcrossCPULimitsOnFolders(t *testing.T) {
+	dirA, dirB := folders(t, summary(cell("/index", "saturation", 0, "closed-loop", rates5, p99s5)),
+		summary(cell("/index", "saturation", 0, "closed-loop", []float64{250, 255, 260, 265, 270}, p99sB5)),
+		metaApp2, `{"git_commit": "aaaa111", "cpu_limits": {"app": "0.5"}, "app_pool_size": 16}`)
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{dirA, dirB}, &stdout, &stderr); code != 3 || !strings.Contains(stdout.String(), "/index saturation: app cpus 2 → 0.5") ||
+		lastLine(stdout.String()) != "NOT JUDGED: no cell could be judged: 1 cell(s) not comparable (settings differ)" {
+		t.Errorf("without --across: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
-	if n := Judge(diffs, 0.1); n != 1 || len(diffs[0].Regressed) != 0 || strings.Join(diffs[1].Regressed, "") != "now over its error threshold" {
-		t.Errorf("%d regressions: %v / %v", n, diffs[0].Regressed, diffs[1].Regressed)
+	stdout.Reset()
+	if code := Main([]string{"--across", "cpu_limits", dirA, dirB}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stdout.String(), "JUDGED ACROSS DIFFERING SETTINGS") || !strings.Contains(stdout.String(), "app cpus 2 → 0.5 (--across cpu_limits)") ||
+		!strings.Contains(stdout.String(), "REGRESSED (req/s -74.5%") {
+		t.Errorf("--across cpu_limits: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// A cell whose reconciliation failed on either side is not judged, however
+// much it changed.
+func TestUnreconciledCellsAreNotJudged(t *testing.T) {
+	a := cell("/agents", "saturation", 0, "closed-loop", rates5, p99s5)
+	b := cell("/agents", "saturation", 0, "closed-loop", slower5, p99sB5)
+	no := false
+	b.Reconciled = &no
+	other := cell("/index", "saturation", 0, "closed-loop", rates5, p99s5)
+	diffs := Compare(summary(a, other), summary(b, other))
+	if d := diffs[0]; d.Judged() || d.Unreconciled != "B" || d.Verdict != "not judged" || d.NotJudged != "reconciliation failed in B" || Judge(diffs, 0.1) != 0 {
+		t.Errorf("%s: %s (%s) %v", d.Name(), d.Verdict, d.NotJudged, d.Regressed)
 	}
 }
 
@@ -251,11 +269,11 @@ func TestCompareLikeTargets(t *testing.T) {
 	for _, d := range diffs {
 		switch d.Target {
 		case benchreport.TargetApp:
-			if d.Rate.A != 9000 || d.Rate.B != 9100 || d.Name() != "/index saturation" {
+			if d.Rate.MedA != 9000 || d.Rate.MedB != 9100 || d.Name() != "/index saturation" {
 				t.Errorf("app: %+v %+v", d, d.Rate)
 			}
 		case benchreport.TargetOriginal:
-			if d.Rate.A != 1500 || d.Rate.B != 1400 || d.Name() != "/index saturation (original)" {
+			if d.Rate.MedA != 1500 || d.Rate.MedB != 1400 || d.Name() != "/index saturation (original)" {
 				t.Errorf("original: %+v %+v", d, d.Rate)
 			}
 		default:
@@ -308,13 +326,13 @@ func TestOriginalCPULimitsBearOnItsCellsOnly(t *testing.T) {
 	orig.Target = benchreport.TargetOriginal
 	ra := &Run{Dir: "A", Summary: summary(app), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2"}}}
 	rb := &Run{Dir: "B", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "2"}}}
-	for _, d := range CompareRuns(ra, rb) {
+	for _, d := range CompareRuns(ra, rb, nil) {
 		if d.Target == benchreport.TargetApp && (d.Verdict == "not comparable" || len(d.Settings) > 0) {
 			t.Errorf("app cell: %s %v: the original's limit made it not comparable", d.Verdict, d.Settings)
 		}
 	}
 	rc := &Run{Dir: "C", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "1"}}}
-	for _, d := range CompareRuns(rb, rc) {
+	for _, d := range CompareRuns(rb, rc, nil) {
 		switch d.Target {
 		case benchreport.TargetApp:
 			if len(d.Settings) > 0 {
