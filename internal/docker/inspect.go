@@ -166,19 +166,25 @@ func withoutPassword(v string) string {
 // lists and returns their Settings (ParseInspect, envPrefixes the
 // variables kept).
 func (d CLI) InspectSettings(ctx context.Context, envPrefixes []string, ps ...string) ([]Settings, error) {
-	out, err := d.Run(ctx, ps...)
-	if err != nil {
-		return nil, err
-	}
-	ids := strings.Fields(out)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	out, err = d.Run(ctx, append([]string{"inspect"}, ids...)...)
-	if err != nil {
+	out, err := d.inspectListed(ctx, ps...)
+	if err != nil || out == "" {
 		return nil, err
 	}
 	return ParseInspect([]byte(out), envPrefixes...)
+}
+
+// inspectListed is `docker inspect` of the containers a `docker ps -q ...`
+// command (ps) lists; "" when it lists none.
+func (d CLI) inspectListed(ctx context.Context, ps ...string) (string, error) {
+	out, err := d.Run(ctx, ps...)
+	if err != nil {
+		return "", err
+	}
+	ids := strings.Fields(out)
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return d.Run(ctx, append([]string{"inspect"}, ids...)...)
 }
 
 // RunningSettings is the Settings of a compose project's running
