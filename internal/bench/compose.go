@@ -27,6 +27,7 @@ type ComposeExecutor struct {
 	Docker      string // "docker"
 	appURL      string // the app's published address, found by Up
 	originalURL string // the original's, found by UpOriginal
+	project     string // compose's project name, found by services
 }
 
 // The compose names of the original and of its generator "via localhost":
@@ -116,7 +117,7 @@ func (e *ComposeExecutor) OriginalPoolSize(ctx context.Context) int64 {
 	if err != nil {
 		return 0
 	}
-	env := svcs[OriginalService].Environment
+	env := e.runningEnv(ctx, OriginalService, svcs[OriginalService].Environment) // compose_settings.go
 	num := func(name string) int64 {
 		if v := env[name]; v != nil {
 			n, err := strconv.ParseInt(*v, 10, 64)
@@ -142,17 +143,20 @@ func (e *ComposeExecutor) services(ctx context.Context) (map[string]composeServi
 		return nil, err
 	}
 	var cfg struct {
+		Name     string                    `json:"name"`
 		Services map[string]composeService `json:"services"`
 	}
 	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
 		return nil, fmt.Errorf("docker compose config: %w", err)
 	}
+	e.project = cfg.Name
 	return cfg.Services, nil
 }
 
 type composeService struct {
 	Image       string             `json:"image"`
 	CPUs        json.Number        `json:"cpus"`
+	CPUSet      string             `json:"cpuset"`
 	Environment map[string]*string `json:"environment"`
 }
 
@@ -263,25 +267,12 @@ func (e *ComposeExecutor) Describe(ctx context.Context, md map[string]any) {
 		md["images_error"] = err.Error()
 	}
 	if svcs, err := e.services(ctx); err == nil {
-		limits := map[string]string{}
 		images := map[string]string{}
 		for name, s := range svcs {
-			limits[name] = s.CPUs.String()
 			images[name] = s.Image
 		}
-		md["cpu_limits"] = limits
 		md["service_images"] = images
-		if v := svcs["app"].Environment["APP_POOL_SIZE"]; v != nil {
-			md["app_pool_size_env"] = *v
-		}
-		if v := svcs["app"].Environment["APP_NEWCONN_LIMIT"]; v != nil {
-			md["app_newconn_limit_env"] = *v
-		}
-		for _, name := range []string{"ORIGINAL_WORKERS", "ORIGINAL_POOL_SIZE"} {
-			if v := svcs[OriginalService].Environment[name]; v != nil {
-				md[strings.ToLower(name)+"_env"] = *v
-			}
-		}
+		e.describeSettings(ctx, md, svcs) // compose_settings.go
 	} else {
 		md["compose_config_error"] = err.Error()
 	}

@@ -32,7 +32,8 @@ type Runner struct {
 	CmdLine    []string     // for the metadata
 	Notes      []string     // decided before the run (e.g. why evidence is missing)
 
-	warnings []string // found during the run (isolation waits that hit their bound)
+	warnings []string     // found during the run (isolation waits that hit their bound)
+	machine  machineState // the machine sampler's (machine.go)
 	// poolOpenedAtStart is the app's pool-opened counter before any load
 	// (nil: not read, or an app without it).
 	poolOpenedAtStart *float64
@@ -217,6 +218,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		s.Notes = append(s.Notes, "charts: "+err.Error())
 		r.logf("bench: charts: %v", err)
 	}
+	recordSeenSettings(md, r.machine.seen) // compose_settings.go: the generators' containers
 	if err := benchreport.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
@@ -361,9 +363,11 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	args := cell.GeneratorArgs(cell.Duration, stem, cfg.Timeout, cfg.Quick)
 	run.Args = args
 	r.logf("bench: %s run %d/%d: loadtest %s %s", cell.Name(), idx+1, cfg.Repeat, strings.Join(args, " "), cell.Endpoint)
+	sampler := r.startSampler(ctx) // machine.go
 	localStart := time.Now()
 	text, jp, err := r.generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
+	sampler.Stop()
 	run.TextFile = stem + ".txt"
 	_ = benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
 	if err != nil {
@@ -388,6 +392,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	if run.Start.IsZero() || run.End.IsZero() {
 		run.Start, run.End = localStart, localEnd
 	}
+	run.Machine = r.runMachine(sampler, run.Start, run.End)
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
 	run.InFlight, run.Attempts = g.InFlightAtEnd, g.Attempts()
 	run.Latency, run.Errors = g.LatencyMS, g.Errors

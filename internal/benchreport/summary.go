@@ -178,6 +178,9 @@ type Run struct {
 	Checks     []Check      `json:"reconciliation,omitempty"`
 	Annotation string       `json:"annotation,omitempty"` // "posted" or why not
 	Spectrum   []hgrm.Point `json:"spectrum,omitempty"`   // the corrected latency's percentile distribution
+	// Machine is the machine's and the lab containers' CPU in the run's
+	// window (machine.go); nil when not sampled.
+	Machine *Machine `json:"machine,omitempty"`
 }
 
 // Wait is one wait for the server side to be idle: the app with no request

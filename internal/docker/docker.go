@@ -187,16 +187,8 @@ func (d CLI) Containers(ctx context.Context) ([]Container, error) {
 // Inspect inspects the containers a `docker ps -q ...` command (ps) lists,
 // sorted by service.
 func (d CLI) Inspect(ctx context.Context, ps ...string) ([]Container, error) {
-	out, err := d.Run(ctx, ps...)
-	if err != nil {
-		return nil, err
-	}
-	ids := strings.Fields(out)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	out, err = d.Run(ctx, append([]string{"inspect"}, ids...)...)
-	if err != nil {
+	out, err := d.inspectListed(ctx, ps...) // inspect.go
+	if err != nil || out == "" {
 		return nil, err
 	}
 	var cs []Container

@@ -537,3 +537,24 @@ func TestPrometheusSwarmConfigFindsTasksByDNS(t *testing.T) {
 		t.Errorf("static targets not reported: %v", err)
 	}
 }
+
+// The app's, PostgreSQL's and the generators' CPU sets are .env variables,
+// empty by default: compose-go loads an empty cpuset as no restriction
+// (docker's CpusetCpus "": any CPU), and the environment sets it.
+func TestComposeCPUSetsComeFromTheEnvironment(t *testing.T) {
+	services := map[string]string{"app": "APP_CPUSET", "postgres": "POSTGRES_CPUSET", "loadtest": "LOADTEST_CPUSET",
+		"loadtest-local": "LOADTEST_CPUSET", "loadtest-local-original": "LOADTEST_CPUSET"}
+	_, defaults := loadRepoCompose(t)
+	for name := range services {
+		if got := defaults.Services[name].CPUSet; got != "" {
+			t.Errorf("compose.yaml: services.%s.cpuset: %q with .env, want empty (no restriction)", name, got)
+		}
+	}
+	_, p := loadRepoCompose(t, "APP_CPUSET=0", "POSTGRES_CPUSET=0-1", "LOADTEST_CPUSET=1")
+	want := map[string]string{"APP_CPUSET": "0", "POSTGRES_CPUSET": "0-1", "LOADTEST_CPUSET": "1"}
+	for name, variable := range services {
+		if got := p.Services[name].CPUSet; got != want[variable] {
+			t.Errorf("compose.yaml: services.%s.cpuset: %q, want %q from %s", name, got, want[variable], variable)
+		}
+	}
+}
