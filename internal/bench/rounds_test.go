@@ -62,7 +62,7 @@ func TestRepeatRunsTheMatrixInRounds(t *testing.T) {
 	}
 
 	verify := []string{"app /index", "app /agents", "original /index", "original /agents"} // before any load
-	round := []string{"app /index", "original /index", "app /agents", "original /agents"}     // warm-up and run, per cell
+	round := []string{"app /index", "original /index", "app /agents", "original /agents"}  // warm-up and run, per cell
 	want := append(append(append([]string(nil), verify...), round...), round...)
 	order.mu.Lock()
 	got := append([]string(nil), order.seq...)
