@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 func main() {

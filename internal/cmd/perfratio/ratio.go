@@ -1,7 +1,7 @@
 package main
 
 // The generator's throughput against wrk's, from their text outputs (the
-// same "Requests/sec:" line, read by internal/wrktext), over interleaved
+// same "Requests/sec:" line, read by internal/shared/formats/wrktext), over interleaved
 // rounds, so one noisy round on a shared machine does not decide the result.
 
 import (
@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/macrobench/macrobench/internal/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats/wrktext"
 )
 
 // Run is what a wrk-style report says about one run.

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/results"
-	"github.com/macrobench/macrobench/internal/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 func TestParseWrk2CommandLines(t *testing.T) {

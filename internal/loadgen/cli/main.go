@@ -20,10 +20,10 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/loadgen"
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
 	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
+	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
 )
 
 // Version is printed by -v/--version.

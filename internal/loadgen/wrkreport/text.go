@@ -7,8 +7,8 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/loadgen"
+	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
 )
 
 // Options select the optional blocks of the text report.
