@@ -41,23 +41,23 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 		}
 		verified[v.Target+" "+v.Endpoint] = v.OK
 	}
-	cells := map[string]benchreport.Cell{}
+	cells := map[string]report.Cell{}
 	vias := map[string]bool{}
 	for _, c := range s.Cells {
 		cells[c.Target+" "+c.Endpoint+" "+c.Scenario] = c
 		vias[c.Target+" "+c.Via] = true
 	}
-	for _, tgt := range bench.AllTargets {
+	for _, tgt := range benchrun.AllTargets {
 		for _, v := range []string{"localhost", "network"} {
 			if !vias[tgt+" "+v] {
 				fail("no %s cell ran via %s", tgt, v)
 			}
 		}
-		for _, ep := range bench.DefaultEndpoints {
+		for _, ep := range benchrun.DefaultEndpoints {
 			if !verified[tgt+" "+ep] {
 				fail("%s %s: not verified", tgt, ep)
 			}
-			for _, sc := range bench.DefaultScenarios {
+			for _, sc := range benchrun.DefaultScenarios {
 				checkCell(cells, tgt, ep, sc, fail, &cellLines)
 			}
 		}
@@ -69,7 +69,7 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 	}
 	checkSideBySide(dir, s, fail)
 	files := []string{"summary.md"}
-	for _, sc := range bench.DefaultScenarios {
+	for _, sc := range benchrun.DefaultScenarios {
 		files = append(files, "latency-"+sc+".png", "throughput-"+sc+".png")
 	}
 	for _, f := range files {
@@ -84,14 +84,14 @@ func CheckBenchReport(dir string) (cellLines []string, err error) {
 }
 
 // checkCell checks one cell of one target and its runs' evidence.
-func checkCell(cells map[string]benchreport.Cell, tgt, ep, sc string, fail func(string, ...any), lines *[]string) {
+func checkCell(cells map[string]report.Cell, tgt, ep, sc string, fail func(string, ...any), lines *[]string) {
 	name := fmt.Sprintf("cell %s %s (%s)", ep, sc, tgt)
 	c, ok := cells[tgt+" "+ep+" "+sc]
 	switch {
 	case !ok:
 		fail("%s missing", name)
 		return
-	case c.Status == benchreport.StatusNotRun:
+	case c.Status == report.StatusNotRun:
 		fail("%s: not run %s", name, c.Note)
 	case len(c.Runs) == 0 || c.Requests == 0:
 		fail("%s: no requests", name)
@@ -100,7 +100,7 @@ func checkCell(cells map[string]benchreport.Cell, tgt, ep, sc string, fail func(
 		ep, sc, c.Via, tgt, c.Status, c.AchievedRate, 100*c.ErrorRatio))
 	// At 10 req/s the original has nothing to shed: an error there is a
 	// broken contender, not a measurement.
-	if tgt == benchreport.TargetOriginal && sc == "rate10" && (c.ErrorRatio > 0 || c.Status != benchreport.StatusOK) {
+	if tgt == report.TargetOriginal && sc == "rate10" && (c.ErrorRatio > 0 || c.Status != report.StatusOK) {
 		fail("%s: %s with error ratio %.2f%% at 10 req/s", name, c.Status, 100*c.ErrorRatio)
 	}
 	for i, r := range c.Runs {
@@ -108,7 +108,7 @@ func checkCell(cells map[string]benchreport.Cell, tgt, ep, sc string, fail func(
 		case r.Server == nil || r.Server.DB == nil:
 			fail("%s run %d: PostgreSQL evidence missing", name, i)
 			continue
-		case tgt == benchreport.TargetApp && (r.Server.Prometheus == nil || r.Server.AppRequests == nil):
+		case tgt == report.TargetApp && (r.Server.Prometheus == nil || r.Server.AppRequests == nil):
 			fail("%s run %d: the app's or Prometheus's evidence missing", name, i)
 			continue
 		}
@@ -120,7 +120,7 @@ func checkCell(cells map[string]benchreport.Cell, tgt, ep, sc string, fail func(
 		}
 		// Every run started on an idle server and was drained: the waits
 		// ended on idle, within their bound, in the real stack.
-		for what, w := range map[string]*benchreport.Wait{"isolation wait": r.Isolation, "drain": r.Drain} {
+		for what, w := range map[string]*report.Wait{"isolation wait": r.Isolation, "drain": r.Drain} {
 			switch {
 			case w == nil || w.Skipped:
 				fail("%s run %d: no %s recorded", name, i, what)
@@ -142,19 +142,19 @@ const BenchGenerators = 2
 // checkParts: the run was BenchGenerators generators started together
 // (their windows start at one instant), each part's files are in the
 // folder, and the run's merged result is the sum of the parts' counts.
-func checkParts(dir, name string, r benchreport.Run, fail func(string, ...any)) {
+func checkParts(dir, name string, r report.Run, fail func(string, ...any)) {
 	if r.Generators != BenchGenerators || len(r.PartFiles) != BenchGenerators {
 		fail("%s: %d generators (%d part files), want %d", name, r.Generators, len(r.PartFiles), BenchGenerators)
 		return
 	}
-	merged, err := results.ReadGenerator(filepath.Join(dir, r.JSONFile))
+	merged, err := runresult.ReadGenerator(filepath.Join(dir, r.JSONFile))
 	if err != nil {
 		fail("%s: merged result: %v", name, err)
 		return
 	}
-	var sum results.Generator
+	var sum runresult.Generator
 	for i, f := range r.PartFiles {
-		p, err := results.ReadGenerator(filepath.Join(dir, f))
+		p, err := runresult.ReadGenerator(filepath.Join(dir, f))
 		if err != nil {
 			fail("%s: part %d: %v", name, i+1, err)
 			return
@@ -183,13 +183,13 @@ func checkParts(dir, name string, r benchreport.Run, fail func(string, ...any)) 
 // checkSideBySide: summary.json's headline has a row per endpoint and
 // scenario with both targets' figures and their ratio (or a figure marked
 // failed), and summary.md leads with it.
-func checkSideBySide(dir string, s *benchreport.Summary, fail func(string, ...any)) {
-	rows := map[string]benchreport.SideBySide{}
+func checkSideBySide(dir string, s *report.Summary, fail func(string, ...any)) {
+	rows := map[string]report.SideBySide{}
 	for _, r := range s.SideBySide {
 		rows[r.Endpoint+" "+r.Scenario] = r
 	}
-	for _, ep := range bench.DefaultEndpoints {
-		for _, sc := range bench.DefaultScenarios {
+	for _, ep := range benchrun.DefaultEndpoints {
+		for _, sc := range benchrun.DefaultScenarios {
 			r, ok := rows[ep+" "+sc]
 			switch {
 			case !ok || r.App == nil || r.Original == nil:
@@ -205,16 +205,16 @@ func checkSideBySide(dir string, s *benchreport.Summary, fail func(string, ...an
 		return
 	}
 	text := string(md)
-	head := strings.Index(text, benchreport.SideBySideHeading)
+	head := strings.Index(text, report.SideBySideHeading)
 	if head < 0 || (strings.Contains(text, "## Verification") && head > strings.Index(text, "## Verification")) {
-		fail("summary.md does not lead with %q", benchreport.SideBySideHeading)
+		fail("summary.md does not lead with %q", report.SideBySideHeading)
 		return
 	}
-	if !strings.Contains(text, "| app ÷ original |") || !strings.Contains(text, benchreport.PublicationLabel) {
-		fail("summary.md's side-by-side table has no app ÷ original or %s column", benchreport.PublicationLabel)
+	if !strings.Contains(text, "| app ÷ original |") || !strings.Contains(text, report.PublicationLabel) {
+		fail("summary.md's side-by-side table has no app ÷ original or %s column", report.PublicationLabel)
 	}
-	for _, ep := range bench.DefaultEndpoints {
-		for _, sc := range bench.DefaultScenarios {
+	for _, ep := range benchrun.DefaultEndpoints {
+		for _, sc := range benchrun.DefaultScenarios {
 			row := ""
 			for _, l := range strings.Split(text[head:], "\n") {
 				if strings.HasPrefix(l, "| "+ep+" | "+sc+" |") {
@@ -231,8 +231,8 @@ func checkSideBySide(dir string, s *benchreport.Summary, fail func(string, ...an
 
 // loadComposeRun reads a results folder's summary.json and the problems
 // every compose run is checked for: another executor, or failures.
-func loadComposeRun(dir string) (*benchreport.Summary, []string, error) {
-	s, err := benchreport.Load(dir)
+func loadComposeRun(dir string) (*report.Summary, []string, error) {
+	s, err := report.Load(dir)
 	if err != nil {
 		return nil, nil, err
 	}

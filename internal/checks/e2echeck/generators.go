@@ -13,7 +13,7 @@ import (
 )
 
 // generatorServices are the compose services the load generator runs as.
-var generatorServices = map[string]bool{"loadtest": true, "loadtest-local": true, bench.OriginalLocalGenerator: true}
+var generatorServices = map[string]bool{"loadtest": true, "loadtest-local": true, benchrun.OriginalLocalGenerator: true}
 
 // LeftGenerators picks the generator containers out of cs: one-off
 // containers of the loadtest services, and any container whose name the
@@ -24,7 +24,7 @@ var generatorServices = map[string]bool{"loadtest": true, "loadtest-local": true
 func LeftGenerators(cs []docker.Container) []docker.Container {
 	var left []docker.Container
 	for _, c := range cs {
-		if (c.OneOff() && generatorServices[c.Service()]) || strings.HasPrefix(strings.TrimPrefix(c.Name, "/"), bench.GeneratorContainerPrefix) {
+		if (c.OneOff() && generatorServices[c.Service()]) || strings.HasPrefix(strings.TrimPrefix(c.Name, "/"), benchrun.GeneratorContainerPrefix) {
 			left = append(left, c)
 		}
 	}
@@ -38,7 +38,7 @@ func (d Stack) Generators(ctx context.Context) ([]docker.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	named, err := d.Inspect(ctx, "ps", "-aq", "--no-trunc", "--filter", "name="+bench.GeneratorContainerPrefix)
+	named, err := d.Inspect(ctx, "ps", "-aq", "--no-trunc", "--filter", "name="+benchrun.GeneratorContainerPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (d Stack) CheckNoGenerators(ctx context.Context) error {
 // signal: summary.json says interrupted (by what), the INTERRUPTED marker is
 // there, and summary.md carries the banner.
 func CheckInterrupted(dir string) (string, error) {
-	s, err := benchreport.Load(dir)
+	s, err := report.Load(dir)
 	if err != nil {
 		return "", err
 	}
@@ -81,8 +81,8 @@ func CheckInterrupted(dir string) (string, error) {
 	if !s.Interrupted || s.InterruptedBy == "" {
 		bad = append(bad, fmt.Sprintf("summary.json: interrupted %v (by %q)", s.Interrupted, s.InterruptedBy))
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, bench.InterruptedMarker)); err != nil || len(b) == 0 {
-		bad = append(bad, fmt.Sprintf("no %s marker (%v)", bench.InterruptedMarker, err))
+	if b, err := os.ReadFile(filepath.Join(dir, benchrun.InterruptedMarker)); err != nil || len(b) == 0 {
+		bad = append(bad, fmt.Sprintf("no %s marker (%v)", benchrun.InterruptedMarker, err))
 	}
 	if md, err := os.ReadFile(filepath.Join(dir, "summary.md")); err != nil || !strings.Contains(string(md), "**INTERRUPTED**") {
 		bad = append(bad, fmt.Sprintf("summary.md has no INTERRUPTED banner (%v)", err))

@@ -28,8 +28,8 @@ func TestLeftGenerators(t *testing.T) {
 	for _, g := range []docker.Container{
 		c("macrobench-loadtest-run-1a2b", "loadtest", true),
 		c("macrobench-loadtest-local-run-3c", "loadtest-local", true),
-		c(bench.GeneratorContainerPrefix+"123-4", "loadtest", true),
-		c(bench.GeneratorContainerPrefix+"123-5", "", false), // named by the bench, whatever its labels
+		c(benchrun.GeneratorContainerPrefix+"123-4", "loadtest", true),
+		c(benchrun.GeneratorContainerPrefix+"123-5", "", false), // named by the bench, whatever its labels
 	} {
 		if left := LeftGenerators(append(stack, g)); len(left) != 1 || left[0].Name != g.Name {
 			t.Errorf("%s: left %v", g.Name, left)
@@ -38,13 +38,13 @@ func TestLeftGenerators(t *testing.T) {
 }
 
 func TestCheckInterrupted(t *testing.T) {
-	write := func(s *benchreport.Summary, marker, md bool) string {
+	write := func(s *report.Summary, marker, md bool) string {
 		dir := t.TempDir()
 		if err := s.WriteJSON(dir); err != nil {
 			t.Fatal(err)
 		}
 		if marker {
-			os.WriteFile(filepath.Join(dir, bench.InterruptedMarker), []byte("interrupted (SIGINT)\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, benchrun.InterruptedMarker), []byte("interrupted (SIGINT)\n"), 0o644)
 		}
 		text := "# x\n"
 		if md {
@@ -53,12 +53,12 @@ func TestCheckInterrupted(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "summary.md"), []byte(text), 0o644)
 		return dir
 	}
-	good := &benchreport.Summary{Schema: benchreport.SchemaVersion, Interrupted: true, InterruptedBy: "SIGINT"}
+	good := &report.Summary{Schema: report.SchemaVersion, Interrupted: true, InterruptedBy: "SIGINT"}
 	if what, err := CheckInterrupted(write(good, true, true)); err != nil || !strings.Contains(what, "SIGINT") {
 		t.Errorf("good: %q, %v", what, err)
 	}
 	for name, dir := range map[string]string{
-		"not interrupted": write(&benchreport.Summary{Schema: benchreport.SchemaVersion}, true, true),
+		"not interrupted": write(&report.Summary{Schema: report.SchemaVersion}, true, true),
 		"no marker":       write(good, false, true),
 		"no banner":       write(good, true, false),
 	} {

@@ -20,8 +20,8 @@ import (
 // exactly the body the seed gives ({"hello":"world"}, the 50 agents).
 func CheckEndpoints(ctx context.Context, base string) error {
 	client := &http.Client{Timeout: 5 * time.Second}
-	for _, ep := range bench.DefaultEndpoints {
-		if problems := bench.Verify(ctx, client, benchreport.TargetApp, base, ep); len(problems) > 0 {
+	for _, ep := range benchrun.DefaultEndpoints {
+		if problems := benchrun.Verify(ctx, client, report.TargetApp, base, ep); len(problems) > 0 {
 			return fmt.Errorf("%s: %s", ep, strings.Join(problems, "; "))
 		}
 	}

@@ -22,7 +22,7 @@ import (
 func CheckSameReport(nativeDir, containerDir string) error {
 	var bad []string
 	shapes := map[string][]string{}
-	for _, r := range []struct{ dir, runner string }{{nativeDir, benchreport.RunnerNative}, {containerDir, benchreport.RunnerContainer}} {
+	for _, r := range []struct{ dir, runner string }{{nativeDir, report.RunnerNative}, {containerDir, report.RunnerContainer}} {
 		s, problems, err := loadComposeRun(r.dir)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func CheckSameReport(nativeDir, containerDir string) error {
 	if commits[containerDir] == "" || commits[containerDir] != commits[nativeDir] {
 		bad = append(bad, fmt.Sprintf("metadata.json git_commit: native %q, container %q", commits[nativeDir], commits[containerDir]))
 	}
-	n, c := shapes[benchreport.RunnerNative], shapes[benchreport.RunnerContainer]
+	n, c := shapes[report.RunnerNative], shapes[report.RunnerContainer]
 	for _, p := range n {
 		if !slices.Contains(c, p) {
 			bad = append(bad, "only the native report has "+p)

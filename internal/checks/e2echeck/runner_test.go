@@ -25,8 +25,8 @@ func TestReportStructure(t *testing.T) {
 // one of them has, a wrong runner or a summary.md that does not name it
 // fails, naming the difference.
 func TestCheckSameReport(t *testing.T) {
-	native := func(s *benchreport.Summary) { s.Runner = benchreport.RunnerNative }
-	container := func(s *benchreport.Summary) { s.Runner = benchreport.RunnerContainer }
+	native := func(s *report.Summary) { s.Runner = report.RunnerNative }
+	container := func(s *report.Summary) { s.Runner = report.RunnerContainer }
 	withCommit := func(dir, commit string) string {
 		if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(`{"git_commit":"`+commit+`"}`), 0o644); err != nil {
 			t.Fatal(err)
@@ -41,15 +41,15 @@ func TestCheckSameReport(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name      string
-		n, c      func(*benchreport.Summary)
+		n, c      func(*report.Summary)
 		wantInErr string
 	}{
-		{"a field only the container has", native, func(s *benchreport.Summary) { container(s); s.GrafanaURL = "http://127.0.0.1:3000" },
+		{"a field only the container has", native, func(s *report.Summary) { container(s); s.GrafanaURL = "http://127.0.0.1:3000" },
 			"only the container's report has grafana_url"},
-		{"a cell field only the native run has", func(s *benchreport.Summary) { native(s); s.Cells[0].Runs[0].Isolation.AppInFlight = new(int64(2)) }, container,
+		{"a cell field only the native run has", func(s *report.Summary) { native(s); s.Cells[0].Runs[0].Isolation.AppInFlight = new(int64(2)) }, container,
 			"only the native report has cells[].runs[].isolation.app_in_flight"},
 		{"the container's report says native", native, native, `runner "native", want "container"`},
-		{"no runner recorded", func(s *benchreport.Summary) {}, container, `summary.md does not say "runner: native"`},
+		{"no runner recorded", func(s *report.Summary) {}, container, `summary.md does not say "runner: native"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := CheckSameReport(goodReport(t, tc.n), goodReport(t, tc.c))

@@ -38,10 +38,10 @@ func CheckSwarmRun(dir string) (lines []string, err error) {
 	if len(rec.Parts) != rec.Replicas {
 		fail("%d parts for %d replicas", len(rec.Parts), rec.Replicas)
 	}
-	var sum results.Generator
+	var sum runresult.Generator
 	tasks := map[string]bool{}
 	for _, p := range rec.Parts {
-		g, err := results.ReadGenerator(filepath.Join(dir, p.File))
+		g, err := runresult.ReadGenerator(filepath.Join(dir, p.File))
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +66,7 @@ func CheckSwarmRun(dir string) (lines []string, err error) {
 	}
 	if rec.Merged == "" {
 		fail("no merged result")
-	} else if m, err := results.ReadGenerator(filepath.Join(dir, rec.Merged)); err != nil {
+	} else if m, err := runresult.ReadGenerator(filepath.Join(dir, rec.Merged)); err != nil {
 		fail("%v", err)
 	} else {
 		if m.Requests != sum.Requests || m.InFlightAtEnd != sum.InFlightAtEnd || m.Bytes != sum.Bytes || m.Errors != sum.Errors {

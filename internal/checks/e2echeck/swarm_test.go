@@ -27,8 +27,8 @@ func swarmRun(t *testing.T, mergedReq, appCount int64, instances int) string {
 			t.Fatal(err)
 		}
 	}
-	part := func(req, inFlight int64) results.Generator {
-		return results.Generator{URL: "http://app:8000/index", Path: "/index", RunID: "swarm-1", Start: start, End: start.Add(5 * time.Second),
+	part := func(req, inFlight int64) runresult.Generator {
+		return runresult.Generator{URL: "http://app:8000/index", Path: "/index", RunID: "swarm-1", Start: start, End: start.Add(5 * time.Second),
 			Requests: req, InFlightAtEnd: inFlight, Bytes: req * 100}
 	}
 	write("part-1.json", part(500, 1))

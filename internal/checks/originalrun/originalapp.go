@@ -1,8 +1,8 @@
-// Package originalapp runs the original benchmark's application (original/ at
+// Package originalrun runs the original benchmark's application (original/ at
 // the repository root: Flask under gunicorn) as a local process, outside
 // Docker, from Debian's packages python3-flask, gunicorn and python3-psycopg2.
 // Its tests check the app's behaviour against a real PostgreSQL.
-package originalapp
+package originalrun
 
 import (
 	"context"

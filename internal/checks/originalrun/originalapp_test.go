@@ -1,4 +1,4 @@
-package originalapp
+package originalrun
 
 import (
 	"context"

@@ -38,7 +38,7 @@ type subcommand struct {
 // subcommands, in the order help lists them; the first is the default.
 var subcommands = []subcommand{
 	{"run", "[flags]", "verify the endpoints, run the scenario matrix, write results/<UTC timestamp>/ (the default; `bench run -h` lists the flags)",
-		func(args []string, _, _ io.Writer) int { return bench.Main(args) }},
+		func(args []string, _, _ io.Writer) int { return benchrun.Main(args) }},
 	{"compare", "RESULTS_A RESULTS_B", "compare two results folders cell by cell (B judged against A)", compare.Main},
 	{"merge", "[--json OUT] [--hgrm OUT] FILE...", "merge load generator results (--json files of one run's parts, or of generators with the same settings) into one report", merge.Main},
 	{"swarm", "up|run|down [flags]", "the lab as a Docker Swarm stack (swarm.yaml): deploy, run the generator job and merge its parts, remove (internal/lab/swarm; scripts/swarm.sh)", swarm.Main},

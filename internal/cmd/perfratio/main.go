@@ -19,7 +19,7 @@ func main() {
 	flag.Parse()
 	if *cpu != "" {
 		raw, err := os.ReadFile(*cpu)
-		var j results.Generator
+		var j runresult.Generator
 		if err == nil {
 			err = json.Unmarshal(raw, &j)
 		}

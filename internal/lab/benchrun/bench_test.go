@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -80,7 +80,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 		t.Errorf("%d warm-ups, want one per endpoint", len(s.Warmups))
 	}
 	for _, w := range s.Warmups {
-		if w.Requests == 0 || results.Failed(w.Requests, w.InFlight, w.Errors) != 0 {
+		if w.Requests == 0 || runresult.Failed(w.Requests, w.InFlight, w.Errors) != 0 {
 			t.Errorf("warm-up of %s: %d requests, errors %+v", w.Endpoint, w.Requests, w.Errors)
 		}
 		if st, err := os.Stat(filepath.Join(out, w.TextFile)); err != nil || st.Size() == 0 {
@@ -102,7 +102,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	onDisk, err := benchreport.Load(out)
+	onDisk, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,19 +145,19 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 			wantInFlight = v.(float64)
 		}
 		if float64(run.InFlight) != wantInFlight || c.InFlight != run.InFlight ||
-			c.Attempts != results.Attempts(c.Requests, c.InFlight, c.Errors) || c.Attempts < c.Requests {
+			c.Attempts != runresult.Attempts(c.Requests, c.InFlight, c.Errors) || c.Attempts < c.Requests {
 			t.Errorf("%s: in flight %d (generator %v), attempts %d for %d responses, errors %+v", name, run.InFlight, wantInFlight, c.Attempts, c.Requests, c.Errors)
 		}
 		// On a slow or loaded machine a DB endpoint may not reach a rate
 		// cell's 100 req/s: saturated then, and its timeouts are load
 		// shedding. Nothing else may fail anywhere.
-		atCapacity := c.Status == benchreport.StatusSaturated || c.Status == benchreport.StatusClosedLoop
+		atCapacity := c.Status == report.StatusSaturated || c.Status == report.StatusClosedLoop
 		if c.Requests == 0 || c.CountedErrorRatio != 0 || (!atCapacity && c.ErrorRatio != 0) {
 			t.Errorf("%s: %s, %d requests, error ratio %v (counted %v), errors %+v", name, c.Status, c.Requests, c.ErrorRatio, c.CountedErrorRatio, c.Errors)
 		}
 		// Every run started on an idle server and was drained, well within
 		// the bound.
-		for what, w := range map[string]*benchreport.Wait{"isolation": run.Isolation, "drain": run.Drain} {
+		for what, w := range map[string]*report.Wait{"isolation": run.Isolation, "drain": run.Drain} {
 			if w == nil || w.Skipped || w.TimedOut || w.AppInFlight == nil || *w.AppInFlight != 0 ||
 				w.DBActive == nil || *w.DBActive != 0 || w.BoundS != 30 {
 				t.Errorf("%s: %s wait %+v", name, what, w)
@@ -176,11 +176,11 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 			t.Errorf("%s: percentile spectrum has %d points", name, len(run.Spectrum))
 		}
 		switch {
-		case c.TargetRate == 0 && c.Status != benchreport.StatusClosedLoop:
-			t.Errorf("%s: status %s, want %s (%s)", name, c.Status, benchreport.StatusClosedLoop, c.Note)
-		case c.TargetRate > 0 && c.Status != benchreport.StatusOK && c.Status != benchreport.StatusSaturated:
+		case c.TargetRate == 0 && c.Status != report.StatusClosedLoop:
+			t.Errorf("%s: status %s, want %s (%s)", name, c.Status, report.StatusClosedLoop, c.Note)
+		case c.TargetRate > 0 && c.Status != report.StatusOK && c.Status != report.StatusSaturated:
 			t.Errorf("%s: status %s, want ok, or saturated on a slow machine (%s)", name, c.Status, c.Note)
-		case c.Status == benchreport.StatusSaturated && (c.Endpoint == "/index" || !strings.Contains(c.Note, "the hardware reached")):
+		case c.Status == report.StatusSaturated && (c.Endpoint == "/index" || !strings.Contains(c.Note, "the hardware reached")):
 			t.Errorf("%s: saturated (%s): /index at 100 req/s is not", name, c.Note)
 		}
 		// The publication's figure for the same cell, or the statement that it has none.
@@ -221,7 +221,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 }
 
 // checkServerSide: the reconciliation of one run, recomputed from its parts.
-func checkServerSide(t *testing.T, name string, c benchreport.Cell, run benchreport.Run, withProm bool) {
+func checkServerSide(t *testing.T, name string, c report.Cell, run report.Run, withProm bool) {
 	t.Helper()
 	srv := run.Server
 	if srv == nil || srv.DB == nil || srv.AppRequests == nil {

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // reach), and with a new connection per transaction (what /agents can at
 // best reach). One pgbench thread per client: a thread opens its clients'
 // connections one at a time, which would cap the -C ceiling.
-func Ceilings(ctx context.Context, ex Executor, d time.Duration) []benchreport.Ceiling {
+func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceiling {
 	jobs := 8
 	secs := strconv.Itoa(int(d / time.Second))
 	runs := []struct {
@@ -25,9 +25,9 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration) []benchreport.C
 		{"prepared", []string{"-n", "-M", "prepared", "-c", "8", "-j", strconv.Itoa(jobs), "-T", secs}},
 		{"connect", []string{"-n", "-C", "-c", "8", "-j", strconv.Itoa(jobs), "-T", secs}},
 	}
-	var out []benchreport.Ceiling
+	var out []report.Ceiling
 	for _, r := range runs {
-		c := benchreport.Ceiling{Name: r.name, DurationS: d.Seconds()}
+		c := report.Ceiling{Name: r.name, DurationS: d.Seconds()}
 		text, command, err := ex.Pgbench(ctx, agentscontract.PgbenchScript(), r.args)
 		c.Command = command
 		if err == nil {

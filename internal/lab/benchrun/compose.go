@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ func (e *ComposeExecutor) Name() string { return "compose" }
 // HostURL is a target's published port (the app's 127.0.0.1:8000, the
 // original's 127.0.0.1:8001 in compose.yaml; an override may move them).
 func (e *ComposeExecutor) HostURL(target string) string {
-	if target == benchreport.TargetOriginal {
+	if target == report.TargetOriginal {
 		return e.originalURL
 	}
 	return e.appURL
@@ -189,10 +189,10 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	// name; via localhost, it shares the target's network namespace.
 	profiles, service, url := []string{"--profile", "loadtest"}, "loadtest", "http://app:8000"
 	switch {
-	case s.Target == benchreport.TargetOriginal && s.Via == "localhost":
+	case s.Target == report.TargetOriginal && s.Via == "localhost":
 		profiles = []string{"--profile", OriginalProfile, "--profile", OriginalLocalProfile}
 		service, url = OriginalLocalGenerator, "http://127.0.0.1:8000"
-	case s.Target == benchreport.TargetOriginal:
+	case s.Target == report.TargetOriginal:
 		url = "http://" + OriginalService + ":8000"
 	case s.Via == "localhost":
 		service, url = "loadtest-local", "http://127.0.0.1:8000"

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"context"
@@ -222,10 +222,10 @@ const sessionSlack = 3
 
 // Reconcile checks the client's counts against the server's for one run of
 // endpoint. poolSize is the app's pool size (0 if unknown).
-func Reconcile(endpoint string, client *results.Generator, srv *benchreport.Server, poolSize int64) []benchreport.Check {
-	var checks []benchreport.Check
+func Reconcile(endpoint string, client *runresult.Generator, srv *report.Server, poolSize int64) []report.Check {
+	var checks []report.Check
 	add := func(name string, ok bool, format string, a ...any) {
-		checks = append(checks, benchreport.Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
+		checks = append(checks, report.Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
 	}
 	var appTotal, app2xx int64
 	haveApp := srv.AppRequests != nil

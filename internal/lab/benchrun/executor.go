@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -64,7 +64,7 @@ func (e *LocalExecutor) OriginalPoolSize(context.Context) int64 { return e.Origi
 func (e *LocalExecutor) Name() string { return "local" }
 
 func (e *LocalExecutor) HostURL(target string) string {
-	if target == benchreport.TargetOriginal {
+	if target == report.TargetOriginal {
 		return e.OriginalURL
 	}
 	return e.BaseURL

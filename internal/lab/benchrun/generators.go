@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -62,7 +62,7 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 		wg.Go(func() {
 			o := &outs[i]
 			o.text, o.json, o.err = r.Ex.Generate(ctx, ps)
-			_ = benchreport.WriteFileAtomic(filepath.Join(s.Dir, ps.Stem+".txt"), []byte(o.text))
+			_ = report.WriteFileAtomic(filepath.Join(s.Dir, ps.Stem+".txt"), []byte(o.text))
 		})
 	}
 	wg.Wait()
@@ -83,7 +83,7 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 	}
 	var slack []string
 	for _, f := range files {
-		if g, err := results.ReadGenerator(f); err == nil {
+		if g, err := runresult.ReadGenerator(f); err == nil {
 			slack = append(slack, fmt.Sprintf("%.2fs", g.StartSlackS))
 		}
 	}
@@ -97,10 +97,10 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 		return "", "", err
 	}
 	jsonPath = filepath.Join(s.Dir, s.Stem+".json")
-	if err := benchreport.WriteFileAtomic(jsonPath, j.Bytes()); err != nil {
+	if err := report.WriteFileAtomic(jsonPath, j.Bytes()); err != nil {
 		return "", "", err
 	}
-	if err := benchreport.WriteFileAtomic(filepath.Join(s.Dir, s.Stem+".hgrm"), h.Bytes()); err != nil {
+	if err := report.WriteFileAtomic(filepath.Join(s.Dir, s.Stem+".hgrm"), h.Bytes()); err != nil {
 		return "", "", err
 	}
 	return t.String(), jsonPath, nil

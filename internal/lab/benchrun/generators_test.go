@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ func TestGeneratorsAgainstRealApp(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr.String(), stdout.String())
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,14 +40,14 @@ func TestGeneratorsAgainstRealApp(t *testing.T) {
 		if run.Generators != 2 || len(run.PartFiles) != 2 || c.Threads != 2 {
 			t.Fatalf("%s: %d generators, part files %v, %d threads; want 2, 2 files, -t2 (one per part)", c.Scenario, run.Generators, run.PartFiles, c.Threads)
 		}
-		merged, err := results.ReadGenerator(filepath.Join(out, run.JSONFile))
+		merged, err := runresult.ReadGenerator(filepath.Join(out, run.JSONFile))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var requests, bytes, inFlight int64
-		var errs results.Errors
+		var errs runresult.Errors
 		for i, f := range run.PartFiles {
-			p, err := results.ReadGenerator(filepath.Join(out, f))
+			p, err := runresult.ReadGenerator(filepath.Join(out, f))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -65,12 +65,12 @@ func TestInterruptKeepsWhatWasMeasured(t *testing.T) {
 	if code != 130 || !strings.Contains(stderr.String(), "INTERRUPTED (SIGINT): 1 cell(s) completed") {
 		t.Errorf("exit %d, want 130; stderr %s", code, stderr.String())
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !s.Interrupted || s.InterruptedBy != "SIGINT" || len(s.Cells) != 1 || s.Cells[0].Scenario != "saturation" ||
-		s.Cells[0].Status != benchreport.StatusClosedLoop || s.Cells[0].Requests == 0 {
+		s.Cells[0].Status != report.StatusClosedLoop || s.Cells[0].Requests == 0 {
 		t.Errorf("summary: interrupted %v by %q, cells %+v", s.Interrupted, s.InterruptedBy, s.Cells)
 	}
 	if !strings.Contains(strings.Join(s.Failures, "\n"), "interrupted (SIGINT) after 1 of 2 cells") ||

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"context"
@@ -44,16 +44,16 @@ type idleState struct {
 // the bound, what was still busy (the caller reports that: never silent).
 // bound 0 disables the wait: one look, Wait.Skipped. The snapshots returned
 // are the last look's: the "before" or "after" of a run's window.
-func (r *Runner) waitIdle(ctx context.Context, cell Cell, bound time.Duration) (idleState, benchreport.Wait) {
+func (r *Runner) waitIdle(ctx context.Context, cell Cell, bound time.Duration) (idleState, report.Wait) {
 	start := time.Now()
 	route := cell.Endpoint
-	w := benchreport.Wait{BoundS: bound.Seconds(), Skipped: bound <= 0, Scope: waitScope(cell.Target, r.DB != nil)}
+	w := report.Wait{BoundS: bound.Seconds(), Skipped: bound <= 0, Scope: waitScope(cell.Target, r.DB != nil)}
 	look := func() idleState {
 		var s idleState
-		if cell.Target == benchreport.TargetOriginal {
+		if cell.Target == report.TargetOriginal {
 			s.appErr = errNoMetrics
 		} else {
-			s.app, s.appErr = ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(benchreport.TargetApp))
+			s.app, s.appErr = ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(report.TargetApp))
 		}
 		if r.DB != nil {
 			s.db, s.dbErr = r.DB.Snapshot(ctx)
@@ -107,9 +107,9 @@ var errNoMetrics = errors.New("the original has no /metrics")
 // waitScope says what a wait for target looks at.
 func waitScope(target string, withDB bool) string {
 	switch {
-	case target == benchreport.TargetOriginal && withDB:
+	case target == report.TargetOriginal && withDB:
 		return "PostgreSQL only (the original has no in-flight gauge)"
-	case target == benchreport.TargetOriginal:
+	case target == report.TargetOriginal:
 		return "nothing: the original has no in-flight gauge and there is no PostgreSQL evidence"
 	case withDB:
 		return "the app and PostgreSQL"

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -55,7 +55,7 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	if code := run(context.Background(), isolationArgs(base, ltBin, pg.URL(), first, "--scenarios", "rate10", "--warmup", "1s"), &stdout, &stderr); code != 0 {
 		t.Fatalf("light cell alone: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
-	a, err := benchreport.Load(first)
+	a, err := report.Load(first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("overload then light: exit %d: %s", code, stderr.String())
 	}
-	b, err := benchreport.Load(after)
+	b, err := report.Load(after)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,13 +82,13 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 	// The overload happened (else this test shows nothing): the app fell
 	// behind, and when the window closed it still held requests (in flight
 	// at the end) or had already answered late (timeouts, 503s).
-	if over.Status != benchreport.StatusSaturated || over.Errors.Timeout+over.Errors.Status+over.InFlight == 0 {
+	if over.Status != report.StatusSaturated || over.Errors.Timeout+over.Errors.Status+over.InFlight == 0 {
 		t.Fatalf("the overload did not overload: %s, %.1f req/s, %d in flight at the end, errors %+v", over.Status, over.AchievedRate, over.InFlight, over.Errors)
 	}
 	// The light cell: no errors, as when run first ...
 	lr := light.Runs[0]
-	if f := results.Failed(light.Requests, light.InFlight, light.Errors); f != 0 || light.Status != benchreport.StatusOK ||
-		results.Failed(alone.Requests, alone.InFlight, alone.Errors) != 0 {
+	if f := runresult.Failed(light.Requests, light.InFlight, light.Errors); f != 0 || light.Status != report.StatusOK ||
+		runresult.Failed(alone.Requests, alone.InFlight, alone.Errors) != 0 {
 		t.Errorf("light cell after the overload: %s, %d failed (errors %+v); alone: %s, errors %+v", light.Status, f, light.Errors, alone.Status, alone.Errors)
 	}
 	// ... its server-side window holds its own requests only: 200s, as many
@@ -122,7 +122,7 @@ func TestLightCellAfterOverloadIsIsolated(t *testing.T) {
 
 	// What the waits did is recorded: the overload's drain waited for its
 	// backlog, and ended on an idle server, within the bound.
-	for name, w := range map[string]*benchreport.Wait{"overload drain": over.Runs[0].Drain, "light isolation": lr.Isolation, "light drain": lr.Drain} {
+	for name, w := range map[string]*report.Wait{"overload drain": over.Runs[0].Drain, "light isolation": lr.Isolation, "light drain": lr.Drain} {
 		if w == nil || w.TimedOut || w.Skipped || w.AppInFlight == nil || *w.AppInFlight != 0 || w.DBActive == nil || *w.DBActive != 0 {
 			t.Errorf("%s: %+v", name, w)
 		}
@@ -154,12 +154,12 @@ func TestIsolationWaitAtItsBoundIsAWarning(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := s.Cells[0].Runs[0]
-	for name, w := range map[string]*benchreport.Wait{"isolation": r.Isolation, "drain": r.Drain} {
+	for name, w := range map[string]*report.Wait{"isolation": r.Isolation, "drain": r.Drain} {
 		if w == nil || !w.TimedOut || w.WaitedS < 1 || w.BoundS != 1 || !strings.Contains(w.Busy, "app: 2 request(s) in flight") ||
 			w.AppInFlight == nil || *w.AppInFlight != 2 {
 			t.Errorf("%s: %+v", name, w)

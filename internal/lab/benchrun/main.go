@@ -1,11 +1,11 @@
-// Package bench is the benchmark runner behind scripts/bench.sh (`bench run`,
+// Package benchrun is the benchmark runner behind scripts/bench.sh (`bench run`,
 // internal/cmd/bench): it verifies the endpoints, runs the original's scenario matrix
 // through the load generator against each target (the app, and with
 // --targets app,original the original Flask app, back to back), reads the
 // server side of every window back from the app, PostgreSQL and Prometheus,
 // reconciles client and server counts, and writes results/<UTC timestamp>/
 // with a report.
-package bench
+package benchrun
 
 import (
 	"context"
@@ -79,12 +79,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
-		if cfg.Measures(benchreport.TargetOriginal) {
+		if cfg.Measures(report.TargetOriginal) {
 			if err := ex.UpOriginal(ctx, logf); err != nil {
 				fmt.Fprintf(stderr, "bench: %v\n", err)
 				return 1
 			}
-			logf("bench: the original at %s", ex.HostURL(benchreport.TargetOriginal))
+			logf("bench: the original at %s", ex.HostURL(report.TargetOriginal))
 		}
 		r.Ex = ex
 		// Unless given, the evidence comes from the services' published

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"fmt"
@@ -52,7 +52,7 @@ func (c Cell) Name() string { return c.Endpoint[1:] + "-" + c.Scenario + targetS
 // targetSuffix tells the original's files from the app's (whose names are
 // what they were before the bench measured anything else).
 func targetSuffix(target string) string {
-	if target == "" || target == benchreport.TargetApp {
+	if target == "" || target == report.TargetApp {
 		return ""
 	}
 	return "-" + target
@@ -66,7 +66,7 @@ func targetSuffix(target string) string {
 func Matrix(cfg Settings, threads int) []Cell {
 	targets := cfg.Targets
 	if len(targets) == 0 {
-		targets = []string{benchreport.TargetApp}
+		targets = []string{report.TargetApp}
 	}
 	var cells []Cell
 	for _, ep := range cfg.Endpoints {

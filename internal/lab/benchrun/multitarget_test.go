@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -76,7 +76,7 @@ func TestTwoTargetsBackToBack(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestTwoTargetsBackToBack(t *testing.T) {
 		t.Errorf("side by side: %+v", s.SideBySide)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
-	for _, want := range []string{benchreport.SideBySideHeading, "| endpoint | scenario | app | original | app ÷ original | publication (other hardware) |",
+	for _, want := range []string{report.SideBySideHeading, "| endpoint | scenario | app | original | app ÷ original | publication (other hardware) |",
 		"| original | /index | ok | headers; parsed JSON equal |"} {
 		if !bytes.Contains(md, []byte(want)) {
 			t.Errorf("summary.md lacks %q", want)
@@ -175,7 +175,7 @@ func TestTwoTargetsBackToBack(t *testing.T) {
 // wait before and after each of its runs looks at PostgreSQL alone.
 func TestRealOriginalBesideTheApp(t *testing.T) {
 	t.Parallel()
-	gunicorn, err := originalapp.FindGunicorn()
+	gunicorn, err := originalrun.FindGunicorn()
 	if err != nil {
 		testenv.Missing(t, "the original app: %v", err)
 	}
@@ -184,7 +184,7 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 	base := startApp(t, appBin, pg.URL())
 	const workers, pool = 4, 1
 	log := filepath.Join(t.TempDir(), "gunicorn.log")
-	orig, err := originalapp.Start(gunicorn, originalapp.Options{Dir: filepath.Join(testenv.RepoRoot(t), "original"), DatabaseURL: pg.URL(),
+	orig, err := originalrun.Start(gunicorn, originalrun.Options{Dir: filepath.Join(testenv.RepoRoot(t), "original"), DatabaseURL: pg.URL(),
 		Addr: testenv.FreeAddr(t), Workers: workers, PoolSize: pool, Log: log}, 60*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 	for _, c := range s.Cells {
 		name := c.Endpoint + " " + c.Target
 		run := c.Runs[0]
-		if c.Status != benchreport.StatusOK || c.ErrorRatio != 0 || c.Reconciled == nil || !*c.Reconciled {
+		if c.Status != report.StatusOK || c.ErrorRatio != 0 || c.Reconciled == nil || !*c.Reconciled {
 			t.Errorf("%s: %s, error ratio %v, reconciled %v: %+v", name, c.Status, c.ErrorRatio, c.Reconciled, run.Checks)
 		}
 		if run.Server == nil || run.Server.DB == nil {
@@ -242,7 +242,7 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 				t.Errorf("%s: %d successes, %d queries, %d sessions (pools of %d)", name, ok, calls, sessions, workers*pool)
 			}
 		}
-		for what, w := range map[string]*benchreport.Wait{"isolation": run.Isolation, "drain": run.Drain} {
+		for what, w := range map[string]*report.Wait{"isolation": run.Isolation, "drain": run.Drain} {
 			if w == nil || w.TimedOut || w.DBActive == nil || *w.DBActive != 0 {
 				t.Errorf("%s: %s wait %+v", name, what, w)
 				continue

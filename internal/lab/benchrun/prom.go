@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"context"
@@ -76,14 +76,14 @@ func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) 
 // the run (not the generator's window end, when the server may still be
 // answering the run's last requests), so that Prometheus's window covers
 // what the app's own counters cover: like is compared with like.
-func (p *Prom) Window(ctx context.Context, route string, start, drained time.Time) (*benchreport.Prometheus, error) {
+func (p *Prom) Window(ctx context.Context, route string, start, drained time.Time) (*report.Prometheus, error) {
 	q, err := p.scrapeAfter(ctx, drained, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	q = q.Add(10 * time.Millisecond) // the scrape's samples carry its start time
 	sel := fmt.Sprintf(`{route=%q,job=%q}`, route, p.Job)
-	out := &benchreport.Prometheus{WindowStart: start, WindowEnd: q, Requests: map[string]float64{}}
+	out := &report.Prometheus{WindowStart: start, WindowEnd: q, Requests: map[string]float64{}}
 	// The "before" values are those of the last scrape at or before start.
 	if ts, err := p.c.Scalar(ctx, fmt.Sprintf(`max(timestamp(up{job=%q}))`, p.Job), start); err == nil {
 		out.WindowStart = time.UnixMilli(int64(ts * 1000))

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func TestRepeatAndCompare(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
 		dirs = append(dirs, out)
-		s, err := benchreport.Load(out)
+		s, err := report.Load(out)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func (r *Runner) logf(format string, a ...any) {
 // ctx ends before the matrix does (a signal: see Main), the cells completed
 // so far are written, the summary is marked Interrupted and the folder gets
 // an INTERRUPTED file.
-func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
+func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	cfg := r.Cfg
 	if r.HTTP == nil {
 		r.HTTP = &http.Client{Timeout: 10 * time.Second}
@@ -62,9 +62,9 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.OutDir, "warmup"), 0o755); err != nil {
 		return nil, err
 	}
-	flask := baseline.Flask()
-	s := &benchreport.Summary{
-		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Runner: benchreport.RunnerOf(os.Getenv), Target: r.Ex.HostURL(benchreport.TargetApp),
+	flask := publication.Flask()
+	s := &report.Summary{
+		Schema: report.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Runner: report.RunnerOf(os.Getenv), Target: r.Ex.HostURL(report.TargetApp),
 		Quick: cfg.Quick, Repeat: cfg.Repeat, ErrorThreshold: cfg.ErrorThreshold, SaturatedBelow: cfg.SaturatedBelow,
 		Baseline: flask.Name + " — " + flask.Source, Notes: append([]string(nil), r.Notes...),
 	}
@@ -73,7 +73,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	}
 	targets := cfg.Targets
 	if len(targets) == 0 {
-		targets = []string{benchreport.TargetApp}
+		targets = []string{report.TargetApp}
 	}
 	if cfg.Warmup > 0 {
 		s.Warmup = fmt.Sprintf("%s per endpoint (and target) before its first scenario, a separate generator run with that scenario's threads, connections and rate; its requests are excluded from every figure and from the server-side windows (files in warmup/)", cfg.Warmup)
@@ -83,7 +83,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	s.IsolationBoundS = cfg.IsolationWait.Seconds()
 	if cfg.IsolationWait > 0 {
 		s.Isolation = fmt.Sprintf("before each run the bench waited (at most %s) until the app had no request in flight and PostgreSQL no backend of the database at work, their counters still for %s; after each run, likewise for the run's own last requests. Each run's waits are in its server-side table; a wait that hit the bound is a warning under Notes.", cfg.IsolationWait, idlePoll)
-		if cfg.Measures(benchreport.TargetOriginal) {
+		if cfg.Measures(report.TargetOriginal) {
 			s.Isolation += " The original has no in-flight gauge: before and after its runs the wait is PostgreSQL's part alone (its backends at work, its sessions and agents query calls still), which sees its /agents and /agents_with_pool work but not /index requests still queued in gunicorn."
 		}
 	} else {
@@ -101,7 +101,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	for _, tgt := range targets {
 		for _, ep := range cfg.Endpoints {
 			problems := Verify(ctx, r.HTTP, tgt, r.Ex.HostURL(tgt), ep)
-			s.Verification = append(s.Verification, benchreport.Verification{Target: tgt, Endpoint: ep, OK: len(problems) == 0, Problems: problems})
+			s.Verification = append(s.Verification, report.Verification{Target: tgt, Endpoint: ep, OK: len(problems) == 0, Problems: problems})
 			if len(problems) > 0 {
 				r.logf("bench: VERIFY FAILED %s%s — not benchmarked:", ep, onTarget(tgt))
 				for _, p := range problems {
@@ -131,19 +131,19 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	}
 
 	poolSize := map[string]int64{}
-	if cfg.Measures(benchreport.TargetApp) {
-		if snap, err := ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(benchreport.TargetApp)); err == nil {
-			poolSize[benchreport.TargetApp] = int64(snap.PoolMaxOpen)
-			md["app_pool_size"] = poolSize[benchreport.TargetApp]
+	if cfg.Measures(report.TargetApp) {
+		if snap, err := ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(report.TargetApp)); err == nil {
+			poolSize[report.TargetApp] = int64(snap.PoolMaxOpen)
+			md["app_pool_size"] = poolSize[report.TargetApp]
 		} else {
 			s.Notes = append(s.Notes, "app /metrics not readable: no exact server-side counts ("+err.Error()+")")
 		}
 	}
-	if cfg.Measures(benchreport.TargetOriginal) {
+	if cfg.Measures(report.TargetOriginal) {
 		if ps, ok := r.Ex.(interface{ OriginalPoolSize(context.Context) int64 }); ok {
-			poolSize[benchreport.TargetOriginal] = ps.OriginalPoolSize(ctx)
+			poolSize[report.TargetOriginal] = ps.OriginalPoolSize(ctx)
 		}
-		if n := poolSize[benchreport.TargetOriginal]; n > 0 {
+		if n := poolSize[report.TargetOriginal]; n > 0 {
 			md["original_pool_size"] = n
 		}
 	}
@@ -162,7 +162,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		rc := benchreport.Cell{Target: cell.Target, Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
+		rc := report.Cell{Target: cell.Target, Endpoint: cell.Endpoint, Scenario: cell.Scenario, Via: cell.Via, Threads: cell.Threads,
 			Connections: cell.Connections, DurationS: cell.Duration.Seconds(), TargetRate: cell.Rate}
 		if key := cell.Target + " " + cell.Endpoint; cfg.Warmup > 0 && !warmed[key] {
 			warmed[key] = true
@@ -191,8 +191,8 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		}
 		aggregate(&rc, cfg, flask, s.Ceilings)
 		switch {
-		case rc.Status != benchreport.StatusErrors:
-		case cell.Target == benchreport.TargetOriginal:
+		case rc.Status != report.StatusErrors:
+		case cell.Target == report.TargetOriginal:
 			// The contender's errors are what it did under that load (as
 			// the publication's 99.4%): reported, not a failure of the run.
 			// Its verification, before any load, is what says it works.
@@ -205,7 +205,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 		}
 		s.Cells = append(s.Cells, rc)
 	}
-	s.SideBySide = benchreport.SideBySideRows(s.Cells, flask)
+	s.SideBySide = report.SideBySideRows(s.Cells, flask)
 
 	s.Notes = append(s.Notes, r.warnings...)
 	s.Finished = time.Now().UTC()
@@ -230,23 +230,23 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 	if annotationErr != "" {
 		s.Notes = append(s.Notes, "Grafana annotations (best effort) "+annotationErr)
 	}
-	if err := benchreport.WriteCharts(s, flask, cfg.OutDir); err != nil {
+	if err := report.WriteCharts(s, flask, cfg.OutDir); err != nil {
 		s.Notes = append(s.Notes, "charts: "+err.Error())
 		r.logf("bench: charts: %v", err)
 	}
-	if err := benchreport.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
+	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
 	if err := s.WriteJSON(cfg.OutDir); err != nil {
 		return s, err
 	}
-	if err := benchreport.WriteMarkdown(s, flask, cfg.OutDir); err != nil {
+	if err := report.WriteMarkdown(s, flask, cfg.OutDir); err != nil {
 		return s, err
 	}
 	if s.Interrupted {
 		marker := fmt.Sprintf("interrupted (%s) at %s after %d of %d cells; summary.json and summary.md hold those cells\n",
 			s.InterruptedBy, s.Finished.Format(time.RFC3339), len(s.Cells), len(cells))
-		if err := benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
+		if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
 			return s, err
 		}
 	}
@@ -256,7 +256,7 @@ func (r *Runner) Run(ctx context.Context) (*benchreport.Summary, error) {
 // onTarget names a target after a cell in the log and the report's lines:
 // nothing for the app (as before the bench measured anything else).
 func onTarget(target string) string {
-	if target == "" || target == benchreport.TargetApp {
+	if target == "" || target == report.TargetApp {
 		return ""
 	}
 	return " (" + target + ")"
@@ -264,8 +264,8 @@ func onTarget(target string) string {
 
 // targetInfo describes a target for the report: what it is, where, and
 // which server-side evidence applies to it in this run.
-func (r *Runner) targetInfo(target string, poolSize int64) benchreport.TargetInfo {
-	t := benchreport.TargetInfo{Name: target, URL: r.Ex.HostURL(target), PoolSize: poolSize}
+func (r *Runner) targetInfo(target string, poolSize int64) report.TargetInfo {
+	t := report.TargetInfo{Name: target, URL: r.Ex.HostURL(target), PoolSize: poolSize}
 	db := "no PostgreSQL evidence (see Notes)"
 	if r.DB != nil {
 		db = "PostgreSQL: pg_stat_statements calls of the agents query, pg_stat_database sessions, backends at work (isolation wait)"
@@ -275,7 +275,7 @@ func (r *Runner) targetInfo(target string, poolSize int64) benchreport.TargetInf
 		pool = fmt.Sprintf("at most %d pooled connections", poolSize)
 	}
 	switch target {
-	case benchreport.TargetOriginal:
+	case report.TargetOriginal:
 		t.Server = "the original benchmark's Flask app under gunicorn (original/; sync workers, its pool bug fixed)"
 		t.Evidence = []string{db, "no /metrics: no exact server counts, no in-flight gauge (its isolation wait is PostgreSQL's alone), no Prometheus",
 			"reconciled: every success a query; /agents one new connection per request; /agents_with_pool " + pool, "the generator's counts"}
@@ -302,18 +302,18 @@ func hasDBEndpoint(eps []string) bool {
 
 // warmup loads the endpoint with cell's settings for cfg.Warmup, before its
 // first scenario.
-func (r *Runner) warmup(ctx context.Context, cell Cell) (benchreport.Warmup, error) {
+func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
 	stem := cell.Endpoint[1:] + targetSuffix(cell.Target)
 	dir := filepath.Join(r.Cfg.OutDir, "warmup")
 	args := cell.GeneratorArgs(r.Cfg.Warmup, "warmup-"+stem, r.Cfg.Timeout, true)
-	w := benchreport.Warmup{Target: cell.Target, Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
+	w := report.Warmup{Target: cell.Target, Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
 	r.logf("bench: warming up %s%s: loadtest %s", cell.Endpoint, onTarget(cell.Target), strings.Join(args, " "))
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
-	_ = benchreport.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
+	_ = report.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	g, err := results.ReadGenerator(jp)
+	g, err := runresult.ReadGenerator(jp)
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
@@ -323,13 +323,13 @@ func (r *Runner) warmup(ctx context.Context, cell Cell) (benchreport.Warmup, err
 
 // runOnce is the measured run and the server-side evidence of
 // one repeat of a cell.
-func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64) (benchreport.Run, error) {
+func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64) (report.Run, error) {
 	cfg := r.Cfg
 	stem := cell.Name()
 	if cfg.Repeat > 1 {
 		stem += fmt.Sprintf("-r%d", idx+1)
 	}
-	run := benchreport.Run{Index: idx + 1}
+	run := report.Run{Index: idx + 1}
 	// Isolation: whatever loaded the server before (a warm-up, the previous
 	// cell, an overload's backlog) is over before this run starts; the
 	// wait's last look is the run's "before".
@@ -343,7 +343,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	// scrape interval per run): its windows may hold the previous run's end.
 	// Prometheus scrapes the app alone: the original has no /metrics.
 	prom := r.Prom
-	if cell.Target == benchreport.TargetOriginal {
+	if cell.Target == report.TargetOriginal {
 		prom = nil
 	}
 	var promFrom time.Time
@@ -362,11 +362,11 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	text, jp, err := r.generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
 	run.TextFile = stem + ".txt"
-	_ = benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
+	_ = report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
 	if err != nil {
 		return run, fmt.Errorf("generator: %w", err)
 	}
-	g, err := results.ReadGenerator(jp)
+	g, err := runresult.ReadGenerator(jp)
 	if err != nil {
 		return run, err
 	}
@@ -388,7 +388,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
 	run.InFlight, run.Attempts = g.InFlightAtEnd, g.Attempts()
 	run.Latency, run.Errors = g.LatencyMS, g.Errors
-	run.ErrorRatio = results.ErrorRatio(run.Requests, run.InFlight, run.Errors)
+	run.ErrorRatio = runresult.ErrorRatio(run.Requests, run.InFlight, run.Errors)
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
 		if _, pts, ok := hgrm.Extract(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
@@ -397,7 +397,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	if run.Spectrum == nil {
 		if dist, pts, ok := hgrm.Extract(text); ok { // -L output, when --hgrm wrote nothing
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
-			if err := benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(dist)); err != nil {
+			if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(dist)); err != nil {
 				return run, err
 			}
 		} else {
@@ -415,9 +415,9 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	r.reportWait("after", cell, idx, drain)
 
 	// Server side, same window: exact counters, then Prometheus.
-	srv := &benchreport.Server{}
+	srv := &report.Server{}
 	switch {
-	case cell.Target == benchreport.TargetOriginal:
+	case cell.Target == report.TargetOriginal:
 		// No /metrics: PostgreSQL's counts and the generator's are all.
 	case before.appErr != nil:
 		srv.Problems = append(srv.Problems, before.appErr.Error())
@@ -437,7 +437,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		case after.dbErr != nil:
 			srv.Problems = append(srv.Problems, after.dbErr.Error())
 		default:
-			srv.DB = &benchreport.DB{AgentsQueryCalls: after.db.Calls - before.db.Calls, Sessions: after.db.Sessions - before.db.Sessions}
+			srv.DB = &report.DB{AgentsQueryCalls: after.db.Calls - before.db.Calls, Sessions: after.db.Sessions - before.db.Sessions}
 		}
 	}
 	if prom != nil {
@@ -469,7 +469,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	}
 	r.logf("bench: %s run %d/%d: %s, p50 %.2fms p99 %.2fms max %.2fms, %d responses, %d in flight at the end, %d failed (%.2f%%)",
 		cell.Name(), idx+1, cfg.Repeat, status, run.Latency.P50, run.Latency.P99, run.Latency.Max,
-		run.Requests, run.InFlight, results.Failed(run.Requests, run.InFlight, run.Errors), run.ErrorRatio*100)
+		run.Requests, run.InFlight, runresult.Failed(run.Requests, run.InFlight, run.Errors), run.ErrorRatio*100)
 	for _, c := range run.Checks {
 		if !c.OK {
 			r.logf("bench: %s: RECONCILIATION MISMATCH %s: %s", cell.Name(), c.Name, c.Detail)
@@ -480,7 +480,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 
 // reportWait logs a wait that took noticeable time, and makes a wait that
 // hit its bound a warning of the run (a Note of the report).
-func (r *Runner) reportWait(when string, cell Cell, idx int, w benchreport.Wait) {
+func (r *Runner) reportWait(when string, cell Cell, idx int, w report.Wait) {
 	what := map[string]string{"before": "to be idle before", "after": "to finish the requests of"}[when]
 	switch {
 	case w.TimedOut:
@@ -499,24 +499,24 @@ func (r *Runner) reportWait(when string, cell Cell, idx int, w benchreport.Wait)
 }
 
 // aggregate fills a cell's medians, spread, status and comparisons from its runs.
-func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings []benchreport.Ceiling) {
+func aggregate(c *report.Cell, cfg Settings, flask publication.Set, ceilings []report.Ceiling) {
 	if len(c.Runs) == 0 {
-		c.Status = benchreport.StatusNotRun
+		c.Status = report.StatusNotRun
 		return
 	}
-	pick := func(f func(benchreport.Run) float64) (med float64, sp benchreport.Spread) {
+	pick := func(f func(report.Run) float64) (med float64, sp report.Spread) {
 		vals := make([]float64, len(c.Runs))
 		for i, r := range c.Runs {
 			vals[i] = f(r)
 		}
-		return median(vals), benchreport.Spread{Min: minOf(vals), Max: maxOf(vals)}
+		return median(vals), report.Spread{Min: minOf(vals), Max: maxOf(vals)}
 	}
-	c.AchievedRate, c.RateSpread = pick(func(r benchreport.Run) float64 { return r.AchievedRate })
+	c.AchievedRate, c.RateSpread = pick(func(r report.Run) float64 { return r.AchievedRate })
 	// Each latency figure is the median of the runs' (the p99's spread too).
 	for i, f := range c.Latency.Fields() {
-		*f.Value, _ = pick(func(r benchreport.Run) float64 { return *r.Latency.Fields()[i].Value })
+		*f.Value, _ = pick(func(r report.Run) float64 { return *r.Latency.Fields()[i].Value })
 	}
-	_, c.P99Spread = pick(func(r benchreport.Run) float64 { return r.Latency.P99 })
+	_, c.P99Spread = pick(func(r report.Run) float64 { return r.Latency.P99 })
 	for _, r := range c.Runs {
 		c.Requests += r.Requests
 		c.InFlight += r.InFlight
@@ -529,8 +529,8 @@ func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings [
 			c.Reconciled = &ok
 		}
 	}
-	c.Attempts = results.Attempts(c.Requests, c.InFlight, c.Errors)
-	c.ErrorRatio = results.ErrorRatio(c.Requests, c.InFlight, c.Errors)
+	c.Attempts = runresult.Attempts(c.Requests, c.InFlight, c.Errors)
+	c.ErrorRatio = runresult.ErrorRatio(c.Requests, c.InFlight, c.Errors)
 	saturated := c.TargetRate > 0 && c.AchievedRate < cfg.SaturatedBelow*c.TargetRate
 	// A cell at capacity (closed loop, or a rate the hardware cannot reach)
 	// sheds load: client timeouts and the app's 503s are what overload looks
@@ -541,34 +541,34 @@ func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings [
 	attempts := float64(c.Attempts)
 	if atCapacity && attempts > 0 {
 		c.Overload = overloadErrors(c.Runs)
-		c.CountedErrorRatio = float64(max(0, results.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
+		c.CountedErrorRatio = float64(max(0, runresult.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
 	}
 	var notes []string
 	switch {
 	case c.CountedErrorRatio > cfg.ErrorThreshold:
-		c.Status = benchreport.StatusErrors
+		c.Status = report.StatusErrors
 		if saturated {
 			notes = append(notes, fmt.Sprintf("also saturated: %.1f of %g req/s", c.AchievedRate, c.TargetRate))
 		}
 	case saturated:
-		c.Status = benchreport.StatusSaturated
+		c.Status = report.StatusSaturated
 		notes = append(notes, fmt.Sprintf("the hardware reached %.1f of %g req/s (%.0f%%)", c.AchievedRate, c.TargetRate, 100*c.AchievedRate/c.TargetRate))
 	case c.TargetRate == 0:
-		c.Status = benchreport.StatusClosedLoop
+		c.Status = report.StatusClosedLoop
 	default:
-		c.Status = benchreport.StatusOK
+		c.Status = report.StatusOK
 	}
 	if c.Overload > 0 {
 		notes = append(notes, fmt.Sprintf("%.1f%% of attempts shed under overload: timeouts and 503s", 100*float64(c.Overload)/attempts))
 	}
 	c.Note = strings.Join(notes, "; ")
-	c.Publication = benchreport.PublicationOf(flask, c.Endpoint, c.Scenario, c.AchievedRate)
+	c.Publication = report.PublicationOf(flask, c.Endpoint, c.Scenario, c.AchievedRate)
 	// The share of the database's own ceiling says how close a DB endpoint
 	// came to what PostgreSQL alone can do, when the cell was not capped by
 	// its target rate: /agents against new-connection pgbench, the pool
 	// against prepared pgbench.
 	want := map[string]string{"/agents": "connect", "/agents_with_pool": "prepared"}[c.Endpoint]
-	if want != "" && c.Status != benchreport.StatusOK {
+	if want != "" && c.Status != report.StatusOK {
 		for _, ce := range ceilings {
 			if ce.Name == want && ce.TPS > 0 {
 				c.CeilingShare = map[string]float64{ce.Name: c.AchievedRate / ce.TPS}
@@ -592,14 +592,14 @@ func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings [
 // never exceeds a run's failures. A 500, any other non-2xx, a socket error
 // (and a wrong body, refused before any load) always count. Without the
 // app's counters, only the timeouts.
-func overloadErrors(runs []benchreport.Run) int64 {
+func overloadErrors(runs []report.Run) int64 {
 	var n int64
 	for _, r := range runs {
 		shed := r.Errors.Timeout
 		if r.Server != nil && r.Server.AppRequests != nil {
 			shed += min(r.Errors.Status, r.Server.AppRequests["503"])
 		}
-		n += min(shed, results.Failed(r.Requests, r.InFlight, r.Errors))
+		n += min(shed, runresult.Failed(r.Requests, r.InFlight, r.Errors))
 	}
 	return n
 }
@@ -638,8 +638,8 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 		"quick":           r.Cfg.Quick,
 		"command_line":    r.CmdLine,
 		"executor":        r.Ex.Name(),
-		"runner":          benchreport.RunnerOf(os.Getenv),
-		"app_url":         r.Ex.HostURL(benchreport.TargetApp),
+		"runner":          report.RunnerOf(os.Getenv),
+		"app_url":         r.Ex.HostURL(report.TargetApp),
 		"targets":         r.Cfg.Targets,
 		"host_cpus":       runtime.NumCPU(),
 		"host_gomaxprocs": runtime.GOMAXPROCS(0),
@@ -669,7 +669,7 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 
 // spectrumFromJSON is the percentile spectrum from the JSON's few
 // percentiles, for when the text output has no detailed spectrum.
-func spectrumFromJSON(g *results.Generator) []hgrm.Point {
+func spectrumFromJSON(g *runresult.Generator) []hgrm.Point {
 	l := g.LatencyMS
 	return []hgrm.Point{{Percentile: 0, ValueMS: l.Min}, {Percentile: .5, ValueMS: l.P50}, {Percentile: .75, ValueMS: l.P75},
 		{Percentile: .9, ValueMS: l.P90}, {Percentile: .99, ValueMS: l.P99}, {Percentile: .999, ValueMS: l.P99_9},

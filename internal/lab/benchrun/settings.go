@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"errors"
@@ -56,7 +56,7 @@ var (
 // AllTargets are the servers a run can measure, in the order a cell runs
 // against them: this lab's app, and the original Flask app under gunicorn
 // (compose service "original", profile "original").
-var AllTargets = []string{benchreport.TargetApp, benchreport.TargetOriginal}
+var AllTargets = []string{report.TargetApp, report.TargetOriginal}
 
 // usageError is a bad command line (exit 2).
 type usageError struct{ error }
@@ -82,7 +82,7 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	fs.IntVar(&c.Repeat, "repeat", 1, "run every cell N times; report the median and the spread")
 	fs.StringVar(&c.Target, "target", "", "base URL of a remote app (e.g. http://192.168.2.100:8000): no compose, the generator runs on this machine")
 	fs.StringVar(&c.TargetOriginal, "target-original", "", "with --target: base URL of the original Flask app (e.g. http://192.168.2.100:8001); implies --targets app,original")
-	targets := fs.String("targets", benchreport.TargetApp, "comma-separated targets each cell runs against, back to back: app, original (in compose the bench starts the original: docker compose --profile original up -d --wait original)")
+	targets := fs.String("targets", report.TargetApp, "comma-separated targets each cell runs against, back to back: app, original (in compose the bench starts the original: docker compose --profile original up -d --wait original)")
 	threshold := fs.String("error-threshold", "1%", "fail the run when a cell's error ratio exceeds this (e.g. 1% or 0.01)")
 	fs.Float64Var(&c.SaturatedBelow, "saturated-below", 0.9, "a rate cell achieving less than this fraction of its target is reported saturated")
 	fs.StringVar(&c.OutDir, "out", "", "results folder (default results/<UTC timestamp>)")
@@ -115,7 +115,7 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	if c.Scenarios, err = parseScenarios(*scenarios); err != nil {
 		return c, usageError{err}
 	}
-	if c.ErrorThreshold, err = fraction.Parse(*threshold, 1); err != nil {
+	if c.ErrorThreshold, err = units.Parse(*threshold, 1); err != nil {
 		return c, usageError{fmt.Errorf("--error-threshold: %w", err)}
 	}
 	setFlags := map[string]bool{}
@@ -194,9 +194,9 @@ func (c *Settings) validate() error {
 	switch {
 	case c.TargetOriginal != "" && c.Target == "":
 		return usageError{errors.New("--target-original needs --target: both servers are remote, measured from this machine (in compose, use --targets app,original)")}
-	case c.Target != "" && slices.Contains(c.Targets, benchreport.TargetOriginal) && c.TargetOriginal == "":
+	case c.Target != "" && slices.Contains(c.Targets, report.TargetOriginal) && c.TargetOriginal == "":
 		return usageError{errors.New("--targets original with --target: give the original's base URL with --target-original")}
-	case c.TargetOriginal != "" && !slices.Contains(c.Targets, benchreport.TargetOriginal):
+	case c.TargetOriginal != "" && !slices.Contains(c.Targets, report.TargetOriginal):
 		return usageError{errors.New("--target-original given, but --targets does not name original")}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"context"
@@ -127,7 +127,7 @@ type SweepTarget struct {
 func (r *Runner) sweepTargets() []SweepTarget {
 	targets := r.Cfg.Targets
 	if len(targets) == 0 {
-		targets = []string{benchreport.TargetApp}
+		targets = []string{report.TargetApp}
 	}
 	var out []SweepTarget
 	for _, t := range targets {
@@ -143,19 +143,19 @@ func (r *Runner) sweepTargets() []SweepTarget {
 // endpoint and metadata.json. A sweep cut short by the budget is a lower
 // bound, reported as such: not a failure. A step the generator could not
 // run, or a verification that failed, is (exit 1).
-func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
+func (r *Runner) runSweeps(ctx context.Context) (*report.Summary, error) {
 	cfg := r.Cfg
 	sw := cfg.Sweep
 	if err := checkOutDirEmpty(cfg.OutDir); err != nil {
 		return nil, err
 	}
-	flask := baseline.Flask()
+	flask := publication.Flask()
 	stepDir := filepath.Join(cfg.OutDir, "sweep")
 	if err := os.MkdirAll(stepDir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &benchreport.Summary{
-		Schema: benchreport.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Runner: benchreport.RunnerOf(os.Getenv), Target: r.Ex.HostURL(benchreport.TargetApp),
+	s := &report.Summary{
+		Schema: report.SchemaVersion, Started: time.Now().UTC(), Executor: r.Ex.Name(), Runner: report.RunnerOf(os.Getenv), Target: r.Ex.HostURL(report.TargetApp),
 		Quick: cfg.Quick, Repeat: 1, ErrorThreshold: cfg.ErrorThreshold, SaturatedBelow: cfg.SaturatedBelow,
 		Baseline: flask.Name + " — " + flask.Source, Notes: append([]string(nil), r.Notes...),
 	}
@@ -181,7 +181,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 	for _, tgt := range targets {
 		for _, ep := range cfg.Endpoints {
 			problems := Verify(ctx, r.HTTP, tgt.Name, tgt.Ex.HostURL(tgt.Name), ep)
-			s.Verification = append(s.Verification, benchreport.Verification{Target: tgt.Name, Endpoint: ep, OK: len(problems) == 0, Problems: problems})
+			s.Verification = append(s.Verification, report.Verification{Target: tgt.Name, Endpoint: ep, OK: len(problems) == 0, Problems: problems})
 			if len(problems) > 0 {
 				r.logf("bench: VERIFY FAILED %s on %s — not swept:", ep, tgt.Name)
 				for _, p := range problems {
@@ -220,8 +220,8 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 			// network", its connections), as overridden by the flags.
 			cell := Matrix(Settings{Endpoints: []string{ep}, Scenarios: []string{"rate4000"}, Connections: cfg.Connections, Threads: cfg.Threads}, cpus)[0]
 			cell.Target = tgt.Name
-			rec := benchreport.Sweep{Endpoint: ep, Target: tgt.Name, Via: cell.Via, Connections: cell.Connections, Threads: cell.Threads,
-				WarmupS: cfg.Warmup.Seconds(), TimeoutS: cfg.Timeout.Seconds(), Runs: []benchreport.SweepRun{}}
+			rec := report.Sweep{Endpoint: ep, Target: tgt.Name, Via: cell.Via, Connections: cell.Connections, Threads: cell.Threads,
+				WarmupS: cfg.Warmup.Seconds(), TimeoutS: cfg.Timeout.Seconds(), Runs: []report.SweepRun{}}
 			started := time.Now()
 			res, err := sweep.Run(bctx, sw.Plan, sw.Objective, r.sweepStep(tgt, cell, stepDir, stems, &rec))
 			rec.Result = res
@@ -233,7 +233,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 			if res != nil {
 				r.logf("bench: %s on %s: %s", ep, tgt.Name, res.Verdict())
 				if r.GrafanaURL != "" && len(res.Steps) > 0 {
-					text := fmt.Sprintf("sweep %s on %s: %s", ep, tgt.Name, benchreport.SweepHeadline(rec))
+					text := fmt.Sprintf("sweep %s on %s: %s", ep, tgt.Name, report.SweepHeadline(rec))
 					if err := Annotate(ctx, r.GrafanaURL, text, []string{ep, "sweep"}, started, time.Now()); err != nil {
 						s.Notes = append(s.Notes, "Grafana annotations (best effort) not posted: "+err.Error())
 					}
@@ -259,23 +259,23 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 		md["interrupted"] = s.InterruptedBy
 		r.logf("bench: interrupted (%s): writing the sweeps so far", s.InterruptedBy)
 	}
-	if err := benchreport.WriteSweepCharts(s, cfg.OutDir); err != nil {
+	if err := report.WriteSweepCharts(s, cfg.OutDir); err != nil {
 		s.Notes = append(s.Notes, err.Error())
 		r.logf("bench: %v", err)
 	}
-	if err := benchreport.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
+	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
 	if err := s.WriteJSON(cfg.OutDir); err != nil {
 		return s, err
 	}
-	if err := benchreport.WriteSweepMarkdown(s, cfg.OutDir); err != nil {
+	if err := report.WriteSweepMarkdown(s, cfg.OutDir); err != nil {
 		return s, err
 	}
 	if s.Interrupted {
 		marker := fmt.Sprintf("interrupted (%s) at %s during the sweep; summary.json and summary.md hold the steps measured\n",
 			s.InterruptedBy, s.Finished.Format(time.RFC3339))
-		if err := benchreport.WriteFileAtomic(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
+		if err := report.WriteFileAtomic(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
 			return s, err
 		}
 	}
@@ -289,7 +289,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*benchreport.Summary, error) {
 // in rec.Runs. The step runs under the search's context: a signal stops
 // it, and so does the end of the whole sweep's budget (then the search
 // reports the step skipped, the sweep a lower bound).
-func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[string]bool, rec *benchreport.Sweep) sweep.StepFunc {
+func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[string]bool, rec *report.Sweep) sweep.StepFunc {
 	cfg := r.Cfg
 	ep := cell.Endpoint
 	idle := &Runner{HTTP: r.HTTP, Ex: tgt.Ex}
@@ -319,10 +319,10 @@ func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[str
 		}
 		stems[stem] = true
 		args := sweepArgs(cell, cfg.Sweep.Plan.Step, cfg.Warmup, cfg.Timeout, rate, "sweep-"+stem)
-		run := benchreport.SweepRun{Offered: rate, Args: args, TextFile: filepath.Join("sweep", stem+".txt"), Isolation: &iso}
+		run := report.SweepRun{Offered: rate, Args: args, TextFile: filepath.Join("sweep", stem+".txt"), Isolation: &iso}
 		r.logf("bench: sweep %s on %s: loadtest %s %s", ep, tgt.Name, strings.Join(args, " "), ep)
 		text, jp, err := tgt.Ex.Generate(runCtx, GenSpec{Target: tgt.Name, Via: cell.Via, Path: ep, Dir: dir, Stem: stem, Args: args})
-		_ = benchreport.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
+		_ = report.WriteFileAtomic(filepath.Join(dir, stem+".txt"), []byte(text))
 		record := func(err error) {
 			if err != nil {
 				run.Error = err.Error()
@@ -336,7 +336,7 @@ func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[str
 			}
 			return sweep.Step{}, fmt.Errorf("generator: %w", err)
 		}
-		g, err := results.ReadGenerator(jp)
+		g, err := runresult.ReadGenerator(jp)
 		if err != nil {
 			record(err)
 			return sweep.Step{}, err
@@ -370,7 +370,7 @@ func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[str
 // stepFromGenerator is a generator run's figures as a sweep step: the
 // corrected percentiles, the achieved rate over its window, and the lab's
 // accounting of attempts and failures.
-func stepFromGenerator(rate float64, g *results.Generator) sweep.Step {
+func stepFromGenerator(rate float64, g *runresult.Generator) sweep.Step {
 	e := sweep.ErrorCounts{Connect: g.Errors.Connect, Read: g.Errors.Read, Write: g.Errors.Write, Timeout: g.Errors.Timeout, Status: g.Errors.Status}
 	st := sweep.Step{Offered: rate, Achieved: g.AchievedRate, P50: g.LatencyMS.P50, P90: g.LatencyMS.P90, P99: g.LatencyMS.P99, P999: g.LatencyMS.P99_9,
 		Responses: g.Requests, InFlight: g.InFlightAtEnd, Errors: e, DurationS: g.ElapsedS}
@@ -425,7 +425,7 @@ func contains(list []string, s string) bool {
 
 // completedText is what an interrupted run had done, for its last line:
 // the cells completed, or the sweeps begun.
-func completedText(s *benchreport.Summary) string {
+func completedText(s *report.Summary) string {
 	if len(s.Sweeps) > 0 {
 		return fmt.Sprintf("%d sweep(s) begun, cut short", len(s.Sweeps))
 	}

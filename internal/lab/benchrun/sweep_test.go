@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -124,7 +124,7 @@ func TestSweepFindsKneeOfKnownCapacity(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestSweepBudgetGivesLowerBound(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0 for a sweep cut short by its budget", code)
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,8 +264,8 @@ func TestSweepBudgetGivesLowerBound(t *testing.T) {
 		if r.Outcome == sweep.OutcomeLowerBound && r.LowerBound <= 0 {
 			t.Errorf("%s: lower bound %g", sw.Endpoint, r.LowerBound)
 		}
-		if !bytes.Contains(md, []byte(benchreport.SweepHeadline(sw))) || !strings.Contains(benchreport.SweepHeadline(sw), "INCOMPLETE") {
-			t.Errorf("%s: summary.md lacks %q", sw.Endpoint, benchreport.SweepHeadline(sw))
+		if !bytes.Contains(md, []byte(report.SweepHeadline(sw))) || !strings.Contains(report.SweepHeadline(sw), "INCOMPLETE") {
+			t.Errorf("%s: summary.md lacks %q", sw.Endpoint, report.SweepHeadline(sw))
 		}
 		if !bytes.Contains(md, []byte("skipped "+r.Skipped.Text)) {
 			t.Errorf("%s: summary.md does not say what was skipped (%s)", sw.Endpoint, r.Skipped.Text)
@@ -389,7 +389,7 @@ func TestSweepInterrupted(t *testing.T) {
 	if code != 130 {
 		t.Fatalf("exit %d, want 130", code)
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}

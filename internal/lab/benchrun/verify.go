@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -93,7 +93,7 @@ func expectedBody(endpoint string) []byte {
 
 // bodyCheck says how a target's body is verified (for the log).
 func bodyCheck(target string) string {
-	if target == benchreport.TargetOriginal {
+	if target == report.TargetOriginal {
 		return "JSON equal to the expected body"
 	}
 	return "exact body"
@@ -158,7 +158,7 @@ func Verify(ctx context.Context, client *http.Client, target, baseURL, endpoint 
 	}
 	// Every element right: the whole body, as each target must give it.
 	want := expectedBody(endpoint)
-	if target == benchreport.TargetOriginal {
+	if target == report.TargetOriginal {
 		var w any
 		if err := json.Unmarshal(want, &w); err != nil {
 			panic(err) // the expected body is ours

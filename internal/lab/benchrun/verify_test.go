@@ -1,4 +1,4 @@
-package bench
+package benchrun
 
 import (
 	"bytes"
@@ -78,7 +78,7 @@ func pythonAgents(mutate func(i int, a map[string]any)) []byte {
 // answers: the app's bodies byte for byte, the original's parsed.
 func TestVerifyExpectedVersusGot(t *testing.T) {
 	t.Parallel()
-	app, orig := benchreport.TargetApp, benchreport.TargetOriginal
+	app, orig := report.TargetApp, report.TargetOriginal
 	cases := []struct {
 		name, target, endpoint string
 		h                      http.HandlerFunc
@@ -189,11 +189,11 @@ func TestBrokenEndpointRefusedBeforeLoad(t *testing.T) {
 	if n := cs.count("/index"); n < 5 {
 		t.Errorf("/index got %d requests: it should have been measured", n)
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Cells) != 1 || s.Cells[0].Endpoint != "/index" || s.Cells[0].Status != benchreport.StatusOK {
+	if len(s.Cells) != 1 || s.Cells[0].Endpoint != "/index" || s.Cells[0].Status != report.StatusOK {
 		t.Errorf("cells: %+v", s.Cells)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
@@ -228,11 +228,11 @@ func TestErrorThreshold(t *testing.T) {
 	if !strings.Contains(stderr.String(), "/index rate10: error ratio 100.00% exceeds 1.00%") {
 		t.Errorf("stderr: %s", stderr.String())
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := s.Cells[0]; c.Status != benchreport.StatusErrors || c.Errors.Status != c.Requests || c.Requests == 0 {
+	if c := s.Cells[0]; c.Status != report.StatusErrors || c.Errors.Status != c.Requests || c.Requests == 0 {
 		t.Errorf("cell: status %s, %d requests, errors %+v", c.Status, c.Requests, c.Errors)
 	}
 	n.Store(0)
@@ -285,7 +285,7 @@ func TestOverloadShedIsReportedNotFailed(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestOverloadShedIsReportedNotFailed(t *testing.T) {
 	if shed == 0 || c.Errors.Status == 0 {
 		t.Fatalf("the app shed nothing (app %v, client errors %+v): the overload did not happen", run.Server.AppRequests, c.Errors)
 	}
-	if c.Status != benchreport.StatusClosedLoop || c.Overload != min(c.Errors.Timeout+min(c.Errors.Status, shed), results.Failed(c.Requests, c.InFlight, c.Errors)) ||
+	if c.Status != report.StatusClosedLoop || c.Overload != min(c.Errors.Timeout+min(c.Errors.Status, shed), runresult.Failed(c.Requests, c.InFlight, c.Errors)) ||
 		c.CountedErrorRatio > 0.01 || !strings.Contains(c.Note, "shed under overload") {
 		t.Errorf("status %s, overload %d, errors %+v, counted ratio %v, note %q", c.Status, c.Overload, c.Errors, c.CountedErrorRatio, c.Note)
 	}
@@ -325,12 +325,12 @@ func TestSaturatedCellDoesNotFail(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0: %s", code, stderr.String())
 	}
-	s, err := benchreport.Load(out)
+	s, err := report.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := s.Cells[0]
-	if c.Status != benchreport.StatusSaturated || c.AchievedRate > 20 || c.AchievedRate <= 0 {
+	if c.Status != report.StatusSaturated || c.AchievedRate > 20 || c.AchievedRate <= 0 {
 		t.Errorf("status %s at %.1f req/s of %g, want saturated", c.Status, c.AchievedRate, c.TargetRate)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))

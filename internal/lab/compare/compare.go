@@ -37,14 +37,14 @@ type Meta struct {
 // Run is one results folder: its summary and metadata.
 type Run struct {
 	Dir     string
-	Summary *benchreport.Summary
+	Summary *report.Summary
 	Meta    Meta
 }
 
 // LoadRun reads a results folder (summary.json, and metadata.json when
 // there is one).
 func LoadRun(dir string) (*Run, error) {
-	s, err := benchreport.Load(dir)
+	s, err := report.Load(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func cpuLimits(a, b *Run, keep func(string) bool) []string {
 
 // CellSettings is what differs in how two cells were run: target rate,
 // connections, threads, duration.
-func CellSettings(a, b benchreport.Cell) []string {
+func CellSettings(a, b report.Cell) []string {
 	var d []string
 	if a.TargetRate != b.TargetRate {
 		d = append(d, fmt.Sprintf("rate %s → %s", rate(a.TargetRate), rate(b.TargetRate)))
@@ -145,8 +145,8 @@ func orDash(s string) string {
 // Metric is one figure of a cell on both sides.
 type Metric struct {
 	A, B         float64
-	ASpread      benchreport.Spread
-	BSpread      benchreport.Spread
+	ASpread      report.Spread
+	BSpread      report.Spread
 	Change       float64 // (B-A)/A
 	Verdict      string  // better | worse | same
 	BeyondSpread bool    // the ranges of the repeats do not overlap (needs ≥2 runs each)
@@ -174,9 +174,9 @@ type Diff struct {
 // Compare matches cells by target, endpoint and scenario: the app's with
 // the app's, the original's with the original's (a summary from before
 // targets measured the app alone: benchreport.Load reads it so).
-func Compare(a, b *benchreport.Summary) []Diff {
+func Compare(a, b *report.Summary) []Diff {
 	var out []Diff
-	index := map[string]benchreport.Cell{}
+	index := map[string]report.Cell{}
 	for _, c := range b.Cells {
 		index[key(c)] = c
 	}
@@ -198,20 +198,20 @@ func Compare(a, b *benchreport.Summary) []Diff {
 	return out
 }
 
-func target(c benchreport.Cell) string {
+func target(c report.Cell) string {
 	if c.Target == "" {
-		return benchreport.TargetApp
+		return report.TargetApp
 	}
 	return c.Target
 }
 
-func key(c benchreport.Cell) string { return target(c) + " " + c.Endpoint + " " + c.Scenario }
+func key(c report.Cell) string { return target(c) + " " + c.Endpoint + " " + c.Scenario }
 
 // Name is the cell as compare prints it: "/index saturation", with the
 // target after it unless it is the app's.
 func (d Diff) Name() string {
 	n := d.Endpoint + " " + d.Scenario
-	if d.Target != "" && d.Target != benchreport.TargetApp {
+	if d.Target != "" && d.Target != report.TargetApp {
 		n += " (" + d.Target + ")"
 	}
 	return n
@@ -229,7 +229,7 @@ func CompareRuns(a, b *Run) []Diff {
 			continue
 		}
 		d.Settings = append(append([]string(nil), global...), d.Settings...)
-		if d.Target == benchreport.TargetOriginal {
+		if d.Target == report.TargetOriginal {
 			d.Settings = append(d.Settings, orig...)
 		}
 		if len(d.Settings) > 0 {
@@ -239,13 +239,13 @@ func CompareRuns(a, b *Run) []Diff {
 	return diffs
 }
 
-func diff(a, b benchreport.Cell) Diff {
+func diff(a, b report.Cell) Diff {
 	d := Diff{Target: target(a), Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
 		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Repeats: len(a.Runs) > 1 && len(b.Runs) > 1,
 		Settings: CellSettings(a, b)}
 	d.Rate = metric(a.AchievedRate, b.AchievedRate, a.RateSpread, b.RateSpread, true, d.Repeats)
 	// A rate cell that reached its target on both sides: the rate says nothing.
-	if a.TargetRate > 0 && a.Status == benchreport.StatusOK && b.Status == benchreport.StatusOK {
+	if a.TargetRate > 0 && a.Status == report.StatusOK && b.Status == report.StatusOK {
 		d.Rate.Verdict, d.Rate.BeyondSpread = "same", false
 	}
 	d.P99 = metric(a.Latency.P99, b.Latency.P99, a.P99Spread, b.P99Spread, false, d.Repeats)
@@ -296,7 +296,7 @@ func Judge(diffs []Diff, max float64) int {
 		if d.P99 != nil && d.P99.Verdict == "worse" && d.P99.Change > max && (!d.Repeats || d.P99.BeyondSpread) {
 			d.Regressed = append(d.Regressed, fmt.Sprintf("p99 %+.1f%%", d.P99.Change*100))
 		}
-		if d.StatusB == benchreport.StatusErrors && d.StatusA != benchreport.StatusErrors {
+		if d.StatusB == report.StatusErrors && d.StatusA != report.StatusErrors {
 			d.Regressed = append(d.Regressed, "now over its error threshold")
 		}
 		if len(d.Regressed) > 0 {
@@ -308,7 +308,7 @@ func Judge(diffs []Diff, max float64) int {
 
 // metric judges a change: with repeats, only a change beyond both spreads
 // counts; without, any change of more than 1% is reported (unflagged).
-func metric(a, b float64, as, bs benchreport.Spread, higherIsBetter, repeats bool) *Metric {
+func metric(a, b float64, as, bs report.Spread, higherIsBetter, repeats bool) *Metric {
 	m := &Metric{A: a, B: b, ASpread: as, BSpread: bs}
 	if a != 0 {
 		m.Change = (b - a) / a
@@ -436,7 +436,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	threshold := -1.0 // off
 	if *maxReg != "off" {
-		v, err := fraction.Parse(*maxReg, math.Inf(1))
+		v, err := units.Parse(*maxReg, math.Inf(1))
 		if err != nil {
 			fmt.Fprintf(stderr, "compare: --max-regression: %v\n", err)
 			return 2

@@ -12,10 +12,10 @@ import (
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
-func cell(ep, sc string, target float64, status string, rates, p99s []float64) benchreport.Cell {
-	c := benchreport.Cell{Endpoint: ep, Scenario: sc, TargetRate: target, Status: status}
+func cell(ep, sc string, target float64, status string, rates, p99s []float64) report.Cell {
+	c := report.Cell{Endpoint: ep, Scenario: sc, TargetRate: target, Status: status}
 	for i := range rates {
-		c.Runs = append(c.Runs, benchreport.Run{Index: i + 1, AchievedRate: rates[i], Latency: results.Latency{P99: p99s[i]}})
+		c.Runs = append(c.Runs, report.Run{Index: i + 1, AchievedRate: rates[i], Latency: runresult.Latency{P99: p99s[i]}})
 	}
 	lo, hi := rates[0], rates[0]
 	plo, phi := p99s[0], p99s[0]
@@ -23,13 +23,13 @@ func cell(ep, sc string, target float64, status string, rates, p99s []float64) b
 		lo, hi = min(lo, rates[i]), max(hi, rates[i])
 		plo, phi = min(plo, p99s[i]), max(phi, p99s[i])
 	}
-	c.AchievedRate, c.RateSpread = (lo+hi)/2, benchreport.Spread{Min: lo, Max: hi}
-	c.Latency.P99, c.P99Spread = (plo+phi)/2, benchreport.Spread{Min: plo, Max: phi}
+	c.AchievedRate, c.RateSpread = (lo+hi)/2, report.Spread{Min: lo, Max: hi}
+	c.Latency.P99, c.P99Spread = (plo+phi)/2, report.Spread{Min: plo, Max: phi}
 	return c
 }
 
-func summary(cells ...benchreport.Cell) *benchreport.Summary {
-	return &benchreport.Summary{Schema: benchreport.SchemaVersion, Cells: cells}
+func summary(cells ...report.Cell) *report.Summary {
+	return &report.Summary{Schema: report.SchemaVersion, Cells: cells}
 }
 
 func TestCompareJudgesAgainstTheSpread(t *testing.T) {
@@ -234,8 +234,8 @@ func TestJudgeWithRepeats(t *testing.T) {
 // The app's cells are compared with the app's, the original's with the
 // original's; an old summary (schema 2: no targets) is the app's.
 func TestCompareLikeTargets(t *testing.T) {
-	orig := func(c benchreport.Cell) benchreport.Cell { c.Target = benchreport.TargetOriginal; return c }
-	app := func(c benchreport.Cell) benchreport.Cell { c.Target = benchreport.TargetApp; return c }
+	orig := func(c report.Cell) report.Cell { c.Target = report.TargetOriginal; return c }
+	app := func(c report.Cell) report.Cell { c.Target = report.TargetApp; return c }
 	a := summary(
 		app(cell("/index", "saturation", 0, "closed-loop", []float64{9000}, []float64{10})),
 		orig(cell("/index", "saturation", 0, "closed-loop", []float64{1500}, []float64{300})),
@@ -250,11 +250,11 @@ func TestCompareLikeTargets(t *testing.T) {
 	}
 	for _, d := range diffs {
 		switch d.Target {
-		case benchreport.TargetApp:
+		case report.TargetApp:
 			if d.Rate.A != 9000 || d.Rate.B != 9100 || d.Name() != "/index saturation" {
 				t.Errorf("app: %+v %+v", d, d.Rate)
 			}
-		case benchreport.TargetOriginal:
+		case report.TargetOriginal:
 			if d.Rate.A != 1500 || d.Rate.B != 1400 || d.Name() != "/index saturation (original)" {
 				t.Errorf("original: %+v %+v", d, d.Rate)
 			}
@@ -303,24 +303,24 @@ func regexpLine(text, expr string) bool {
 // its own cells not comparable, not the app's.
 func TestOriginalCPULimitsBearOnItsCellsOnly(t *testing.T) {
 	app := cell("/index", "saturation", 0, "closed-loop", []float64{9000}, []float64{10})
-	app.Target = benchreport.TargetApp
+	app.Target = report.TargetApp
 	orig := cell("/index", "saturation", 0, "closed-loop", []float64{1500}, []float64{300})
-	orig.Target = benchreport.TargetOriginal
+	orig.Target = report.TargetOriginal
 	ra := &Run{Dir: "A", Summary: summary(app), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2"}}}
 	rb := &Run{Dir: "B", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "2"}}}
 	for _, d := range CompareRuns(ra, rb) {
-		if d.Target == benchreport.TargetApp && (d.Verdict == "not comparable" || len(d.Settings) > 0) {
+		if d.Target == report.TargetApp && (d.Verdict == "not comparable" || len(d.Settings) > 0) {
 			t.Errorf("app cell: %s %v: the original's limit made it not comparable", d.Verdict, d.Settings)
 		}
 	}
 	rc := &Run{Dir: "C", Summary: summary(app, orig), Meta: Meta{CPULimits: map[string]string{"app": "2", "postgres": "2", "original": "1"}}}
 	for _, d := range CompareRuns(rb, rc) {
 		switch d.Target {
-		case benchreport.TargetApp:
+		case report.TargetApp:
 			if len(d.Settings) > 0 {
 				t.Errorf("app cell: %v", d.Settings)
 			}
-		case benchreport.TargetOriginal:
+		case report.TargetOriginal:
 			if d.Verdict != "not comparable" || strings.Join(d.Settings, ", ") != "original cpus 2 → 1" {
 				t.Errorf("original cell: %s %v", d.Verdict, d.Settings)
 			}

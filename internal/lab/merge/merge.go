@@ -30,7 +30,7 @@ import (
 // Input is one generator result and the name errors call it by.
 type Input struct {
 	Name string
-	G    *results.Generator
+	G    *runresult.Generator
 }
 
 // Merged is the merged result: its figures (Summary, rendered as the
@@ -38,7 +38,7 @@ type Input struct {
 // the text prints (those the inputs' command line asked for).
 type Merged struct {
 	Summary *wrkreport.Summary
-	JSON    *results.Generator
+	JSON    *runresult.Generator
 	Options wrkreport.Options
 }
 
@@ -46,7 +46,7 @@ type Merged struct {
 func Files(paths []string) (*Merged, error) {
 	var in []Input
 	for _, p := range paths {
-		g, err := results.ReadGenerator(p)
+		g, err := runresult.ReadGenerator(p)
 		if err != nil {
 			return nil, err
 		}
@@ -163,17 +163,17 @@ func sameSettings(in []Input) error {
 	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 	settings := []struct {
 		name string
-		get  func(g *results.Generator) string
+		get  func(g *runresult.Generator) string
 	}{
-		{"URL", func(g *results.Generator) string { return g.URL }},
-		{"-d/--duration (s)", func(g *results.Generator) string { return num(g.DurationS) }},
-		{"--warmup (s)", func(g *results.Generator) string { return num(g.WarmupS) }},
-		{"--timeout (s)", func(g *results.Generator) string { return num(g.TimeoutS) }},
-		{"-R/--rate", func(g *results.Generator) string { return num(g.TargetRate) }},
-		{"-t/--threads", func(g *results.Generator) string { return strconv.Itoa(g.Threads) }},
-		{"-c/--connections", func(g *results.Generator) string { return strconv.Itoa(g.Connections) }},
-		{"parts (--part I/N)", func(g *results.Generator) string { return strconv.Itoa(g.Parts) }},
-		{"--start-at", func(g *results.Generator) string {
+		{"URL", func(g *runresult.Generator) string { return g.URL }},
+		{"-d/--duration (s)", func(g *runresult.Generator) string { return num(g.DurationS) }},
+		{"--warmup (s)", func(g *runresult.Generator) string { return num(g.WarmupS) }},
+		{"--timeout (s)", func(g *runresult.Generator) string { return num(g.TimeoutS) }},
+		{"-R/--rate", func(g *runresult.Generator) string { return num(g.TargetRate) }},
+		{"-t/--threads", func(g *runresult.Generator) string { return strconv.Itoa(g.Threads) }},
+		{"-c/--connections", func(g *runresult.Generator) string { return strconv.Itoa(g.Connections) }},
+		{"parts (--part I/N)", func(g *runresult.Generator) string { return strconv.Itoa(g.Parts) }},
+		{"--start-at", func(g *runresult.Generator) string {
 			if g.StartAt == nil {
 				return "none"
 			}
@@ -226,7 +226,7 @@ func oneRun(in []Input) error {
 // sameResult reports whether a and b are one result given twice: two
 // generators started together at the same rate may well have the same
 // window and counts, never also the same CPU time and histograms.
-func sameResult(a, b *results.Generator) bool {
+func sameResult(a, b *runresult.Generator) bool {
 	return a.Start.Equal(b.Start) && a.End.Equal(b.End) && a.RunID == b.RunID && a.Requests == b.Requests && a.Bytes == b.Bytes &&
 		a.Errors == b.Errors && a.CPUS == b.CPUS && a.Histograms != nil && b.Histograms != nil && *a.Histograms == *b.Histograms
 }

@@ -229,13 +229,13 @@ func TestMergeRealGenerators(t *testing.T) {
 	if code := Main(append([]string{"--json", out, "--hgrm", hg}, files...), &stdout, &stderr); code != 0 {
 		t.Fatalf("merge: exit %d: %s", code, stderr.String())
 	}
-	m, err := results.ReadGenerator(out)
+	m, err := runresult.ReadGenerator(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var parts []*results.Generator
+	var parts []*runresult.Generator
 	for _, f := range files {
-		g, err := results.ReadGenerator(f)
+		g, err := runresult.ReadGenerator(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,7 +403,7 @@ func TestMergeParts(t *testing.T) {
 	}
 	var sum int64
 	for i, f := range files {
-		g, err := results.ReadGenerator(f)
+		g, err := runresult.ReadGenerator(f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
-// Package baseline holds the original Flask + gunicorn benchmark's figures,
+// Package publication holds the original Flask + gunicorn benchmark's figures,
 // transcribed from its results file into flask-gunicorn.json, so reports can
 // put every cell of ours next to the original's.
-package baseline
+package publication
 
 import (
 	_ "embed"
@@ -46,7 +46,7 @@ type Cell struct {
 	} `json:"latency_ms"`
 	// Errors are wrk's counts as it printed them: its socket errors, and
 	// its "Non-2xx or 3xx responses" as Status.
-	Errors results.Errors `json:"errors"`
+	Errors runresult.Errors `json:"errors"`
 }
 
 // Flask returns the original Flask + gunicorn figures.

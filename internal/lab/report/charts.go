@@ -1,4 +1,4 @@
-package benchreport
+package report
 
 import (
 	"bytes"
@@ -80,7 +80,7 @@ func horizontalGrid() *plotter.Grid {
 // second per endpoint, a bar per target and the publication's, hatched) and
 // latency-<scenario>.png (corrected latency by percentile, every target
 // overlaid, a panel per endpoint). Each is written atomically.
-func WriteCharts(s *Summary, flask baseline.Set, dir string) error {
+func WriteCharts(s *Summary, flask publication.Set, dir string) error {
 	targets := targetNames(runTargets(s))
 	for _, sc := range scenarioOrder(s.Cells) {
 		cells := cellsOf(s.Cells, sc)
@@ -135,7 +135,7 @@ type BarSeries struct {
 
 // ThroughputSeries are the bars of a scenario's throughput chart, in
 // drawing order: each target measured, then the publication.
-func ThroughputSeries(cells []Cell, flask baseline.Set, targets []string) (endpoints []string, series []BarSeries) {
+func ThroughputSeries(cells []Cell, flask publication.Set, targets []string) (endpoints []string, series []BarSeries) {
 	for _, c := range cells {
 		if !contains(endpoints, c.Endpoint) {
 			endpoints = append(endpoints, c.Endpoint)
@@ -186,7 +186,7 @@ func ThroughputSeries(cells []Cell, flask baseline.Set, targets []string) (endpo
 }
 
 // ThroughputChart is a scenario's throughput chart as a PNG.
-func ThroughputChart(scenario string, cells []Cell, flask baseline.Set, targets []string) ([]byte, error) {
+func ThroughputChart(scenario string, cells []Cell, flask publication.Set, targets []string) ([]byte, error) {
 	endpoints, series := ThroughputSeries(cells, flask, targets)
 	p := newPlot()
 	p.Title.Text = "Throughput — " + caption(scenario)

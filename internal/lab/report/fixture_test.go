@@ -1,4 +1,4 @@
-package benchreport
+package report
 
 import (
 	"math"
@@ -14,7 +14,7 @@ import (
 type fixtureCell struct {
 	target, endpoint, scenario string
 	rate, p50, max             float64
-	errors                     results.Errors
+	errors                     runresult.Errors
 	status                     string
 }
 
@@ -26,26 +26,26 @@ type fixtureCell struct {
 func twoTargets() *Summary {
 	const secs = 30.0
 	rows := []fixtureCell{
-		{"app", "/index", "saturation", 9000, 38, 210, results.Errors{}, StatusClosedLoop},
-		{"original", "/index", "saturation", 1500, 240, 2600, results.Errors{Timeout: 12}, StatusClosedLoop},
-		{"app", "/index", "rate4000", 3999.2, 0.9, 14, results.Errors{}, StatusOK},
-		{"original", "/index", "rate4000", 1480, 21000, 52000, results.Errors{Timeout: 30000}, StatusSaturated},
-		{"app", "/index", "rate10", 10, 0.6, 2.1, results.Errors{}, StatusOK},
-		{"original", "/index", "rate10", 10, 2.4, 6.3, results.Errors{}, StatusOK},
-		{"app", "/agents", "saturation", 700, 540, 2900, results.Errors{Timeout: 40}, StatusClosedLoop},
-		{"original", "/agents", "saturation", 350, 1100, 9800, results.Errors{Timeout: 900}, StatusClosedLoop},
-		{"app", "/agents", "rate4000", 650, 1800, 4100, results.Errors{Timeout: 2000, Status: 3000}, StatusSaturated},
-		{"original", "/agents", "rate4000", 290, 2400, 30000, results.Errors{Read: 27000, Timeout: 5000}, StatusErrors},
-		{"app", "/agents", "rate10", 10, 3.9, 8.8, results.Errors{}, StatusOK},
-		{"original", "/agents", "rate10", 10, 17, 41, results.Errors{}, StatusOK},
-		{"app", "/agents_with_pool", "saturation", 4100, 92, 700, results.Errors{}, StatusClosedLoop},
-		{"original", "/agents_with_pool", "saturation", 1200, 330, 3100, results.Errors{Timeout: 30}, StatusClosedLoop},
-		{"app", "/agents_with_pool", "rate4000", 3990, 2.4, 40, results.Errors{}, StatusOK},
-		{"original", "/agents_with_pool", "rate4000", 1190, 19000, 50000, results.Errors{Timeout: 28000}, StatusSaturated},
-		{"app", "/agents_with_pool", "rate10", 10, 1.2, 3.3, results.Errors{}, StatusOK},
-		{"original", "/agents_with_pool", "rate10", 10, 4.1, 9.5, results.Errors{}, StatusOK},
+		{"app", "/index", "saturation", 9000, 38, 210, runresult.Errors{}, StatusClosedLoop},
+		{"original", "/index", "saturation", 1500, 240, 2600, runresult.Errors{Timeout: 12}, StatusClosedLoop},
+		{"app", "/index", "rate4000", 3999.2, 0.9, 14, runresult.Errors{}, StatusOK},
+		{"original", "/index", "rate4000", 1480, 21000, 52000, runresult.Errors{Timeout: 30000}, StatusSaturated},
+		{"app", "/index", "rate10", 10, 0.6, 2.1, runresult.Errors{}, StatusOK},
+		{"original", "/index", "rate10", 10, 2.4, 6.3, runresult.Errors{}, StatusOK},
+		{"app", "/agents", "saturation", 700, 540, 2900, runresult.Errors{Timeout: 40}, StatusClosedLoop},
+		{"original", "/agents", "saturation", 350, 1100, 9800, runresult.Errors{Timeout: 900}, StatusClosedLoop},
+		{"app", "/agents", "rate4000", 650, 1800, 4100, runresult.Errors{Timeout: 2000, Status: 3000}, StatusSaturated},
+		{"original", "/agents", "rate4000", 290, 2400, 30000, runresult.Errors{Read: 27000, Timeout: 5000}, StatusErrors},
+		{"app", "/agents", "rate10", 10, 3.9, 8.8, runresult.Errors{}, StatusOK},
+		{"original", "/agents", "rate10", 10, 17, 41, runresult.Errors{}, StatusOK},
+		{"app", "/agents_with_pool", "saturation", 4100, 92, 700, runresult.Errors{}, StatusClosedLoop},
+		{"original", "/agents_with_pool", "saturation", 1200, 330, 3100, runresult.Errors{Timeout: 30}, StatusClosedLoop},
+		{"app", "/agents_with_pool", "rate4000", 3990, 2.4, 40, runresult.Errors{}, StatusOK},
+		{"original", "/agents_with_pool", "rate4000", 1190, 19000, 50000, runresult.Errors{Timeout: 28000}, StatusSaturated},
+		{"app", "/agents_with_pool", "rate10", 10, 1.2, 3.3, runresult.Errors{}, StatusOK},
+		{"original", "/agents_with_pool", "rate10", 10, 4.1, 9.5, runresult.Errors{}, StatusOK},
 	}
-	flask := baseline.Flask()
+	flask := publication.Flask()
 	ok := true
 	s := &Summary{
 		Schema: SchemaVersion, Started: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), Executor: "compose", Target: "http://127.0.0.1:8000",
@@ -71,7 +71,7 @@ func twoTargets() *Summary {
 			conns, target = 10, 10
 		}
 		requests := int64(r.rate * secs)
-		lat := results.Latency{Min: r.p50 / 3, Mean: r.p50 * 1.2, P50: r.p50, P75: r.p50 * 1.3, P90: r.p50 * 1.6,
+		lat := runresult.Latency{Min: r.p50 / 3, Mean: r.p50 * 1.2, P50: r.p50, P75: r.p50 * 1.3, P90: r.p50 * 1.6,
 			P99: r.p50 + (r.max-r.p50)*0.5, P99_9: r.p50 + (r.max-r.p50)*0.8, Max: r.max}
 		run := Run{Index: 1, AchievedRate: r.rate, Requests: requests, Latency: lat, Errors: r.errors, Spectrum: spectrum(r.p50, r.max),
 			Server: &Server{DB: &DB{}}, Checks: []Check{{Name: "x", OK: true}}}
@@ -80,9 +80,9 @@ func twoTargets() *Summary {
 		}
 		c := Cell{Target: r.target, Endpoint: r.endpoint, Scenario: r.scenario, Via: via, Connections: conns, Threads: 2, DurationS: secs,
 			TargetRate: target, Runs: []Run{run}, AchievedRate: r.rate, Latency: lat, Requests: requests, Errors: r.errors,
-			Attempts: results.Attempts(requests, 0, r.errors), Status: r.status, Reconciled: &ok,
+			Attempts: runresult.Attempts(requests, 0, r.errors), Status: r.status, Reconciled: &ok,
 			Publication: PublicationOf(flask, r.endpoint, r.scenario, r.rate)}
-		c.ErrorRatio = results.ErrorRatio(requests, 0, r.errors)
+		c.ErrorRatio = runresult.ErrorRatio(requests, 0, r.errors)
 		s.Cells = append(s.Cells, c)
 	}
 	s.SideBySide = SideBySideRows(s.Cells, flask)

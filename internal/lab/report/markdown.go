@@ -1,4 +1,4 @@
-package benchreport
+package report
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ var scenarioTitles = map[string]string{
 }
 
 // WriteMarkdown writes summary.md into dir.
-func WriteMarkdown(s *Summary, flask baseline.Set, dir string) error {
+func WriteMarkdown(s *Summary, flask publication.Set, dir string) error {
 	return WriteFileAtomic(filepath.Join(dir, "summary.md"), []byte(Markdown(s, flask)))
 }
 
@@ -34,7 +34,7 @@ const SideBySideHeading = "## Side by side: the original's table, reproduced"
 // then the run's settings, its verification and evidence, and per scenario
 // a throughput table, a latency table and the server side of every run.
 // Every latency is in ms.
-func Markdown(s *Summary, flask baseline.Set) string {
+func Markdown(s *Summary, flask publication.Set) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("# macrobench results, %s\n\n", s.Started.Format("2006-01-02 15:04:05 UTC"))
@@ -85,7 +85,7 @@ func Markdown(s *Summary, flask baseline.Set) string {
 	if s.Repeat > 1 {
 		w("- Every cell ran %d times: figures are medians, with the min–max spread in brackets.\n", s.Repeat)
 	}
-	w("- Accounting: %s\n", results.Accounting)
+	w("- Accounting: %s\n", runresult.Accounting)
 	w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
 		pct(s.ErrorThreshold), s.SaturatedBelow*100)
 	if s.Isolation != "" {
@@ -242,7 +242,7 @@ func figure(f *Figure, value func(*Figure) string, missing string) string {
 
 // scenarioSection writes one scenario: how it ran, a throughput table, a
 // latency table, and the server side of every run.
-func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask baseline.Set) {
+func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publication.Set) {
 	c0 := cells[0]
 	title := scenarioTitles[sc]
 	if title == "" {

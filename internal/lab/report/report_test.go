@@ -1,4 +1,4 @@
-package benchreport
+package report
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ func sample() *Summary {
 	spectrum := []hgrm.Point{{Percentile: 0, ValueMS: 0.1}, {Percentile: 0.5, ValueMS: 1}, {Percentile: 0.9, ValueMS: 2},
 		{Percentile: 0.99, ValueMS: 5}, {Percentile: 0.999, ValueMS: 9}, {Percentile: 1, ValueMS: 12}}
 	run := func(rate, p99 float64) Run {
-		return Run{Index: 1, AchievedRate: rate, Requests: int64(rate * 3), Latency: results.Latency{P50: 1, P90: 2, P99: p99, P99_9: 9, Max: 12}, Spectrum: spectrum,
+		return Run{Index: 1, AchievedRate: rate, Requests: int64(rate * 3), Latency: runresult.Latency{P50: 1, P90: 2, P99: p99, P99_9: 9, Max: 12}, Spectrum: spectrum,
 			Server: &Server{AppRequests: map[string]int64{"200": int64(rate * 3)}, DB: &DB{AgentsQueryCalls: int64(rate * 3), Sessions: int64(rate * 3)}},
 			Checks: []Check{{Name: "x", OK: true}}}
 	}
@@ -30,10 +30,10 @@ func sample() *Summary {
 		Ceilings: []Ceiling{{Name: "connect", Command: "pgbench -C", TPS: 500}},
 		Cells: []Cell{
 			{Endpoint: "/index", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
-				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: results.Latency{Mean: 1.5, P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
+				Runs: []Run{run(3900, 5)}, AchievedRate: 3900, Latency: runresult.Latency{Mean: 1.5, P50: 1, P99: 5}, Status: StatusOK, Reconciled: &ok,
 				Publication: &Publication{Measured: true, RequestsPerSec: 2714.49, Ratio: 3900 / 2714.49, LatencyAvg: "0.87m", LatencyMax: "4.47m"}},
 			{Endpoint: "/agents", Scenario: "rate4000", Via: "network", Connections: 400, Threads: 2, DurationS: 3, TargetRate: 4000,
-				Runs: []Run{run(450, 900)}, AchievedRate: 450, Latency: results.Latency{P50: 400, P99: 900}, Status: StatusSaturated,
+				Runs: []Run{run(450, 900)}, AchievedRate: 450, Latency: runresult.Latency{P50: 400, P99: 900}, Status: StatusSaturated,
 				Note: "the hardware reached 450.0 of 4000 req/s (11%)", CeilingShare: map[string]float64{"connect": 0.9}, Reconciled: &ok,
 				Publication: &Publication{Measured: true, RequestsPerSec: 304.10, Ratio: 450 / 304.10, LatencyAvg: "2.28m", LatencyMax: "4.97m"}},
 		},
@@ -42,7 +42,7 @@ func sample() *Summary {
 }
 
 func TestMarkdownStatesWhatItShows(t *testing.T) {
-	md := Markdown(sample(), baseline.Flask())
+	md := Markdown(sample(), publication.Flask())
 	for _, want := range []string{
 		"Result: **FAILED**",
 		`| app | /agents_with_pool | **FAILED — not benchmarked** | expected status 200, got 500 (body: a\|b) |`,
@@ -70,7 +70,7 @@ func TestMarkdownStatesWhatItShows(t *testing.T) {
 func TestChartsAndJSONRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	s := sample()
-	if err := WriteCharts(s, baseline.Flask(), dir); err != nil {
+	if err := WriteCharts(s, publication.Flask(), dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"latency-rate4000.png", "throughput-rate4000.png"} {
@@ -103,7 +103,7 @@ func TestMarkdownInterruptedAndWaits(t *testing.T) {
 	s.Cells[0].Runs[0].Isolation = &Wait{WaitedS: 0.4, BoundS: 30}
 	s.Cells[0].Runs[0].Drain = &Wait{WaitedS: 30, BoundS: 30, TimedOut: true, Busy: "app: 3 request(s) in flight", AppInFlight: &n}
 	s.Cells[1].InFlight = 7
-	md := Markdown(s, baseline.Flask())
+	md := Markdown(s, publication.Flask())
 	for _, want := range []string{
 		"> **INTERRUPTED** (SIGINT) at 04:01:00 UTC: the run was stopped before its end; the 2 cell(s) below are those it completed",
 		"- Isolation: before each run the bench waited (at most 30s)",
@@ -115,7 +115,7 @@ func TestMarkdownInterruptedAndWaits(t *testing.T) {
 			t.Errorf("summary.md lacks %q\n%s", want, md)
 		}
 	}
-	if strings.Contains(Markdown(sample(), baseline.Flask()), "INTERRUPTED") {
+	if strings.Contains(Markdown(sample(), publication.Flask()), "INTERRUPTED") {
 		t.Error("a complete run has no INTERRUPTED banner")
 	}
 }
@@ -180,7 +180,7 @@ func TestLoadSchemaTwo(t *testing.T) {
 	if s.Verification[0].Target != TargetApp || s.Warmups[0].Target != TargetApp || len(s.Targets) != 1 || s.Targets[0].URL != "http://127.0.0.1:8000" {
 		t.Errorf("targets: %+v, verification %+v, warm-ups %+v", s.Targets, s.Verification, s.Warmups)
 	}
-	md := Markdown(s, baseline.Flask())
+	md := Markdown(s, publication.Flask())
 	if !strings.Contains(md, "| /index | saturation | 9,000.0 | 2,644.7 |") || !strings.Contains(md, SideBySideHeading) {
 		t.Errorf("an old summary's report:\n%s", md)
 	}
@@ -204,7 +204,7 @@ func TestReportSaysWhereTheBenchRan(t *testing.T) {
 	}
 	s := sample()
 	s.Runner = RunnerContainer
-	if md := Markdown(s, baseline.Flask()); !strings.Contains(md, "Executor: compose; runner: container;") {
+	if md := Markdown(s, publication.Flask()); !strings.Contains(md, "Executor: compose; runner: container;") {
 		t.Errorf("summary.md does not name the runner:\n%s", md[:min(len(md), 400)])
 	}
 	if md := SweepMarkdown(s); !strings.Contains(md, "runner: container;") {

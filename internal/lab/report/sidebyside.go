@@ -1,4 +1,4 @@
-package benchreport
+package report
 
 import (
 	"fmt"
@@ -79,7 +79,7 @@ type SideBySide struct {
 // SideBySideRows is the headline table: one row per endpoint and scenario
 // measured, in the order the cells ran (endpoint-major, as the original's
 // table).
-func SideBySideRows(cells []Cell, flask baseline.Set) []SideBySide {
+func SideBySideRows(cells []Cell, flask publication.Set) []SideBySide {
 	var rows []SideBySide
 	index := map[string]int{}
 	for _, c := range cells {
@@ -140,7 +140,7 @@ func targetOf(c Cell) string {
 // PublicationOf is the publication's figure for endpoint and scenario, with
 // the ratio of achieved requests per second to it; Measured false when it
 // did not measure that cell.
-func PublicationOf(flask baseline.Set, endpoint, scenario string, achieved float64) *Publication {
+func PublicationOf(flask publication.Set, endpoint, scenario string, achieved float64) *Publication {
 	o, ok := flask.Lookup(endpoint, scenario)
 	if !ok {
 		return &Publication{Measured: false}

@@ -1,4 +1,4 @@
-package benchreport
+package report
 
 import (
 	"bytes"
@@ -29,10 +29,10 @@ func chartDir(t *testing.T) string {
 func TestWriteChartsTwoTargets(t *testing.T) {
 	dir := chartDir(t)
 	s := twoTargets()
-	if err := WriteCharts(s, baseline.Flask(), dir); err != nil {
+	if err := WriteCharts(s, publication.Flask(), dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteMarkdown(s, baseline.Flask(), dir); err != nil {
+	if err := WriteMarkdown(s, publication.Flask(), dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, sc := range []string{"saturation", "rate4000", "rate10"} {
@@ -75,7 +75,7 @@ func countColor(img image.Image, c color.RGBA) int {
 // machine's, and failed cells (ours and the publication's) marked, never
 // shown as throughput.
 func TestSideBySideTable(t *testing.T) {
-	md := Markdown(twoTargets(), baseline.Flask())
+	md := Markdown(twoTargets(), publication.Flask())
 	head := strings.Index(md, SideBySideHeading)
 	if head < 0 || head > strings.Index(md, "## This run") || head > strings.Index(md, "## saturation") {
 		t.Fatalf("the side-by-side section does not lead the report:\n%s", md)
@@ -137,7 +137,7 @@ func TestSideBySideTable(t *testing.T) {
 
 func TestSideBySideRows(t *testing.T) {
 	s := twoTargets()
-	rows := SideBySideRows(s.Cells, baseline.Flask())
+	rows := SideBySideRows(s.Cells, publication.Flask())
 	if len(rows) != 9 || rows[0].Endpoint != "/index" || rows[0].Scenario != "saturation" || rows[3].Endpoint != "/agents" {
 		t.Fatalf("rows: %+v", rows)
 	}
@@ -183,7 +183,7 @@ func TestChartPalette(t *testing.T) {
 		}
 	}
 	s := twoTargets()
-	flask := baseline.Flask()
+	flask := publication.Flask()
 	cells := cellsOf(s.Cells, "saturation")
 	endpoints, series := ThroughputSeries(cells, flask, []string{TargetApp, TargetOriginal})
 	if strings.Join(endpoints, " ") != "/index /agents /agents_with_pool" || len(series) != 3 {

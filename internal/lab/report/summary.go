@@ -1,7 +1,7 @@
-// Package benchreport holds a benchmark run's results (summary.json) and renders
+// Package report holds a benchmark run's results (summary.json) and renders
 // them for people: summary.md and PNG charts. internal/lab/benchrun fills a Summary;
 // internal/lab/compare reads two of them back.
-package benchreport
+package report
 
 import (
 	"encoding/json"
@@ -125,14 +125,14 @@ type Verification struct {
 // Warmup is the generator run that warmed an endpoint of a target before
 // its first scenario; excluded from every figure.
 type Warmup struct {
-	Target    string         `json:"target"`
-	Endpoint  string         `json:"endpoint"`
-	Args      []string       `json:"args"`
-	DurationS float64        `json:"duration_s"`
-	Requests  int64          `json:"requests"`
-	InFlight  int64          `json:"in_flight_at_end"`
-	Errors    results.Errors `json:"errors"`
-	TextFile  string         `json:"text_file"`
+	Target    string           `json:"target"`
+	Endpoint  string           `json:"endpoint"`
+	Args      []string         `json:"args"`
+	DurationS float64          `json:"duration_s"`
+	Requests  int64            `json:"requests"`
+	InFlight  int64            `json:"in_flight_at_end"`
+	Errors    runresult.Errors `json:"errors"`
+	TextFile  string           `json:"text_file"`
 }
 
 // Ceiling is PostgreSQL's own throughput for the agents query, measured with
@@ -155,19 +155,19 @@ type Run struct {
 	// Generators is N when the run was N generators started together as
 	// its parts (bench --generators), its figures their merged result;
 	// PartFiles are each part's own --json file (its .txt and .hgrm beside).
-	Generators   int             `json:"generators,omitempty"`
-	PartFiles    []string        `json:"part_files,omitempty"`
-	Start        time.Time       `json:"start"`
-	End          time.Time       `json:"end"`
-	ElapsedS     float64         `json:"elapsed_s"`
-	Requests     int64           `json:"requests"`         // responses received in the window
-	InFlight     int64           `json:"in_flight_at_end"` // sent, no response when the window closed
-	Attempts     int64           `json:"attempts"`         // see results.Accounting
-	Bytes        int64           `json:"bytes"`
-	AchievedRate float64         `json:"achieved_rate"`
-	Latency      results.Latency `json:"latency_ms"` // the generator's, corrected
-	Errors       results.Errors  `json:"errors"`
-	ErrorRatio   float64         `json:"error_ratio"`
+	Generators   int               `json:"generators,omitempty"`
+	PartFiles    []string          `json:"part_files,omitempty"`
+	Start        time.Time         `json:"start"`
+	End          time.Time         `json:"end"`
+	ElapsedS     float64           `json:"elapsed_s"`
+	Requests     int64             `json:"requests"`         // responses received in the window
+	InFlight     int64             `json:"in_flight_at_end"` // sent, no response when the window closed
+	Attempts     int64             `json:"attempts"`         // see results.Accounting
+	Bytes        int64             `json:"bytes"`
+	AchievedRate float64           `json:"achieved_rate"`
+	Latency      runresult.Latency `json:"latency_ms"` // the generator's, corrected
+	Errors       runresult.Errors  `json:"errors"`
+	ErrorRatio   float64           `json:"error_ratio"`
 	// Isolation is the wait before the run for the app and PostgreSQL to
 	// be idle; Drain the wait after it for the run's own last requests
 	// (its server-side counts are read then).
@@ -246,24 +246,24 @@ type Spread struct {
 // Cell is one endpoint × scenario against one target; its figures are
 // medians over the runs.
 type Cell struct {
-	Target       string          `json:"target"` // TargetApp | TargetOriginal
-	Endpoint     string          `json:"endpoint"`
-	Scenario     string          `json:"scenario"` // saturation | rate4000 | rate10
-	Via          string          `json:"via"`      // localhost | network
-	Threads      int             `json:"threads"`
-	Connections  int             `json:"connections"`
-	DurationS    float64         `json:"duration_s"`
-	TargetRate   float64         `json:"target_rate"` // 0 = closed loop
-	Runs         []Run           `json:"runs"`
-	AchievedRate float64         `json:"achieved_rate"`
-	RateSpread   Spread          `json:"achieved_rate_spread"`
-	Latency      results.Latency `json:"latency_ms"` // each figure the median of the runs'
-	P99Spread    Spread          `json:"p99_spread"`
-	Requests     int64           `json:"requests"`         // summed over runs, as the next three
-	InFlight     int64           `json:"in_flight_at_end"` // see results.Accounting
-	Attempts     int64           `json:"attempts"`
-	Errors       results.Errors  `json:"errors"`
-	ErrorRatio   float64         `json:"error_ratio"`
+	Target       string            `json:"target"` // TargetApp | TargetOriginal
+	Endpoint     string            `json:"endpoint"`
+	Scenario     string            `json:"scenario"` // saturation | rate4000 | rate10
+	Via          string            `json:"via"`      // localhost | network
+	Threads      int               `json:"threads"`
+	Connections  int               `json:"connections"`
+	DurationS    float64           `json:"duration_s"`
+	TargetRate   float64           `json:"target_rate"` // 0 = closed loop
+	Runs         []Run             `json:"runs"`
+	AchievedRate float64           `json:"achieved_rate"`
+	RateSpread   Spread            `json:"achieved_rate_spread"`
+	Latency      runresult.Latency `json:"latency_ms"` // each figure the median of the runs'
+	P99Spread    Spread            `json:"p99_spread"`
+	Requests     int64             `json:"requests"`         // summed over runs, as the next three
+	InFlight     int64             `json:"in_flight_at_end"` // see results.Accounting
+	Attempts     int64             `json:"attempts"`
+	Errors       runresult.Errors  `json:"errors"`
+	ErrorRatio   float64           `json:"error_ratio"`
 	// Overload is the failures of a cell at capacity (closed loop or
 	// saturated) that are load shedding, timeouts and 503s the app counted:
 	// reported, not failures. CountedErrorRatio, the ratio without them,

@@ -1,4 +1,4 @@
-package benchreport
+package report
 
 import (
 	"fmt"
@@ -165,7 +165,7 @@ func SweepMarkdown(s *Summary) string {
 	}
 	w(".\n\n")
 	w("- Warm-up: %s.\n", s.Warmup)
-	w("- Accounting: %s\n", results.Accounting)
+	w("- Accounting: %s\n", runresult.Accounting)
 	if s.Isolation != "" {
 		w("- Isolation: %s\n", s.Isolation)
 	}

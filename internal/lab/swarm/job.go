@@ -144,7 +144,7 @@ func (s *Stack) TaskLog(ctx context.Context, id string) ([]byte, error) {
 // ExtractResult finds the generator's JSON document (--json -) in a log:
 // the first line that opens a JSON object and decodes, with its URL, as a
 // results.Generator. It returns the document's own bytes too.
-func ExtractResult(log []byte) (*results.Generator, []byte, error) {
+func ExtractResult(log []byte) (*runresult.Generator, []byte, error) {
 	for off := 0; off < len(log); {
 		end := bytes.IndexByte(log[off:], '\n')
 		line := log[off:]
@@ -156,7 +156,7 @@ func ExtractResult(log []byte) (*results.Generator, []byte, error) {
 			dec := json.NewDecoder(bytes.NewReader(log[off:]))
 			var raw json.RawMessage
 			if dec.Decode(&raw) == nil {
-				var g results.Generator
+				var g runresult.Generator
 				if json.Unmarshal(raw, &g) == nil && g.URL != "" {
 					return &g, raw, nil
 				}

@@ -87,7 +87,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 		return nil, err
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	before, err := bench.ReadAppMetrics(ctx, client, appURL)
+	before, err := benchrun.ReadAppMetrics(ctx, client, appURL)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 		}
 		return nil, err
 	}
-	var parts []*results.Generator
+	var parts []*runresult.Generator
 	var failed []string
 	for i, t := range tasks {
 		log, lerr := s.TaskLog(ctx, t.ID)
@@ -124,7 +124,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 			continue
 		}
 		file := fmt.Sprintf("part-%d.json", i+1)
-		if err := benchreport.WriteFileAtomic(filepath.Join(out, file), append(raw, '\n')); err != nil {
+		if err := report.WriteFileAtomic(filepath.Join(out, file), append(raw, '\n')); err != nil {
 			return nil, err
 		}
 		rec.Parts = append(rec.Parts, Part{Task: t.ID, Node: t.NodeID, File: file})
@@ -137,7 +137,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 	if err != nil {
 		return nil, err
 	}
-	rec.App = AppCount{URL: appURL, Route: route, ByCode: bench.RouteDelta(before, after, route)}
+	rec.App = AppCount{URL: appURL, Route: route, ByCode: benchrun.RouteDelta(before, after, route)}
 	for _, n := range rec.App.ByCode {
 		rec.App.Total += n
 	}
@@ -149,7 +149,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 	if err != nil {
 		return nil, err
 	}
-	return rec, benchreport.WriteFileAtomic(filepath.Join(out, RecordFile), append(data, '\n'))
+	return rec, report.WriteFileAtomic(filepath.Join(out, RecordFile), append(data, '\n'))
 }
 
 // URLs are the app's and Prometheus's base URLs: their published (host
@@ -181,10 +181,10 @@ func (s *Stack) URLs(ctx context.Context) (app, prom string, err error) {
 // waitAppIdle reads the app's metrics until no request is in its handlers
 // (its /metrics scrapes aside), so the count includes every request the
 // generators left in flight.
-func waitAppIdle(ctx context.Context, client *http.Client, appURL string, timeout time.Duration) (*bench.AppSnapshot, error) {
+func waitAppIdle(ctx context.Context, client *http.Client, appURL string, timeout time.Duration) (*benchrun.AppSnapshot, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		s, err := bench.ReadAppMetrics(ctx, client, appURL)
+		s, err := benchrun.ReadAppMetrics(ctx, client, appURL)
 		if err != nil {
 			return nil, err
 		}
@@ -247,7 +247,7 @@ const (
 
 // mergeParts merges the parts (internal/lab/merge: counts summed, histograms
 // added) into merged.json, merged.txt (the report) and merged.hgrm.
-func mergeParts(out string, parts []*results.Generator, rec *Record) error {
+func mergeParts(out string, parts []*runresult.Generator, rec *Record) error {
 	in := make([]merge.Input, len(parts))
 	for i, g := range parts {
 		in[i] = merge.Input{Name: rec.Parts[i].File, G: g}
@@ -268,7 +268,7 @@ func mergeParts(out string, parts []*results.Generator, rec *Record) error {
 		if err := f.write(&buf); err != nil {
 			return err
 		}
-		if err := benchreport.WriteFileAtomic(filepath.Join(out, f.name), buf.Bytes()); err != nil {
+		if err := report.WriteFileAtomic(filepath.Join(out, f.name), buf.Bytes()); err != nil {
 			return err
 		}
 	}

@@ -208,7 +208,7 @@ func TestTextMatchesJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	t.Log("\n" + out)
-	var j results.Generator
+	var j runresult.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -436,7 +436,7 @@ func TestZeroResponsesStillReport(t *testing.T) {
 	if strings.Contains(strings.ToLower(out), "nan") {
 		t.Errorf("report prints NaN")
 	}
-	var j results.Generator
+	var j runresult.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -516,7 +516,7 @@ func TestJSONToStdout(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var g results.Generator
+	var g runresult.Generator
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	if err := dec.Decode(&g); err != nil || dec.More() || g.Requests == 0 || g.Path != "/x" || g.Histograms == nil {
 		t.Errorf("stdout is not one generator JSON document (%v):\n%s", err, stdout)

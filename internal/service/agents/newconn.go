@@ -31,7 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "app_agents_connect_errors_total",
 			Help: "Failed connection attempts on /agents.",
 		}),
-		ConnectDuration: prometheus.NewHistogram(latency.Opts(
+		ConnectDuration: prometheus.NewHistogram(buckets.Opts(
 			"app_agents_connect_duration_seconds",
 			"Time to open one PostgreSQL connection on /agents (dial, startup, authentication), successful attempts.")),
 		Waiting: prometheus.NewGauge(prometheus.GaugeOpts{

@@ -1,7 +1,7 @@
-// Package latency shapes the app's latency histograms: a native histogram
+// Package buckets shapes the app's latency histograms: a native histogram
 // (bucket factor 1.1) that resolves sub-millisecond times, plus classic
 // buckets from 50 µs to 10 s for scrapers and queries that only know those.
-package latency
+package buckets
 
 import "github.com/prometheus/client_golang/prometheus"
 

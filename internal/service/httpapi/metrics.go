@@ -53,7 +53,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "app_http_requests_total",
 			Help: "HTTP requests served, by route template, method and status code.",
 		}, []string{"route", "method", "code"}),
-		duration: prometheus.NewHistogramVec(latency.Opts(
+		duration: prometheus.NewHistogramVec(buckets.Opts(
 			"app_http_request_duration_seconds",
 			"Time from routing to the handler's return, by route template, method and status code."),
 			[]string{"route", "method", "code"}),

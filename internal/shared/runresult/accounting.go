@@ -1,4 +1,4 @@
-package results
+package runresult
 
 // Accounting is the definition of attempts, failures and the error ratio,
 // as every report states it. Attempts, Failed and ErrorRatio implement it;

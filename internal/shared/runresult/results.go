@@ -1,4 +1,4 @@
-// Package results is the one vocabulary of a load run's results, shared by
+// Package runresult is the one vocabulary of a load run's results, shared by
 // the generator and everything that reads it: the generator's --json
 // document (Generator), its error classes (Errors) and latency summary
 // (Latency), and the accounting every report states (Attempts, Failed,
@@ -6,7 +6,7 @@
 // reads them, its report (internal/lab/report) and compare keep them in
 // summary.json. It imports nothing but the standard library, so that the
 // generator's binary links nothing else through it.
-package results
+package runresult
 
 import (
 	"encoding/json"

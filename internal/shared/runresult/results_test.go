@@ -1,4 +1,4 @@
-package results
+package runresult
 
 import (
 	"encoding/json"

@@ -1,7 +1,7 @@
-// Package fraction reads a fraction the way the lab's command lines take
+// Package units reads the lab's command-line quantities. A fraction the way the lab's command lines take
 // it: a percentage ("1%", "10%") or a plain number ("0.01", "0.1"). The
 // bench's --error-threshold and compare's --max-regression read through it.
-package fraction
+package units
 
 import (
 	"fmt"

@@ -25,7 +25,7 @@ type Summary struct {
 	InFlight int64
 	// Errors are "Socket errors: connect, read, write, timeout" and, as
 	// Status, "Non-2xx or 3xx responses".
-	Errors results.Errors
+	Errors runresult.Errors
 }
 
 // Failed is every failed request wrk counted: its socket errors, timeouts

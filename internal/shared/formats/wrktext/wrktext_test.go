@@ -24,7 +24,7 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Summary{RequestsPerSec: 203.77, Requests: 2061, Errors: results.Errors{Read: 2, Timeout: 1590, Status: 15}}
+	want := Summary{RequestsPerSec: 203.77, Requests: 2061, Errors: runresult.Errors{Read: 2, Timeout: 1590, Status: 15}}
 	if s != want || s.Failed() != 1607 {
 		t.Errorf("got %+v, want %+v", s, want)
 	}
