@@ -436,7 +436,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	threshold := -1.0 // off
 	if *maxReg != "off" {
-		v, err := units.Parse(*maxReg, math.Inf(1))
+		v, err := units.Fraction(*maxReg, math.Inf(1))
 		if err != nil {
 			fmt.Fprintf(stderr, "compare: --max-regression: %v\n", err)
 			return 2

@@ -1,6 +1,8 @@
-// Package units reads the lab's command-line quantities. A fraction the way the lab's command lines take
-// it: a percentage ("1%", "10%") or a plain number ("0.01", "0.1"). The
-// bench's --error-threshold and compare's --max-regression read through it.
+// Package units reads the quantities the lab's command lines take: a
+// fraction, as a percentage ("1%", "10%") or a plain number ("0.01", "0.1"),
+// read by the bench's --error-threshold and compare's --max-regression; and a
+// time as wrk takes it ("30s", "5m", "30"), read by the generator's and
+// bench swarm's options.
 package units
 
 import (
@@ -9,9 +11,9 @@ import (
 	"strings"
 )
 
-// Parse reads "1%" or "0.01" as 0.01; at most max (as a fraction: 1 is
+// Fraction reads "1%" or "0.01" as 0.01; at most max (as a fraction: 1 is
 // 100%), never negative.
-func Parse(s string, max float64) (float64, error) {
+func Fraction(s string, max float64) (float64, error) {
 	pct := strings.HasSuffix(s, "%")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 	if err != nil {
