@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/docker"
-	"github.com/macrobench/macrobench/internal/shared/httpwait"
+	"github.com/macrobench/macrobench/internal/shared/proc"
 )
 
 // probe is a bounded request loop against the app's database endpoints that
@@ -117,7 +117,7 @@ func Outage(ctx context.Context, d Stack, appURL string, logf func(string, ...an
 					return
 				case <-t.C:
 				}
-				code, _, err := httpwait.Get(ctx, appURL+path)
+				code, _, err := proc.HTTPGet(ctx, appURL+path)
 				if ctx.Err() != nil {
 					return
 				}

@@ -22,7 +22,7 @@
 // holds everywhere. The servers a test starts itself go through
 // StartProcess or StartServer (internal/shared/proc: stopped when the test ends,
 // their log shown when it failed), on an address from FreeAddr; WaitHTTP
-// waits for one to answer (internal/shared/httpwait).
+// waits for one to answer (internal/shared/proc.WaitHTTPOK).
 package testenv
 
 import (
@@ -36,7 +36,6 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/pgcluster"
-	"github.com/macrobench/macrobench/internal/shared/httpwait"
 	"github.com/macrobench/macrobench/internal/shared/proc"
 )
 
@@ -209,11 +208,11 @@ func FreeAddr(t testing.TB) string {
 	return addr
 }
 
-// WaitHTTP waits until url answers 200 (httpwait.OK); the test fails when
+// WaitHTTP waits until url answers 200 (proc.WaitHTTPOK); the test fails when
 // it does not within timeout.
 func WaitHTTP(t testing.TB, url string, timeout time.Duration) {
 	t.Helper()
-	if err := httpwait.OK(context.Background(), url, timeout); err != nil {
+	if err := proc.WaitHTTPOK(context.Background(), url, timeout); err != nil {
 		t.Fatal(err)
 	}
 }

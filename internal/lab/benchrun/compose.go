@@ -15,8 +15,8 @@ import (
 
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/docker"
-	"github.com/macrobench/macrobench/internal/shared/httpwait"
 	"github.com/macrobench/macrobench/internal/shared/pgroles"
+	"github.com/macrobench/macrobench/internal/shared/proc"
 )
 
 // ComposeExecutor runs the generator in the compose stack's loadtest
@@ -62,7 +62,7 @@ func (e *ComposeExecutor) Published(ctx context.Context, service string, port in
 // Up starts the stack unless the app already answers /healthz on its
 // published port, then waits until it does.
 func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) error {
-	if addr, err := e.Published(ctx, "app", 8000); err == nil && httpwait.OK(ctx, "http://"+addr+"/healthz", 0) == nil {
+	if addr, err := e.Published(ctx, "app", 8000); err == nil && proc.WaitHTTPOK(ctx, "http://"+addr+"/healthz", 0) == nil {
 		e.appURL = "http://" + addr
 		return nil
 	}
@@ -77,7 +77,7 @@ func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) erro
 		return err
 	}
 	e.appURL = "http://" + addr
-	if err := httpwait.OK(ctx, e.appURL+"/healthz", 3*time.Minute); err != nil {
+	if err := proc.WaitHTTPOK(ctx, e.appURL+"/healthz", 3*time.Minute); err != nil {
 		return fmt.Errorf("the app did not become healthy: %w", err)
 	}
 	return nil
@@ -87,7 +87,7 @@ func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) erro
 // --wait original`) unless it already answers /index on its published port,
 // then waits until it does. Up comes first: it needs the stack's PostgreSQL.
 func (e *ComposeExecutor) UpOriginal(ctx context.Context, log func(string, ...any)) error {
-	if addr, err := e.Published(ctx, OriginalService, 8000); err == nil && httpwait.OK(ctx, "http://"+addr+"/index", 0) == nil {
+	if addr, err := e.Published(ctx, OriginalService, 8000); err == nil && proc.WaitHTTPOK(ctx, "http://"+addr+"/index", 0) == nil {
 		e.originalURL = "http://" + addr
 		return nil
 	}
@@ -102,7 +102,7 @@ func (e *ComposeExecutor) UpOriginal(ctx context.Context, log func(string, ...an
 		return err
 	}
 	e.originalURL = "http://" + addr
-	if err := httpwait.OK(ctx, e.originalURL+"/index", 3*time.Minute); err != nil {
+	if err := proc.WaitHTTPOK(ctx, e.originalURL+"/index", 3*time.Minute); err != nil {
 		return fmt.Errorf("the original did not answer /index: %w", err)
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 	"github.com/macrobench/macrobench/internal/lab/benchrun"
 	"github.com/macrobench/macrobench/internal/lab/merge"
 	"github.com/macrobench/macrobench/internal/lab/report"
-	"github.com/macrobench/macrobench/internal/shared/httpwait"
+	"github.com/macrobench/macrobench/internal/shared/proc"
 	"github.com/macrobench/macrobench/internal/shared/promapi"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
@@ -235,7 +235,7 @@ func (s *Stack) Up(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	return httpwait.OK(ctx, app+"/readyz", max(time.Until(deadline), time.Second))
+	return proc.WaitHTTPOK(ctx, app+"/readyz", max(time.Until(deadline), time.Second))
 }
 
 // The merged result's files in a run's folder.

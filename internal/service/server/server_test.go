@@ -15,7 +15,7 @@ import (
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/service/agents"
 	"github.com/macrobench/macrobench/internal/service/config"
-	"github.com/macrobench/macrobench/internal/shared/httpwait"
+	"github.com/macrobench/macrobench/internal/shared/proc"
 )
 
 // serve runs Serve on a free port until the test ends; Serve must return nil.
@@ -111,7 +111,7 @@ func TestServeExposesPoolRuntimeAndProcessMetrics(t *testing.T) {
 	// may be just after the client has the response: wait for the count.
 	const counted = `app_http_requests_total{code="200",method="GET",route="/agents_with_pool"} 1`
 	var b []byte
-	_ = httpwait.Until(context.Background(), "http://"+addr+"/metrics", 5*time.Second, func(_ int, body []byte) bool {
+	_ = proc.WaitHTTPUntil(context.Background(), "http://"+addr+"/metrics", 5*time.Second, func(_ int, body []byte) bool {
 		b = body
 		return strings.Contains(string(body), counted)
 	})
@@ -237,7 +237,7 @@ func TestOutageAnswers503ThenRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range paths {
-		if err := httpwait.OK(context.Background(), "http://"+addr+p, 10*time.Second); err != nil {
+		if err := proc.WaitHTTPOK(context.Background(), "http://"+addr+p, 10*time.Second); err != nil {
 			t.Fatalf("%s did not recover: %v", p, err)
 		}
 	}

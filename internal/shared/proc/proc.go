@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/macrobench/macrobench/internal/shared/httpwait"
 )
 
 // Process is a started command.
@@ -57,7 +55,7 @@ func (p *Process) Pid() int { return p.Cmd.Process.Pid }
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.done }
 
-// WaitHTTP waits until GET url answers 200 (httpwait.OK), and gives up at
+// WaitHTTP waits until GET url answers 200 (WaitHTTPOK), and gives up at
 // once when the process exits first.
 func (p *Process) WaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -69,7 +67,7 @@ func (p *Process) WaitHTTP(ctx context.Context, url string, timeout time.Duratio
 		case <-ctx.Done():
 		}
 	}()
-	if err := httpwait.OK(ctx, url, timeout); err != nil {
+	if err := WaitHTTPOK(ctx, url, timeout); err != nil {
 		return fmt.Errorf("%s: %w (log: %s)", p.Name(), err, p.LogPath)
 	}
 	return nil

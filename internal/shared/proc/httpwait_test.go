@@ -1,4 +1,4 @@
-package httpwait
+package proc
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func TestOKAfterUnavailable(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	if err := OK(context.Background(), srv.URL, 5*time.Second); err != nil || n.Load() != 3 {
+	if err := WaitHTTPOK(context.Background(), srv.URL, 5*time.Second); err != nil || n.Load() != 3 {
 		t.Fatalf("err %v after %d GETs", err, n.Load())
 	}
 }
@@ -31,17 +31,17 @@ func TestTimeoutAndCancel(t *testing.T) {
 	}))
 	defer srv.Close()
 	start := time.Now()
-	err := OK(context.Background(), srv.URL, 300*time.Millisecond)
+	err := WaitHTTPOK(context.Background(), srv.URL, 300*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "not ready after 300ms") || !strings.Contains(err.Error(), "503 Service Unavailable") ||
 		!strings.Contains(err.Error(), "database down") || time.Since(start) > 2*time.Second {
 		t.Errorf("err %v after %v", err, time.Since(start))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := OK(ctx, srv.URL, time.Minute); err == nil || !strings.Contains(err.Error(), "context canceled") {
+	if err := WaitHTTPOK(ctx, srv.URL, time.Minute); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("cancelled: %v", err)
 	}
-	if err := OK(context.Background(), "http://127.0.0.1:1/", 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "refused") {
+	if err := WaitHTTPOK(context.Background(), "http://127.0.0.1:1/", 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("nothing listening: %v", err)
 	}
 }
@@ -55,7 +55,7 @@ func TestUntilBody(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	err := Until(context.Background(), srv.URL, 5*time.Second, func(status int, body []byte) bool {
+	err := WaitHTTPUntil(context.Background(), srv.URL, 5*time.Second, func(status int, body []byte) bool {
 		return status == 200 && strings.Contains(string(body), "counted 1")
 	})
 	if err != nil || n.Load() != 2 {
