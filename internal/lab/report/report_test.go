@@ -120,29 +120,6 @@ func TestMarkdownInterruptedAndWaits(t *testing.T) {
 	}
 }
 
-// Summaries are replaced whole, through a temporary file that does not stay.
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "summary.md")
-	for _, content := range []string{"first\n", "second, longer\n"} {
-		if err := WriteFileAtomic(p, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		if b, _ := os.ReadFile(p); string(b) != content {
-			t.Errorf("%q, want %q", b, content)
-		}
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("left in the folder: %v", entries)
-	}
-	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v", fi.Mode())
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "nope", "x"), nil); err == nil {
-		t.Error("a missing folder: want an error")
-	}
-}
-
 // A schema 1 summary (before in_flight_at_end) still loads, as the app's.
 func TestLoadSchemaOne(t *testing.T) {
 	dir := t.TempDir()

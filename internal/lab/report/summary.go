@@ -316,13 +316,8 @@ func WriteJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	return atomicfile.Write(path, append(b, '\n'))
 }
-
-// WriteFileAtomic writes data to path whole or not at all
-// (atomicfile.Write). Every file of a results folder's summary is written
-// through it.
-func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // Load reads summary.json from a results folder (or the file itself).
 func Load(path string) (*Summary, error) {

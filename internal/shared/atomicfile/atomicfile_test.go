@@ -47,3 +47,26 @@ func TestWriteAndWriteNew(t *testing.T) {
 		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
 	}
 }
+
+// Summaries are replaced whole, through a temporary file that does not stay.
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "summary.md")
+	for _, content := range []string{"first\n", "second, longer\n"} {
+		if err := Write(p, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(p); string(b) != content {
+			t.Errorf("%q, want %q", b, content)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left in the folder: %v", entries)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	if err := Write(filepath.Join(dir, "nope", "x"), nil); err == nil {
+		t.Error("a missing folder: want an error")
+	}
+}
