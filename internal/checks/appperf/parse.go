@@ -6,12 +6,12 @@ package appperf
 import (
 	"time"
 
-	"github.com/macrobench/macrobench/internal/shared/formats/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // WrkResult is one wrk run: what wrk printed, and the CPU the server used.
 type WrkResult struct {
-	wrktext.Summary
+	formats.WrkSummary
 	ServerCPU time.Duration // CPU the server used during the run (set by the runner)
 }
 

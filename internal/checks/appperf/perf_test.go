@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/shared/formats/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -27,8 +27,8 @@ func TestReport(t *testing.T) {
 
 func TestMean(t *testing.T) {
 	m := Mean([]WrkResult{
-		{Summary: wrktext.Summary{RequestsPerSec: 100, Requests: 1000, Errors: runresult.Errors{Status: 1}}},
-		{Summary: wrktext.Summary{RequestsPerSec: 200, Requests: 2000, Errors: runresult.Errors{Read: 1, Timeout: 1}}}})
+		{WrkSummary: formats.WrkSummary{RequestsPerSec: 100, Requests: 1000, Errors: runresult.Errors{Status: 1}}},
+		{WrkSummary: formats.WrkSummary{RequestsPerSec: 200, Requests: 2000, Errors: runresult.Errors{Read: 1, Timeout: 1}}}})
 	if m.RequestsPerSec != 150 || m.Requests != 3000 || m.Failed() != 3 {
 		t.Errorf("%+v", m)
 	}

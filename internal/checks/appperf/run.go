@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/agentscontract"
-	"github.com/macrobench/macrobench/internal/shared/formats/pgbenchout"
-	"github.com/macrobench/macrobench/internal/shared/formats/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/proc"
 )
 
@@ -250,9 +249,9 @@ type pgbenchRun struct {
 // o.Rounds rounds, reversing the order every other round, and averages each:
 // as for /index, drift in the machine's background load then falls on all
 // alike.
-func (o Options) appVsPgbench(ctx context.Context, url string, app *proc.Process, connections int, script string, refs ...pgbenchRun) (WrkResult, []pgbenchout.Summary, error) {
+func (o Options) appVsPgbench(ctx context.Context, url string, app *proc.Process, connections int, script string, refs ...pgbenchRun) (WrkResult, []formats.PgbenchSummary, error) {
 	var apps []WrkResult
-	pgs := make([]pgbenchout.Summary, len(refs))
+	pgs := make([]formats.PgbenchSummary, len(refs))
 	rounds := max(1, o.Rounds)
 	steps := []func() error{func() error {
 		r, err := o.wrk(ctx, url, app, connections)
@@ -294,25 +293,25 @@ func (o Options) wrk(ctx context.Context, url string, server *proc.Process, conn
 	}
 	cpu := ProcessTreeCPU(server.Pid()) - cpu0
 	o.Out.Write(indent(out))
-	summary, err := wrktext.Parse(string(out))
-	r := WrkResult{Summary: summary, ServerCPU: cpu}
+	summary, err := formats.ParseWrk(string(out))
+	r := WrkResult{WrkSummary: summary, ServerCPU: cpu}
 	if err == nil {
 		fmt.Fprintf(o.Out, "    server CPU %v, %s per request\n", cpu.Round(10*time.Millisecond), us(r.CPUPerRequest()))
 	}
 	return r, err
 }
 
-func (o Options) pgbench(ctx context.Context, script string, ref pgbenchRun) (pgbenchout.Summary, error) {
+func (o Options) pgbench(ctx context.Context, script string, ref pgbenchRun) (formats.PgbenchSummary, error) {
 	args := append([]string{"-n"}, ref.mode...)
 	args = append(args, "-c", strconv.Itoa(o.PgbenchC), "-j", strconv.Itoa(ref.threads),
 		"-T", strconv.Itoa(int(o.Duration.Seconds())), "-f", script, o.DatabaseURL)
 	fmt.Fprintf(o.Out, "perf: pgbench %s\n", strings.Join(args[:len(args)-1], " "))
 	out, err := exec.CommandContext(ctx, "pgbench", args...).CombinedOutput()
 	if err != nil {
-		return pgbenchout.Summary{}, fmt.Errorf("pgbench: %v\n%s", err, out)
+		return formats.PgbenchSummary{}, fmt.Errorf("pgbench: %v\n%s", err, out)
 	}
 	o.Out.Write(indent(out))
-	return pgbenchout.Parse(string(out))
+	return formats.ParsePgbench(string(out))
 }
 
 func indent(b []byte) []byte {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/agentscontract"
-	"github.com/macrobench/macrobench/internal/shared/formats/pgbenchout"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Ceilings measures PostgreSQL's own throughput for the agents query with
@@ -31,8 +31,8 @@ func Ceilings(ctx context.Context, ex Executor, d time.Duration) []report.Ceilin
 		text, command, err := ex.Pgbench(ctx, agentscontract.PgbenchScript(), r.args)
 		c.Command = command
 		if err == nil {
-			var r pgbenchout.Summary
-			r, err = pgbenchout.Parse(text)
+			var r formats.PgbenchSummary
+			r, err = formats.ParsePgbench(text)
 			c.TPS = r.TPS
 		}
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/macrobench/macrobench/internal/lab/publication"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/atomicfile"
-	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -391,12 +391,12 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	run.Latency, run.Errors = g.LatencyMS, g.Errors
 	run.ErrorRatio = runresult.ErrorRatio(run.Requests, run.InFlight, run.Errors)
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
-		if _, pts, ok := hgrm.Extract(string(b)); ok {
+		if _, pts, ok := formats.ExtractHgrm(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
 		}
 	}
 	if run.Spectrum == nil {
-		if dist, pts, ok := hgrm.Extract(text); ok { // -L output, when --hgrm wrote nothing
+		if dist, pts, ok := formats.ExtractHgrm(text); ok { // -L output, when --hgrm wrote nothing
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
 			if err := atomicfile.Write(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(dist)); err != nil {
 				return run, err
@@ -670,9 +670,9 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 
 // spectrumFromJSON is the percentile spectrum from the JSON's few
 // percentiles, for when the text output has no detailed spectrum.
-func spectrumFromJSON(g *runresult.Generator) []hgrm.Point {
+func spectrumFromJSON(g *runresult.Generator) []formats.HgrmPoint {
 	l := g.LatencyMS
-	return []hgrm.Point{{Percentile: 0, ValueMS: l.Min}, {Percentile: .5, ValueMS: l.P50}, {Percentile: .75, ValueMS: l.P75},
+	return []formats.HgrmPoint{{Percentile: 0, ValueMS: l.Min}, {Percentile: .5, ValueMS: l.P50}, {Percentile: .75, ValueMS: l.P75},
 		{Percentile: .9, ValueMS: l.P90}, {Percentile: .99, ValueMS: l.P99}, {Percentile: .999, ValueMS: l.P99_9},
 		{Percentile: .9999, ValueMS: l.P99_99}, {Percentile: .99999, ValueMS: l.P99_999}, {Percentile: 1, ValueMS: l.P100}}
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/lab/report"
-	"github.com/macrobench/macrobench/internal/shared/formats/units"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Settings are a bench run's flags, with their defaults and validation in
@@ -115,7 +115,7 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	if c.Scenarios, err = parseScenarios(*scenarios); err != nil {
 		return c, usageError{err}
 	}
-	if c.ErrorThreshold, err = units.Fraction(*threshold, 1); err != nil {
+	if c.ErrorThreshold, err = formats.Fraction(*threshold, 1); err != nil {
 		return c, usageError{fmt.Errorf("--error-threshold: %w", err)}
 	}
 	setFlags := map[string]bool{}

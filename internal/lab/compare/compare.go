@@ -19,7 +19,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/macrobench/macrobench/internal/lab/report"
-	"github.com/macrobench/macrobench/internal/shared/formats/units"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Meta is what compare reads of a run's metadata.json (absent fields stay
@@ -436,7 +436,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	threshold := -1.0 // off
 	if *maxReg != "off" {
-		v, err := units.Fraction(*maxReg, math.Inf(1))
+		v, err := formats.Fraction(*maxReg, math.Inf(1))
 		if err != nil {
 			fmt.Fprintf(stderr, "compare: --max-regression: %v\n", err)
 			return 2

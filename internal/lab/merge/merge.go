@@ -23,7 +23,7 @@ import (
 	"github.com/macrobench/macrobench/internal/loadgen"
 	"github.com/macrobench/macrobench/internal/loadgen/cli"
 	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
-	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -143,7 +143,7 @@ func (m *Merged) Text(w io.Writer) error {
 }
 
 // Hgrm writes the merged corrected latency as the generator's --hgrm does.
-func (m *Merged) Hgrm(w io.Writer) { hgrm.Write(w, m.Summary.Result.Corrected) }
+func (m *Merged) Hgrm(w io.Writer) { formats.WriteHgrm(w, m.Summary.Result.Corrected) }
 
 // WriteJSON writes the merged --json document.
 func (m *Merged) WriteJSON(w io.Writer) error { return wrkreport.WriteJSON(w, m.JSON) }

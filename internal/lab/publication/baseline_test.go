@@ -3,7 +3,7 @@ package publication
 import (
 	"testing"
 
-	"github.com/macrobench/macrobench/internal/shared/formats/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // A transcription check: the expected values are copied from the original
@@ -53,7 +53,7 @@ func TestFlaskMatchesSeed(t *testing.T) {
 		}
 		// The ms values must be the printed strings converted.
 		for i, k := range []string{"avg", "stdev", "max"} {
-			us, _, err := wrktext.Time(w.lat[i])
+			us, _, err := formats.WrkTime(w.lat[i])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/lab/publication"
-	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -91,8 +91,8 @@ func twoTargets() *Summary {
 
 // spectrum is a percentile distribution from p50 to max: flat below the
 // median, rising towards the tail as a queueing server's does.
-func spectrum(p50, max float64) []hgrm.Point {
-	var pts []hgrm.Point
+func spectrum(p50, max float64) []formats.HgrmPoint {
+	var pts []formats.HgrmPoint
 	for _, p := range []float64{0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1} {
 		v := p50 * (0.6 + 0.8*p)
 		if p > 0.5 {
@@ -102,7 +102,7 @@ func spectrum(p50, max float64) []hgrm.Point {
 			}
 			v = p50 + (max-p50)*math.Pow(tail, 2)
 		}
-		pts = append(pts, hgrm.Point{Percentile: p, ValueMS: v})
+		pts = append(pts, formats.HgrmPoint{Percentile: p, ValueMS: v})
 	}
 	return pts
 }

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/lab/publication"
-	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 func sample() *Summary {
-	spectrum := []hgrm.Point{{Percentile: 0, ValueMS: 0.1}, {Percentile: 0.5, ValueMS: 1}, {Percentile: 0.9, ValueMS: 2},
+	spectrum := []formats.HgrmPoint{{Percentile: 0, ValueMS: 0.1}, {Percentile: 0.5, ValueMS: 1}, {Percentile: 0.9, ValueMS: 2},
 		{Percentile: 0.99, ValueMS: 5}, {Percentile: 0.999, ValueMS: 9}, {Percentile: 1, ValueMS: 12}}
 	run := func(rate, p99 float64) Run {
 		return Run{Index: 1, AchievedRate: rate, Requests: int64(rate * 3), Latency: runresult.Latency{P50: 1, P90: 2, P99: p99, P99_9: 9, Max: 12}, Spectrum: spectrum,

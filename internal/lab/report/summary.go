@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -171,12 +171,12 @@ type Run struct {
 	// Isolation is the wait before the run for the app and PostgreSQL to
 	// be idle; Drain the wait after it for the run's own last requests
 	// (its server-side counts are read then).
-	Isolation  *Wait        `json:"isolation,omitempty"`
-	Drain      *Wait        `json:"drain,omitempty"`
-	Server     *Server      `json:"server,omitempty"`
-	Checks     []Check      `json:"reconciliation,omitempty"`
-	Annotation string       `json:"annotation,omitempty"` // "posted" or why not
-	Spectrum   []hgrm.Point `json:"spectrum,omitempty"`   // the corrected latency's percentile distribution
+	Isolation  *Wait               `json:"isolation,omitempty"`
+	Drain      *Wait               `json:"drain,omitempty"`
+	Server     *Server             `json:"server,omitempty"`
+	Checks     []Check             `json:"reconciliation,omitempty"`
+	Annotation string              `json:"annotation,omitempty"` // "posted" or why not
+	Spectrum   []formats.HgrmPoint `json:"spectrum,omitempty"`   // the corrected latency's percentile distribution
 }
 
 // Wait is one wait for the server side to be idle: the app with no request

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/docker"
-	"github.com/macrobench/macrobench/internal/shared/formats/units"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Usage is `bench swarm`'s synopsis.
@@ -92,7 +92,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench swarm run: --rate: %v\n", perr)
 			return 2
 		}
-		if load.Duration, perr = units.Time(*duration); perr != nil {
+		if load.Duration, perr = formats.Duration(*duration); perr != nil {
 			fmt.Fprintf(stderr, "bench swarm run: --duration: %v\n", perr)
 			return 2
 		}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/loadgen"
-	"github.com/macrobench/macrobench/internal/shared/formats/units"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Options is a parsed command line.
@@ -39,7 +39,7 @@ type option struct {
 var options = []option{
 	{'t', "threads", true, func(o *Options, v string) (err error) { o.Config.Threads, err = parseCount(v); return }},
 	{'c', "connections", true, func(o *Options, v string) (err error) { o.Config.Connections, err = parseCount(v); return }},
-	{'d', "duration", true, func(o *Options, v string) (err error) { o.Config.Duration, err = units.Time(v); return }},
+	{'d', "duration", true, func(o *Options, v string) (err error) { o.Config.Duration, err = formats.Duration(v); return }},
 	{'R', "rate", true, func(o *Options, v string) (err error) {
 		if o.Config.Rate, err = parseMetric(v); err == nil && !(o.Config.Rate >= 1) {
 			err = fmt.Errorf("must be at least 1 request/s, got %s (leave -R out for a closed loop)", v)
@@ -49,12 +49,12 @@ var options = []option{
 	{'H', "header", true, func(o *Options, v string) error { o.Config.Headers = append(o.Config.Headers, v); return nil }},
 	{'L', "latency", false, func(o *Options, _ string) error { o.Latency = true; return nil }},
 	{'U', "u_latency", false, func(o *Options, _ string) error { o.Latency, o.ULatency = true, true; return nil }}, // implies -L, as in wrk2
-	{0, "timeout", true, func(o *Options, v string) (err error) { o.Config.Timeout, err = units.Time(v); return }},
+	{0, "timeout", true, func(o *Options, v string) (err error) { o.Config.Timeout, err = formats.Duration(v); return }},
 	{0, "json", true, func(o *Options, v string) error { o.JSONFile = v; return nil }},
 	{0, "hgrm", true, func(o *Options, v string) error { o.HgrmFile = v; return nil }},
-	{0, "warmup", true, func(o *Options, v string) (err error) { o.Config.Warmup, err = units.Time(v); return }},
+	{0, "warmup", true, func(o *Options, v string) (err error) { o.Config.Warmup, err = formats.Duration(v); return }},
 	{0, "metrics-addr", true, func(o *Options, v string) error { o.MetricsAddr = v; return nil }},
-	{0, "metrics-linger", true, func(o *Options, v string) (err error) { o.MetricsWait, err = units.Time(v); return }},
+	{0, "metrics-linger", true, func(o *Options, v string) (err error) { o.MetricsWait, err = formats.Duration(v); return }},
 	{0, "run-id", true, func(o *Options, v string) error { o.RunID = v; return nil }},
 	{0, "start-at", true, func(o *Options, v string) (err error) {
 		if o.Config.StartAt, err = time.Parse(time.RFC3339Nano, v); err != nil {

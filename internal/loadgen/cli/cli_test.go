@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/shared/formats/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -159,7 +159,7 @@ var (
 // counts) and the largest error its rounding to two decimals allows.
 func value(t *testing.T, s string, kind string) (v, tolerance float64) {
 	t.Helper()
-	parse := map[string]func(string) (float64, float64, error){"time": wrktext.Time, "binary": wrktext.Binary, "metric": wrktext.Metric}[kind]
+	parse := map[string]func(string) (float64, float64, error){"time": formats.WrkTime, "binary": formats.WrkBinary, "metric": formats.WrkMetric}[kind]
 	v, unit, err := parse(s)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ import (
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
 	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
 	"github.com/macrobench/macrobench/internal/shared/atomicfile"
-	"github.com/macrobench/macrobench/internal/shared/formats/hgrm"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Version is printed by -v/--version.
@@ -181,7 +181,7 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		}
 	}
 	if hgrmOut != nil {
-		if err := hgrmOut.Commit(func(w io.Writer) error { hgrm.Write(w, res.Corrected); return nil }); err != nil {
+		if err := hgrmOut.Commit(func(w io.Writer) error { formats.WriteHgrm(w, res.Corrected); return nil }); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
 	}

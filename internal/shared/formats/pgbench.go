@@ -1,7 +1,8 @@
-// Package pgbenchout reads pgbench's summary output: the transactions per
+package formats
+
+// pgbench's summary output: the transactions per
 // second and the failed transactions. The bench runner's PostgreSQL
 // ceilings and scripts/perf.sh's references read through it.
-package pgbenchout
 
 import (
 	"fmt"
@@ -10,8 +11,8 @@ import (
 	"strings"
 )
 
-// Summary is what the benchmark reads from pgbench's output.
-type Summary struct {
+// PgbenchSummary is what the benchmark reads from pgbench's output.
+type PgbenchSummary struct {
 	TPS    float64
 	Failed int64 // "number of failed transactions" (0 when not printed)
 }
@@ -21,10 +22,10 @@ var (
 	failedLine = regexp.MustCompile(`(?m)^number of failed transactions: ([0-9]+)`)
 )
 
-// Parse reads pgbench's summary (PostgreSQL 15 prints one tps line); without
+// ParsePgbench reads pgbench's summary (PostgreSQL 15 prints one tps line); without
 // a tps line pgbench did not finish a run, and its output is the error.
-func Parse(out string) (Summary, error) {
-	var s Summary
+func ParsePgbench(out string) (PgbenchSummary, error) {
+	var s PgbenchSummary
 	m := tpsLine.FindStringSubmatch(out)
 	if m == nil {
 		return s, fmt.Errorf("no tps in pgbench output:\n%s", strings.TrimSpace(out))

@@ -1,4 +1,4 @@
-package units
+package formats
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// Time reads a duration as wrk does (a number with an optional unit s,
+// Duration reads a duration as wrk does (a number with an optional unit s,
 // m or h; seconds by default: 2s, 30s, 5m, 1h, 30) or as Go does (500ms, 1m30s).
-func Time(v string) (time.Duration, error) {
+func Duration(v string) (time.Duration, error) {
 	num, unit := v, "s"
 	if n := len(v); n > 0 && strings.ContainsRune("smh", rune(v[n-1])) && (n < 2 || v[n-2] >= '0' && v[n-2] <= '9' || v[n-2] == '.') {
 		num, unit = v[:n-1], v[n-1:]

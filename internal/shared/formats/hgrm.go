@@ -1,9 +1,10 @@
-// Package hgrm writes and reads HdrHistogram's percentile distribution text
+package formats
+
+// HdrHistogram's percentile distribution text
 // (.hgrm, hdr_percentiles_print's CLASSIC layout, values in milliseconds):
 // the generator writes its corrected latency in it (--hgrm, and the
 // "Detailed Percentile spectrum" of -L, as wrk2 does), the bench runner
 // reads it back for its charts, and HdrHistogram's plotters read it too.
-package hgrm
 
 import (
 	"bufio"
@@ -16,16 +17,16 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Point is one line of a percentile distribution.
-type Point struct {
+// HgrmPoint is one line of a percentile distribution.
+type HgrmPoint struct {
 	Percentile float64 `json:"percentile"` // 0..1
 	ValueMS    float64 `json:"value_ms"`
 }
 
-// Write writes h (µs) as milliseconds in HdrHistogram's percentile
+// WriteHgrm writes h (µs) as milliseconds in HdrHistogram's percentile
 // distribution format (hdr_percentiles_print, CLASSIC, 5 ticks per half
 // distance), which wrk2 prints and HdrHistogram's plotters read.
-func Write(w io.Writer, h *hdrhistogram.Histogram) {
+func WriteHgrm(w io.Writer, h *hdrhistogram.Histogram) {
 	const scale = 1000.0
 	fmt.Fprintf(w, "%12s %12s %12s %12s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)")
 	if h.TotalCount() > 0 {
@@ -62,11 +63,11 @@ func geometry(h *hdrhistogram.Histogram) (buckets, subBuckets int64) {
 	return buckets, subBuckets
 }
 
-// Extract finds a percentile distribution in text: a whole .hgrm file, or
+// ExtractHgrm finds a percentile distribution in text: a whole .hgrm file, or
 // the "Detailed Percentile spectrum" inside wrk2's (or the generator's) -L
 // output. It returns the distribution's text and its points; ok is false
 // when text has none.
-func Extract(text string) (hgrm string, pts []Point, ok bool) {
+func ExtractHgrm(text string) (hgrm string, pts []HgrmPoint, ok bool) {
 	var b strings.Builder
 	in := false
 	sc := bufio.NewScanner(strings.NewReader(text))
@@ -90,7 +91,7 @@ func Extract(text string) (hgrm string, pts []Point, ok bool) {
 			v, err1 := strconv.ParseFloat(f[0], 64)
 			p, err2 := strconv.ParseFloat(f[1], 64)
 			if err1 == nil && err2 == nil {
-				pts = append(pts, Point{Percentile: p, ValueMS: v})
+				pts = append(pts, HgrmPoint{Percentile: p, ValueMS: v})
 			}
 		}
 		if strings.HasPrefix(trimmed, "#[Buckets") {

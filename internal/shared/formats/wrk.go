@@ -1,10 +1,11 @@
-// Package wrktext reads the text wrk and wrk2 print after a run, and that
+package formats
+
+// The text wrk and wrk2 print after a run, and that
 // the lab's generator prints in their layout (internal/loadgen/wrkreport):
 // the summary lines (requests, socket errors, non-2xx responses,
 // Requests/sec) and wrk's printed numbers with their units ("2.35ms",
 // "13.51MB", "2.96k"). scripts/perf.sh's wrk runs, scripts/loadtest-perf.sh's
 // comparison and the tests of the generator's layout read through it.
-package wrktext
 
 import (
 	"bufio"
@@ -16,8 +17,8 @@ import (
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
-// Summary is what the end of a wrk report says about the run.
-type Summary struct {
+// WrkSummary is what the end of a wrk report says about the run.
+type WrkSummary struct {
 	RequestsPerSec float64 // "Requests/sec:"
 	Requests       int64   // "N requests in 10.00s, 1.23MB read": responses received
 	// InFlight is the lab generator's "N requests in flight at the end of
@@ -30,7 +31,7 @@ type Summary struct {
 
 // Failed is every failed request wrk counted: its socket errors, timeouts
 // and non-2xx responses, summed as wrk users read them.
-func (s Summary) Failed() int64 { return s.Errors.Socket() + s.Errors.Timeout + s.Errors.Status }
+func (s WrkSummary) Failed() int64 { return s.Errors.Socket() + s.Errors.Timeout + s.Errors.Status }
 
 var (
 	requestsLine = regexp.MustCompile(`^(\d+) requests in \S+, \S+ read$`)
@@ -39,11 +40,11 @@ var (
 	non2xxLine   = regexp.MustCompile(`^Non-2xx or 3xx responses: (\d+)$`)
 )
 
-// Parse reads a wrk report. The "Requests/sec:" line is required (without
+// ParseWrk reads a wrk report. The "Requests/sec:" line is required (without
 // it wrk did not finish a run: its output is then an error message); the
 // others are optional (wrk leaves out the error lines when there were none).
-func Parse(text string) (Summary, error) {
-	var s Summary
+func ParseWrk(text string) (WrkSummary, error) {
+	var s WrkSummary
 	found := false
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -90,17 +91,19 @@ var (
 	metricUnits = map[string]float64{"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
 )
 
-// Time reads a printed time ("850.00us", "2.35ms", "13.16s", "0.87m") in
+// WrkTime reads a printed time ("850.00us", "2.35ms", "13.16s", "0.87m") in
 // µs. unit is the size of the printed unit in µs (1000 for "ms"): the
 // figure was rounded to two decimals of it.
-func Time(s string) (us, unit float64, err error) { return number(s, timeUnits, "time") }
+func WrkTime(s string) (us, unit float64, err error) { return number(s, timeUnits, "time") }
 
-// Binary reads a printed byte count ("13.51M", "0.98K", "0.00": the "B" of
-// "13.51MB" left out) in bytes; unit as for Time.
-func Binary(s string) (bytes, unit float64, err error) { return number(s, binaryUnits, "byte count") }
+// WrkBinary reads a printed byte count ("13.51M", "0.98K", "0.00": the "B" of
+// "13.51MB" left out) in bytes; unit as for WrkTime.
+func WrkBinary(s string) (bytes, unit float64, err error) {
+	return number(s, binaryUnits, "byte count")
+}
 
-// Metric reads a printed count ("2.96k", "222.56") in units; unit as for Time.
-func Metric(s string) (n, unit float64, err error) { return number(s, metricUnits, "count") }
+// WrkMetric reads a printed count ("2.96k", "222.56") in units; unit as for WrkTime.
+func WrkMetric(s string) (n, unit float64, err error) { return number(s, metricUnits, "count") }
 
 func number(s string, units map[string]float64, kind string) (float64, float64, error) {
 	i := strings.LastIndexAny(s, "0123456789") + 1

@@ -1,9 +1,10 @@
-// Package units reads the quantities the lab's command lines take: a
+package formats
+
+// The quantities the lab's command lines take: a
 // fraction, as a percentage ("1%", "10%") or a plain number ("0.01", "0.1"),
 // read by the bench's --error-threshold and compare's --max-regression; and a
 // time as wrk takes it ("30s", "5m", "30"), read by the generator's and
 // bench swarm's options.
-package units
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package wrktext
+package formats
 
 import (
 	"testing"
@@ -19,30 +19,30 @@ Requests/sec:    203.77
 Transfer/sec:      1.30MB
 `
 
-func TestParse(t *testing.T) {
-	s, err := Parse(wrkOut)
+func TestParseWrk(t *testing.T) {
+	s, err := ParseWrk(wrkOut)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Summary{RequestsPerSec: 203.77, Requests: 2061, Errors: runresult.Errors{Read: 2, Timeout: 1590, Status: 15}}
+	want := WrkSummary{RequestsPerSec: 203.77, Requests: 2061, Errors: runresult.Errors{Read: 2, Timeout: 1590, Status: 15}}
 	if s != want || s.Failed() != 1607 {
 		t.Errorf("got %+v, want %+v", s, want)
 	}
-	clean, err := Parse("  10 requests in 1.00s, 1KB read\nRequests/sec:  10.00\n")
+	clean, err := ParseWrk("  10 requests in 1.00s, 1KB read\nRequests/sec:  10.00\n")
 	if err != nil || clean.Failed() != 0 || clean.RequestsPerSec != 10 || clean.Requests != 10 {
 		t.Errorf("%+v %v", clean, err)
 	}
-	if _, err := Parse("unable to connect to 127.0.0.1:1 Connection refused"); err == nil {
+	if _, err := ParseWrk("unable to connect to 127.0.0.1:1 Connection refused"); err == nil {
 		t.Error("no Requests/sec: want an error")
 	}
-	if _, err := Parse("Requests/sec: lots\n"); err == nil {
+	if _, err := ParseWrk("Requests/sec: lots\n"); err == nil {
 		t.Error("a bad Requests/sec: want an error")
 	}
 }
 
 // The lab generator's line for requests in flight is not its responses.
 func TestParseInFlight(t *testing.T) {
-	s, err := Parse("  0 requests in 1.00s, 0.00B read\n  2 requests in flight at the end of the window\n" +
+	s, err := ParseWrk("  0 requests in 1.00s, 0.00B read\n  2 requests in flight at the end of the window\n" +
 		"  Socket errors: connect 0, read 0, write 0, timeout 2\nRequests/sec:      0.00\n")
 	if err != nil || s.Requests != 0 || s.InFlight != 2 || s.Errors.Timeout != 2 {
 		t.Errorf("%+v %v", s, err)
@@ -55,16 +55,16 @@ func TestNumbers(t *testing.T) {
 		parse       func(string) (float64, float64, error)
 		value, unit float64
 	}{
-		{"850.00us", Time, 850, 1}, {"2.35ms", Time, 2350, 1e3}, {"13.16s", Time, 13.16e6, 1e6}, {"0.87m", Time, 0.87 * 60e6, 60e6},
-		{"13.51M", Binary, 13.51 * (1 << 20), 1 << 20}, {"0.00", Binary, 0, 1},
-		{"2.96k", Metric, 2960, 1e3}, {"222.56", Metric, 222.56, 1},
+		{"850.00us", WrkTime, 850, 1}, {"2.35ms", WrkTime, 2350, 1e3}, {"13.16s", WrkTime, 13.16e6, 1e6}, {"0.87m", WrkTime, 0.87 * 60e6, 60e6},
+		{"13.51M", WrkBinary, 13.51 * (1 << 20), 1 << 20}, {"0.00", WrkBinary, 0, 1},
+		{"2.96k", WrkMetric, 2960, 1e3}, {"222.56", WrkMetric, 222.56, 1},
 	} {
 		v, u, err := c.parse(c.s)
 		if err != nil || u != c.unit || v-c.value > 1e-6 || c.value-v > 1e-6 {
 			t.Errorf("%s: %v %v %v, want %v %v", c.s, v, u, err, c.value, c.unit)
 		}
 	}
-	if _, _, err := Time("3 parsecs"); err == nil {
+	if _, _, err := WrkTime("3 parsecs"); err == nil {
 		t.Error("want an error")
 	}
 }
