@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/macrobench/macrobench/internal/shared/runresult"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 //go:embed flask-gunicorn.json
@@ -46,7 +46,7 @@ type Cell struct {
 	} `json:"latency_ms"`
 	// Errors are wrk's counts as it printed them: its socket errors, and
 	// its "Non-2xx or 3xx responses" as Status.
-	Errors runresult.Errors `json:"errors"`
+	Errors formats.WrkErrors `json:"errors"`
 }
 
 // Flask returns the original Flask + gunicorn figures.

@@ -13,8 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // WrkSummary is what the end of a wrk report says about the run.
@@ -26,7 +24,7 @@ type WrkSummary struct {
 	InFlight int64
 	// Errors are "Socket errors: connect, read, write, timeout" and, as
 	// Status, "Non-2xx or 3xx responses".
-	Errors runresult.Errors
+	Errors WrkErrors
 }
 
 // Failed is every failed request wrk counted: its socket errors, timeouts
@@ -114,4 +112,31 @@ func number(s string, units map[string]float64, kind string) (float64, float64, 
 		return 0, 0, fmt.Errorf("wrk output: %q is not a %s", s, kind)
 	}
 	return v * scale, scale, nil
+}
+
+// WrkErrors counts each error class, as wrk names them ("Socket errors:
+// connect, read, write, timeout" and "Non-2xx or 3xx responses"). Connect, Read and
+// Write are outcomes: requests that ended in that error, without a
+// response. Status (non-2xx/3xx responses) and Timeout (requests that took
+// the generator's --timeout or longer: responses, or in flight that long
+// when the window closed) are flags on requests counted elsewhere (see
+// runresult.Accounting).
+type WrkErrors struct {
+	Connect int64 `json:"connect"`
+	Read    int64 `json:"read"`
+	Write   int64 `json:"write"`
+	Timeout int64 `json:"timeout"`
+	Status  int64 `json:"status"`
+}
+
+// Socket is the requests that ended in a connect, read or write error.
+func (e WrkErrors) Socket() int64 { return e.Connect + e.Read + e.Write }
+
+// Add adds o's counts to e's, class by class.
+func (e *WrkErrors) Add(o WrkErrors) {
+	e.Connect += o.Connect
+	e.Read += o.Read
+	e.Write += o.Write
+	e.Timeout += o.Timeout
+	e.Status += o.Status
 }

@@ -2,8 +2,6 @@ package formats
 
 import (
 	"testing"
-
-	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // wrk's own output (Debian's wrk 4), with every optional line.
@@ -24,7 +22,7 @@ func TestParseWrk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := WrkSummary{RequestsPerSec: 203.77, Requests: 2061, Errors: runresult.Errors{Read: 2, Timeout: 1590, Status: 15}}
+	want := WrkSummary{RequestsPerSec: 203.77, Requests: 2061, Errors: WrkErrors{Read: 2, Timeout: 1590, Status: 15}}
 	if s != want || s.Failed() != 1607 {
 		t.Errorf("got %+v, want %+v", s, want)
 	}
@@ -66,5 +64,14 @@ func TestNumbers(t *testing.T) {
 	}
 	if _, _, err := WrkTime("3 parsecs"); err == nil {
 		t.Error("want an error")
+	}
+}
+
+func TestWrkErrorsAdd(t *testing.T) {
+	var sum WrkErrors
+	sum.Add(WrkErrors{1, 2, 3, 4, 5})
+	sum.Add(WrkErrors{1, 1, 1, 1, 1})
+	if sum != (WrkErrors{2, 3, 4, 5, 6}) || sum.Socket() != 9 {
+		t.Errorf("sum %+v", sum)
 	}
 }

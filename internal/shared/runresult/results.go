@@ -4,8 +4,9 @@
 // (Latency), and the accounting every report states (Attempts, Failed,
 // ErrorRatio). The load generator writes these types, the bench runner
 // reads them, its report (internal/lab/report) and compare keep them in
-// summary.json. It imports nothing but the standard library, so that the
-// generator's binary links nothing else through it.
+// summary.json. It imports nothing but the standard library and
+// shared/formats, so that the generator's binary links nothing else through
+// it.
 package runresult
 
 import (
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Generator is the load generator's machine-readable result (--json).
@@ -75,31 +78,9 @@ type Histograms struct {
 	Uncorrected string `json:"uncorrected"`
 }
 
-// Errors counts each error class, as wrk names them. Connect, Read and
-// Write are outcomes: requests that ended in that error, without a
-// response. Status (non-2xx/3xx responses) and Timeout (requests that took
-// the generator's --timeout or longer: responses, or in flight that long
-// when the window closed) are flags on requests counted elsewhere (see
-// Accounting).
-type Errors struct {
-	Connect int64 `json:"connect"`
-	Read    int64 `json:"read"`
-	Write   int64 `json:"write"`
-	Timeout int64 `json:"timeout"`
-	Status  int64 `json:"status"`
-}
-
-// Socket is the requests that ended in a connect, read or write error.
-func (e Errors) Socket() int64 { return e.Connect + e.Read + e.Write }
-
-// Add adds o's counts to e's, class by class.
-func (e *Errors) Add(o Errors) {
-	e.Connect += o.Connect
-	e.Read += o.Read
-	e.Write += o.Write
-	e.Timeout += o.Timeout
-	e.Status += o.Status
-}
+// Errors counts each error class, as wrk names them (formats.WrkErrors):
+// the generator reports its errors in wrk's classes.
+type Errors = formats.WrkErrors
 
 // Latency is a latency summary in milliseconds: wrk2's -L percentiles, the
 // mean, standard deviation and extremes, and the share of values within one

@@ -76,15 +76,6 @@ func TestAccounting(t *testing.T) {
 	}
 }
 
-func TestErrorsAdd(t *testing.T) {
-	var sum Errors
-	sum.Add(Errors{1, 2, 3, 4, 5})
-	sum.Add(Errors{1, 1, 1, 1, 1})
-	if sum != (Errors{2, 3, 4, 5, 6}) || sum.Socket() != 9 {
-		t.Errorf("sum %+v", sum)
-	}
-}
-
 // Fields names every field of Latency by its JSON key.
 func TestLatencyFieldsAreAllFields(t *testing.T) {
 	var l Latency
