@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/lab/merge"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -62,7 +61,7 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 		wg.Go(func() {
 			o := &outs[i]
 			o.text, o.json, o.err = r.Ex.Generate(ctx, ps)
-			_ = atomicfile.Write(filepath.Join(s.Dir, ps.Stem+".txt"), []byte(o.text))
+			_ = runresult.WriteFile(filepath.Join(s.Dir, ps.Stem+".txt"), []byte(o.text))
 		})
 	}
 	wg.Wait()
@@ -97,10 +96,10 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 		return "", "", err
 	}
 	jsonPath = filepath.Join(s.Dir, s.Stem+".json")
-	if err := atomicfile.Write(jsonPath, j.Bytes()); err != nil {
+	if err := runresult.WriteFile(jsonPath, j.Bytes()); err != nil {
 		return "", "", err
 	}
-	if err := atomicfile.Write(filepath.Join(s.Dir, s.Stem+".hgrm"), h.Bytes()); err != nil {
+	if err := runresult.WriteFile(filepath.Join(s.Dir, s.Stem+".hgrm"), h.Bytes()); err != nil {
 		return "", "", err
 	}
 	return t.String(), jsonPath, nil

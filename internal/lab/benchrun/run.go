@@ -15,7 +15,6 @@ import (
 
 	"github.com/macrobench/macrobench/internal/lab/publication"
 	"github.com/macrobench/macrobench/internal/lab/report"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
 	"github.com/macrobench/macrobench/internal/shared/formats"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
@@ -247,7 +246,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	if s.Interrupted {
 		marker := fmt.Sprintf("interrupted (%s) at %s after %d of %d cells; summary.json and summary.md hold those cells\n",
 			s.InterruptedBy, s.Finished.Format(time.RFC3339), len(s.Cells), len(cells))
-		if err := atomicfile.Write(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
+		if err := runresult.WriteFile(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
 			return s, err
 		}
 	}
@@ -310,7 +309,7 @@ func (r *Runner) warmup(ctx context.Context, cell Cell) (report.Warmup, error) {
 	w := report.Warmup{Target: cell.Target, Endpoint: cell.Endpoint, Args: args, DurationS: r.Cfg.Warmup.Seconds(), TextFile: filepath.Join("warmup", stem+".txt")}
 	r.logf("bench: warming up %s%s: loadtest %s", cell.Endpoint, onTarget(cell.Target), strings.Join(args, " "))
 	text, jp, err := r.Ex.Generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: dir, Stem: stem, Args: args})
-	_ = atomicfile.Write(filepath.Join(dir, stem+".txt"), []byte(text))
+	_ = runresult.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text))
 	if err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
@@ -363,7 +362,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	text, jp, err := r.generate(ctx, GenSpec{Target: cell.Target, Via: cell.Via, Path: cell.Endpoint, Dir: cfg.OutDir, Stem: stem, Args: args})
 	localEnd := time.Now()
 	run.TextFile = stem + ".txt"
-	_ = atomicfile.Write(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
+	_ = runresult.WriteFile(filepath.Join(cfg.OutDir, run.TextFile), []byte(text))
 	if err != nil {
 		return run, fmt.Errorf("generator: %w", err)
 	}
@@ -398,7 +397,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	if run.Spectrum == nil {
 		if dist, pts, ok := formats.ExtractHgrm(text); ok { // -L output, when --hgrm wrote nothing
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
-			if err := atomicfile.Write(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(dist)); err != nil {
+			if err := runresult.WriteFile(filepath.Join(cfg.OutDir, run.HgrmFile), []byte(dist)); err != nil {
 				return run, err
 			}
 		} else {

@@ -15,7 +15,6 @@ import (
 	"github.com/macrobench/macrobench/internal/lab/publication"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/lab/sweep"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -276,7 +275,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*report.Summary, error) {
 	if s.Interrupted {
 		marker := fmt.Sprintf("interrupted (%s) at %s during the sweep; summary.json and summary.md hold the steps measured\n",
 			s.InterruptedBy, s.Finished.Format(time.RFC3339))
-		if err := atomicfile.Write(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
+		if err := runresult.WriteFile(filepath.Join(cfg.OutDir, InterruptedMarker), []byte(marker)); err != nil {
 			return s, err
 		}
 	}
@@ -323,7 +322,7 @@ func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[str
 		run := report.SweepRun{Offered: rate, Args: args, TextFile: filepath.Join("sweep", stem+".txt"), Isolation: &iso}
 		r.logf("bench: sweep %s on %s: loadtest %s %s", ep, tgt.Name, strings.Join(args, " "), ep)
 		text, jp, err := tgt.Ex.Generate(runCtx, GenSpec{Target: tgt.Name, Via: cell.Via, Path: ep, Dir: dir, Stem: stem, Args: args})
-		_ = atomicfile.Write(filepath.Join(dir, stem+".txt"), []byte(text))
+		_ = runresult.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text))
 		record := func(err error) {
 			if err != nil {
 				run.Error = err.Error()

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 	"io"
 	"strings"
 )
@@ -48,13 +48,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *jsonOut != "" {
-		if err := atomicfile.WriteNew(*jsonOut, m.WriteJSON); err != nil {
+		if err := runresult.WriteNewFile(*jsonOut, m.WriteJSON); err != nil {
 			fmt.Fprintf(stderr, "merge: --json: %s\n", oneLine(err))
 			return 1
 		}
 	}
 	if *hgrmOut != "" {
-		if err := atomicfile.WriteNew(*hgrmOut, func(w io.Writer) error {
+		if err := runresult.WriteNewFile(*hgrmOut, func(w io.Writer) error {
 			bw := bufio.NewWriter(w)
 			m.Hgrm(bw)
 			return bw.Flush()

@@ -18,7 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/macrobench/macrobench/internal/lab/publication"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // The Okabe–Ito palette (Okabe and Ito, "Color Universal Design", 2008):
@@ -90,14 +90,14 @@ func WriteCharts(s *Summary, flask publication.Set, dir string) error {
 			return fmt.Errorf("latency chart %s: %w", sc, err)
 		}
 		if b != nil {
-			if err := atomicfile.Write(filepath.Join(dir, "latency-"+sc+".png"), b); err != nil {
+			if err := runresult.WriteFile(filepath.Join(dir, "latency-"+sc+".png"), b); err != nil {
 				return err
 			}
 		}
 		if b, err = ThroughputChart(sc, cells, flask, strings.Split(targets, ", ")); err != nil {
 			return fmt.Errorf("throughput chart %s: %w", sc, err)
 		}
-		if err := atomicfile.Write(filepath.Join(dir, "throughput-"+sc+".png"), b); err != nil {
+		if err := runresult.WriteFile(filepath.Join(dir, "throughput-"+sc+".png"), b); err != nil {
 			return err
 		}
 	}

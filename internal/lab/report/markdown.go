@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/lab/publication"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -20,7 +19,7 @@ var scenarioTitles = map[string]string{
 
 // WriteMarkdown writes summary.md into dir.
 func WriteMarkdown(s *Summary, flask publication.Set, dir string) error {
-	return atomicfile.Write(filepath.Join(dir, "summary.md"), []byte(Markdown(s, flask)))
+	return runresult.WriteFile(filepath.Join(dir, "summary.md"), []byte(Markdown(s, flask)))
 }
 
 // PublicationLabel names the publication's figures wherever the report and

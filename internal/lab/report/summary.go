@@ -6,13 +6,12 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/formats"
-	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // Where the bench ran (Summary.Runner). The runner image sets
@@ -316,7 +315,7 @@ func WriteJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(path, append(b, '\n'))
+	return runresult.WriteFile(path, append(b, '\n'))
 }
 
 // Load reads summary.json from a results folder (or the file itself).

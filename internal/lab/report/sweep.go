@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/lab/sweep"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -142,7 +141,7 @@ func SweepHeadline(sw Sweep) string {
 // WriteSweepMarkdown writes summary.md of a sweep run (bench --sweep) into
 // dir: SweepMarkdown's document.
 func WriteSweepMarkdown(s *Summary, dir string) error {
-	return atomicfile.Write(filepath.Join(dir, "summary.md"), []byte(SweepMarkdown(s)))
+	return runresult.WriteFile(filepath.Join(dir, "summary.md"), []byte(SweepMarkdown(s)))
 }
 
 // SweepMarkdown renders a sweep run for people: its result, the

@@ -15,7 +15,6 @@ import (
 
 	"github.com/macrobench/macrobench/internal/lab/benchrun"
 	"github.com/macrobench/macrobench/internal/lab/merge"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
 	"github.com/macrobench/macrobench/internal/shared/proc"
 	"github.com/macrobench/macrobench/internal/shared/promapi"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
@@ -124,7 +123,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 			continue
 		}
 		file := fmt.Sprintf("part-%d.json", i+1)
-		if err := atomicfile.Write(filepath.Join(out, file), append(raw, '\n')); err != nil {
+		if err := runresult.WriteFile(filepath.Join(out, file), append(raw, '\n')); err != nil {
 			return nil, err
 		}
 		rec.Parts = append(rec.Parts, Part{Task: t.ID, Node: t.NodeID, File: file})
@@ -149,7 +148,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 	if err != nil {
 		return nil, err
 	}
-	return rec, atomicfile.Write(filepath.Join(out, RecordFile), append(data, '\n'))
+	return rec, runresult.WriteFile(filepath.Join(out, RecordFile), append(data, '\n'))
 }
 
 // URLs are the app's and Prometheus's base URLs: their published (host
@@ -268,7 +267,7 @@ func mergeParts(out string, parts []*runresult.Generator, rec *Record) error {
 		if err := f.write(&buf); err != nil {
 			return err
 		}
-		if err := atomicfile.Write(filepath.Join(out, f.name), buf.Bytes()); err != nil {
+		if err := runresult.WriteFile(filepath.Join(out, f.name), buf.Bytes()); err != nil {
 			return err
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // Color is a colour of the Okabe–Ito palette (Okabe & Ito 2008, "Color
@@ -320,5 +320,5 @@ func savePNG(p *plot.Plot, leg *plot.Legend, path string) error {
 	if _, err := c.WriteTo(&b); err != nil {
 		return err
 	}
-	return atomicfile.Write(path, b.Bytes())
+	return runresult.WriteFile(path, b.Bytes())
 }

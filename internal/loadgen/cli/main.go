@@ -20,8 +20,8 @@ import (
 	"github.com/macrobench/macrobench/internal/loadgen"
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
 	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
-	"github.com/macrobench/macrobench/internal/shared/atomicfile"
 	"github.com/macrobench/macrobench/internal/shared/formats"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // Version is printed by -v/--version.
@@ -100,15 +100,15 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		return err
 	}
 	// Open output files first: a typo in a path should not cost a whole run.
-	var jsonOut, hgrmOut *atomicfile.File
+	var jsonOut, hgrmOut *runresult.File
 	if o.JSONFile != "" && !jsonStdout {
-		if jsonOut, err = atomicfile.Create(o.JSONFile); err != nil {
+		if jsonOut, err = runresult.CreateFile(o.JSONFile); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
 		defer jsonOut.Discard()
 	}
 	if o.HgrmFile != "" {
-		if hgrmOut, err = atomicfile.Create(o.HgrmFile); err != nil {
+		if hgrmOut, err = runresult.CreateFile(o.HgrmFile); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
 		defer hgrmOut.Discard()

@@ -1,8 +1,9 @@
-// Package atomicfile writes result files whole or not at all: a reader sees
-// the old file (or none) or the new one, never part of it. It is the lab's
+package runresult
+
+// Result files are written whole or not at all: a reader sees
+// the old file (or none) or the new one, never part of it. This is the lab's
 // one atomic write: the generator's --json and --hgrm, the bench's and the
 // sweep's reports and charts, bench merge's and bench swarm's files.
-package atomicfile
 
 import (
 	"bufio"
@@ -15,24 +16,24 @@ import (
 	"path/filepath"
 )
 
-// Write writes data to path through a temporary file in the same folder,
+// WriteFile writes data to path through a temporary file in the same folder,
 // synced, then renamed over path.
-func Write(path string, data []byte) error {
-	f, err := Create(path)
+func WriteFile(path string, data []byte) error {
+	f, err := CreateFile(path)
 	if err != nil {
 		return err
 	}
 	return f.Commit(func(w io.Writer) error { _, err := io.Copy(w, bytes.NewReader(data)); return err })
 }
 
-// WriteNew is Write for a file that must not exist yet (results are never
+// WriteNewFile is WriteFile for a file that must not exist yet (results are never
 // overwritten): the temporary file is linked to path, which fails if path
 // exists, then removed.
-func WriteNew(path string, write func(io.Writer) error) error {
+func WriteNewFile(path string, write func(io.Writer) error) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%s exists: results are never overwritten", path)
 	}
-	f, err := Create(path)
+	f, err := CreateFile(path)
 	if err != nil {
 		return err
 	}
@@ -57,9 +58,9 @@ type File struct {
 	tmp  *os.File // nil once committed or discarded
 }
 
-// Create creates the temporary file path will be written through; the
+// CreateFile creates the temporary file path will be written through; the
 // error names path and the cause ("cannot write x.json: permission denied").
-func Create(path string) (*File, error) {
+func CreateFile(path string) (*File, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		var pe *fs.PathError

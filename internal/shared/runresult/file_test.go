@@ -1,4 +1,4 @@
-package atomicfile
+package runresult
 
 import (
 	"errors"
@@ -9,19 +9,19 @@ import (
 	"testing"
 )
 
-func TestWriteAndWriteNew(t *testing.T) {
+func TestWriteFileAndWriteNewFile(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.json")
-	if err := Write(p, []byte("one")); err != nil {
+	if err := WriteFile(p, []byte("one")); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(p, []byte("two")); err != nil {
+	if err := WriteFile(p, []byte("two")); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "two" {
 		t.Errorf("Write replaced with %q, want two", b)
 	}
-	err := WriteNew(p, func(w io.Writer) error { _, err := io.WriteString(w, "three"); return err })
+	err := WriteNewFile(p, func(w io.Writer) error { _, err := io.WriteString(w, "three"); return err })
 	if err == nil || !strings.Contains(err.Error(), "never overwritten") {
 		t.Errorf("WriteNew over an existing file: %v", err)
 	}
@@ -29,10 +29,10 @@ func TestWriteAndWriteNew(t *testing.T) {
 		t.Errorf("WriteNew changed the existing file to %q", b)
 	}
 	q := filepath.Join(dir, "b.json")
-	if err := WriteNew(q, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+	if err := WriteNewFile(q, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteNew(filepath.Join(dir, "c.json"), func(io.Writer) error { return errors.New("boom") }); err == nil {
+	if err := WriteNewFile(filepath.Join(dir, "c.json"), func(io.Writer) error { return errors.New("boom") }); err == nil {
 		t.Error("a failed write: no error")
 	}
 	entries, _ := os.ReadDir(dir)
@@ -53,7 +53,7 @@ func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "summary.md")
 	for _, content := range []string{"first\n", "second, longer\n"} {
-		if err := Write(p, []byte(content)); err != nil {
+		if err := WriteFile(p, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(p); string(b) != content {
@@ -66,7 +66,7 @@ func TestWrite(t *testing.T) {
 	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v", fi.Mode())
 	}
-	if err := Write(filepath.Join(dir, "nope", "x"), nil); err == nil {
+	if err := WriteFile(filepath.Join(dir, "nope", "x"), nil); err == nil {
 		t.Error("a missing folder: want an error")
 	}
 }
