@@ -638,8 +638,8 @@ func newLegend() *legend {
 	return l
 }
 
-func (l *legend) add(name string, t plot.Thumbnailer) {
-	l.Add(name, t)
+func (l *legend) add(name string, ts ...plot.Thumbnailer) {
+	l.Add(name, ts...)
 	l.names = append(l.names, name)
 }
 

@@ -76,20 +76,20 @@ func sweepEndpoints(sweeps []Sweep) []string {
 }
 
 // WriteSweepCharts writes a chart per swept endpoint into dir,
-// SweepChartFile(endpoint), with one line set per target (sweep.WriteChart:
+// SweepChartFile(endpoint), with one line set per target (WriteSweepChart:
 // p50, p90, p99, p99.9 against the offered rate, the objective's p99, the
 // knee or lower bound marked), and records its name in each Sweep.Chart.
 // An endpoint whose sweeps measured no step gets no chart.
 func WriteSweepCharts(s *Summary, dir string) error {
 	var errs []string
 	for _, ep := range sweepEndpoints(s.Sweeps) {
-		var series []sweep.Series
+		var series []SweepSeries
 		var obj *sweep.Objective
 		for _, sw := range s.Sweeps {
 			if sw.Endpoint != ep || sw.Result == nil || len(sw.Result.Steps) == 0 {
 				continue
 			}
-			series = append(series, sweep.Series{Endpoint: SweepTitle(ep), Target: sw.Target, Result: sw.Result})
+			series = append(series, SweepSeries{Endpoint: SweepTitle(ep), Target: sw.Target, Result: sw.Result})
 			if obj == nil {
 				o := sw.Result.Objective
 				obj = &o
@@ -99,7 +99,7 @@ func WriteSweepCharts(s *Summary, dir string) error {
 			continue
 		}
 		name := SweepChartFile(ep)
-		if err := sweep.WriteChart(filepath.Join(dir, name), series, *obj); err != nil {
+		if err := WriteSweepChart(filepath.Join(dir, name), series, *obj); err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}

@@ -51,6 +51,6 @@
 // is "interrupted".
 //
 // All result types carry snake_case JSON tags for summary.json; Table gives
-// the markdown lines of a report and WriteChart draws latency against the
-// offered rate.
+// the markdown lines of a report (the report package draws the chart of
+// latency against the offered rate, in every chart's palette and style).
 package sweep

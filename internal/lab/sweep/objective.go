@@ -40,7 +40,7 @@ func (o Objective) Validate() error {
 
 // String is "p99 ≤ 100 ms, errors ≤ 0.1%".
 func (o Objective) String() string {
-	return fmt.Sprintf("p99 ≤ %s, errors ≤ %s", msText(ms(o.P99)), percentText(o.ErrorRatio))
+	return fmt.Sprintf("p99 ≤ %s, errors ≤ %s", MsText(ms(o.P99)), PercentText(o.ErrorRatio))
 }
 
 // Check says whether step s meets the objective and, when not, why (every
@@ -48,13 +48,13 @@ func (o Objective) String() string {
 func (o Objective) Check(s Step) (pass bool, why string) {
 	var fails []string
 	if s.Achieved < MinAchieved*s.Offered {
-		fails = append(fails, fmt.Sprintf("achieved %s req/s < %g%% of %s", rateText(s.Achieved), MinAchieved*100, rateText(s.Offered)))
+		fails = append(fails, fmt.Sprintf("achieved %s req/s < %g%% of %s", RateText(s.Achieved), MinAchieved*100, RateText(s.Offered)))
 	}
 	if s.P99 > ms(o.P99) {
-		fails = append(fails, fmt.Sprintf("p99 %s > %s", msText(s.P99), msText(ms(o.P99))))
+		fails = append(fails, fmt.Sprintf("p99 %s > %s", MsText(s.P99), MsText(ms(o.P99))))
 	}
 	if r := s.errorRatio(); r > o.ErrorRatio {
-		fails = append(fails, fmt.Sprintf("errors %s > %s", percentText(r), percentText(o.ErrorRatio)))
+		fails = append(fails, fmt.Sprintf("errors %s > %s", PercentText(r), PercentText(o.ErrorRatio)))
 	}
 	return len(fails) == 0, strings.Join(fails, "; ")
 }
@@ -156,7 +156,7 @@ func (f errorsFlag) String() string {
 	if f.o == nil {
 		return ""
 	}
-	return percentText(f.o.ErrorRatio)
+	return PercentText(f.o.ErrorRatio)
 }
 
 func (f errorsFlag) Set(s string) error {
@@ -169,24 +169,24 @@ func (f errorsFlag) Set(s string) error {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
-// msText is a latency in ms, at most 3 significant digits: "100 ms", "1.23 ms".
-func msText(v float64) string { return strconv.FormatFloat(round3(v), 'f', -1, 64) + " ms" }
+// MsText is a latency in ms, at most 3 significant digits: "100 ms", "1.23 ms".
+func MsText(v float64) string { return strconv.FormatFloat(round3(v), 'f', -1, 64) + " ms" }
 
-// percentText is a ratio as a percentage: "0.1%", "0%", "12.3%".
-func percentText(r float64) string {
+// PercentText is a ratio as a percentage: "0.1%", "0%", "12.3%".
+func PercentText(r float64) string {
 	return strconv.FormatFloat(round3(r*100), 'f', -1, 64) + "%"
 }
 
 func ratioText(r float64) string {
 	if r >= 0 && r < 10 {
-		return fmt.Sprintf("%g (%s)", r, percentText(r))
+		return fmt.Sprintf("%g (%s)", r, PercentText(r))
 	}
 	return fmt.Sprintf("%g", r)
 }
 
-// rateText is a rate in req/s: to 0.1 from 100 up (312.5), else 3
+// RateText is a rate in req/s: to 0.1 from 100 up (312.5), else 3
 // significant digits.
-func rateText(r float64) string {
+func RateText(r float64) string {
 	if r >= 100 {
 		return strconv.FormatFloat(math.Round(r*10)/10, 'f', -1, 64)
 	}

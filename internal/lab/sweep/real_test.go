@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -132,15 +131,8 @@ func TestKneeOfKnownCapacity(t *testing.T) {
 	if d := a.Knee.Rate - b.Knee.Rate; d > step || -d > step {
 		t.Errorf("knees %g and %g req/s differ by more than one step (%g req/s)", a.Knee.Rate, b.Knee.Rate, step)
 	}
-	// The chart of the two sweeps (SWEEP_CHART=path.png keeps a copy to look at).
-	path := filepath.Join(t.TempDir(), "sweep.png")
-	if dst := os.Getenv("SWEEP_CHART"); dst != "" {
-		path = dst
-	}
-	series := []Series{{Endpoint: "GET / (test server, 105 req/s)", Target: "sweep 1", Result: a}, {Endpoint: "GET / (test server, 105 req/s)", Target: "sweep 2", Result: b}}
-	if err := WriteChart(path, series, kneeObjective); err != nil {
-		t.Fatal(err)
-	}
+	// SWEEP_JSON=path.json keeps a sweep to chart (report's
+	// TestSweepChartFromJSON draws it).
 	if os.Getenv("SWEEP_JSON") != "" {
 		writeJSON(t, os.Getenv("SWEEP_JSON"), a)
 	}

@@ -544,7 +544,7 @@ func TestTable(t *testing.T) {
 		}
 	}
 	last := lines[len(lines)-1]
-	want := "sustains " + rateText(r.Knee.Rate) + " req/s at p99 ≤ 100 ms, errors ≤ 0.1% (next step " + rateText(r.Knee.Above.Offered) + " req/s failed: achieved 300 req/s < 97% of"
+	want := "sustains " + RateText(r.Knee.Rate) + " req/s at p99 ≤ 100 ms, errors ≤ 0.1% (next step " + RateText(r.Knee.Above.Offered) + " req/s failed: achieved 300 req/s < 97% of"
 	if !strings.HasPrefix(last, want) {
 		t.Fatalf("verdict %q, want %q…", last, want)
 	}

@@ -272,7 +272,7 @@ func (s *search) tryStep(ctx context.Context, rate float64, phase string) error 
 		if ctx.Err() != nil {
 			return errCut
 		}
-		return fmt.Errorf("sweep step at %s req/s: %w", rateText(rate), err)
+		return fmt.Errorf("sweep step at %s req/s: %w", RateText(rate), err)
 	}
 	s.overhead = max(s.overhead, wall-s.plan.Step)
 	st.Index, st.Phase, st.WallS = len(s.res.Steps)+1, phase, wall.Seconds()
@@ -319,10 +319,10 @@ func (s *search) cut(ctx context.Context, phase string, rates []float64, from, t
 	sk := &Skipped{Phase: phase, Rates: rates, From: from, To: to}
 	list := make([]string, len(rates))
 	for i, r := range rates {
-		list[i] = rateText(r)
+		list[i] = RateText(r)
 	}
 	if phase == phaseRefine {
-		sk.Text = fmt.Sprintf("the refinement between %s and %s req/s (next %s req/s)", rateText(from), rateText(to), strings.Join(list, ", "))
+		sk.Text = fmt.Sprintf("the refinement between %s and %s req/s (next %s req/s)", RateText(from), RateText(to), strings.Join(list, ", "))
 	} else {
 		more := ""
 		if last := rates[len(rates)-1]; s.nextClimb(last) != 0 {

@@ -18,8 +18,8 @@ func (r *Result) Table() []string {
 			verdict = "**fail**: " + s.Failure
 		}
 		lines = append(lines, fmt.Sprintf("| %d | %s | %s | %s | %s | %s | %s | %s | %s |",
-			s.Index, s.Phase, rateText(s.Offered), rateText(s.Achieved), num3(s.P50), num3(s.P99), num3(s.P999),
-			fmt.Sprintf("%d / %d (%s)", s.Failed, s.Attempts, percentText(s.ErrorRatio)), verdict))
+			s.Index, s.Phase, RateText(s.Offered), RateText(s.Achieved), num3(s.P50), num3(s.P99), num3(s.P999),
+			fmt.Sprintf("%d / %d (%s)", s.Failed, s.Attempts, PercentText(s.ErrorRatio)), verdict))
 	}
 	return append(lines, "", r.Verdict())
 }
@@ -42,19 +42,19 @@ func (r *Result) Verdict() string {
 	case OutcomeKnee:
 		k := r.Knee
 		return fmt.Sprintf("sustains %s req/s at %s (next step %s req/s failed: %s)",
-			rateText(k.Rate), obj, rateText(k.Above.Offered), k.Above.Failure)
+			RateText(k.Rate), obj, RateText(k.Above.Offered), k.Above.Failure)
 	case OutcomeBelowStart:
 		f := r.Steps[len(r.Steps)-1]
 		return fmt.Sprintf("does not meet %s even at the start rate: below %s req/s (the first step failed: %s)",
-			obj, rateText(r.UpperBound), f.Failure)
+			obj, RateText(r.UpperBound), f.Failure)
 	case OutcomeLowerBound:
 		why := cut
 		if r.Reason == ReasonMaxRate {
 			why = "every step passed up to the sweep's max rate"
 		} else if r.UpperBound > 0 {
-			why += fmt.Sprintf("; %s req/s failed", rateText(r.UpperBound))
+			why += fmt.Sprintf("; %s req/s failed", RateText(r.UpperBound))
 		}
-		return fmt.Sprintf("at least %s req/s at %s (%s)", rateText(r.LowerBound), obj, why)
+		return fmt.Sprintf("at least %s req/s at %s (%s)", RateText(r.LowerBound), obj, why)
 	default:
 		return fmt.Sprintf("not measured (%s)", cut)
 	}
