@@ -9,9 +9,10 @@
 // constant-rate (open-loop, corrected-latency) step and returns its measured
 // figures. Run never runs two steps at once and never measures anything
 // itself: isolation between steps (the previous step's requests drained, the
-// server idle) is the StepFunc's job; LoadgenStep is one that runs
-// internal/loadgen in this process and pauses between steps, and a caller
-// can wrap any StepFunc to add its own wait.
+// server idle) is the StepFunc's job (the bench's runs the generator's
+// container; the tests' LoadgenStep runs internal/loadgen in this process
+// and pauses between steps), and a caller can wrap any StepFunc to add its
+// own wait.
 //
 // A step passes when all of these hold (Objective.Check):
 //
