@@ -577,33 +577,6 @@ func aggregate(c *report.Cell, cfg Settings, flask publication.Set, ceilings []r
 	}
 }
 
-// overloadErrors is, in a cell at capacity, the failures that are load
-// shedding (the one definition; results.Accounting defines the failures):
-//
-//   - the timeouts: requests the generator itself flagged as answered later
-//     than its --timeout, or still unanswered past it when the window
-//     closed (an in-flight request that had not timed out is no failure in
-//     the first place);
-//   - the 503s: non-2xx responses the generator counted, as many as the
-//     app's own counters show 503s for the same window (the app's answer when
-//     a request gets no database slot in time), never more than either.
-//
-// A late 503 is in both, as it is counted twice among the failures. The sum
-// never exceeds a run's failures. A 500, any other non-2xx, a socket error
-// (and a wrong body, refused before any load) always count. Without the
-// app's counters, only the timeouts.
-func overloadErrors(runs []report.Run) int64 {
-	var n int64
-	for _, r := range runs {
-		shed := r.Errors.Timeout
-		if r.Server != nil && r.Server.AppRequests != nil {
-			shed += min(r.Errors.Status, r.Server.AppRequests["503"])
-		}
-		n += min(shed, runresult.Failed(r.Requests, r.InFlight, r.Errors))
-	}
-	return n
-}
-
 func median(v []float64) float64 {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
