@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/checks/testenv"
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
@@ -40,7 +41,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := OpenDB(ctx, pg.URL())
+	db, err := evidence.OpenDB(ctx, pg.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestMatrixAgainstRealAppAndPostgres(t *testing.T) {
 		GrafanaURL: "http://127.0.0.1:1",
 		CmdLine:    []string{"bench", "(test)"}}
 	if promURL != "" {
-		if r.Prom, err = NewProm(promURL); err != nil {
+		if r.Prom, err = evidence.NewProm(promURL); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/testenv"
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 )
 
 // The app and the generator are built once per test binary, without -race
@@ -94,11 +95,11 @@ scrape_configs:
 	url = "http://" + addr
 	prom := testenv.StartServer(t, cmd, filepath.Join(dir, "prometheus.log"), url+"/-/ready", 60*time.Second)
 	// Until the first scrape, the window has no "before".
-	p, err := NewProm(url)
+	p, err := evidence.NewProm(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.scrapeAfter(context.Background(), time.Now(), 20*time.Second); err != nil {
+	if _, err := p.ScrapeAfter(context.Background(), time.Now(), 20*time.Second); err != nil {
 		t.Fatalf("prometheus never scraped the app: %v\n%s", err, prom.LogTail(4000))
 	}
 	return url

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 )
 
@@ -16,9 +17,9 @@ const idlePoll = 200 * time.Millisecond
 
 // idleState is one look at the server side.
 type idleState struct {
-	app    *AppSnapshot
+	app    *evidence.AppSnapshot
 	appErr error
-	db     DBSnapshot
+	db     evidence.DBSnapshot
 	dbErr  error
 }
 
@@ -31,7 +32,7 @@ type idleState struct {
 //     scrapes aside) and route's counts, and the connections /agents opened,
 //     unchanged;
 //   - PostgreSQL (when r.DB is set): no backend of the database at work
-//     besides the bench's own (DBSnapshot.Active) and the agents query's
+//     besides the bench's own (evidence.DBSnapshot.Active) and the agents query's
 //     calls and the sessions unchanged.
 //
 // The app's part applies to the app's runs. The original has no /metrics,
@@ -53,7 +54,7 @@ func (r *Runner) waitIdle(ctx context.Context, cell Cell, bound time.Duration) (
 		if cell.Target == report.TargetOriginal {
 			s.appErr = errNoMetrics
 		} else {
-			s.app, s.appErr = ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(report.TargetApp))
+			s.app, s.appErr = evidence.ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(report.TargetApp))
 		}
 		if r.DB != nil {
 			s.db, s.dbErr = r.DB.Snapshot(ctx)
@@ -126,7 +127,7 @@ func stillBusy(prev, cur idleState, route string, withDB bool) []string {
 		if n := cur.app.Busy(); n > 0 {
 			busy = append(busy, fmt.Sprintf("app: %d request(s) in flight", n))
 		}
-		if d := cur.app.total(route) - prev.app.total(route); d != 0 {
+		if d := cur.app.Total(route) - prev.app.Total(route); d != 0 {
 			busy = append(busy, fmt.Sprintf("app: %g more %s response(s) in %s", d, route, idlePoll))
 		}
 		if d := cur.app.ConnectionsOpened - prev.app.ConnectionsOpened; d != 0 {
@@ -137,7 +138,7 @@ func stillBusy(prev, cur idleState, route string, withDB bool) []string {
 		if cur.db.Active > 0 {
 			busy = append(busy, fmt.Sprintf("PostgreSQL: %d backend(s) at work", cur.db.Active))
 		}
-		if cur.db.counters() != prev.db.counters() {
+		if cur.db.Counters() != prev.db.Counters() {
 			busy = append(busy, fmt.Sprintf("PostgreSQL: sessions or agents query calls still moving (%d → %d sessions, %d → %d calls)",
 				prev.db.Sessions, cur.db.Sessions, prev.db.Calls, cur.db.Calls))
 		}

@@ -10,16 +10,8 @@ import (
 
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/lab/report"
-	"github.com/macrobench/macrobench/internal/service/httpapi"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
-
-// The bench reads the gauge the app exports.
-func TestInFlightMetricName(t *testing.T) {
-	if appInFlightMetric != httpapi.InFlightMetric {
-		t.Errorf("bench reads %q, the app exports %q", appInFlightMetric, httpapi.InFlightMetric)
-	}
-}
 
 // isolationArgs is a bench run of /agents against the real app and its
 // private PostgreSQL, with the isolation wait at its default.

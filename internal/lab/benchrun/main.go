@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 )
 
@@ -126,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	r.Cfg = cfg
 
 	if cfg.DatabaseURL != "" {
-		db, err := OpenDB(ctx, cfg.DatabaseURL)
+		db, err := evidence.OpenDB(ctx, cfg.DatabaseURL)
 		if err != nil {
 			r.Notes = append(r.Notes, "no PostgreSQL evidence or ceilings: "+err.Error())
 			logf("bench: PostgreSQL not readable, continuing without its evidence: %v", err)
@@ -138,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		r.Notes = append(r.Notes, "no PostgreSQL evidence or ceilings: no --database-url")
 	}
 	if cfg.PrometheusURL != "" {
-		p, err := NewProm(cfg.PrometheusURL)
+		p, err := evidence.NewProm(cfg.PrometheusURL)
 		if err == nil {
 			p.Job = cfg.PrometheusJob
 			err = p.Ready(ctx)

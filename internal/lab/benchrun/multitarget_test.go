@@ -14,6 +14,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/checks/originalrun"
 	"github.com/macrobench/macrobench/internal/checks/testenv"
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/agentscontract"
 )
@@ -197,7 +198,7 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := OpenDB(context.Background(), pg.URL())
+	db, err := evidence.OpenDB(context.Background(), pg.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

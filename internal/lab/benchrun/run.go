@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/publication"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/formats"
@@ -24,13 +25,13 @@ import (
 type Runner struct {
 	Cfg        Settings
 	Ex         Executor
-	Log        io.Writer    // progress, for people
-	HTTP       *http.Client // verification and the app's /metrics
-	DB         *DB          // nil: no PostgreSQL evidence (stated)
-	Prom       *Prom        // nil: no Prometheus evidence (stated)
-	GrafanaURL string       // "": no annotations (stated)
-	CmdLine    []string     // for the metadata
-	Notes      []string     // decided before the run (e.g. why evidence is missing)
+	Log        io.Writer      // progress, for people
+	HTTP       *http.Client   // verification and the app's /metrics
+	DB         *evidence.DB   // nil: no PostgreSQL evidence (stated)
+	Prom       *evidence.Prom // nil: no Prometheus evidence (stated)
+	GrafanaURL string         // "": no annotations (stated)
+	CmdLine    []string       // for the metadata
+	Notes      []string       // decided before the run (e.g. why evidence is missing)
 
 	warnings []string // found during the run (isolation waits that hit their bound)
 }
@@ -132,7 +133,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 
 	poolSize := map[string]int64{}
 	if cfg.Measures(report.TargetApp) {
-		if snap, err := ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(report.TargetApp)); err == nil {
+		if snap, err := evidence.ReadAppMetrics(ctx, r.HTTP, r.Ex.HostURL(report.TargetApp)); err == nil {
 			poolSize[report.TargetApp] = int64(snap.PoolMaxOpen)
 			md["app_pool_size"] = poolSize[report.TargetApp]
 		} else {
@@ -348,7 +349,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	}
 	var promFrom time.Time
 	if prom != nil && !cfg.Quick {
-		t, err := prom.scrapeAfter(ctx, quietAt, 30*time.Second)
+		t, err := prom.ScrapeAfter(ctx, quietAt, 30*time.Second)
 		if err != nil {
 			return run, err
 		}
@@ -424,7 +425,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	case after.appErr != nil:
 		srv.Problems = append(srv.Problems, after.appErr.Error())
 	default:
-		srv.AppRequests = RouteDelta(before.app, after.app, cell.Endpoint)
+		srv.AppRequests = evidence.RouteDelta(before.app, after.app, cell.Endpoint)
 		if cell.Endpoint == "/agents" {
 			n := int64(after.app.ConnectionsOpened - before.app.ConnectionsOpened)
 			srv.AppConnectionsOpened = &n

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/lab/sweep"
 	"github.com/macrobench/macrobench/internal/shared/agentscontract"
@@ -50,7 +51,7 @@ func newCapApp(perSec float64, bodies map[string][]byte) *capApp {
 func (a *capApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/metrics" {
 		var b strings.Builder
-		fmt.Fprintf(&b, "# TYPE %s gauge\n%s{route=\"/index\"} %d\n", appInFlightMetric, appInFlightMetric, a.inFlight.Load())
+		fmt.Fprintf(&b, "# TYPE %s gauge\n%s{route=\"/index\"} %d\n", evidence.AppInFlightMetric, evidence.AppInFlightMetric, a.inFlight.Load())
 		b.WriteString("# TYPE app_http_requests_total counter\n")
 		a.served.Range(func(k, v any) bool {
 			fmt.Fprintf(&b, "app_http_requests_total{route=%q,code=\"200\"} %d\n", k, v.(*atomic.Int64).Load())

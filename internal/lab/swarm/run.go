@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/lab/benchrun"
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/merge"
 	"github.com/macrobench/macrobench/internal/shared/proc"
 	"github.com/macrobench/macrobench/internal/shared/promapi"
@@ -86,7 +86,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 		return nil, err
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	before, err := benchrun.ReadAppMetrics(ctx, client, appURL)
+	before, err := evidence.ReadAppMetrics(ctx, client, appURL)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Stack) RunJob(ctx context.Context, load Load, out string) (*Record, err
 	if err != nil {
 		return nil, err
 	}
-	rec.App = AppCount{URL: appURL, Route: route, ByCode: benchrun.RouteDelta(before, after, route)}
+	rec.App = AppCount{URL: appURL, Route: route, ByCode: evidence.RouteDelta(before, after, route)}
 	for _, n := range rec.App.ByCode {
 		rec.App.Total += n
 	}
@@ -180,10 +180,10 @@ func (s *Stack) URLs(ctx context.Context) (app, prom string, err error) {
 // waitAppIdle reads the app's metrics until no request is in its handlers
 // (its /metrics scrapes aside), so the count includes every request the
 // generators left in flight.
-func waitAppIdle(ctx context.Context, client *http.Client, appURL string, timeout time.Duration) (*benchrun.AppSnapshot, error) {
+func waitAppIdle(ctx context.Context, client *http.Client, appURL string, timeout time.Duration) (*evidence.AppSnapshot, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		s, err := benchrun.ReadAppMetrics(ctx, client, appURL)
+		s, err := evidence.ReadAppMetrics(ctx, client, appURL)
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,9 @@
-package benchrun
+// Package evidence reads the server side of a run's window, the evidence
+// the bench reconciles the generator's counts with: the app's own counters
+// (its /metrics), PostgreSQL's (pg_stat_statements, sessions, settings) and
+// Prometheus's view of the same window. bench run and bench swarm read
+// through it.
+package evidence
 
 import (
 	"context"
@@ -26,10 +31,9 @@ type AppSnapshot struct {
 	InFlight map[string]float64
 }
 
-// appInFlightMetric is httpapi.InFlightMetric (not imported: the generator's
-// binary, which holds this package, has no use for the app's web framework;
-// a test checks they agree).
-const appInFlightMetric = "app_http_requests_in_flight"
+// AppInFlightMetric is httpapi.InFlightMetric (not imported: the lab has
+// no use for the app's web framework; a test checks they agree).
+const AppInFlightMetric = "app_http_requests_in_flight"
 
 // metricsRoute is where the app serves its metrics: the bench's own scrape
 // of it is always in flight while it reads them.
@@ -86,7 +90,7 @@ func ReadAppMetrics(ctx context.Context, client *http.Client, baseURL string) (*
 			s.ConnectionsOpened += m.GetCounter().GetValue()
 		}
 	}
-	if f := fams[appInFlightMetric]; f != nil {
+	if f := fams[AppInFlightMetric]; f != nil {
 		s.InFlight = map[string]float64{}
 		for _, m := range f.GetMetric() {
 			s.InFlight[label(m, "route")] += m.GetGauge().GetValue()
@@ -111,7 +115,8 @@ func label(m *dto.Metric, name string) string {
 	return ""
 }
 
-func (s *AppSnapshot) total(route string) float64 {
+// Total is every response the app counted for route, whatever its code.
+func (s *AppSnapshot) Total(route string) float64 {
 	var t float64
 	for _, v := range s.Requests[route] {
 		t += v
@@ -176,8 +181,8 @@ type DBSnapshot struct {
 	Active, Backends int64
 }
 
-// counters is the part of the snapshot that only grows.
-func (s DBSnapshot) counters() [2]int64 { return [2]int64{s.Calls, s.Sessions} }
+// Counters is the part of the snapshot that only grows.
+func (s DBSnapshot) Counters() [2]int64 { return [2]int64{s.Calls, s.Sessions} }
 
 // Snapshot reads the agents query's calls, the database's sessions and its
 // backends.

@@ -1,4 +1,4 @@
-package benchrun
+package evidence
 
 import (
 	"context"
@@ -40,9 +40,9 @@ func (p *Prom) Ready(ctx context.Context) error {
 	return fmt.Errorf("prometheus has no active target of job %q", p.Job)
 }
 
-// scrapeAfter waits until Prometheus has scraped the app at or after t and
+// ScrapeAfter waits until Prometheus has scraped the app at or after t and
 // returns that scrape's time.
-func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) (time.Time, error) {
+func (p *Prom) ScrapeAfter(ctx context.Context, t time.Time, max time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(max)
 	for {
 		ts, err := p.c.ActiveTargets(ctx)
@@ -77,7 +77,7 @@ func (p *Prom) scrapeAfter(ctx context.Context, t time.Time, max time.Duration) 
 // answering the run's last requests), so that Prometheus's window covers
 // what the app's own counters cover: like is compared with like.
 func (p *Prom) Window(ctx context.Context, route string, start, drained time.Time) (*report.Prometheus, error) {
-	q, err := p.scrapeAfter(ctx, drained, 30*time.Second)
+	q, err := p.ScrapeAfter(ctx, drained, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
