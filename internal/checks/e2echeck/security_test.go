@@ -62,13 +62,7 @@ func TestCheckDatabaseRoles(t *testing.T) {
 	if err := CheckDatabaseRoles(context.Background(), s, root); err == nil || !strings.Contains(err.Error(), "postgres logged in over TCP") {
 		t.Errorf("under trust: %v, want the superuser's login reported", err)
 	}
-	if err := c.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.UseRepoHBA(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
+	if err := c.RestartWithRepoHBA(); err != nil {
 		t.Fatal(err)
 	}
 	if err := CheckDatabaseRoles(context.Background(), s, root); err != nil {

@@ -200,6 +200,18 @@ func (c *Cluster) UseRepoHBA() error {
 	return nil
 }
 
+// RestartWithRepoHBA stops the server and starts it again with the
+// repository's postgres/pg_hba.conf (UseRepoHBA), as compose runs it.
+func (c *Cluster) RestartWithRepoHBA() error {
+	if err := c.Stop(); err != nil {
+		return err
+	}
+	if err := c.UseRepoHBA(); err != nil {
+		return err
+	}
+	return c.Start()
+}
+
 // Stop stops the server (fast shutdown: open connections are closed).
 func (c *Cluster) Stop() error {
 	if err := c.run(filepath.Join(c.BinDir, "pg_ctl"), "stop", "-w", "-m", "fast", "-D", c.dataDir()); err != nil {

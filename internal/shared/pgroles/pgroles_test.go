@@ -31,13 +31,7 @@ func roleURL(t *testing.T, c *pgcluster.Cluster, role string) string {
 func TestRolesAsComposeRunsThem(t *testing.T) {
 	ctx := context.Background()
 	c := testenv.StartPostgres(t)
-	if err := c.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.UseRepoHBA(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
+	if err := c.RestartWithRepoHBA(); err != nil {
 		t.Fatal(err)
 	}
 
