@@ -17,7 +17,7 @@ var generatorServices = map[string]bool{"loadtest": true, "loadtest-local": true
 
 // LeftGenerators picks the generator containers out of cs: one-off
 // containers of the loadtest services, and any container whose name the
-// bench gives its generators (bench.GeneratorContainerPrefix), running or
+// bench gives its generators (benchrun.GeneratorContainerPrefix), running or
 // not. After a bench, finished or interrupted, there must be none: every
 // run is `docker compose run --rm`, and an interrupted one removes its
 // container by name.

@@ -16,7 +16,7 @@ import (
 )
 
 // CheckEndpoints verifies the app at base as the bench does before any load
-// (bench.Verify): each of its endpoints answers 200 with JSON headers and
+// (benchrun.Verify): each of its endpoints answers 200 with JSON headers and
 // exactly the body the seed gives ({"hello":"world"}, the 50 agents).
 func CheckEndpoints(ctx context.Context, base string) error {
 	client := &http.Client{Timeout: 5 * time.Second}

@@ -18,7 +18,7 @@ import (
 // (responses, in flight at the end, bytes, errors by class) are exactly
 // the sum of the parts'; the app's own count of the route over the run is
 // the merged responses plus the requests in flight at the end (exactly,
-// when no request ended in a socket error; else within results.Accounting's
+// when no request ended in a socket error; else within runresult.Accounting's
 // bounds); and Prometheus scraped every replica (DNS discovery of
 // tasks.loadtest). It returns the figures as lines for the log.
 func CheckSwarmRun(dir string) (lines []string, err error) {

@@ -15,7 +15,7 @@ import (
 
 // GenSpec is one load-generator run.
 type GenSpec struct {
-	Target string   // benchreport.TargetApp | TargetOriginal
+	Target string   // report.TargetApp | TargetOriginal
 	Via    string   // localhost | network
 	Path   string   // endpoint path, e.g. /agents
 	Dir    string   // host folder the JSON lands in

@@ -35,7 +35,7 @@ func scenarioByName(name string) (Scenario, bool) {
 // Cell is one endpoint under one scenario against one target, with the
 // overrides applied.
 type Cell struct {
-	Target      string // benchreport.TargetApp | TargetOriginal
+	Target      string // report.TargetApp | TargetOriginal
 	Endpoint    string
 	Scenario    string
 	Via         string

@@ -32,7 +32,7 @@ func Reconcile(endpoint string, client *runresult.Generator, srv *report.Server,
 		}
 	}
 	// What the server may have answered: every request that reached it,
-	// that is every attempt but a connect error (results.Accounting).
+	// that is every attempt but a connect error (runresult.Accounting).
 	reached := client.Attempts() - client.Errors.Connect
 	if haveApp {
 		// Requests the client gave up on (timeouts, closed connections) or
@@ -81,7 +81,7 @@ func Reconcile(endpoint string, client *runresult.Generator, srv *report.Server,
 }
 
 // overloadErrors is, in a cell at capacity, the failures that are load
-// shedding (the one definition; results.Accounting defines the failures):
+// shedding (the one definition; runresult.Accounting defines the failures):
 //
 //   - the timeouts: requests the generator itself flagged as answered later
 //     than its --timeout, or still unanswered past it when the window

@@ -30,7 +30,7 @@ type Settings struct {
 	Repeat          int
 	Target          string   // remote base URL: no compose, the generator runs here
 	TargetOriginal  string   // with Target: the original's base URL
-	Targets         []string // what each cell runs against, in order: benchreport.TargetApp, TargetOriginal
+	Targets         []string // what each cell runs against, in order: report.TargetApp, TargetOriginal
 	ErrorThreshold  float64  // fraction
 	SaturatedBelow  float64  // fraction of the target rate under which a cell is "saturated"
 	OutDir          string

@@ -285,7 +285,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*report.Summary, error) {
 // sweepStep is the StepFunc of one endpoint's sweep on tgt: the bench's
 // wait for an idle server, then one constant-rate generator run through
 // tgt's executor, its files in dir (sweep/<endpoint>-<rate>.*), read back
-// as any run's (results.Generator, the corrected percentiles) and recorded
+// as any run's (runresult.Generator, the corrected percentiles) and recorded
 // in rec.Runs. The step runs under the search's context: a signal stops
 // it, and so does the end of the whole sweep's budget (then the search
 // reports the step skipped, the sweep a lower bound).

@@ -155,7 +155,7 @@ type Metric struct {
 // Diff is one cell present in A, B or both: an endpoint and scenario
 // against one target (a cell is only ever compared with the same target's).
 type Diff struct {
-	Target             string // benchreport.TargetApp | TargetOriginal
+	Target             string // report.TargetApp | TargetOriginal
 	Endpoint, Scenario string
 	OnlyIn             string // "A" or "B" when the other lacks the cell
 	StatusA, StatusB   string
@@ -173,7 +173,7 @@ type Diff struct {
 
 // Compare matches cells by target, endpoint and scenario: the app's with
 // the app's, the original's with the original's (a summary from before
-// targets measured the app alone: benchreport.Load reads it so).
+// targets measured the app alone: report.Load reads it so).
 func Compare(a, b *report.Summary) []Diff {
 	var out []Diff
 	index := map[string]report.Cell{}

@@ -31,9 +31,9 @@ func RunnerOf(getenv func(string) string) string {
 
 // SchemaVersion of summary.json; bumped when a field changes meaning. 2:
 // errors.timeout is a flag over responses and in-flight requests, no longer
-// an outcome of its own (see results.Attempts); in_flight_at_end, attempts,
+// an outcome of its own (see runresult.Attempts); in_flight_at_end, attempts,
 // the isolation waits and the interrupted marker were added. (The latency
-// figures are the generator's, results.Latency: min, p99_999, p100 and
+// figures are the generator's, runresult.Latency: min, p99_999, p100 and
 // within_stdev_pct were added without a new version, as fields absent from
 // an older file read as zero.) 3: a run measures several targets (the app,
 // the original Flask app): every cell, verification and warm-up names its
@@ -161,7 +161,7 @@ type Run struct {
 	ElapsedS     float64           `json:"elapsed_s"`
 	Requests     int64             `json:"requests"`         // responses received in the window
 	InFlight     int64             `json:"in_flight_at_end"` // sent, no response when the window closed
-	Attempts     int64             `json:"attempts"`         // see results.Accounting
+	Attempts     int64             `json:"attempts"`         // see runresult.Accounting
 	Bytes        int64             `json:"bytes"`
 	AchievedRate float64           `json:"achieved_rate"`
 	Latency      runresult.Latency `json:"latency_ms"` // the generator's, corrected
@@ -259,7 +259,7 @@ type Cell struct {
 	Latency      runresult.Latency `json:"latency_ms"` // each figure the median of the runs'
 	P99Spread    Spread            `json:"p99_spread"`
 	Requests     int64             `json:"requests"`         // summed over runs, as the next three
-	InFlight     int64             `json:"in_flight_at_end"` // see results.Accounting
+	InFlight     int64             `json:"in_flight_at_end"` // see runresult.Accounting
 	Attempts     int64             `json:"attempts"`
 	Errors       runresult.Errors  `json:"errors"`
 	ErrorRatio   float64           `json:"error_ratio"`

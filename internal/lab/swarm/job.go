@@ -143,7 +143,7 @@ func (s *Stack) TaskLog(ctx context.Context, id string) ([]byte, error) {
 
 // ExtractResult finds the generator's JSON document (--json -) in a log:
 // the first line that opens a JSON object and decodes, with its URL, as a
-// results.Generator. It returns the document's own bytes too.
+// runresult.Generator. It returns the document's own bytes too.
 func ExtractResult(log []byte) (*runresult.Generator, []byte, error) {
 	for off := 0; off < len(log); {
 		end := bytes.IndexByte(log[off:], '\n')

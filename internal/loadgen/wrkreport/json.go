@@ -11,7 +11,7 @@ import (
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
-// ToJSON converts a summary to the --json document (results.Generator);
+// ToJSON converts a summary to the --json document (runresult.Generator);
 // args are the command line (program name excluded). The document carries
 // the full histograms and Req/Sec samples, so results can be merged.
 func ToJSON(s *Summary, args []string, runID string) (*runresult.Generator, error) {
