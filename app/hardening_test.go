@@ -18,8 +18,8 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"github.com/macrobench/macrobench/internal/agentscontract"
-	"github.com/macrobench/macrobench/internal/testenv"
+	"github.com/macrobench/macrobench/internal/checks/testenv"
+	"github.com/macrobench/macrobench/internal/shared/agentscontract"
 )
 
 // runningApp is the app binary serving on addr.

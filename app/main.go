@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/config"
-	"github.com/macrobench/macrobench/internal/server"
+	"github.com/macrobench/macrobench/internal/service/config"
+	"github.com/macrobench/macrobench/internal/service/server"
 )
 
 func main() {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/testenv"
+	"github.com/macrobench/macrobench/internal/checks/testenv"
 )
 
 // buildApp builds the real binary once per test.

@@ -18,7 +18,26 @@ var forbidden = []string{
 	"golang.org/x/perf",                       // the bench's statistics (benchmath)
 }
 
-func TestGeneratorLinksNoPlottingDatabaseOrPrometheusAPI(t *testing.T) {
+// module is the project's module path: its packages are the allowlist's
+// business.
+const module = "github.com/macrobench/macrobench"
+
+// allowed are the project's packages the generator may link (a folder
+// ending in "/..." allows everything under it): its own, and from the
+// shared layer only what it needs. A lab, service or checks package, or a
+// shared package not listed here, fails the test even when it links
+// nothing forbidden: moving a lab helper into the shared layer does not
+// slip past it.
+var allowed = []string{
+	module + "/loadtest",
+	module + "/internal/loadgen/...",
+	module + "/internal/shared/formats",   // .hgrm, wrk's time arguments and error classes
+	module + "/internal/shared/runresult", // the --json vocabulary, result files written whole
+}
+
+// generatorGraph is ./loadtest's dependency graph (package -> its imports)
+// and its root.
+func generatorGraph(t *testing.T) (map[string][]string, string) {
 	cmd := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, ".")
 	out, err := cmd.Output()
 	if err != nil {
@@ -38,11 +57,53 @@ func TestGeneratorLinksNoPlottingDatabaseOrPrometheusAPI(t *testing.T) {
 	if len(imports) < 10 || !strings.HasSuffix(root, "/loadtest") {
 		t.Fatalf("go list -deps gave %d packages ending with %q: not the generator's graph", len(imports), root)
 	}
+	return imports, root
+}
+
+func TestGeneratorLinksNoPlottingDatabaseOrPrometheusAPI(t *testing.T) {
+	imports, root := generatorGraph(t)
 	for pkg := range imports {
 		for _, f := range forbidden {
 			if pkg == f || strings.HasPrefix(pkg, f+"/") {
 				t.Errorf("./loadtest links %s (forbidden: %s) via %s", pkg, f, strings.Join(chain(imports, root, pkg), " -> "))
 			}
+		}
+	}
+}
+
+// The generator links only its own packages and the allowed shared ones.
+func TestGeneratorLinksOnlyAllowedProjectPackages(t *testing.T) {
+	imports, root := generatorGraph(t)
+	for pkg := range imports {
+		if (pkg == module || strings.HasPrefix(pkg, module+"/")) && !isAllowed(pkg) {
+			t.Errorf("./loadtest links %s, not in deps_test.go's allowlist, via %s", pkg, strings.Join(chain(imports, root, pkg), " -> "))
+		}
+	}
+}
+
+func isAllowed(pkg string) bool {
+	for _, a := range allowed {
+		if dir, ok := strings.CutSuffix(a, "/..."); ok && (pkg == dir || strings.HasPrefix(pkg, dir+"/")) || pkg == a {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAllowlistMatching(t *testing.T) {
+	for pkg, want := range map[string]bool{
+		module + "/internal/loadgen":           true,
+		module + "/internal/loadgen/cli":       true,
+		module + "/internal/loadgenx":          false,
+		module + "/internal/shared/formats":    true,
+		module + "/internal/shared/proc":       false,
+		module + "/internal/lab/report":        false,
+		module + "/internal/service/httpapi":   false,
+		module + "/internal/shared/runresult":  true,
+		module + "/internal/shared/runresultx": false,
+	} {
+		if got := isAllowed(pkg); got != want {
+			t.Errorf("isAllowed(%s) = %v, want %v", pkg, got, want)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // TestMain doubles as the busy process of the starvation test: started with
@@ -74,7 +74,7 @@ func TestStarvedGeneratorShowsSendLag(t *testing.T) {
 	if err := gen.Run(); err != nil {
 		t.Fatalf("generator: %v\n%s", err, stderr.String())
 	}
-	var g results.Generator
+	var g runresult.Generator
 	if err := json.Unmarshal(stdout.Bytes(), &g); err != nil {
 		t.Fatalf("generator JSON: %v\n%s", err, stdout.String())
 	}

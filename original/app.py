@@ -22,7 +22,7 @@ import psycopg2.extras
 import psycopg2.pool
 from flask import Flask, Response
 
-# The query, verbatim as internal/agents.Query has it (a Go test checks that
+# The query, verbatim as internal/service/agents.Query has it (a Go test checks that
 # this file contains it), so pg_stat_statements counts both apps' calls
 # under the same text.
 QUERY = """SELECT af.number AS number, als.extension AS extension, als.context AS context,

@@ -2,7 +2,7 @@
 # The benchmark: verifies the endpoints, runs the original's scenario matrix
 # through the loadtest containers (or against --target URL from this machine),
 # and writes results/<UTC timestamp>/ with summary.md. All logic is Go code:
-# `bench run` (internal/cmd/bench, internal/bench). `scripts/bench.sh -h`
+# `bench run` (internal/cmd/bench, internal/lab/benchrun). `scripts/bench.sh -h`
 # lists the flags.
 # With a suitable Go (go.mod's version, GOTOOLCHAIN=local), builds bin/bench
 # and, beside it, bin/loadtest (the generator --target runs use), then execs

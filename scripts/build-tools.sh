@@ -12,7 +12,7 @@
 # Everything else is logged to stderr.
 set -euo pipefail
 
-PROMETHEUS_MODULE_VERSION=v0.316.0 # == Prometheus v3.16.0 == prom/prometheus:v3.16.0 == internal/stackcheck/go.mod's
+PROMETHEUS_MODULE_VERSION=v0.316.0 # == Prometheus v3.16.0 == prom/prometheus:v3.16.0 == internal/checks/stackcheck/go.mod's
 POSTGRES_EXPORTER_DEB=/usr/bin/prometheus-postgres-exporter
 
 print_env=0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compares two results folders cell by cell: scripts/compare.sh A B
-# (`bench compare`, internal/cmd/bench, internal/compare). Natively with a
+# (`bench compare`, internal/cmd/bench, internal/lab/compare). Natively with a
 # suitable Go, else in the runner container (scripts/runner/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."

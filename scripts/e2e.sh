@@ -3,7 +3,7 @@
 # what is missing (Debian's docker.io and debootstrap, docker compose v2 built
 # from its Go module), starts dockerd if none runs, builds registry-free
 # stand-ins for the official images (scripts/e2e/), brings the stack up
-# without grafana, checks it (internal/e2echeck), runs `scripts/bench.sh
+# without grafana, checks it (internal/checks/e2echeck), runs `scripts/bench.sh
 # --quick --targets app,original --generators 2` (the bench starts the original Flask app;
 # then checks no generator container is left, and that Prometheus scraped
 # every generator), the same small bench natively
@@ -175,7 +175,7 @@ fi # official
 log "docker engine $(docker version --format '{{.Server.Version}}'), $(docker compose version)"
 
 begin e2echeck
-go build -o "$work/e2echeck" ./internal/cmd/e2echeck
+go build -o "$work/e2echeck" ./internal/cmd/e2estep
 check() { "$work/e2echeck" "$@"; }
 
 # ---------------------------------------------------------------- images

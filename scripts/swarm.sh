@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The lab on Docker Swarm (swarm.yaml): `bench swarm up|run|down` (internal/swarm)
+# The lab on Docker Swarm (swarm.yaml): `bench swarm up|run|down` (internal/lab/swarm)
 # from the repository root. The swarm and its node labels come first
 # (docs/swarm.md). `scripts/swarm.sh run -h` lists the flags.
 #   scripts/swarm.sh up                      # deploy the stack "macrobench", wait until ready

@@ -2,13 +2,13 @@
 # The test command: starts a throwaway PostgreSQL (seeded from postgres/) on a
 # free port, provides the tool binaries the live tests need, runs `go vet` and
 # the Go tests with the race detector in both modules (the root one and
-# internal/stackcheck, which keeps Prometheus's and compose-go's dependencies
+# internal/checks/stackcheck, which keeps Prometheus's and compose-go's dependencies
 # out of the product's build graph), and tears the cluster down, also on
 # failure. Under it, a test whose service is missing fails instead of skipping
-# (MACROBENCH_REQUIRE_SERVICES=1, see internal/testenv).
+# (MACROBENCH_REQUIRE_SERVICES=1, see internal/checks/testenv).
 # Extra arguments replace the default and go to `go test` in the root module,
-# e.g. `scripts/test.sh -race ./internal/agents/...`; for the nested module,
-# `scripts/test.sh -C internal/stackcheck -race ./...`.
+# e.g. `scripts/test.sh -race ./internal/service/agents/...`; for the nested module,
+# `scripts/test.sh -C internal/checks/stackcheck -race ./...`.
 #
 # On a fresh Debian or Ubuntu machine it installs what the tests need and
 # the machine lacks (apt-get, as root or through sudo without a password):
@@ -40,7 +40,7 @@ if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null; then
 fi
 
 pgdir=$(mktemp -d /tmp/macrobench-pg.XXXXXX)
-cleanup() { go run ./internal/cmd/pgcluster stop "$pgdir" || true; }
+cleanup() { go run ./internal/cmd/pgthrowaway stop "$pgdir" || true; }
 trap cleanup EXIT INT TERM
 
 pg_docker=()
@@ -53,7 +53,7 @@ if ! have_pg; then
   echo "test.sh: no PostgreSQL server binaries: the throwaway PostgreSQL runs in Docker; tests that start a cluster of their own need them (apt-get install $pg_packages)" >&2
 fi
 echo "test.sh: starting PostgreSQL in $pgdir" >&2
-MACROBENCH_TEST_DATABASE_URL=$(go run ./internal/cmd/pgcluster start "${pg_docker[@]}" "$pgdir")
+MACROBENCH_TEST_DATABASE_URL=$(go run ./internal/cmd/pgthrowaway start "${pg_docker[@]}" "$pgdir")
 export MACROBENCH_TEST_DATABASE_URL
 
 # Prometheus and postgres_exporter at the versions compose.yaml pins, for the

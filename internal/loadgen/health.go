@@ -7,7 +7,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // Health is the generator's own health over the measured window: whether
@@ -23,12 +23,12 @@ type Health struct {
 	SendLag *hdrhistogram.Histogram
 	// SchedLatency is runtime/metrics' /sched/latencies:seconds over the
 	// window: its non-empty buckets.
-	SchedLatency []results.Bucket
+	SchedLatency []runresult.Bucket
 	QuotaCPUs    float64 // the cgroup CPU quota, 0 when none
 	CPUSetCPUs   int     // CPUs this process may run on (sched_getaffinity)
 	// Throttling is the quota's cgroup's throttling over the window; nil
 	// without a quota.
-	Throttling *results.Throttling
+	Throttling *runresult.Throttling
 }
 
 // LimitCPUs is the CPUs the generator could use: the smaller of its quota
@@ -72,12 +72,12 @@ func healthBetween(start, end healthProbe, sendLag *hdrhistogram.Histogram) *Hea
 				if math.IsInf(hi, 1) {
 					hi = lo
 				}
-				h.SchedLatency = append(h.SchedLatency, results.Bucket{LoS: lo, HiS: hi, N: d})
+				h.SchedLatency = append(h.SchedLatency, runresult.Bucket{LoS: lo, HiS: hi, N: d})
 			}
 		}
 	}
 	if a, z := start.throttle, end.throttle; a.ok && z.ok {
-		h.Throttling = &results.Throttling{
+		h.Throttling = &runresult.Throttling{
 			Periods:          z.periods - a.periods,
 			ThrottledPeriods: z.throttled - a.throttled,
 			ThrottledS:       time.Duration(z.throttledNs - a.throttledNs).Seconds(),

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // lagMS is a run's send lag: p99 and max in ms.
@@ -238,7 +238,7 @@ func TestHealthBetween(t *testing.T) {
 	a := healthProbe{quota: cpuQuota{cpus: 1.5}, throttle: throttleStat{true, 10, 2, 1_000_000}}
 	z := healthProbe{quota: a.quota, throttle: throttleStat{true, 30, 12, 251_000_000}}
 	h := healthBetween(a, z, newHistogram())
-	if h.Throttling == nil || *h.Throttling != (results.Throttling{Periods: 20, ThrottledPeriods: 10, ThrottledS: 0.25}) {
+	if h.Throttling == nil || *h.Throttling != (runresult.Throttling{Periods: 20, ThrottledPeriods: 10, ThrottledS: 0.25}) {
 		t.Errorf("throttling %+v", h.Throttling)
 	}
 	h.CPUSetCPUs = 2

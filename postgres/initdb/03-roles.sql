@@ -10,7 +10,7 @@
 --
 -- Passwords come from the environment: compose passes POSTGRES_APP_PASSWORD,
 -- POSTGRES_EXPORTER_PASSWORD and POSTGRES_BENCH_PASSWORD (.env) to the postgres
--- service; scripts/test.sh's throwaway clusters (internal/pgcluster) do the same.
+-- service; scripts/test.sh's throwaway clusters (internal/checks/pgcluster) do the same.
 -- psql reads them (\getenv, psql 15+), so no password is written in this file.
 -- postgres/pg_hba.conf lets exactly these roles in over TCP.
 --

@@ -13,7 +13,7 @@
 # The variables the bench in the container gets from this shell when set
 # here: the lab's compose.yaml and .env variables (the bench's compose reads
 # .env itself; the shell overrides it, as natively), compose's own, and the
-# bench's (internal/stackcheck checks this list is complete).
+# bench's (internal/checks/stackcheck checks this list is complete).
 runner_env=(COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES COMPOSE_BAKE
   MACROBENCH_DATABASE_URL MACROBENCH_PROMETHEUS_URL MACROBENCH_GRAFANA_URL
   GRAFANA_TOKEN GRAFANA_USER GRAFANA_PASSWORD GRAFANA_ADMIN_PASSWORD

@@ -3,13 +3,13 @@
 // dependencies (charts, PostgreSQL, Prometheus's API):
 //
 //	bench [run] [flags]   verify the endpoints, run the scenario matrix, write
-//	                      results/<UTC timestamp>/ (internal/bench; scripts/bench.sh)
+//	                      results/<UTC timestamp>/ (internal/lab/benchrun; scripts/bench.sh)
 //	bench compare A B     compare two results folders cell by cell
-//	                      (internal/compare; scripts/compare.sh)
+//	                      (internal/lab/compare; scripts/compare.sh)
 //	bench merge FILE...   merge generator results into one report
-//	                      (internal/merge)
+//	                      (internal/lab/merge)
 //	bench swarm VERB      the lab as a Docker Swarm stack: up, run the
-//	                      generator job, down (internal/swarm; scripts/swarm.sh)
+//	                      generator job, down (internal/lab/swarm; scripts/swarm.sh)
 //	bench help            list the subcommands
 //
 // `bench run` drives the generator in the compose stack's containers, or, with
@@ -23,10 +23,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/macrobench/macrobench/internal/bench"
-	"github.com/macrobench/macrobench/internal/compare"
-	"github.com/macrobench/macrobench/internal/merge"
-	"github.com/macrobench/macrobench/internal/swarm"
+	"github.com/macrobench/macrobench/internal/lab/benchrun"
+	"github.com/macrobench/macrobench/internal/lab/compare"
+	"github.com/macrobench/macrobench/internal/lab/merge"
+	"github.com/macrobench/macrobench/internal/lab/swarm"
 )
 
 // subcommand is one of bench's subcommands.
@@ -38,10 +38,10 @@ type subcommand struct {
 // subcommands, in the order help lists them; the first is the default.
 var subcommands = []subcommand{
 	{"run", "[flags]", "verify the endpoints, run the scenario matrix, write results/<UTC timestamp>/ (the default; `bench run -h` lists the flags)",
-		func(args []string, _, _ io.Writer) int { return bench.Main(args) }},
+		func(args []string, _, _ io.Writer) int { return benchrun.Main(args) }},
 	{"compare", "RESULTS_A RESULTS_B", "compare two results folders cell by cell (B judged against A)", compare.Main},
 	{"merge", "[--json OUT] [--hgrm OUT] FILE...", "merge load generator results (--json files of one run's parts, or of generators with the same settings) into one report", merge.Main},
-	{"swarm", "up|run|down [flags]", "the lab as a Docker Swarm stack (swarm.yaml): deploy, run the generator job and merge its parts, remove (internal/swarm; scripts/swarm.sh)", swarm.Main},
+	{"swarm", "up|run|down [flags]", "the lab as a Docker Swarm stack (swarm.yaml): deploy, run the generator job and merge its parts, remove (internal/lab/swarm; scripts/swarm.sh)", swarm.Main},
 	{"help", "", "this text", nil}, // run handles it: usage lists this table
 }
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/macrobench/macrobench/internal/testenv"
+	"github.com/macrobench/macrobench/internal/checks/testenv"
 )
 
 func TestHelpListsEverySubcommand(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 func main() {
@@ -19,7 +19,7 @@ func main() {
 	flag.Parse()
 	if *cpu != "" {
 		raw, err := os.ReadFile(*cpu)
-		var j results.Generator
+		var j runresult.Generator
 		if err == nil {
 			err = json.Unmarshal(raw, &j)
 		}

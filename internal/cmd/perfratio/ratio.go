@@ -1,7 +1,7 @@
 package main
 
 // The generator's throughput against wrk's, from their text outputs (the
-// same "Requests/sec:" line, read by internal/wrktext), over interleaved
+// same "Requests/sec:" line, read by internal/shared/formats), over interleaved
 // rounds, so one noisy round on a shared machine does not decide the result.
 
 import (
@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/macrobench/macrobench/internal/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Run is what a wrk-style report says about one run.
@@ -29,14 +29,14 @@ func (r Run) CPUPerRequest() float64 {
 	return r.CPU / float64(r.Requests) * 1e6
 }
 
-// Parse reads a wrk-style report (wrktext.Parse: the "Requests/sec:" line is
+// Parse reads a wrk-style report (formats.ParseWrk: the "Requests/sec:" line is
 // required) and the "cpu U+S" line scripts/loadtest-perf.sh appends to it.
 func Parse(r io.Reader) (Run, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return Run{}, err
 	}
-	s, err := wrktext.Parse(string(b))
+	s, err := formats.ParseWrk(string(b))
 	run := Run{RequestsPerSec: s.RequestsPerSec, Requests: s.Requests, CPU: cpuLine(string(b))}
 	return run, err
 }

@@ -12,8 +12,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 
-	"github.com/macrobench/macrobench/internal/config"
-	"github.com/macrobench/macrobench/internal/server"
+	"github.com/macrobench/macrobench/internal/service/config"
+	"github.com/macrobench/macrobench/internal/service/server"
 )
 
 func main() {

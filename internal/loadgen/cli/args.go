@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/loadgen"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Options is a parsed command line.
@@ -38,7 +39,7 @@ type option struct {
 var options = []option{
 	{'t', "threads", true, func(o *Options, v string) (err error) { o.Config.Threads, err = parseCount(v); return }},
 	{'c', "connections", true, func(o *Options, v string) (err error) { o.Config.Connections, err = parseCount(v); return }},
-	{'d', "duration", true, func(o *Options, v string) (err error) { o.Config.Duration, err = ParseTime(v); return }},
+	{'d', "duration", true, func(o *Options, v string) (err error) { o.Config.Duration, err = formats.Duration(v); return }},
 	{'R', "rate", true, func(o *Options, v string) (err error) {
 		if o.Config.Rate, err = parseMetric(v); err == nil && !(o.Config.Rate >= 1) {
 			err = fmt.Errorf("must be at least 1 request/s, got %s (leave -R out for a closed loop)", v)
@@ -48,12 +49,12 @@ var options = []option{
 	{'H', "header", true, func(o *Options, v string) error { o.Config.Headers = append(o.Config.Headers, v); return nil }},
 	{'L', "latency", false, func(o *Options, _ string) error { o.Latency = true; return nil }},
 	{'U', "u_latency", false, func(o *Options, _ string) error { o.Latency, o.ULatency = true, true; return nil }}, // implies -L, as in wrk2
-	{0, "timeout", true, func(o *Options, v string) (err error) { o.Config.Timeout, err = ParseTime(v); return }},
+	{0, "timeout", true, func(o *Options, v string) (err error) { o.Config.Timeout, err = formats.Duration(v); return }},
 	{0, "json", true, func(o *Options, v string) error { o.JSONFile = v; return nil }},
 	{0, "hgrm", true, func(o *Options, v string) error { o.HgrmFile = v; return nil }},
-	{0, "warmup", true, func(o *Options, v string) (err error) { o.Config.Warmup, err = ParseTime(v); return }},
+	{0, "warmup", true, func(o *Options, v string) (err error) { o.Config.Warmup, err = formats.Duration(v); return }},
 	{0, "metrics-addr", true, func(o *Options, v string) error { o.MetricsAddr = v; return nil }},
-	{0, "metrics-linger", true, func(o *Options, v string) (err error) { o.MetricsWait, err = ParseTime(v); return }},
+	{0, "metrics-linger", true, func(o *Options, v string) (err error) { o.MetricsWait, err = formats.Duration(v); return }},
 	{0, "run-id", true, func(o *Options, v string) error { o.RunID = v; return nil }},
 	{0, "start-at", true, func(o *Options, v string) (err error) {
 		if o.Config.StartAt, err = time.Parse(time.RFC3339Nano, v); err != nil {
@@ -198,28 +199,6 @@ func (opt *option) name() string {
 		return fmt.Sprintf("-%c/--%s", opt.short, opt.long)
 	}
 	return "--" + opt.long
-}
-
-// ParseTime reads a duration as wrk does (a number with an optional unit s,
-// m or h; seconds by default: 2s, 30s, 5m, 1h, 30) or as Go does (500ms, 1m30s).
-func ParseTime(v string) (time.Duration, error) {
-	num, unit := v, "s"
-	if n := len(v); n > 0 && strings.ContainsRune("smh", rune(v[n-1])) && (n < 2 || v[n-2] >= '0' && v[n-2] <= '9' || v[n-2] == '.') {
-		num, unit = v[:n-1], v[n-1:]
-	}
-	if f, err := strconv.ParseFloat(num, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-		scale := map[string]float64{"s": 1, "m": 60, "h": 3600}[unit]
-		secs := f * scale
-		if secs > 1e9 || secs < -1e9 {
-			return 0, fmt.Errorf("invalid time %q: too large", v)
-		}
-		return time.Duration(secs * 1e9), nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("invalid time %q (want e.g. 2s, 30s, 5m, 1h, 500ms)", v)
-	}
-	return d, nil
 }
 
 // parseMetric reads a number with an optional k, M or G suffix (wrk's

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
-	"github.com/macrobench/macrobench/internal/results"
-	"github.com/macrobench/macrobench/internal/wrktext"
+	"github.com/macrobench/macrobench/internal/shared/formats"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 func TestParseWrk2CommandLines(t *testing.T) {
@@ -106,17 +106,6 @@ func TestParsePartAndStartAt(t *testing.T) {
 	}
 }
 
-func TestParseTime(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"2s": 2 * time.Second, "30s": 30 * time.Second, "5m": 5 * time.Minute, "1h": time.Hour, "30": 30 * time.Second,
-		"1.5s": 1500 * time.Millisecond, "500ms": 500 * time.Millisecond, "1m30s": 90 * time.Second, "250us": 250 * time.Microsecond,
-	} {
-		if got, err := ParseTime(in); err != nil || got != want {
-			t.Errorf("ParseTime(%q) = %v, %v, want %v", in, got, err, want)
-		}
-	}
-}
-
 func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errw bytes.Buffer
@@ -171,7 +160,7 @@ var (
 // counts) and the largest error its rounding to two decimals allows.
 func value(t *testing.T, s string, kind string) (v, tolerance float64) {
 	t.Helper()
-	parse := map[string]func(string) (float64, float64, error){"time": wrktext.Time, "binary": wrktext.Binary, "metric": wrktext.Metric}[kind]
+	parse := map[string]func(string) (float64, float64, error){"time": formats.WrkTime, "binary": formats.WrkBinary, "metric": formats.WrkMetric}[kind]
 	v, unit, err := parse(s)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +198,7 @@ func TestTextMatchesJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	t.Log("\n" + out)
-	var j results.Generator
+	var j runresult.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -445,7 +434,7 @@ func TestZeroResponsesStillReport(t *testing.T) {
 	if strings.Contains(strings.ToLower(out), "nan") {
 		t.Errorf("report prints NaN")
 	}
-	var j results.Generator
+	var j runresult.Generator
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -525,7 +514,7 @@ func TestJSONToStdout(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var g results.Generator
+	var g runresult.Generator
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	if err := dec.Decode(&g); err != nil || dec.More() || g.Requests == 0 || g.Path != "/x" || g.Histograms == nil {
 		t.Errorf("stdout is not one generator JSON document (%v):\n%s", err, stdout)

@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -20,10 +17,11 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/loadgen"
 	"github.com/macrobench/macrobench/internal/loadgen/wire"
 	"github.com/macrobench/macrobench/internal/loadgen/wrkreport"
+	"github.com/macrobench/macrobench/internal/shared/formats"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // Version is printed by -v/--version.
@@ -102,18 +100,18 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		return err
 	}
 	// Open output files first: a typo in a path should not cost a whole run.
-	var jsonOut, hgrmOut *output
+	var jsonOut, hgrmOut *runresult.File
 	if o.JSONFile != "" && !jsonStdout {
-		if jsonOut, err = createOutput(o.JSONFile); err != nil {
+		if jsonOut, err = runresult.CreateFile(o.JSONFile); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
-		defer jsonOut.discard()
+		defer jsonOut.Discard()
 	}
 	if o.HgrmFile != "" {
-		if hgrmOut, err = createOutput(o.HgrmFile); err != nil {
+		if hgrmOut, err = runresult.CreateFile(o.HgrmFile); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
-		defer hgrmOut.discard()
+		defer hgrmOut.Discard()
 	}
 	runID := o.RunID
 	if runID == "" {
@@ -172,7 +170,7 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 	wrkreport.HealthLine(report, j.Health) // one line after wrk2's layout
 	writeJSON := func(w io.Writer) error { return wrkreport.WriteJSON(w, j) }
 	if jsonOut != nil {
-		if err := jsonOut.commit(writeJSON); err != nil {
+		if err := jsonOut.Commit(writeJSON); err != nil {
 			return fmt.Errorf("--json: %v", err)
 		}
 	}
@@ -182,7 +180,7 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		}
 	}
 	if hgrmOut != nil {
-		if err := hgrmOut.commit(func(w io.Writer) error { hgrm.Write(w, res.Corrected); return nil }); err != nil {
+		if err := hgrmOut.Commit(func(w io.Writer) error { formats.WriteHgrm(w, res.Corrected); return nil }); err != nil {
 			return fmt.Errorf("--hgrm: %v", err)
 		}
 	}
@@ -195,62 +193,6 @@ func run(ctx context.Context, o *Options, args []string, stdout, stderr io.Write
 		return errors.New("interrupted: the results above cover only part of the duration")
 	}
 	return nil
-}
-
-// output is a --json or --hgrm file, written whole or not at all: into a
-// temporary file beside it, renamed over it once complete. A run that fails
-// before its report leaves an earlier file as it was.
-type output struct {
-	path string
-	tmp  *os.File // nil once committed or discarded
-}
-
-// createOutput checks that path can be written by creating the temporary
-// file it will be written through.
-func createOutput(path string) (*output, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	return &output{path: path, tmp: tmp}, nil
-}
-
-// commit writes the file through write and puts it in place.
-func (o *output) commit(write func(io.Writer) error) error {
-	bw := bufio.NewWriter(o.tmp)
-	err := write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = o.tmp.Chmod(0o644) // as os.Create under the usual umask, not CreateTemp's 0600
-	}
-	if err == nil {
-		err = o.tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(o.tmp.Name(), o.path)
-	}
-	if err != nil {
-		o.discard()
-		return err
-	}
-	o.tmp = nil
-	return nil
-}
-
-// discard removes the temporary file unless it was committed.
-func (o *output) discard() {
-	if o == nil || o.tmp == nil {
-		return
-	}
-	o.tmp.Close()
-	os.Remove(o.tmp.Name())
-	o.tmp = nil
 }
 
 // setProcs sets how many threads run Go code, unless $GOMAXPROCS says

@@ -7,12 +7,12 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/macrobench/macrobench/internal/loadgen"
-	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // HealthJSON is r's health as the --json document keeps it; nil when the
 // run has none (interrupted before its window).
-func HealthJSON(r *loadgen.Result) (*results.Health, error) {
+func HealthJSON(r *loadgen.Result) (*runresult.Health, error) {
 	h := r.Health
 	if h == nil {
 		return nil, nil
@@ -22,11 +22,11 @@ func HealthJSON(r *loadgen.Result) (*results.Health, error) {
 		return nil, err
 	}
 	limit, from := h.LimitCPUs()
-	j := &results.Health{
+	j := &runresult.Health{
 		Generators:     1,
 		SendLagMS:      LagSpread(h.SendLag),
-		SchedLatencyMS: results.SchedSpread(h.SchedLatency),
-		CPU: results.CPU{
+		SchedLatencyMS: runresult.SchedSpread(h.SchedLatency),
+		CPU: runresult.CPU{
 			UsedS:      r.CPU.Seconds(),
 			WallS:      r.Elapsed.Seconds(),
 			LimitCPUs:  limit,
@@ -35,10 +35,10 @@ func HealthJSON(r *loadgen.Result) (*results.Health, error) {
 			CPUSetCPUs: h.CPUSetCPUs,
 			Throttling: h.Throttling,
 		},
-		Histograms: results.HealthHistograms{SendLag: lag, SchedLatency: h.SchedLatency},
+		Histograms: runresult.HealthHistograms{SendLag: lag, SchedLatency: h.SchedLatency},
 	}
 	if j.Histograms.SchedLatency == nil {
-		j.Histograms.SchedLatency = []results.Bucket{}
+		j.Histograms.SchedLatency = []runresult.Bucket{}
 	}
 	j.CPU.Derive()
 	j.CPU.UsedOfLimitMax = j.CPU.UsedOfLimit
@@ -55,9 +55,9 @@ func EncodeSendLag(h *hdrhistogram.Histogram) (string, error) {
 }
 
 // LagSpread is a send lag histogram's (µs) count, p50, p99 and max in ms.
-func LagSpread(h *hdrhistogram.Histogram) results.Spread {
+func LagSpread(h *hdrhistogram.Histogram) runresult.Spread {
 	ms := func(us int64) float64 { return float64(us) / 1000 }
-	return results.Spread{N: h.TotalCount(), P50: ms(h.ValueAtPercentile(50)), P99: ms(h.ValueAtPercentile(99)), Max: ms(h.Max())}
+	return runresult.Spread{N: h.TotalCount(), P50: ms(h.ValueAtPercentile(50)), P99: ms(h.ValueAtPercentile(99)), Max: ms(h.Max())}
 }
 
 // DecodeSendLag decodes a send lag histogram, of the generator's range and
@@ -74,7 +74,7 @@ func DecodeSendLag(enc string) (*hdrhistogram.Histogram, error) {
 //	Generator: send lag p50 0us p99 12us max 1.20ms; CPU 0.42s in 10.00s, 4.2% of 1 CPU (cpuset), throttled 0/0 periods 0.00s; sched latency p50 1us p99 40us max 2.05ms
 //
 // Nothing when there is no health (a merge of older results).
-func HealthLine(w io.Writer, h *results.Health) {
+func HealthLine(w io.Writer, h *runresult.Health) {
 	if h == nil {
 		return
 	}

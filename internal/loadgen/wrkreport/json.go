@@ -8,13 +8,13 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/macrobench/macrobench/internal/loadgen"
-	"github.com/macrobench/macrobench/internal/results"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
-// ToJSON converts a summary to the --json document (results.Generator);
+// ToJSON converts a summary to the --json document (runresult.Generator);
 // args are the command line (program name excluded). The document carries
 // the full histograms and Req/Sec samples, so results can be merged.
-func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error) {
+func ToJSON(s *Summary, args []string, runID string) (*runresult.Generator, error) {
 	r := s.Result
 	c := r.Config
 	if args == nil {
@@ -24,7 +24,7 @@ func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error)
 	if r.Target != nil {
 		path = r.Target.Path
 	}
-	j := &results.Generator{
+	j := &runresult.Generator{
 		Args:         args,
 		URL:          c.URL,
 		Path:         path,
@@ -42,7 +42,7 @@ func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error)
 		Bytes:        r.Bytes,
 		AchievedRate: s.RequestsPerSec,
 		TransferPerS: s.TransferPerSec,
-		Errors: results.Errors{
+		Errors: runresult.Errors{
 			Connect: r.Error(loadgen.ErrConnect),
 			Read:    r.Error(loadgen.ErrRead),
 			Write:   r.Error(loadgen.ErrWrite),
@@ -51,7 +51,7 @@ func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error)
 		},
 		LatencyMS:     latencyJSON(s.Corrected),
 		UncorrectedMS: latencyJSON(s.Uncorrected),
-		ReqPerSecPerThread: results.Rate{
+		ReqPerSecPerThread: runresult.Rate{
 			Mean:           s.ReqPerSec.mean,
 			Stdev:          s.ReqPerSec.stdev,
 			Max:            s.ReqPerSec.max,
@@ -77,7 +77,7 @@ func ToJSON(s *Summary, args []string, runID string) (*results.Generator, error)
 
 // EncodeHistograms encodes both histograms in HdrHistogram's compressed
 // encoding (base64).
-func EncodeHistograms(corrected, uncorrected *hdrhistogram.Histogram) (*results.Histograms, error) {
+func EncodeHistograms(corrected, uncorrected *hdrhistogram.Histogram) (*runresult.Histograms, error) {
 	c, err := corrected.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the corrected histogram: %w", err)
@@ -86,13 +86,13 @@ func EncodeHistograms(corrected, uncorrected *hdrhistogram.Histogram) (*results.
 	if err != nil {
 		return nil, fmt.Errorf("encoding the uncorrected histogram: %w", err)
 	}
-	return &results.Histograms{Corrected: string(c), Uncorrected: string(u)}, nil
+	return &runresult.Histograms{Corrected: string(c), Uncorrected: string(u)}, nil
 }
 
 // DecodeHistograms decodes what EncodeHistograms wrote. A histogram of
 // another range or precision than the generator's (loadgen.NewHistogram) is
 // an error: merged, its values would be re-bucketed.
-func DecodeHistograms(h *results.Histograms) (corrected, uncorrected *hdrhistogram.Histogram, err error) {
+func DecodeHistograms(h *runresult.Histograms) (corrected, uncorrected *hdrhistogram.Histogram, err error) {
 	if h == nil || h.Corrected == "" || h.Uncorrected == "" {
 		return nil, nil, fmt.Errorf("no histograms (a generator from before histograms were kept in its JSON)")
 	}
@@ -120,10 +120,10 @@ func decodeHistogram(name, enc string) (*hdrhistogram.Histogram, error) {
 	return d, nil
 }
 
-func latencyJSON(l Latency) results.Latency {
+func latencyJSON(l Latency) runresult.Latency {
 	ms := func(us float64) float64 { return us / 1000 }
 	p := l.Percentiles
-	return results.Latency{
+	return runresult.Latency{
 		Min: ms(l.Min), Mean: ms(l.Mean), Stdev: ms(l.Stdev), Max: ms(l.Max),
 		P50: ms(p[0]), P75: ms(p[1]), P90: ms(p[2]), P99: ms(p[3]),
 		P99_9: ms(p[4]), P99_99: ms(p[5]), P99_999: ms(p[6]), P100: ms(p[7]),
@@ -132,7 +132,7 @@ func latencyJSON(l Latency) results.Latency {
 }
 
 // WriteJSON writes j indented.
-func WriteJSON(w io.Writer, j *results.Generator) error {
+func WriteJSON(w io.Writer, j *runresult.Generator) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(j)

@@ -12,7 +12,7 @@ import (
 var Percentiles = [...]float64{50, 75, 90, 99, 99.9, 99.99, 99.999, 100}
 
 // Latency summarises one histogram, in µs: the text report prints it, and
-// ToJSON gives it in milliseconds as results.Latency.
+// ToJSON gives it in milliseconds as runresult.Latency.
 type Latency struct {
 	Min, Mean, Stdev, Max float64
 	WithinStdev           float64 // % of values within mean ± stdev

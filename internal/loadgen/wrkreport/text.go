@@ -7,8 +7,8 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/macrobench/macrobench/internal/hgrm"
 	"github.com/macrobench/macrobench/internal/loadgen"
+	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Options select the optional blocks of the text report.
@@ -70,5 +70,5 @@ func latencyBlock(w io.Writer, h *hdrhistogram.Histogram, l Latency, desc string
 		fmt.Fprintf(w, "%7.3f%%%s\n", p, padUnits(FormatTimeUS(l.Percentiles[i]), 10))
 	}
 	fmt.Fprintf(w, "\n%s\n", "  Detailed Percentile spectrum:")
-	hgrm.Write(w, h)
+	formats.WriteHgrm(w, h)
 }

@@ -1,0 +1,130 @@
+package benchrun
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/checks/testenv"
+	"github.com/macrobench/macrobench/internal/lab/evidence"
+)
+
+// The app and the generator are built once per test binary, without -race
+// (they are the system under test, not this package).
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binariesNoT is binaries for helpers without a *testing.T, after binaries ran.
+func binariesNoT() (app, loadtest string) {
+	return filepath.Join(buildDir, "app"), filepath.Join(buildDir, "loadtest")
+}
+
+// binaries returns the paths of freshly built app and loadtest binaries.
+func binaries(t *testing.T) (app, loadtest string) {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "macrobench-bench-bin-")
+		if buildErr != nil {
+			return
+		}
+		for _, pkg := range []string{"app", "loadtest"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, pkg), "./"+pkg)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build ./%s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "app"), filepath.Join(buildDir, "loadtest")
+}
+
+// startApp runs the real app against dbURL and returns its base URL.
+func startApp(t *testing.T, bin, dbURL string, env ...string) string {
+	t.Helper()
+	addr := testenv.FreeAddr(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(append(os.Environ(), "APP_LISTEN_ADDR="+addr, "APP_DATABASE_URL="+dbURL), env...)
+	base := "http://" + addr
+	testenv.StartServer(t, cmd, filepath.Join(t.TempDir(), "app.log"), base+"/healthz", 30*time.Second)
+	return base
+}
+
+// startPrometheus runs the real Prometheus (bin, $MACROBENCH_PROMETHEUS_BIN)
+// scraping the app every second, with the lab's histogram settings.
+func startPrometheus(t *testing.T, bin, appBase string) (url string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+  scrape_native_histograms: true
+  always_scrape_classic_histograms: true
+scrape_configs:
+  - job_name: app
+    static_configs:
+      - targets: [%q]
+`, appBase[len("http://"):])
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := testenv.FreeAddr(t)
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	url = "http://" + addr
+	prom := testenv.StartServer(t, cmd, filepath.Join(dir, "prometheus.log"), url+"/-/ready", 60*time.Second)
+	// Until the first scrape, the window has no "before".
+	p, err := evidence.NewProm(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ScrapeAfter(context.Background(), time.Now(), 20*time.Second); err != nil {
+		t.Fatalf("prometheus never scraped the app: %v\n%s", err, prom.LogTail(4000))
+	}
+	return url
+}
+
+// countingServer is a tiny real HTTP server with a handler per path, counting requests.
+type countingServer struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (c *countingServer) count(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[path]
+}
+
+func (c *countingServer) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		if c.counts == nil {
+			c.counts = map[string]int{}
+		}
+		c.counts[r.URL.Path]++
+		c.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}

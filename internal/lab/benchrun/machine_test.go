@@ -1,0 +1,214 @@
+package benchrun
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/macrobench/macrobench/internal/lab/report"
+)
+
+// /proc/stat as this machine's kernel wrote it (2 CPUs, with steal, guest
+// and guest_nice columns), and a kernel of old without the steal column.
+const procStatText = `cpu  71762 3 19464 17724 318 0 306 209 0 0
+cpu0 35852 3 9296 9528 39 0 84 96 0 0
+cpu1 35909 0 10168 8196 279 0 221 113 0 0
+intr 1499809 0 0 0 0 0 0 0 0 0
+ctxt 3003198
+btime 1765071000
+processes 51234
+procs_running 3
+procs_blocked 0
+softirq 512345 0 1000 2 3 4 0 5 6 7 8
+`
+
+func TestParseProcStat(t *testing.T) {
+	p, err := ParseProcStat(procStatText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ProcStat{User: 71762, Nice: 3, System: 19464, Idle: 17724, IOWait: 318, IRQ: 0, SoftIRQ: 306, Steal: 209, CPUs: 2}
+	if p != want {
+		t.Errorf("got %+v, want %+v", p, want)
+	}
+	if p.Total() != 71762+3+19464+17724+318+306+209 {
+		t.Errorf("total %d", p.Total())
+	}
+	old, err := ParseProcStat("cpu  10 0 5 100 1 0 0\ncpu0 10 0 5 100 1 0 0\n")
+	if err != nil || old.Steal != 0 || old.Idle != 100 || old.CPUs != 1 {
+		t.Errorf("a kernel without steal: %+v, %v", old, err)
+	}
+	for _, bad := range []string{"", "intr 1 2\n", "cpu  1 x 3 4\n", "cpu 1 2\n"} {
+		if _, err := ParseProcStat(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		if p, err := ParseProcStat(string(b)); err != nil || p.CPUs < 1 || p.Total() == 0 {
+			t.Errorf("this machine's /proc/stat: %+v, %v", p, err)
+		}
+	}
+}
+
+// The window is cut from the samples that bracket it; the shares are of
+// all CPU time; the busiest second shows in min_idle_fraction; a container
+// read at one end only is unknown, never guessed.
+func TestMachineWindowFromSamples(t *testing.T) {
+	t0 := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	// 2 CPUs, 100 ticks a second: 200 ticks of CPU time a second. Second
+	// 1 is wholly busy (no idle), seconds 2 and 3 half idle, 10% steal.
+	st := func(idle, busy, steal uint64) ProcStat {
+		return ProcStat{User: busy, Idle: idle, Steal: steal, CPUs: 2}
+	}
+	samples := []machineSample{
+		{at(-300), st(0, 0, 0)},
+		{at(-100), st(0, 0, 0)}, // the last at or before the start
+		{at(900), st(0, 200, 0)},
+		{at(1900), st(100, 280, 20)},
+		{at(2900), st(200, 360, 40)}, // the first at or after the end
+		{at(3100), st(240, 360, 40)},
+	}
+	m := machineWindow(samples, at(0), at(2800))
+	if m.CPUs != 2 || m.WindowS != 3 || m.From != at(-100).Format(time.RFC3339Nano) || m.To != at(2900).Format(time.RFC3339Nano) {
+		t.Errorf("window: %+v", m)
+	}
+	if m.IdleFraction == nil || *m.IdleFraction != 200.0/600 || *m.StealFraction != 40.0/600 || *m.MinIdleFraction != 0 {
+		t.Errorf("idle %v steal %v min %v, want 1/3, 1/15, 0", deref(m.IdleFraction), deref(m.StealFraction), deref(m.MinIdleFraction))
+	}
+	if sat, known := m.Saturated(0.05, false); !known || sat {
+		t.Errorf("whole window: saturated %v known %v, want false, true", sat, known)
+	}
+	if sat, known := m.Saturated(0.05, true); !known || !sat {
+		t.Errorf("busiest second: saturated %v known %v, want true, true", sat, known)
+	}
+	if idle, ok := m.IdleCPUs(); !ok || idle != 2.0/3 {
+		t.Errorf("idle CPUs %v %v", idle, ok)
+	}
+	if m := machineWindow(samples, at(-400), at(2800)); m.IdleFraction != nil || len(m.Unknown) != 1 {
+		t.Errorf("no sample before the start: %+v, want unknown", m)
+	}
+	if m := machineWindow(samples, at(0), at(3200)); m.IdleFraction != nil {
+		t.Errorf("no sample after the end: %+v, want unknown", m)
+	}
+	if _, known := (*report.Machine)(nil).Saturated(0.05, true); known {
+		t.Error("no figures: known")
+	}
+
+	cs := []containerSample{{at(-200), 5 * time.Second}, {at(950), 6 * time.Second}, {at(2950), 7500 * time.Millisecond}}
+	if secs, why := containerWindow(cs, at(0), at(2800)); secs == nil || *secs != 2.5 || why != "" {
+		t.Errorf("container: %v %q, want 2.5", deref(secs), why)
+	}
+	if secs, why := containerWindow(cs[1:], at(0), at(2800)); secs != nil || !strings.Contains(why, "started after") {
+		t.Errorf("container seen after the start: %v %q, want unknown", deref(secs), why)
+	}
+	if secs, why := containerWindow(cs[:2], at(0), at(2800)); secs != nil || why == "" {
+		t.Errorf("container gone before the end: %v %q, want unknown", deref(secs), why)
+	}
+	back := []containerSample{{at(-200), 5 * time.Second}, {at(2950), time.Second}}
+	if secs, why := containerWindow(back, at(0), at(2800)); secs != nil || !strings.Contains(why, "restarted") {
+		t.Errorf("counter went back: %v %q", deref(secs), why)
+	}
+	m.Containers, m.WindowS = map[string]*float64{"app": ptr(1.5), "postgres": nil}, 3
+	if c, ok := m.ContainerCPUs("app"); !ok || c != 0.5 {
+		t.Errorf("app CPUs %v %v", c, ok)
+	}
+	if _, ok := m.ContainerCPUs("postgres"); ok {
+		t.Error("unknown container: ok")
+	}
+}
+
+// From outside: the real /proc/stat, sampled through a window in which
+// this process burns every CPU, reads no idle time; a window in which it
+// sleeps reads more (unless other work on the machine kept it busy then).
+func TestMachineSamplerSeesABusyLoop(t *testing.T) {
+	if _, err := os.Stat(procStatPath); err != nil {
+		t.Skipf("no /proc/stat: %v", err)
+	}
+	window := func(burn bool) *report.Machine {
+		s := startMachineSampler(context.Background(), nil, "", "no engine in this test")
+		time.Sleep(2 * sampleInterval)
+		from := time.Now()
+		var stop atomic.Bool
+		if burn {
+			for range runtime.NumCPU() {
+				go func() {
+					x := 0
+					for !stop.Load() {
+						x++
+					}
+					_ = x
+				}()
+			}
+		}
+		time.Sleep(1500 * time.Millisecond)
+		to := time.Now()
+		stop.Store(true)
+		s.Stop()
+		return s.Window(from, to)
+	}
+	busy := window(true)
+	quiet := window(false)
+	t.Logf("busy: idle %.3f (min %.3f) steal %.3f over %.2fs; quiet: idle %.3f (min %.3f)", deref(busy.IdleFraction), deref(busy.MinIdleFraction),
+		deref(busy.StealFraction), busy.WindowS, deref(quiet.IdleFraction), deref(quiet.MinIdleFraction))
+	if busy.IdleFraction == nil || quiet.IdleFraction == nil || busy.CPUs != runtime.NumCPU() && busy.CPUs < 1 {
+		t.Fatalf("busy %+v quiet %+v", busy, quiet)
+	}
+	if sat, _ := busy.Saturated(0.1, false); !sat {
+		t.Errorf("every CPU busy: idle %.3f, want under 0.1", *busy.IdleFraction)
+	}
+	if len(busy.Unknown) != 1 || !strings.Contains(busy.Unknown[0], "no engine in this test") || len(busy.Containers) != 0 {
+		t.Errorf("containers: %v %v, want unknown with the reason", busy.Containers, busy.Unknown)
+	}
+	if *quiet.IdleFraction < 0.3 {
+		t.Logf("the machine was busy with other work in the quiet window: no comparison")
+	} else if *quiet.IdleFraction < *busy.IdleFraction+0.2 {
+		t.Errorf("quiet idle %.3f not clearly above busy idle %.3f", *quiet.IdleFraction, *busy.IdleFraction)
+	}
+}
+
+// A measured run through the Runner records its machine figures (the local
+// executor: containers unknown, with the reason).
+func TestRunRecordsTheMachine(t *testing.T) {
+	binaries(t)
+	srv, _ := serve(t, map[string]http.Handler{"/index": jsonHandler([]byte(`{"hello":"world"}`))})
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), benchArgs(srv.URL, out, "--endpoints", "/index", "--scenarios", "saturation",
+		"--connections", "2", "--threads", "1", "--duration", "1s"), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s, err := report.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.Cells[0].Runs[0].Machine
+	if m == nil || m.IdleFraction == nil || m.CPUs < 1 || m.WindowS < 1 || m.WindowS > 1+3*sampleInterval.Seconds()+0.5 {
+		t.Fatalf("machine: %+v", m)
+	}
+	if len(m.Unknown) != 1 || !strings.Contains(m.Unknown[0], "local executor") {
+		t.Errorf("unknown: %v", m.Unknown)
+	}
+	b, _ := os.ReadFile(out + "/summary.json")
+	for _, key := range []string{`"machine"`, `"idle_fraction"`, `"steal_fraction"`, `"min_idle_fraction"`, `"containers"`, `"window_s"`} {
+		if !bytes.Contains(b, []byte(key)) {
+			t.Errorf("summary.json has no %s", key)
+		}
+	}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+func ptr(f float64) *float64 { return &f }

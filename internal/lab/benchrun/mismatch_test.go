@@ -1,0 +1,79 @@
+package benchrun
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/macrobench/macrobench/internal/lab/report"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
+)
+
+// A server whose own counters disagree with what it served (here it counts
+// every response twice, as when something else loads it during a run) does
+// not reconcile: the run fails (exit 1) naming the cell and the check, the
+// cell is marked untrusted in summary.json and NOT TRUSTED in summary.md.
+func TestReconciliationMismatchFailsTheRun(t *testing.T) {
+	t.Parallel()
+	binaries(t)
+	var served atomic.Int64
+	index := jsonHandler([]byte(`{"hello":"world"}`))
+	srv, _ := serve(t, map[string]http.Handler{
+		"/index": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			served.Add(1)
+			index(w, r)
+		}),
+		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "# TYPE app_http_requests_in_flight gauge\napp_http_requests_in_flight{route=\"/metrics\"} 1\n"+
+				"# TYPE app_http_requests_total counter\napp_http_requests_total{code=\"200\",route=\"/index\"} %d\n", 2*served.Load())
+		}),
+	})
+	out := filepath.Join(t.TempDir(), "results")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), benchArgs(srv.URL, out, "--endpoints", "/index", "--scenarios", "rate10", "--duration", "1s"), &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "FAILED: /index rate10: reconciliation mismatch: server answered no more than was sent") {
+		t.Errorf("exit %d, want 1 naming the mismatch; stderr:\n%s", code, stderr.String())
+	}
+	s, err := report.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Cells) != 1 || s.Cells[0].Untrusted == "" || s.Cells[0].Reconciled == nil || *s.Cells[0].Reconciled {
+		t.Fatalf("cells: %+v", s.Cells)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	if !bytes.Contains(md, []byte("Result: **FAILED**")) || !bytes.Contains(md, []byte("NOT TRUSTED")) {
+		t.Errorf("summary.md does not fail the run or mark the cell:\n%s", md)
+	}
+}
+
+// The pool's own count of what it opened, from the bench's start, may not
+// exceed its size: a pool that reopens idle connections does not reconcile
+// even when each run alone stays within the size.
+func TestReconcilePoolOpenedSinceTheStart(t *testing.T) {
+	g := &runresult.Generator{}
+	g.Requests = 100
+	check := func(inRun, since int64) (ok, found bool) {
+		srv := &report.Server{AppRequests: map[string]int64{"200": 100}, AppPoolConnectionsOpened: &inRun, AppPoolOpenedSinceStart: &since}
+		for _, c := range Reconcile("/agents_with_pool", g, srv, 16) {
+			if c.Name == "pool kept its connections" {
+				return c.OK, true
+			}
+		}
+		return false, false
+	}
+	for _, tc := range []struct {
+		inRun, since int64
+		want         bool
+	}{{0, 16, true}, {16, 16, true}, {3, 17, false}, {0, 40, false}} {
+		if ok, found := check(tc.inRun, tc.since); !found || ok != tc.want {
+			t.Errorf("opened %d in the run, %d since the start, pool 16: check found %v, ok %v, want %v", tc.inRun, tc.since, found, ok, tc.want)
+		}
+	}
+}

@@ -1,0 +1,626 @@
+package report
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/macrobench/macrobench/internal/lab/publication"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
+)
+
+// scenarioTitles say how each scenario loads the app, in the original's words.
+var scenarioTitles = map[string]string{
+	"saturation": `saturation, "directly via localhost" (closed loop: as many requests as the connections carry)`,
+	"rate4000":   `4000 req/s "via the network" (open loop, latency corrected for coordinated omission)`,
+	"rate10":     `10 req/s "via the network" (open loop, latency corrected for coordinated omission)`,
+}
+
+// WriteMarkdown writes summary.md into dir.
+func WriteMarkdown(s *Summary, flask publication.Set, dir string) error {
+	return runresult.WriteFile(filepath.Join(dir, "summary.md"), []byte(Markdown(s, flask)))
+}
+
+// PublicationLabel names the publication's figures wherever the report and
+// the charts show them: another machine's, not comparable in absolute terms.
+// (internal/lab/publication does not record when they were measured.)
+const PublicationLabel = "publication (other hardware)"
+
+// SideBySideHeading starts the report's headline section.
+const SideBySideHeading = "## Side by side: the original's table, reproduced"
+
+// Markdown renders the summary for people: the side-by-side headline first,
+// then the run's settings, its verification and evidence, and per scenario
+// a throughput table, a latency table and the server side of every run.
+// Every latency is in ms.
+func Markdown(s *Summary, flask publication.Set) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	w("# macrobench results, %s\n\n", s.Started.Format("2006-01-02 15:04:05 UTC"))
+	if s.Interrupted {
+		w("> **INTERRUPTED** (%s) at %s: the run was stopped before its end; the %d cell(s) below are those it completed, measured as usual.\n\n",
+			orS(s.InterruptedBy, "stopped"), s.Finished.Format("15:04:05 UTC"), len(s.Cells))
+	}
+	result := "**PASSED**"
+	if len(s.Failures) > 0 {
+		result = "**FAILED**"
+	}
+	targets := runTargets(s)
+	var tl []string
+	for _, t := range targets {
+		tl = append(tl, fmt.Sprintf("%s at %s", t.Name, orS(t.URL, "?")))
+	}
+	w("Result: %s. Executor: %s; runner: %s; targets: %s", result, s.Executor, orS(s.Runner, "?"), strings.Join(tl, ", "))
+	if s.Quick {
+		w("; **quick smoke run** (short cells: not comparable with the original's durations)")
+	}
+	w(".\n\n")
+
+	rows := s.SideBySide
+	if rows == nil {
+		rows = SideBySideRows(s.Cells, flask)
+	}
+	if len(rows) > 0 {
+		sideBySide(w, rows, targets, s.Baseline)
+	}
+
+	if len(s.Failures) > 0 {
+		w("## Failures\n\n")
+		for _, f := range s.Failures {
+			w("- %s\n", f)
+		}
+		w("\n")
+	}
+
+	w("## This run\n\n")
+	w("- Warm-up: %s.", s.Warmup)
+	for _, wu := range s.Warmups {
+		w(" %s %s: %d requests in %s (`%s`).", targetOr(wu.Target), wu.Endpoint, wu.Requests, secs(wu.DurationS), strings.Join(wu.Args, " "))
+	}
+	w("\n")
+	if len(targets) > 1 {
+		w("- Targets: every cell ran against each target back to back (%s), with the same generator settings, each run isolated from the one before (below).\n", targetNames(targets))
+	}
+	if s.Repeat > 1 {
+		w("- Every cell ran %d times, in rounds (the whole matrix once, then again; each endpoint warmed up at the start of every round): figures are medians, with the min–max spread in brackets; the table after each scenario's latency gives the medians' 95%% confidence intervals.\n", s.Repeat)
+	}
+	w("- Accounting: %s\n", runresult.Accounting)
+	w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
+		pct(s.ErrorThreshold), s.SaturatedBelow*100)
+	if s.Isolation != "" {
+		w("- Isolation: %s\n", s.Isolation)
+	}
+	w("- Publication figures: %s.\n", s.Baseline)
+	if s.GrafanaURL != "" {
+		w("- Grafana: %s (each scenario is an annotation tagged `macrobench`).\n", s.GrafanaURL)
+	}
+	w("- Charts: `throughput-<scenario>.png` (req/s per endpoint, every target and the publication), `latency-<scenario>.png` (corrected latency by percentile, every target overlaid, one panel per endpoint).\n\n")
+
+	w("## Verification before load\n\n")
+	w("Every endpoint of every target, once, before any load: status 200, `Content-Type: application/json`, `Date` and `Content-Length`, and the body: the app's byte for byte, the original's parsed (its key order and spacing are its own, its JSON must be equal).\n\n")
+	w("| target | endpoint | result | expected vs got |\n|---|---|---|---|\n")
+	for _, v := range s.Verification {
+		res, detail := "ok", bodyCheck(targetOr(v.Target))
+		if !v.OK {
+			res, detail = "**FAILED — not benchmarked**", escape(strings.Join(v.Problems, "; "))
+		}
+		w("| %s | %s | %s | %s |\n", targetOr(v.Target), v.Endpoint, res, detail)
+	}
+	w("\n")
+
+	if len(s.Targets) > 0 {
+		w("## Server-side evidence by target\n\n| target | server | evidence that applies |\n|---|---|---|\n")
+		for _, t := range s.Targets {
+			w("| %s | %s | %s |\n", t.Name, escape(orS(t.Server, "—")), escape(orS(strings.Join(t.Evidence, "; "), "—")))
+		}
+		w("\n")
+	}
+
+	if len(s.Ceilings) > 0 {
+		w("## PostgreSQL ceilings (pgbench, measured in this run)\n\nThe agents query alone, without HTTP: what the database can serve over 8 connections.\n\n| ceiling | command | transactions/s |\n|---|---|---|\n")
+		for _, c := range s.Ceilings {
+			tps := fmt.Sprintf("%.0f", c.TPS)
+			if c.Error != "" {
+				tps = "not measured: " + escape(clipS(c.Error, 200))
+			}
+			w("| %s | `%s` | %s |\n", c.Name, c.Command, tps)
+		}
+		w("\n")
+	}
+
+	for _, sc := range scenarioOrder(s.Cells) {
+		scenarioSection(w, sc, cellsOf(s.Cells, sc), flask)
+	}
+
+	if len(s.Notes) > 0 {
+		w("## Notes\n\n")
+		for _, n := range s.Notes {
+			w("- %s\n", n)
+		}
+		w("\n")
+	}
+	w("## Publication notes\n\n")
+	for _, n := range flask.Notes {
+		w("- %s\n", n)
+	}
+	w("\n## How to read this\n\n")
+	w("- Every latency is in milliseconds (the publication's wrk printed seconds and minutes: converted, `0.87m` is 52,200 ms). In rate scenarios latencies are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
+	w("- *app ÷ original* divides the app's achieved requests per second by the original's, *original ÷ app* the original's mean latency by the app's: both say how many times better the app did, on this machine, in this run. *÷ publication* divides a cell's requests per second by the publication's for the same cell, measured on other hardware.\n")
+	w("- *failed: N%% errors*: more than %.0f%% of the cell's attempts got an error status or no response at all (the publication's `/agents_with_pool` closed its pooled connections); its requests per second count errors, not service, and are not shown as throughput. *(N%% errors)* after a figure: its share of such attempts, when 1%% or more; *(N%% late)*: its share of attempts answered after the generator's --timeout or still unanswered that long at the window's end (served or queued, not failed: their latency is in the latency tables).\n", FailedAbove*100)
+	w("- *errors c/r/w/t*: the generator's connect, read and write errors and timeouts; *in flight*: requests sent and not answered when the window closed; *query calls*: pg_stat_statements calls of the agents query; *connections*: pg_stat_database sessions opened; *DB ceiling*: the share of PostgreSQL's own pgbench ceiling a DB endpoint reached when not capped by its rate.\n")
+	w("- The publication printed wrk's mean and max latency only (no percentiles): compare it with the *mean*. Its saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
+	w("- *idle wait before / drain after*: before each run the bench waited until the server side was idle (the app: no request in flight; PostgreSQL: no backend at work; their counters still), so a run after an overloaded one starts on an idle server, and after it until the run's last requests were done (its server-side counts are read then). The original has no in-flight gauge: for its runs the wait is PostgreSQL's part alone. **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
+	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact; the app only), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions (both targets). Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool (PostgreSQL's sessions, and the app's own count of what its pool opened). A mismatch fails the run: its cell's figures are marked NOT TRUSTED, listed under Failures, and never judged by compare.\n")
+	if s.Quick {
+		w("- Prometheus figures (the app only) span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
+	} else {
+		w("- Prometheus figures (the app only) span from a scrape taken once the server was idle before a run to the first scrape after its drain: the run alone, the same span as the app's exact counts.\n")
+	}
+	w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum), with `-original` before the extension for the original's runs; `metadata.json` has the commit, images, CPUs and settings.\n")
+	return b.String()
+}
+
+// sideBySide writes the headline: per endpoint and scenario, each target's
+// requests per second and mean latency, their ratio and the publication's.
+func sideBySide(w func(string, ...any), rows []SideBySide, targets []TargetInfo, baselineName string) {
+	hasApp, hasOrig := false, false
+	for _, t := range targets {
+		hasApp = hasApp || t.Name == TargetApp
+		hasOrig = hasOrig || t.Name == TargetOriginal
+	}
+	w("%s\n\n", SideBySideHeading)
+	if hasApp {
+		w("- **app**: this lab's Echo app.\n")
+	}
+	if hasOrig {
+		w("- **original**: the original benchmark's Flask app under gunicorn (`original/`), measured in this run on this machine, back to back with the app, with the same generator settings.\n")
+	}
+	w("- **%s**: the figures the original benchmark published for its Flask app, measured on another machine: compare their ratios and shape, not their absolute values.\n", PublicationLabel)
+	w("- saturation: closed loop via localhost, 400 connections; rate4000 and rate10: that many req/s over the network.\n\n")
+
+	table := func(title, ratioHeader string, value func(*Figure) string, ratio func(SideBySide) float64) {
+		w("%s\n\n| endpoint | scenario |", title)
+		sep := "|---|---|"
+		if hasApp {
+			w(" app |")
+			sep += "---:|"
+		}
+		if hasOrig {
+			w(" original |")
+			sep += "---:|"
+		}
+		if hasApp && hasOrig {
+			w(" %s |", ratioHeader)
+			sep += "---:|"
+		}
+		w(" %s |\n%s---:|\n", PublicationLabel, sep)
+		for _, r := range rows {
+			w("| %s | %s |", r.Endpoint, r.Scenario)
+			if hasApp {
+				w(" %s |", figure(r.App, value, "not run"))
+			}
+			if hasOrig {
+				w(" %s |", figure(r.Original, value, "not run"))
+			}
+			if hasApp && hasOrig {
+				w(" %s |", ratioS(ratio(r)))
+			}
+			w(" %s |\n", figure(r.Publication, value, "not measured"))
+		}
+		w("\n")
+	}
+	table("### Throughput (req/s)", "app ÷ original", func(f *Figure) string {
+		v := rateS(f.RequestsPerSec)
+		var notes []string
+		if f.ErrorShare >= 0.01 {
+			notes = append(notes, pct1(f.ErrorShare)+" errors")
+		}
+		if f.LateShare >= 0.01 {
+			notes = append(notes, pct1(f.LateShare)+" late")
+		}
+		if len(notes) > 0 {
+			v += " (" + strings.Join(notes, ", ") + ")"
+		}
+		return v
+	}, func(r SideBySide) float64 { return r.RateRatio })
+	table("### Mean latency (ms)", "original ÷ app", func(f *Figure) string { return msS(f.MeanMS) },
+		func(r SideBySide) float64 { return r.MeanLatencyRatio })
+	w("Per-scenario detail (status, percentiles, errors, the server side) follows the run's settings below; charts: `throughput-<scenario>.png`, `latency-<scenario>.png`.\n\n")
+}
+
+// figure shows one figure of the headline: the value, or why there is none.
+func figure(f *Figure, value func(*Figure) string, missing string) string {
+	switch {
+	case f == nil:
+		return missing
+	case f.Failed:
+		return f.FailedLabel()
+	case f.Untrusted:
+		return value(f) + UntrustedMark
+	}
+	return value(f)
+}
+
+// scenarioSection writes one scenario: how it ran, a throughput table, a
+// latency table, and the server side of every run.
+func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publication.Set) {
+	c0 := cells[0]
+	title := scenarioTitles[sc]
+	if title == "" {
+		title = sc
+	}
+	w("## %s — %s\n\n", sc, title)
+	w("%d connections, %d threads, %s per run", c0.Connections, c0.Threads, secs(c0.DurationS))
+	if c0.TargetRate > 0 {
+		w(", target %g req/s", c0.TargetRate)
+	}
+	w(", via %s.", c0.Via)
+	if o, ok := flask.Lookup(c0.Endpoint, sc); ok {
+		w(" The publication ran `%s`.", o.Command)
+	}
+	w("\n\n")
+
+	w("### Throughput\n\n| endpoint | target | status | req/s | of target | ÷ publication | errors c/r/w/t | non-2xx | in flight | DB ceiling |\n")
+	w("|---|---|---|---:|---:|---:|---|---:|---:|---|\n")
+	var notes []string
+	for _, c := range cells {
+		tgt := targetOf(c)
+		if c.Status == StatusNotRun {
+			w("| %s | %s | not run | — | — | — | — | — | — | — |\n", c.Endpoint, tgt)
+			continue
+		}
+		target := "closed loop"
+		if c.TargetRate > 0 {
+			target = group(fmt.Sprintf("%g", c.TargetRate))
+		}
+		rate := rateS(c.AchievedRate)
+		if len(c.Runs) > 1 {
+			rate += fmt.Sprintf(" [%s–%s]", rateS(c.RateSpread.Min), rateS(c.RateSpread.Max))
+		}
+		status := c.Status
+		failed := figureOf(c).Failed
+		if failed {
+			status += ", **" + figureOf(c).FailedLabel() + "**"
+		}
+		if c.Untrusted != "" {
+			status += "," + UntrustedMark
+			notes = append(notes, fmt.Sprintf("%s (%s): not trusted, %s", c.Endpoint, tgt, c.Untrusted))
+		}
+		if c.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s (%s): %s", c.Endpoint, tgt, c.Note))
+		}
+		pub := "not measured"
+		switch {
+		case c.Publication == nil || !c.Publication.Measured:
+		case failed || c.Publication.ErrorShare > FailedAbove:
+			pub = "—" // one side's figure is not throughput
+		default:
+			pub = ratioS(c.Publication.Ratio)
+		}
+		share := "—"
+		if len(c.CeilingShare) > 0 {
+			var parts []string
+			for _, k := range sortedKeys(c.CeilingShare) {
+				parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*c.CeilingShare[k]))
+			}
+			share = strings.Join(parts, ", ")
+		}
+		w("| %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %d | %s |\n",
+			c.Endpoint, tgt, status, rate, target, pub, c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout,
+			c.Errors.Status, c.InFlight, share)
+	}
+	w("\n")
+	for _, n := range notes {
+		w("- %s\n", n)
+	}
+	if len(notes) > 0 {
+		w("\n")
+	}
+
+	w("### Latency (ms)\n\n| endpoint | target | mean | p50 | p90 | p99 | p99.9 | max |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range cells {
+		tgt := targetOf(c)
+		if c.Status == StatusNotRun {
+			w("| %s | %s | not run | — | — | — | — | — |\n", c.Endpoint, tgt)
+			continue
+		}
+		p99 := msS(c.Latency.P99)
+		if len(c.Runs) > 1 {
+			p99 += fmt.Sprintf(" [%s–%s]", msS(c.P99Spread.Min), msS(c.P99Spread.Max))
+		}
+		ep := c.Endpoint
+		if c.Untrusted != "" {
+			ep += UntrustedMark
+		}
+		w("| %s | %s | %s | %s | %s | %s | %s | %s |\n", ep, tgt, msS(c.Latency.Mean), msS(c.Latency.P50),
+			msS(c.Latency.P90), p99, msS(c.Latency.P99_9), msS(c.Latency.Max))
+	}
+	w("\n")
+	repeatsTable(w, cells)
+
+	w("### Server side, same window (per run)\n\n")
+	hasApp := false
+	for _, c := range cells {
+		hasApp = hasApp || targetOf(c) == TargetApp
+	}
+	if hasApp {
+		w("The app's own counts and Prometheus's (the original has no /metrics):\n\n")
+		w("| endpoint | target | run | app responses (exact) | Prometheus responses | Prometheus p50 / p99 (ms) |\n|---|---|---|---|---|---|\n")
+		for _, c := range cells {
+			if targetOf(c) != TargetApp {
+				continue
+			}
+			for _, r := range c.Runs {
+				w("| %s | %s | %d | %s | %s | %s |\n", c.Endpoint, targetOf(c), r.Index, serverApp(c, r), serverProm(c, r), promLatency(c, r))
+			}
+		}
+		w("\n")
+	}
+	w("PostgreSQL's counts, the reconciliation and the isolation waits (every target):\n")
+	w("\n| endpoint | target | run | query calls | connections | reconciliation | idle wait before / drain after |\n|---|---|---|---:|---:|---|---|\n")
+	for _, c := range cells {
+		for _, r := range c.Runs {
+			w("| %s | %s | %d | %s | %s | %s | %s / %s |\n", c.Endpoint, targetOf(c), r.Index, dbCalls(r), dbSessions(r), checks(r),
+				wait(r.Isolation), wait(r.Drain))
+		}
+	}
+	w("\n")
+}
+
+// bodyCheck says how a target's body was verified.
+func bodyCheck(target string) string {
+	if target == TargetOriginal {
+		return "headers; parsed JSON equal"
+	}
+	return "headers; exact bytes"
+}
+
+// runTargets is the targets of the run: Targets, or for an older summary
+// (or a hand-made one), those of its cells.
+func runTargets(s *Summary) []TargetInfo {
+	if len(s.Targets) > 0 {
+		return s.Targets
+	}
+	var out []TargetInfo
+	seen := map[string]bool{}
+	for _, c := range s.Cells {
+		if t := targetOf(c); !seen[t] {
+			seen[t] = true
+			url := ""
+			if t == TargetApp {
+				url = s.Target
+			}
+			out = append(out, TargetInfo{Name: t, URL: url})
+		}
+	}
+	if len(out) == 0 {
+		out = []TargetInfo{{Name: TargetApp, URL: s.Target}}
+	}
+	return out
+}
+
+func targetNames(ts []TargetInfo) string {
+	var n []string
+	for _, t := range ts {
+		n = append(n, t.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func targetOr(t string) string { return orS(t, TargetApp) }
+
+// wait shows an isolation or drain wait: how long, and what was still busy
+// when it hit its bound.
+func wait(wt *Wait) string {
+	switch {
+	case wt == nil:
+		return "n/a"
+	case wt.Skipped:
+		return "not waited"
+	case wt.TimedOut:
+		return fmt.Sprintf("**BOUND HIT** after %.1fs: %s", wt.WaitedS, escape(wt.Busy))
+	}
+	return fmt.Sprintf("%.1fs", wt.WaitedS)
+}
+
+func orS(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func serverApp(c Cell, r Run) string {
+	if targetOf(c) == TargetOriginal {
+		return "n/a (no /metrics)"
+	}
+	if r.Server == nil || r.Server.AppRequests == nil {
+		return "n/a"
+	}
+	var parts []string
+	for _, k := range sortedKeys(r.Server.AppRequests) {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, r.Server.AppRequests[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func serverProm(c Cell, r Run) string {
+	if targetOf(c) == TargetOriginal {
+		return "n/a (not scraped)"
+	}
+	if r.Server == nil || r.Server.Prometheus == nil {
+		return "n/a"
+	}
+	var parts []string
+	for _, k := range sortedKeys(r.Server.Prometheus.Requests) {
+		parts = append(parts, fmt.Sprintf("%s: %.0f", k, r.Server.Prometheus.Requests[k]))
+	}
+	if len(parts) == 0 {
+		parts = []string{"none"}
+	}
+	if !r.Server.Prometheus.RunAlone {
+		parts = append(parts, fmt.Sprintf("(window opens %.1fs before the run: earlier traffic included)", r.Start.Sub(r.Server.Prometheus.WindowStart).Seconds()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func promLatency(c Cell, r Run) string {
+	if targetOf(c) == TargetOriginal || r.Server == nil || r.Server.Prometheus == nil || r.Server.Prometheus.Histogram == "" {
+		return "n/a"
+	}
+	p := r.Server.Prometheus
+	return fmt.Sprintf("%s / %s (%s)", msS(p.P50MS), msS(p.P99MS), p.Histogram)
+}
+
+func dbCalls(r Run) string {
+	if r.Server == nil || r.Server.DB == nil {
+		return "n/a"
+	}
+	return fmt.Sprint(r.Server.DB.AgentsQueryCalls)
+}
+
+func dbSessions(r Run) string {
+	if r.Server == nil || r.Server.DB == nil {
+		return "n/a"
+	}
+	return fmt.Sprint(r.Server.DB.Sessions)
+}
+
+func checks(r Run) string {
+	if len(r.Checks) == 0 {
+		if r.Server != nil && len(r.Server.Problems) > 0 {
+			return "not checked: " + escape(clipS(strings.Join(r.Server.Problems, "; "), 200))
+		}
+		return "not checked"
+	}
+	var bad []string
+	for _, c := range r.Checks {
+		if !c.OK {
+			bad = append(bad, "**MISMATCH** "+c.Name+": "+c.Detail)
+		}
+	}
+	if len(bad) == 0 {
+		return fmt.Sprintf("ok (%d checks)", len(r.Checks))
+	}
+	return escape(strings.Join(bad, "; "))
+}
+
+func scenarioOrder(cells []Cell) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, name := range []string{"saturation", "rate4000", "rate10"} {
+		for _, c := range cells {
+			if c.Scenario == name && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	for _, c := range cells {
+		if !seen[c.Scenario] {
+			seen[c.Scenario] = true
+			out = append(out, c.Scenario)
+		}
+	}
+	return out
+}
+
+func cellsOf(cells []Cell, scenario string) []Cell {
+	var out []Cell
+	for _, c := range cells {
+		if c.Scenario == scenario {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// msS prints milliseconds as a number, the unit in the column's header:
+// three significant digits below 100 ms, whole milliseconds above, grouped
+// by thousands (52,200).
+func msS(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case v < 1:
+		return fmt.Sprintf("%.3f", v)
+	case v < 10:
+		return fmt.Sprintf("%.2f", v)
+	case v < 100:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return group(fmt.Sprintf("%.0f", v))
+}
+
+// rateS prints requests per second with one decimal, grouped by thousands.
+func rateS(v float64) string { return group(fmt.Sprintf("%.1f", v)) }
+
+// ratioS prints a ratio with three significant digits or more (1.23×,
+// 12.3×, 2,333×); "—" when there is none.
+func ratioS(r float64) string {
+	switch {
+	case r <= 0:
+		return "—"
+	case r >= 100:
+		return group(fmt.Sprintf("%.0f", r)) + "×"
+	case r >= 10:
+		return fmt.Sprintf("%.1f×", r)
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+// pct1 prints a fraction as a percentage with one decimal (99.4%).
+func pct1(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
+
+// group puts thousands separators into a formatted number's integer part.
+func group(s string) string {
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if neg {
+		out = "-" + out
+	}
+	if frac != "" {
+		out += "." + frac
+	}
+	return out
+}
+
+func secs(v float64) string {
+	if v >= 60 && int(v)%60 == 0 {
+		return fmt.Sprintf("%dm", int(v)/60)
+	}
+	return fmt.Sprintf("%gs", v)
+}
+
+func pct(f float64) string { return fmt.Sprintf("%g%%", f*100) }
+
+func escape(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
+
+func clipS(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
