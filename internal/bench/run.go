@@ -393,10 +393,13 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		run.Start, run.End = localStart, localEnd
 	}
 	run.Machine = r.runMachine(sampler, run.Start, run.End)
+	run.Health = g.Health
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
 	run.InFlight, run.Attempts = g.InFlightAtEnd, g.Attempts()
 	run.Latency, run.Errors = g.LatencyMS, g.Errors
 	run.ErrorRatio = results.ErrorRatio(run.Requests, run.InFlight, run.Errors)
+	cls := benchreport.Classify(benchreport.RunFigures(run, cell.Rate, cfg.SaturatedBelow))
+	run.Class = &cls
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
 		if _, pts, ok := hgrm.Extract(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
@@ -527,6 +530,7 @@ func aggregate(c *benchreport.Cell, cfg Settings, flask baseline.Set, ceilings [
 	}
 	c.AchievedRate, c.RateSpread = pick(func(r benchreport.Run) float64 { return r.AchievedRate })
 	c.Intervals = benchreport.CellIntervals(c.Runs)
+	c.Class, c.ClassReason = cellClass(c.Runs)
 	// Each latency figure is the median of the runs' (the p99's spread too).
 	for i, f := range c.Latency.Fields() {
 		*f.Value, _ = pick(func(r benchreport.Run) float64 { return *r.Latency.Fields()[i].Value })
