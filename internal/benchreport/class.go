@@ -216,3 +216,12 @@ const ClassLegend = "Who set the figure: **machine-saturated** the machine had n
 	"**generator-limited** the generator's lateness, CPU wait or limit is a material part of it, " +
 	"**target-limited** the target's own (rate not kept, or a closed loop's throughput) with room on the generator and machine, " +
 	"**kept-up** the rate was met with room everywhere, **unknown** a figure behind it is missing; a cell is the worst of its runs (docs/bench.md)."
+
+// ClassTag follows a figure in summary.md: " · class", "" when the cell
+// has none (an older summary).
+func ClassTag(c Class) string {
+	if c == "" {
+		return ""
+	}
+	return " · " + string(c)
+}
