@@ -13,11 +13,12 @@ import (
 	"github.com/macrobench/macrobench/internal/benchreport"
 )
 
-// classRate is the acceptance test's offered rate: an unhindered generator
-// needs about a third of a CPU for it on this machine (~80 µs of CPU a
-// request, measured), so with room it keeps it; pinned to one CPU beside
-// three busy processes it gets at most a quarter of that CPU and cannot.
-const classRate = 4000
+// classRate is the acceptance test's offered rate: the generator spends
+// ~30 µs of CPU a request here (measured: 0.5 s for 16,000 requests), so an
+// unhindered one needs about 0.3 CPU for it and keeps it with room; pinned
+// to one CPU beside three busy processes it gets at most a quarter of that
+// CPU and cannot.
+const classRate = 10000
 
 // classCell runs one rate cell of bench --target base at classRate through
 // the generator at loadtest (a binary, or a wrapper around it) and returns
@@ -79,6 +80,11 @@ func wantClass(t *testing.T, name string, c benchreport.Cell, want benchreport.C
 		t.Logf("%s: the machine had no idle CPU (others' load): machine-saturated is the truth; kept-up not checked", name)
 	case c.Class == benchreport.ClassMachineSaturated && r.Beneath == want:
 		t.Logf("%s: the machine had no idle CPU (others' load): machine-saturated, %s beneath", name, want)
+	case c.Class == benchreport.ClassMachineSaturated && want == benchreport.ClassTargetLimited && r.Beneath == benchreport.ClassGeneratorLimited:
+		// With no idle CPU, an idle generator too waits for a CPU (run
+		// delay 0.2–0.4 of the window measured against the capped server):
+		// beneath is then not the target's alone, and says so.
+		t.Logf("%s: the machine had no idle CPU (others' load): machine-saturated, generator-limited beneath (its CPU wait)", name)
 	default:
 		t.Errorf("%s: class %s (beneath %q), want %s: %s", name, c.Class, r.Beneath, want, r.Reason)
 	}
