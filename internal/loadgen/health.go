@@ -29,6 +29,9 @@ type Health struct {
 	// Throttling is the quota's cgroup's throttling over the window; nil
 	// without a quota.
 	Throttling *runresult.Throttling
+	// RunDelay is its threads' wait for a CPU over the window
+	// (rundelay.go); nil when the kernel keeps no schedstat.
+	RunDelay *time.Duration
 }
 
 // LimitCPUs is the CPUs the generator could use: the smaller of its quota
@@ -43,9 +46,11 @@ func (h *Health) LimitCPUs() (cpus float64, from string) {
 
 // healthProbe is what is read at the window's start and end.
 type healthProbe struct {
-	quota    cpuQuota
-	throttle throttleStat
-	sched    *metrics.Float64Histogram
+	quota      cpuQuota
+	throttle   throttleStat
+	sched      *metrics.Float64Histogram
+	runDelay   time.Duration
+	runDelayOK bool
 }
 
 const schedMetric = "/sched/latencies:seconds"
@@ -54,6 +59,7 @@ func probeHealth(q cpuQuota) healthProbe {
 	s := []metrics.Sample{{Name: schedMetric}}
 	metrics.Read(s)
 	p := healthProbe{quota: q, throttle: readThrottle(realFS, q)}
+	p.runDelay, p.runDelayOK = readRunDelay()
 	if s[0].Value.Kind() == metrics.KindFloat64Histogram {
 		p.sched = s[0].Value.Float64Histogram()
 	}
@@ -82,6 +88,10 @@ func healthBetween(start, end healthProbe, sendLag *hdrhistogram.Histogram) *Hea
 			ThrottledPeriods: z.throttled - a.throttled,
 			ThrottledS:       time.Duration(z.throttledNs - a.throttledNs).Seconds(),
 		}
+	}
+	if start.runDelayOK && end.runDelayOK {
+		d := max(0, end.runDelay-start.runDelay)
+		h.RunDelay = &d
 	}
 	return h
 }

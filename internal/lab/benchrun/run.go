@@ -394,10 +394,13 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		run.Start, run.End = localStart, localEnd
 	}
 	run.Machine = r.runMachine(sampler, run.Start, run.End)
+	run.Health = g.Health
 	run.ElapsedS, run.Requests, run.Bytes, run.AchievedRate = g.ElapsedS, g.Requests, g.Bytes, g.AchievedRate
 	run.InFlight, run.Attempts = g.InFlightAtEnd, g.Attempts()
 	run.Latency, run.Errors = g.LatencyMS, g.Errors
 	run.ErrorRatio = runresult.ErrorRatio(run.Requests, run.InFlight, run.Errors)
+	cls := report.Classify(report.RunFigures(run, cell.Rate, cfg.SaturatedBelow))
+	run.Class = &cls
 	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
 		if _, pts, ok := formats.ExtractHgrm(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
@@ -528,6 +531,7 @@ func aggregate(c *report.Cell, cfg Settings, flask publication.Set, ceilings []r
 	}
 	c.AchievedRate, c.RateSpread = pick(func(r report.Run) float64 { return r.AchievedRate })
 	c.Intervals = report.CellIntervals(c.Runs)
+	c.Class, c.ClassReason = cellClass(c.Runs)
 	// Each latency figure is the median of the runs' (the p99's spread too).
 	for i, f := range c.Latency.Fields() {
 		*f.Value, _ = pick(func(r report.Run) float64 { return *r.Latency.Fields()[i].Value })

@@ -45,6 +45,15 @@ func mergeHealth(in []Input) (*runresult.Health, error) {
 		c.QuotaCPUs += h.CPU.QuotaCPUs
 		c.CPUSetCPUs += h.CPU.CPUSetCPUs
 		c.UsedOfLimitMax = max(c.UsedOfLimitMax, h.CPU.UsedOfLimitMax)
+		switch d := h.CPU.RunDelayS; {
+		case i == 0 && d != nil:
+			v := *d
+			c.RunDelayS = &v
+		case d == nil:
+			c.RunDelayS = nil // unknown for one: unknown for all
+		case c.RunDelayS != nil:
+			*c.RunDelayS += *d
+		}
 		if i == 0 {
 			c.LimitFrom = h.CPU.LimitFrom
 		} else if c.LimitFrom != h.CPU.LimitFrom {

@@ -208,7 +208,7 @@ func sideBySide(w func(string, ...any), rows []SideBySide, targets []TargetInfo,
 			}
 			w(" %s |\n", figure(r.Publication, value, "not measured"))
 		}
-		w("\n")
+		w("\n%s\n\n", ClassLegend)
 	}
 	table("### Throughput (req/s)", "app ÷ original", func(f *Figure) string {
 		v := rateS(f.RequestsPerSec)
@@ -237,9 +237,9 @@ func figure(f *Figure, value func(*Figure) string, missing string) string {
 	case f.Failed:
 		return f.FailedLabel()
 	case f.Untrusted:
-		return value(f) + UntrustedMark
+		return value(f) + ClassTag(f.Class) + UntrustedMark
 	}
-	return value(f)
+	return value(f) + ClassTag(f.Class)
 }
 
 // scenarioSection writes one scenario: how it ran, a throughput table, a
@@ -278,6 +278,7 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publ
 		if len(c.Runs) > 1 {
 			rate += fmt.Sprintf(" [%s–%s]", rateS(c.RateSpread.Min), rateS(c.RateSpread.Max))
 		}
+		rate += ClassTag(c.Class)
 		status := c.Status
 		failed := figureOf(c).Failed
 		if failed {
@@ -310,7 +311,7 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publ
 			c.Endpoint, tgt, status, rate, target, pub, c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout,
 			c.Errors.Status, c.InFlight, share)
 	}
-	w("\n")
+	w("\n%s\n\n", ClassLegend)
 	for _, n := range notes {
 		w("- %s\n", n)
 	}
@@ -329,6 +330,7 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publ
 		if len(c.Runs) > 1 {
 			p99 += fmt.Sprintf(" [%s–%s]", msS(c.P99Spread.Min), msS(c.P99Spread.Max))
 		}
+		p99 += ClassTag(c.Class)
 		ep := c.Endpoint
 		if c.Untrusted != "" {
 			ep += UntrustedMark
@@ -336,7 +338,7 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publ
 		w("| %s | %s | %s | %s | %s | %s | %s | %s |\n", ep, tgt, msS(c.Latency.Mean), msS(c.Latency.P50),
 			msS(c.Latency.P90), p99, msS(c.Latency.P99_9), msS(c.Latency.Max))
 	}
-	w("\n")
+	w("\n%s\n\n", ClassLegend)
 	repeatsTable(w, cells)
 
 	w("### Server side, same window (per run)\n\n")

@@ -43,6 +43,8 @@ type Figure struct {
 	// Untrusted: the cell's reconciliation failed (Cell.Untrusted); its
 	// figures are shown marked, never divided by.
 	Untrusted bool `json:"untrusted,omitempty"`
+	// Class is who set the cell's figures (Cell.Class); "" for the publication.
+	Class Class `json:"class,omitempty"`
 }
 
 // UntrustedMark follows a figure whose cell did not reconcile.
@@ -126,7 +128,7 @@ func SideBySideRows(cells []Cell, flask publication.Set) []SideBySide {
 
 func figureOf(c Cell) *Figure {
 	f := &Figure{RequestsPerSec: c.AchievedRate, MeanMS: c.Latency.Mean, P99MS: c.Latency.P99, MaxMS: c.Latency.Max,
-		ErrorShare: c.ErrorShare(), Status: c.Status, Untrusted: c.Untrusted != ""}
+		ErrorShare: c.ErrorShare(), Status: c.Status, Untrusted: c.Untrusted != "", Class: c.Class}
 	if c.Attempts > 0 {
 		f.LateShare = float64(c.Errors.Timeout) / float64(c.Attempts)
 	}

@@ -181,6 +181,10 @@ type Run struct {
 	// Machine is the machine's and the lab containers' CPU in the run's
 	// window (machine.go); nil when not sampled.
 	Machine *Machine `json:"machine,omitempty"`
+	// Health is the generator's own health over the run (runresult.Health);
+	// Class who set the run's figures, from it and Machine (class.go).
+	Health *runresult.Health `json:"health,omitempty"`
+	Class  *Classification   `json:"class,omitempty"`
 }
 
 // Wait is one wait for the server side to be idle: the app with no request
@@ -294,6 +298,10 @@ type Cell struct {
 	// Intervals are the judged figures' medians over the repeats with
 	// their 95% confidence intervals (CellIntervals).
 	Intervals *Intervals `json:"intervals,omitempty"`
+	// Class is who set the cell's figures: the worst of its runs' classes
+	// by precedence (CellClass), ClassReason why.
+	Class       Class  `json:"class,omitempty"`
+	ClassReason string `json:"class_reason,omitempty"`
 }
 
 // Publication is the original benchmark's published figure for the same

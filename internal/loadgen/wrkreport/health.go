@@ -40,6 +40,10 @@ func HealthJSON(r *loadgen.Result) (*runresult.Health, error) {
 	if j.Histograms.SchedLatency == nil {
 		j.Histograms.SchedLatency = []runresult.Bucket{}
 	}
+	if h.RunDelay != nil {
+		s := h.RunDelay.Seconds()
+		j.CPU.RunDelayS = &s
+	}
 	j.CPU.Derive()
 	j.CPU.UsedOfLimitMax = j.CPU.UsedOfLimit
 	return j, nil

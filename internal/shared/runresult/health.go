@@ -85,6 +85,11 @@ type CPU struct {
 	// cgroup whose quota is the limit (cpu.stat; in a container, the
 	// container's), when there is a quota; nil otherwise.
 	Throttling *Throttling `json:"throttling,omitempty"`
+	// RunDelayS is how long its threads were runnable but waited for a
+	// CPU over the window (the kernel's schedstat, summed over its
+	// threads; merged: summed): a starved generator reads its responses
+	// late, and this is where that shows. Absent when unreadable.
+	RunDelayS *float64 `json:"run_delay_s,omitempty"`
 }
 
 // Throttling is the change of a cgroup's cpu.stat over the window: the
