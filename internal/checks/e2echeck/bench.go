@@ -96,8 +96,11 @@ func checkCell(cells map[string]report.Cell, tgt, ep, sc string, fail func(strin
 	case len(c.Runs) == 0 || c.Requests == 0:
 		fail("%s: no requests", name)
 	}
-	*lines = append(*lines, fmt.Sprintf("%s %s via %s (%s): %s, %.1f req/s, errors %.2f%%",
-		ep, sc, c.Via, tgt, c.Status, c.AchievedRate, 100*c.ErrorRatio))
+	*lines = append(*lines, fmt.Sprintf("%s %s via %s (%s): %s, %.1f req/s, errors %.2f%%, %s",
+		ep, sc, c.Via, tgt, c.Status, c.AchievedRate, 100*c.ErrorRatio, c.Class))
+	if c.Class == "" {
+		fail("%s: no class", name)
+	}
 	// At 10 req/s the original has nothing to shed: an error there is a
 	// broken contender, not a measurement.
 	if tgt == report.TargetOriginal && sc == "rate10" && (c.ErrorRatio > 0 || c.Status != report.StatusOK) {
@@ -117,6 +120,16 @@ func checkCell(cells map[string]report.Cell, tgt, ep, sc string, fail func(strin
 		}
 		if len(r.Checks) == 0 {
 			fail("%s run %d: no reconciliation", name, i)
+		}
+		// Who set the figure: the generator's own health, the machine's
+		// CPU over the window (the compose executor samples it), a class.
+		switch {
+		case r.Health == nil:
+			fail("%s run %d: no generator health", name, i)
+		case r.Machine == nil || r.Machine.CPUs == 0:
+			fail("%s run %d: the machine's CPU was not sampled", name, i)
+		case r.Class == nil || r.Class.Class == "" || r.Class.Class == report.ClassUnknown:
+			fail("%s run %d: no class (%+v)", name, i, r.Class)
 		}
 		// Every run started on an idle server and was drained: the waits
 		// ended on idle, within their bound, in the real stack.

@@ -36,10 +36,12 @@ func goodReport(t *testing.T, edit func(*report.Summary)) string {
 				}
 				run := report.Run{Requests: 10, Server: srv, Generators: BenchGenerators,
 					Checks:    []report.Check{{Name: "server saw every response", OK: true}},
-					Isolation: &report.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &report.Wait{WaitedS: 0.4, BoundS: 30}}
+					Isolation: &report.Wait{WaitedS: 0.2, BoundS: 30}, Drain: &report.Wait{WaitedS: 0.4, BoundS: 30},
+					Health: &runresult.Health{Generators: 1}, Machine: &report.Machine{CPUs: 2},
+					Class: &report.Classification{Class: report.ClassKeptUp}}
 				rate := map[string]float64{"app": 100, "original": 50}[tgt]
 				s.Cells = append(s.Cells, report.Cell{Target: tgt, Endpoint: ep, Scenario: sc, Via: vias[sc],
-					Status: report.StatusOK, Requests: 10, Attempts: 10, AchievedRate: rate, Runs: []report.Run{run}})
+					Status: report.StatusOK, Requests: 10, Attempts: 10, AchievedRate: rate, Runs: []report.Run{run}, Class: report.ClassKeptUp})
 			}
 		}
 	}
@@ -117,6 +119,9 @@ func TestCheckBenchReport(t *testing.T) {
 		}, "no app cell ran via localhost"},
 		"not run":           {func(s *report.Summary) { s.Cells[2].Status = report.StatusNotRun }, "not run"},
 		"reconciliation":    {func(s *report.Summary) { s.Cells[3].Runs[0].Checks[0].OK = false }, "reconciliation"},
+		"no health":         {func(s *report.Summary) { s.Cells[5].Runs[0].Health = nil }, "no generator health"},
+		"no machine sample": {func(s *report.Summary) { s.Cells[5].Runs[0].Machine = nil }, "CPU was not sampled"},
+		"unknown class":     {func(s *report.Summary) { s.Cells[5].Runs[0].Class.Class = report.ClassUnknown }, "no class"},
 		"no database":       {func(s *report.Summary) { s.Cells[4].Runs[0].Server.DB = nil }, "PostgreSQL evidence missing"},
 		"no prometheus":     {func(s *report.Summary) { s.Cells[6].Runs[0].Server.Prometheus = nil }, "Prometheus's evidence missing"},
 		"verification":      {func(s *report.Summary) { s.Verification[1].OK = false }, "verification"},
