@@ -321,7 +321,9 @@ func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[str
 		args := sweepArgs(cell, cfg.Sweep.Plan.Step, cfg.Warmup, cfg.Timeout, rate, "sweep-"+stem)
 		run := report.SweepRun{Offered: rate, Args: args, TextFile: filepath.Join("sweep", stem+".txt"), Isolation: &iso}
 		r.logf("bench: sweep %s on %s: loadtest %s %s", ep, tgt.Name, strings.Join(args, " "), ep)
+		sampler := r.startSampler(runCtx) // machine.go
 		text, jp, err := tgt.Ex.Generate(runCtx, GenSpec{Target: tgt.Name, Via: cell.Via, Path: ep, Dir: dir, Stem: stem, Args: args})
+		sampler.Stop()
 		_ = runresult.WriteFile(filepath.Join(dir, stem+".txt"), []byte(text))
 		record := func(err error) {
 			if err != nil {
@@ -353,6 +355,7 @@ func (r *Runner) sweepStep(tgt SweepTarget, cell Cell, dir string, stems map[str
 			return sweep.Step{}, runCtx.Err()
 		}
 		st := stepFromGenerator(rate, g)
+		st.Limit = stepLimit(g, r.runMachine(sampler, g.Start, g.End), rate, cfg.SaturatedBelow)
 		made++
 		run.Step = made
 		record(nil)
@@ -376,6 +379,18 @@ func stepFromGenerator(rate float64, g *runresult.Generator) sweep.Step {
 		Responses: g.Requests, InFlight: g.InFlightAtEnd, Errors: e, DurationS: g.ElapsedS}
 	st.Attempts, st.Failed = sweep.Account(g.Requests, g.InFlightAtEnd, e)
 	return st
+}
+
+// stepLimit says whether the generator or the machine set a step's figures
+// (report.Classify over its window), and why; "" when neither did or it is
+// unknown.
+func stepLimit(g *runresult.Generator, m *report.Machine, rate, metBelow float64) string {
+	run := report.Run{AchievedRate: g.AchievedRate, Latency: g.LatencyMS, Health: g.Health, Machine: m}
+	switch c := report.Classify(report.RunFigures(run, rate, metBelow)); c.Class {
+	case report.ClassMachineSaturated, report.ClassGeneratorLimited:
+		return string(c.Class) + ": " + c.Reason
+	}
+	return ""
 }
 
 // sweepArgs is a step's wrk2 command line (without --json and the URL,

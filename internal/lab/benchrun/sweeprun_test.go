@@ -141,14 +141,27 @@ func TestSweepFindsKneeOfKnownCapacity(t *testing.T) {
 		t.Logf("step %d at %g req/s: %d responses + %d in flight = %d attempts in %gs, achieved %g, p99 %g ms",
 			st.Index, st.Offered, st.Responses, st.InFlight, st.Attempts, st.DurationS, st.Achieved, st.P99)
 	}
-	if r.Outcome != sweep.OutcomeKnee || r.Knee == nil {
+	// The failing step above the knee may have found the machine busy
+	// (other packages' tests run beside this one): then the sweep, as it
+	// must, reports a lower bound, not a knee; it still brackets the capacity.
+	headline := "the knee"
+	switch {
+	case r.Outcome == sweep.OutcomeKnee && r.Knee != nil:
+		if k := r.Knee.Rate; k < 0.9*sweepCapacity || k > 1.1*sweepCapacity {
+			t.Errorf("knee %g req/s, not within 10%% of the capacity %d", k, sweepCapacity)
+		}
+		if !r.Knee.Below.Pass || r.Knee.Above.Pass || r.Knee.Above.Offered <= r.Knee.Rate {
+			t.Errorf("knee's neighbours: below %+v, above %+v", r.Knee.Below, r.Knee.Above)
+		}
+		headline = fmt.Sprintf("**capacity %s req/s at the objective (the knee)**", rateStem(r.Knee.Rate))
+	case r.Outcome == sweep.OutcomeLowerBound && r.Reason == sweep.ReasonNotTarget:
+		t.Logf("the machine or the generator limited the failing step: %s", r.Verdict())
+		if r.LowerBound > 1.1*sweepCapacity || r.UpperBound <= r.LowerBound {
+			t.Errorf("lower bound %g req/s (failing at %g) above the capacity %d", r.LowerBound, r.UpperBound, sweepCapacity)
+		}
+		headline = "a lower bound, not a knee (the step that failed"
+	default:
 		t.Fatalf("no knee: %s", r.Verdict())
-	}
-	if k := r.Knee.Rate; k < 0.9*sweepCapacity || k > 1.1*sweepCapacity {
-		t.Errorf("knee %g req/s, not within 10%% of the capacity %d", k, sweepCapacity)
-	}
-	if !r.Knee.Below.Pass || r.Knee.Above.Pass || r.Knee.Above.Offered <= r.Knee.Rate {
-		t.Errorf("knee's neighbours: below %+v, above %+v", r.Knee.Below, r.Knee.Above)
 	}
 	if r.Objective.P99 != 500*time.Millisecond || r.Plan.Start != 120 || r.Plan.Step != 3*time.Second || r.Plan.Budget != 50*time.Second {
 		t.Errorf("objective %v, plan %+v: not the flags'", r.Objective, r.Plan)
@@ -207,7 +220,7 @@ func TestSweepFindsKneeOfKnownCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"## Capacity at the objective", "p99 ≤ 500 ms, errors ≤ 0.1%",
-		fmt.Sprintf("**capacity %s req/s at the objective (the knee)**", rateStem(r.Knee.Rate)),
+		headline,
 		"### GET /index", "| step | phase | offered (req/s) |", r.Verdict(), "![GET /index: latency against offered rate](sweep-index.png)",
 		"with up to 32 connections (one per request per second offered) and up to 1 threads, via network"} {
 		if !bytes.Contains(md, []byte(want)) {

@@ -130,6 +130,9 @@ func SweepHeadline(sw Sweep) string {
 		if r.Reason == sweep.ReasonMaxRate {
 			return fmt.Sprintf("at least %s req/s: a lower bound (every step passed up to --sweep-max), not a knee", sweepRateS(r.LowerBound))
 		}
+		if r.Reason == sweep.ReasonNotTarget {
+			return fmt.Sprintf("at least %s req/s: a lower bound, not a knee (the step that failed, %s req/s, was limited by the generator or the machine, not the target)", sweepRateS(r.LowerBound), sweepRateS(r.UpperBound))
+		}
 		return fmt.Sprintf("INCOMPLETE: at least %s req/s, a lower bound (cut short: %s), not a knee", sweepRateS(r.LowerBound), r.Reason)
 	case sweep.OutcomeBelowStart:
 		return fmt.Sprintf("below the start rate: under %s req/s", sweepRateS(r.UpperBound))

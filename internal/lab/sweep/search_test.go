@@ -558,3 +558,32 @@ func newFlagSet() *flag.FlagSet {
 }
 
 func jsonIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
+
+// A failing step that the generator or the machine limited (Step.Limit)
+// never makes a knee: the sweep reports a lower bound for the target, the
+// failing rate and its limit beside it.
+func TestLimitedFailureIsALowerBound(t *testing.T) {
+	m := newModel(1000, 2*time.Second)
+	limited := func(ctx context.Context, rate float64) (Step, error) {
+		st, err := m.step(ctx, rate)
+		if rate > m.breaks() { // every failing step: the machine was busy
+			st.Limit = "machine-saturated: idle 1%"
+		}
+		return st, err
+	}
+	r, err := run(context.Background(), plan(100, 2, 0.05), DefaultObjective(), limited, m.clock.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Outcome != OutcomeLowerBound || r.Reason != ReasonNotTarget || r.Knee != nil || r.LowerBound <= 0 || r.LowerBound > m.breaks() || r.UpperBound <= r.LowerBound {
+		t.Fatalf("%+v", r)
+	}
+	if v := r.Verdict(); !strings.Contains(v, "at least") || !strings.Contains(v, "machine-saturated: idle 1%") || !strings.Contains(v, "not its knee") {
+		t.Fatalf("verdict %q", v)
+	}
+	// The same target, failing steps not limited: a knee.
+	m = newModel(1000, 2*time.Second)
+	if r, err := run(context.Background(), plan(100, 2, 0.05), DefaultObjective(), m.step, m.clock.now); err != nil || r.Outcome != OutcomeKnee {
+		t.Fatalf("unlimited: %+v %v", r, err)
+	}
+}

@@ -33,6 +33,10 @@ type Step struct {
 	Pass       bool    `json:"pass"`
 	Failure    string  `json:"failure,omitempty"` // why it failed, e.g. "p99 153 ms > 100 ms"
 	WallS      float64 `json:"wall_s"`            // the StepFunc's wall time, isolation and set-up included
+	// Limit, set by the StepFunc, says the generator or the machine (not
+	// the target) set the step's figures, and why; "" when neither did (or
+	// it is unknown). A failing step so limited never makes a knee.
+	Limit string `json:"limit,omitempty"`
 }
 
 func (s Step) errorRatio() float64 {
@@ -84,6 +88,9 @@ const (
 	ReasonBudget      = "budget"
 	ReasonMaxRate     = "max rate reached"
 	ReasonInterrupted = "interrupted"
+	// ReasonNotTarget: the lowest failing step was limited by the generator
+	// or the machine (Step.Limit), so its failure is not the target's.
+	ReasonNotTarget = "not the target's limit"
 )
 
 // Result of a sweep of one endpoint on one target.
@@ -224,6 +231,12 @@ func (s *search) run(ctx context.Context) error {
 			s.cut(ctx, phaseRefine, []float64{mid}, from, to)
 			return err
 		}
+	}
+	if s.fail.Limit != "" {
+		// The generator or the machine failed the step, not the target:
+		// the target sustains at least the passing rate, no more is known.
+		s.res.Outcome, s.res.LowerBound, s.res.UpperBound, s.res.Reason = OutcomeLowerBound, s.pass.Offered, s.fail.Offered, ReasonNotTarget
+		return nil
 	}
 	s.res.Outcome = OutcomeKnee
 	s.res.Knee = &Knee{Rate: s.pass.Offered, Below: *s.pass, Above: *s.fail}

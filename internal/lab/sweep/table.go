@@ -49,15 +49,28 @@ func (r *Result) Verdict() string {
 			obj, RateText(r.UpperBound), f.Failure)
 	case OutcomeLowerBound:
 		why := cut
-		if r.Reason == ReasonMaxRate {
+		switch {
+		case r.Reason == ReasonMaxRate:
 			why = "every step passed up to the sweep's max rate"
-		} else if r.UpperBound > 0 {
+		case r.Reason == ReasonNotTarget:
+			why = fmt.Sprintf("%s req/s failed, limited by %s: a lower bound for the target, not its knee", RateText(r.UpperBound), limitAt(r.Steps, r.UpperBound))
+		case r.UpperBound > 0:
 			why += fmt.Sprintf("; %s req/s failed", RateText(r.UpperBound))
 		}
 		return fmt.Sprintf("at least %s req/s at %s (%s)", RateText(r.LowerBound), obj, why)
 	default:
 		return fmt.Sprintf("not measured (%s)", cut)
 	}
+}
+
+// limitAt is the Limit of the step run at rate.
+func limitAt(steps []Step, rate float64) string {
+	for _, st := range steps {
+		if st.Offered == rate && st.Limit != "" {
+			return st.Limit
+		}
+	}
+	return "the generator or the machine"
 }
 
 // num3 is a latency with 3 significant digits, "–" when none.
