@@ -18,7 +18,7 @@ import (
 // with APP_CPUS=0.5 APP_CPUSET=1), as docker inspect reports it.
 func TestDescribeRecordsTheRunningContainers(t *testing.T) {
 	dir := t.TempDir()
-	inspect, err := filepath.Abs("../docker/testdata/inspect.json")
+	inspect, err := filepath.Abs("../../shared/docker/testdata/inspect.json")
 	if err != nil {
 		t.Fatal(err)
 	}
