@@ -164,82 +164,19 @@ func Markdown(s *Summary, flask publication.Set) string {
 // sideBySide writes the headline: per endpoint and scenario, each target's
 // requests per second and mean latency, their ratio and the publication's.
 func sideBySide(w func(string, ...any), rows []SideBySide, targets []TargetInfo, baselineName string) {
-	hasApp, hasOrig := false, false
-	for _, t := range targets {
-		hasApp = hasApp || t.Name == TargetApp
-		hasOrig = hasOrig || t.Name == TargetOriginal
-	}
 	w("%s\n\n", SideBySideHeading)
-	if hasApp {
-		w("- **app**: this lab's Echo app.\n")
+	for _, l := range SideBySideIntro(targets) {
+		w("- %s\n", l)
 	}
-	if hasOrig {
-		w("- **original**: the original benchmark's Flask app under gunicorn (`original/`), measured in this run on this machine, back to back with the app, with the same generator settings.\n")
-	}
-	w("- **%s**: the figures the original benchmark published for its Flask app, measured on another machine: compare their ratios and shape, not their absolute values.\n", PublicationLabel)
-	w("- saturation: closed loop via localhost, 400 connections; rate4000 and rate10: that many req/s over the network.\n\n")
-
-	table := func(title, ratioHeader string, value func(*Figure) string, ratio func(SideBySide) float64) {
-		w("%s\n\n| endpoint | scenario |", title)
-		sep := "|---|---|"
-		if hasApp {
-			w(" app |")
-			sep += "---:|"
-		}
-		if hasOrig {
-			w(" original |")
-			sep += "---:|"
-		}
-		if hasApp && hasOrig {
-			w(" %s |", ratioHeader)
-			sep += "---:|"
-		}
-		w(" %s |\n%s---:|\n", PublicationLabel, sep)
-		for _, r := range rows {
-			w("| %s | %s |", r.Endpoint, r.Scenario)
-			if hasApp {
-				w(" %s |", figure(r.App, value, "not run"))
-			}
-			if hasOrig {
-				w(" %s |", figure(r.Original, value, "not run"))
-			}
-			if hasApp && hasOrig {
-				w(" %s |", ratioS(ratio(r)))
-			}
-			w(" %s |\n", figure(r.Publication, value, "not measured"))
-		}
-		w("\n%s\n\n", ClassLegend)
-	}
-	table("### Throughput (req/s)", "app ÷ original", func(f *Figure) string {
-		v := rateS(f.RequestsPerSec)
-		var notes []string
-		if f.ErrorShare >= 0.01 {
-			notes = append(notes, pct1(f.ErrorShare)+" errors")
-		}
-		if f.LateShare >= 0.01 {
-			notes = append(notes, pct1(f.LateShare)+" late")
-		}
-		if len(notes) > 0 {
-			v += " (" + strings.Join(notes, ", ") + ")"
-		}
-		return v
-	}, func(r SideBySide) float64 { return r.RateRatio })
-	table("### Mean latency (ms)", "original ÷ app", func(f *Figure) string { return msS(f.MeanMS) },
-		func(r SideBySide) float64 { return r.MeanLatencyRatio })
+	w("\n")
+	throughput, latency := SideBySideTables(rows, targets)
+	w("### Throughput (req/s)\n\n")
+	throughput.Markdown(w)
+	w("\n%s\n\n", ClassLegend)
+	w("### Mean latency (ms)\n\n")
+	latency.Markdown(w)
+	w("\n%s\n\n", ClassLegend)
 	w("Per-scenario detail (status, percentiles, errors, the server side) follows the run's settings below; charts: `throughput-<scenario>.png`, `latency-<scenario>.png`.\n\n")
-}
-
-// figure shows one figure of the headline: the value, or why there is none.
-func figure(f *Figure, value func(*Figure) string, missing string) string {
-	switch {
-	case f == nil:
-		return missing
-	case f.Failed:
-		return f.FailedLabel()
-	case f.Untrusted:
-		return value(f) + ClassTag(f.Class) + UntrustedMark
-	}
-	return value(f) + ClassTag(f.Class)
 }
 
 // scenarioSection writes one scenario: how it ran, a throughput table, a
@@ -261,56 +198,9 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publ
 	}
 	w("\n\n")
 
-	w("### Throughput\n\n| endpoint | target | status | req/s | of target | ÷ publication | errors c/r/w/t | non-2xx | in flight | DB ceiling |\n")
-	w("|---|---|---|---:|---:|---:|---|---:|---:|---|\n")
-	var notes []string
-	for _, c := range cells {
-		tgt := targetOf(c)
-		if c.Status == StatusNotRun {
-			w("| %s | %s | not run | — | — | — | — | — | — | — |\n", c.Endpoint, tgt)
-			continue
-		}
-		target := "closed loop"
-		if c.TargetRate > 0 {
-			target = group(fmt.Sprintf("%g", c.TargetRate))
-		}
-		rate := rateS(c.AchievedRate)
-		if len(c.Runs) > 1 {
-			rate += fmt.Sprintf(" [%s–%s]", rateS(c.RateSpread.Min), rateS(c.RateSpread.Max))
-		}
-		rate += ClassTag(c.Class)
-		status := c.Status
-		failed := figureOf(c).Failed
-		if failed {
-			status += ", **" + figureOf(c).FailedLabel() + "**"
-		}
-		if c.Untrusted != "" {
-			status += "," + UntrustedMark
-			notes = append(notes, fmt.Sprintf("%s (%s): not trusted, %s", c.Endpoint, tgt, c.Untrusted))
-		}
-		if c.Note != "" {
-			notes = append(notes, fmt.Sprintf("%s (%s): %s", c.Endpoint, tgt, c.Note))
-		}
-		pub := "not measured"
-		switch {
-		case c.Publication == nil || !c.Publication.Measured:
-		case failed || c.Publication.ErrorShare > FailedAbove:
-			pub = "—" // one side's figure is not throughput
-		default:
-			pub = ratioS(c.Publication.Ratio)
-		}
-		share := "—"
-		if len(c.CeilingShare) > 0 {
-			var parts []string
-			for _, k := range sortedKeys(c.CeilingShare) {
-				parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*c.CeilingShare[k]))
-			}
-			share = strings.Join(parts, ", ")
-		}
-		w("| %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %d | %s |\n",
-			c.Endpoint, tgt, status, rate, target, pub, c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout,
-			c.Errors.Status, c.InFlight, share)
-	}
+	throughput, notes := ThroughputTable(cells)
+	w("### Throughput\n\n")
+	throughput.Markdown(w)
 	w("\n%s\n\n", ClassLegend)
 	for _, n := range notes {
 		w("- %s\n", n)
@@ -319,54 +209,19 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publ
 		w("\n")
 	}
 
-	w("### Latency (ms)\n\n| endpoint | target | mean | p50 | p90 | p99 | p99.9 | max |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, c := range cells {
-		tgt := targetOf(c)
-		if c.Status == StatusNotRun {
-			w("| %s | %s | not run | — | — | — | — | — |\n", c.Endpoint, tgt)
-			continue
-		}
-		p99 := msS(c.Latency.P99)
-		if len(c.Runs) > 1 {
-			p99 += fmt.Sprintf(" [%s–%s]", msS(c.P99Spread.Min), msS(c.P99Spread.Max))
-		}
-		p99 += ClassTag(c.Class)
-		ep := c.Endpoint
-		if c.Untrusted != "" {
-			ep += UntrustedMark
-		}
-		w("| %s | %s | %s | %s | %s | %s | %s | %s |\n", ep, tgt, msS(c.Latency.Mean), msS(c.Latency.P50),
-			msS(c.Latency.P90), p99, msS(c.Latency.P99_9), msS(c.Latency.Max))
-	}
+	w("### Latency (ms)\n\n")
+	LatencyTable(cells).Markdown(w)
 	w("\n%s\n\n", ClassLegend)
 	repeatsTable(w, cells)
 
 	w("### Server side, same window (per run)\n\n")
-	hasApp := false
-	for _, c := range cells {
-		hasApp = hasApp || targetOf(c) == TargetApp
-	}
-	if hasApp {
+	if app := ServerAppTable(cells); app != nil {
 		w("The app's own counts and Prometheus's (the original has no /metrics):\n\n")
-		w("| endpoint | target | run | app responses (exact) | Prometheus responses | Prometheus p50 / p99 (ms) |\n|---|---|---|---|---|---|\n")
-		for _, c := range cells {
-			if targetOf(c) != TargetApp {
-				continue
-			}
-			for _, r := range c.Runs {
-				w("| %s | %s | %d | %s | %s | %s |\n", c.Endpoint, targetOf(c), r.Index, serverApp(c, r), serverProm(c, r), promLatency(c, r))
-			}
-		}
+		app.Markdown(w)
 		w("\n")
 	}
-	w("PostgreSQL's counts, the reconciliation and the isolation waits (every target):\n")
-	w("\n| endpoint | target | run | query calls | connections | reconciliation | idle wait before / drain after |\n|---|---|---|---:|---:|---|---|\n")
-	for _, c := range cells {
-		for _, r := range c.Runs {
-			w("| %s | %s | %d | %s | %s | %s | %s / %s |\n", c.Endpoint, targetOf(c), r.Index, dbCalls(r), dbSessions(r), checks(r),
-				wait(r.Isolation), wait(r.Drain))
-		}
-	}
+	w("PostgreSQL's counts, the reconciliation and the isolation waits (every target):\n\n")
+	ServerDBTable(cells).Markdown(w)
 	w("\n")
 }
 
