@@ -74,58 +74,22 @@ func Markdown(s *Summary, flask publication.Set) string {
 	}
 
 	w("## This run\n\n")
-	w("- Warm-up: %s.", s.Warmup)
-	for _, wu := range s.Warmups {
-		w(" %s %s: %d requests in %s (`%s`).", targetOr(wu.Target), wu.Endpoint, wu.Requests, secs(wu.DurationS), strings.Join(wu.Args, " "))
+	for _, l := range thisRun(s, targets) {
+		w("- %s\n", l)
 	}
 	w("\n")
-	if len(targets) > 1 {
-		w("- Targets: every cell ran against each target back to back (%s), with the same generator settings, each run isolated from the one before (below).\n", targetNames(targets))
-	}
-	if s.Repeat > 1 {
-		w("- Every cell ran %d times, in rounds (the whole matrix once, then again; each endpoint warmed up at the start of every round): figures are medians, with the min–max spread in brackets; the table after each scenario's latency gives the medians' 95%% confidence intervals.\n", s.Repeat)
-	}
-	w("- Accounting: %s\n", runresult.Accounting)
-	w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
-		pct(s.ErrorThreshold), s.SaturatedBelow*100)
-	if s.Isolation != "" {
-		w("- Isolation: %s\n", s.Isolation)
-	}
-	w("- Publication figures: %s.\n", s.Baseline)
-	if s.GrafanaURL != "" {
-		w("- Grafana: %s (each scenario is an annotation tagged `macrobench`).\n", s.GrafanaURL)
-	}
-	w("- Charts: `throughput-<scenario>.png` (req/s per endpoint, every target and the publication), `latency-<scenario>.png` (corrected latency by percentile, every target overlaid, one panel per endpoint).\n\n")
-
 	w("## Verification before load\n\n")
 	w("Every endpoint of every target, once, before any load: status 200, `Content-Type: application/json`, `Date` and `Content-Length`, and the body: the app's byte for byte, the original's parsed (its key order and spacing are its own, its JSON must be equal).\n\n")
-	w("| target | endpoint | result | expected vs got |\n|---|---|---|---|\n")
-	for _, v := range s.Verification {
-		res, detail := "ok", bodyCheck(targetOr(v.Target))
-		if !v.OK {
-			res, detail = "**FAILED — not benchmarked**", escape(strings.Join(v.Problems, "; "))
-		}
-		w("| %s | %s | %s | %s |\n", targetOr(v.Target), v.Endpoint, res, detail)
-	}
+	VerificationTable(s).Markdown(w)
 	w("\n")
-
-	if len(s.Targets) > 0 {
-		w("## Server-side evidence by target\n\n| target | server | evidence that applies |\n|---|---|---|\n")
-		for _, t := range s.Targets {
-			w("| %s | %s | %s |\n", t.Name, escape(orS(t.Server, "—")), escape(orS(strings.Join(t.Evidence, "; "), "—")))
-		}
+	if t := EvidenceTable(s); t != nil {
+		w("## Server-side evidence by target\n\n")
+		t.Markdown(w)
 		w("\n")
 	}
-
-	if len(s.Ceilings) > 0 {
-		w("## PostgreSQL ceilings (pgbench, measured in this run)\n\nThe agents query alone, without HTTP: what the database can serve over 8 connections.\n\n| ceiling | command | transactions/s |\n|---|---|---|\n")
-		for _, c := range s.Ceilings {
-			tps := fmt.Sprintf("%.0f", c.TPS)
-			if c.Error != "" {
-				tps = "not measured: " + escape(clipS(c.Error, 200))
-			}
-			w("| %s | `%s` | %s |\n", c.Name, c.Command, tps)
-		}
+	if t := CeilingsTable(s); t != nil {
+		w("## PostgreSQL ceilings (pgbench, measured in this run)\n\n%s\n\n", ceilingsIntro)
+		t.Markdown(w)
 		w("\n")
 	}
 
@@ -145,19 +109,9 @@ func Markdown(s *Summary, flask publication.Set) string {
 		w("- %s\n", n)
 	}
 	w("\n## How to read this\n\n")
-	w("- Every latency is in milliseconds (the publication's wrk printed seconds and minutes: converted, `0.87m` is 52,200 ms). In rate scenarios latencies are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
-	w("- *app ÷ original* divides the app's achieved requests per second by the original's, *original ÷ app* the original's mean latency by the app's: both say how many times better the app did, on this machine, in this run. *÷ publication* divides a cell's requests per second by the publication's for the same cell, measured on other hardware.\n")
-	w("- *failed: N%% errors*: more than %.0f%% of the cell's attempts got an error status or no response at all (the publication's `/agents_with_pool` closed its pooled connections); its requests per second count errors, not service, and are not shown as throughput. *(N%% errors)* after a figure: its share of such attempts, when 1%% or more; *(N%% late)*: its share of attempts answered after the generator's --timeout or still unanswered that long at the window's end (served or queued, not failed: their latency is in the latency tables).\n", FailedAbove*100)
-	w("- *errors c/r/w/t*: the generator's connect, read and write errors and timeouts; *in flight*: requests sent and not answered when the window closed; *query calls*: pg_stat_statements calls of the agents query; *connections*: pg_stat_database sessions opened; *DB ceiling*: the share of PostgreSQL's own pgbench ceiling a DB endpoint reached when not capped by its rate.\n")
-	w("- The publication printed wrk's mean and max latency only (no percentiles): compare it with the *mean*. Its saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
-	w("- *idle wait before / drain after*: before each run the bench waited until the server side was idle (the app: no request in flight; PostgreSQL: no backend at work; their counters still), so a run after an overloaded one starts on an idle server, and after it until the run's last requests were done (its server-side counts are read then). The original has no in-flight gauge: for its runs the wait is PostgreSQL's part alone. **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
-	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact; the app only), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions (both targets). Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool (PostgreSQL's sessions, and the app's own count of what its pool opened). A mismatch fails the run: its cell's figures are marked NOT TRUSTED, listed under Failures, and never judged by compare.\n")
-	if s.Quick {
-		w("- Prometheus figures (the app only) span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
-	} else {
-		w("- Prometheus figures (the app only) span from a scrape taken once the server was idle before a run to the first scrape after its drain: the run alone, the same span as the app's exact counts.\n")
+	for _, l := range howToRead(s) {
+		w("- %s\n", l)
 	}
-	w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum), with `-original` before the extension for the original's runs; `metadata.json` has the commit, images, CPUs and settings.\n")
 	return b.String()
 }
 
@@ -480,4 +434,117 @@ func clipS(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// bullets runs write, which writes "- " bullets one line each, and returns
+// the bullets' texts.
+func bullets(write func(w func(string, ...any))) []string {
+	var b strings.Builder
+	write(func(format string, a ...any) { fmt.Fprintf(&b, format, a...) })
+	var out []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if l = strings.TrimPrefix(l, "- "); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// thisRun is the "This run" section's bullets: warm-up, targets, repeats,
+// accounting, thresholds, isolation, where the figures come from.
+func thisRun(s *Summary, targets []TargetInfo) []string {
+	return bullets(func(w func(string, ...any)) {
+		w("- Warm-up: %s.", s.Warmup)
+		for _, wu := range s.Warmups {
+			w(" %s %s: %d requests in %s (`%s`).", targetOr(wu.Target), wu.Endpoint, wu.Requests, secs(wu.DurationS), strings.Join(wu.Args, " "))
+		}
+		w("\n")
+		if len(targets) > 1 {
+			w("- Targets: every cell ran against each target back to back (%s), with the same generator settings, each run isolated from the one before (below).\n", targetNames(targets))
+		}
+		if s.Repeat > 1 {
+			w("- Every cell ran %d times, in rounds (the whole matrix once, then again; each endpoint warmed up at the start of every round): figures are medians, with the min–max spread in brackets; the table after each scenario's latency gives the medians' 95%% confidence intervals.\n", s.Repeat)
+		}
+		w("- Accounting: %s\n", runresult.Accounting)
+		w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
+			pct(s.ErrorThreshold), s.SaturatedBelow*100)
+		if s.Isolation != "" {
+			w("- Isolation: %s\n", s.Isolation)
+		}
+		w("- Publication figures: %s.\n", s.Baseline)
+		if s.GrafanaURL != "" {
+			w("- Grafana: %s (each scenario is an annotation tagged `macrobench`).\n", s.GrafanaURL)
+		}
+		w("- Charts: `throughput-<scenario>.png` (req/s per endpoint, every target and the publication), `latency-<scenario>.png` (corrected latency by percentile, every target overlaid, one panel per endpoint).\n\n")
+
+	})
+}
+
+// howToRead is the closing section's bullets.
+func howToRead(s *Summary) []string {
+	return bullets(func(w func(string, ...any)) {
+		w("- Every latency is in milliseconds (the publication's wrk printed seconds and minutes: converted, `0.87m` is 52,200 ms). In rate scenarios latencies are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
+		w("- *app ÷ original* divides the app's achieved requests per second by the original's, *original ÷ app* the original's mean latency by the app's: both say how many times better the app did, on this machine, in this run. *÷ publication* divides a cell's requests per second by the publication's for the same cell, measured on other hardware.\n")
+		w("- *failed: N%% errors*: more than %.0f%% of the cell's attempts got an error status or no response at all (the publication's `/agents_with_pool` closed its pooled connections); its requests per second count errors, not service, and are not shown as throughput. *(N%% errors)* after a figure: its share of such attempts, when 1%% or more; *(N%% late)*: its share of attempts answered after the generator's --timeout or still unanswered that long at the window's end (served or queued, not failed: their latency is in the latency tables).\n", FailedAbove*100)
+		w("- *errors c/r/w/t*: the generator's connect, read and write errors and timeouts; *in flight*: requests sent and not answered when the window closed; *query calls*: pg_stat_statements calls of the agents query; *connections*: pg_stat_database sessions opened; *DB ceiling*: the share of PostgreSQL's own pgbench ceiling a DB endpoint reached when not capped by its rate.\n")
+		w("- The publication printed wrk's mean and max latency only (no percentiles): compare it with the *mean*. Its saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
+		w("- *idle wait before / drain after*: before each run the bench waited until the server side was idle (the app: no request in flight; PostgreSQL: no backend at work; their counters still), so a run after an overloaded one starts on an idle server, and after it until the run's last requests were done (its server-side counts are read then). The original has no in-flight gauge: for its runs the wait is PostgreSQL's part alone. **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
+		w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact; the app only), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions (both targets). Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool (PostgreSQL's sessions, and the app's own count of what its pool opened). A mismatch fails the run: its cell's figures are marked NOT TRUSTED, listed under Failures, and never judged by compare.\n")
+		if s.Quick {
+			w("- Prometheus figures (the app only) span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
+		} else {
+			w("- Prometheus figures (the app only) span from a scrape taken once the server was idle before a run to the first scrape after its drain: the run alone, the same span as the app's exact counts.\n")
+		}
+		w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum), with `-original` before the extension for the original's runs; `metadata.json` has the commit, images, CPUs and settings.\n")
+	})
+}
+
+// ceilingsIntro says what the PostgreSQL ceilings are.
+const ceilingsIntro = "The agents query alone, without HTTP: what the database can serve over 8 connections."
+
+// VerificationTable is the pre-load check of every endpoint of every target.
+func VerificationTable(s *Summary) *Table {
+	t := newTable("target", "endpoint", "result", "expected vs got")
+	for _, v := range s.Verification {
+		res, detail := "ok", bodyCheck(targetOr(v.Target))
+		if !v.OK {
+			res, detail = "**FAILED — not benchmarked**", escape(strings.Join(v.Problems, "; "))
+		}
+		row := texts(targetOr(v.Target), v.Endpoint, res, detail)
+		if !v.OK {
+			row[2].Mark = MarkFailed
+		}
+		t.row("", nil, row...)
+	}
+	return t
+}
+
+// EvidenceTable is each target's server and the evidence that applies to
+// it (nil for a summary without targets).
+func EvidenceTable(s *Summary) *Table {
+	if len(s.Targets) == 0 {
+		return nil
+	}
+	t := newTable("target", "server", "evidence that applies")
+	for _, tg := range s.Targets {
+		t.row("", nil, texts(tg.Name, escape(orS(tg.Server, "—")), escape(orS(strings.Join(tg.Evidence, "; "), "—")))...)
+	}
+	return t
+}
+
+// CeilingsTable is PostgreSQL's own throughput measured in the run (nil
+// when none was).
+func CeilingsTable(s *Summary) *Table {
+	if len(s.Ceilings) == 0 {
+		return nil
+	}
+	t := newTable("ceiling", "command", "transactions/s")
+	for _, c := range s.Ceilings {
+		tps := fmt.Sprintf("%.0f", c.TPS)
+		if c.Error != "" {
+			tps = "not measured: " + escape(clipS(c.Error, 200))
+		}
+		t.row("", nil, texts(c.Name, "`"+c.Command+"`", tps)...)
+	}
+	return t
 }
