@@ -91,6 +91,12 @@ func repeatsTable(w func(string, ...any), cells []Cell) {
 	t.Markdown(w)
 	w("\n")
 	if short {
-		w("- A median's 95%% confidence interval needs at least %d repeats (the interval runs between order statistics of the sample; with fewer it is unbounded): where n is smaller, no interval is given, and the spread of the figure is unknown.\n\n", MinIntervalRuns)
+		w("- %s\n\n", repeatsNote())
 	}
+}
+
+// repeatsNote is said under a repeats table where some cell had too few
+// repeats for an interval.
+func repeatsNote() string {
+	return fmt.Sprintf("A median's 95%% confidence interval needs at least %d repeats (the interval runs between order statistics of the sample; with fewer it is unbounded): where n is smaller, no interval is given, and the spread of the figure is unknown.", MinIntervalRuns)
 }

@@ -38,24 +38,15 @@ func Markdown(s *Summary, flask publication.Set) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("# macrobench results, %s\n\n", s.Started.Format("2006-01-02 15:04:05 UTC"))
-	if s.Interrupted {
-		w("> **INTERRUPTED** (%s) at %s: the run was stopped before its end; the %d cell(s) below are those it completed, measured as usual.\n\n",
-			orS(s.InterruptedBy, "stopped"), s.Finished.Format("15:04:05 UTC"), len(s.Cells))
+	if b := interruptedBanner(s); b != "" {
+		w("> %s\n\n", b)
 	}
 	result := "**PASSED**"
 	if len(s.Failures) > 0 {
 		result = "**FAILED**"
 	}
 	targets := runTargets(s)
-	var tl []string
-	for _, t := range targets {
-		tl = append(tl, fmt.Sprintf("%s at %s", t.Name, orS(t.URL, "?")))
-	}
-	w("Result: %s. Executor: %s; runner: %s; targets: %s", result, s.Executor, orS(s.Runner, "?"), strings.Join(tl, ", "))
-	if s.Quick {
-		w("; **quick smoke run** (short cells: not comparable with the original's durations)")
-	}
-	w(".\n\n")
+	w("Result: %s. %s.\n\n", result, runLine(s, targets))
 
 	rows := s.SideBySide
 	if rows == nil {
@@ -136,21 +127,7 @@ func sideBySide(w func(string, ...any), rows []SideBySide, targets []TargetInfo,
 // scenarioSection writes one scenario: how it ran, a throughput table, a
 // latency table, and the server side of every run.
 func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publication.Set) {
-	c0 := cells[0]
-	title := scenarioTitles[sc]
-	if title == "" {
-		title = sc
-	}
-	w("## %s — %s\n\n", sc, title)
-	w("%d connections, %d threads, %s per run", c0.Connections, c0.Threads, secs(c0.DurationS))
-	if c0.TargetRate > 0 {
-		w(", target %g req/s", c0.TargetRate)
-	}
-	w(", via %s.", c0.Via)
-	if o, ok := flask.Lookup(c0.Endpoint, sc); ok {
-		w(" The publication ran `%s`.", o.Command)
-	}
-	w("\n\n")
+	w("## %s — %s\n\n%s\n\n", sc, scenarioTitle(sc), scenarioHow(sc, cells, flask))
 
 	throughput, notes := ThroughputTable(cells)
 	w("### Throughput\n\n")
@@ -547,4 +524,44 @@ func CeilingsTable(s *Summary) *Table {
 		t.row("", nil, texts(c.Name, "`"+c.Command+"`", tps)...)
 	}
 	return t
+}
+
+// runLine says how and where the run ran: executor, runner, targets, quick.
+func runLine(s *Summary, targets []TargetInfo) string {
+	var tl []string
+	for _, t := range targets {
+		tl = append(tl, fmt.Sprintf("%s at %s", t.Name, orS(t.URL, "?")))
+	}
+	line := fmt.Sprintf("Executor: %s; runner: %s; targets: %s", s.Executor, orS(s.Runner, "?"), strings.Join(tl, ", "))
+	if s.Quick {
+		line += "; **quick smoke run** (short cells: not comparable with the original's durations)"
+	}
+	return line
+}
+
+// interruptedBanner is the banner of an interrupted run ("" when it ran
+// to its end).
+func interruptedBanner(s *Summary) string {
+	if !s.Interrupted {
+		return ""
+	}
+	return fmt.Sprintf("**INTERRUPTED** (%s) at %s: the run was stopped before its end; the %d cell(s) below are those it completed, measured as usual.",
+		orS(s.InterruptedBy, "stopped"), s.Finished.Format("15:04:05 UTC"), len(s.Cells))
+}
+
+// scenarioTitle says how a scenario loads the server, in the original's words.
+func scenarioTitle(sc string) string { return orS(scenarioTitles[sc], sc) }
+
+// scenarioHow is how a scenario's cells ran, and the publication's command.
+func scenarioHow(sc string, cells []Cell, flask publication.Set) string {
+	c0 := cells[0]
+	how := fmt.Sprintf("%d connections, %d threads, %s per run", c0.Connections, c0.Threads, secs(c0.DurationS))
+	if c0.TargetRate > 0 {
+		how += fmt.Sprintf(", target %g req/s", c0.TargetRate)
+	}
+	how += fmt.Sprintf(", via %s.", c0.Via)
+	if o, ok := flask.Lookup(c0.Endpoint, sc); ok {
+		how += fmt.Sprintf(" The publication ran `%s`.", o.Command)
+	}
+	return how
 }

@@ -45,7 +45,7 @@ var MarkLabel = map[string]string{
 	MarkFailed:    "✗ FAILED",
 	MarkUntrusted: "⚠ NOT TRUSTED",
 	MarkFewSample: "≈ few samples",
-	MarkNotRun:    "— not run",
+	MarkNotRun:    "— no figure",
 }
 
 // FileLink is a raw file of a run, relative to the results folder.
