@@ -407,3 +407,8 @@ func ServerDBTable(cells []Cell) *Table {
 	}
 	return t
 }
+
+// FormatRate and FormatMS are how every table writes requests per second
+// and milliseconds (1,234.5; 0.720, 2.88, 45.6, 1,320).
+func FormatRate(v float64) string { return rateS(v) }
+func FormatMS(v float64) string   { return msS(v) }
