@@ -41,6 +41,7 @@ type Page struct {
 	Title               string
 	Banner              string
 	Failed              bool
+	Result              string // the badge: "✓ PASSED", "✗ FAILED", or a tool's own word
 	Meta                string
 	AppColor, OrigColor string
 	Legend              string
@@ -57,7 +58,31 @@ type Page struct {
 	Notes               []string
 	PubNotes            []string
 	HowToRead           []string
+	// Sections are a page's own sections, after the failures (compare's).
+	Sections []PageSection
 }
+
+// PageSection is a heading, paragraphs, a table and bullets, each optional.
+type PageSection struct {
+	Heading string
+	Intro   []string
+	Table   *Table
+	Bullets []string
+}
+
+// NewPage is an empty page titled title, its result failed or not, for a
+// tool of the lab to fill (Sections) and Render.
+func NewPage(title, meta string, failed bool) *Page {
+	p := newPage(&Summary{}, title)
+	p.Meta, p.Failed = meta, failed
+	if failed {
+		p.Result = "✗ " + strings.SplitN(meta, ":", 2)[0]
+	}
+	return p
+}
+
+// Render is the page's HTML.
+func (p *Page) Render() ([]byte, error) { return p.render() }
 
 // PageHeadline is the side-by-side section.
 type PageHeadline struct {
@@ -132,7 +157,11 @@ func HTML(s *Summary, flask publication.Set) ([]byte, error) {
 }
 
 func newPage(s *Summary, title string) *Page {
-	return &Page{Title: title, Failed: len(s.Failures) > 0, Failures: s.Failures, Notes: s.Notes,
+	result := "✓ PASSED"
+	if len(s.Failures) > 0 {
+		result = "✗ FAILED"
+	}
+	return &Page{Title: title, Result: result, Failed: len(s.Failures) > 0, Failures: s.Failures, Notes: s.Notes,
 		AppColor: hexOf(SeriesColor[TargetApp]), OrigColor: hexOf(SeriesColor[TargetOriginal]),
 		Legend: ClassLegend, MinBeyond: MinBeyond, CeilingsIntro: ceilingsIntro}
 }
