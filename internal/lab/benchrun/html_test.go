@@ -90,7 +90,7 @@ func TestRunPageInHeadlessChromium(t *testing.T) {
 	checkPageCharts(t, page.DOM, s)
 
 	if png := os.Getenv("MACROBENCH_PAGE_SCREENSHOT"); png != "" {
-		if err := browser.Screenshot(ctx, chromium, pagePath, png, 1280, 2200); err != nil {
+		if err := browser.Screenshot(ctx, chromium, pagePath, png, 1100, 1500); err != nil {
 			t.Error(err)
 		}
 	}
