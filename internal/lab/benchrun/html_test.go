@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/browser"
-	"github.com/macrobench/macrobench/internal/checks/originalrun"
 	"github.com/macrobench/macrobench/internal/checks/testenv"
-	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/publication"
 	"github.com/macrobench/macrobench/internal/lab/report"
 )
@@ -29,37 +27,7 @@ func TestRunPageInHeadlessChromium(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "%v", err)
 	}
-	gunicorn, err := originalrun.FindGunicorn()
-	if err != nil {
-		testenv.Missing(t, "the original app: %v", err)
-	}
-	appBin, ltBin := binaries(t)
-	pg := testenv.StartPostgres(t)
-	base := startApp(t, appBin, pg.URL())
-	const workers, pool = 2, 1
-	orig, err := originalrun.Start(gunicorn, originalrun.Options{Dir: filepath.Join(testenv.RepoRoot(t), "original"), DatabaseURL: pg.URL(),
-		Addr: testenv.FreeAddr(t), Workers: workers, PoolSize: pool, Log: filepath.Join(t.TempDir(), "gunicorn.log")}, 60*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = orig.Stop(15 * time.Second) })
-
-	out := filepath.Join(t.TempDir(), "results")
-	cfg, err := ParseFlags([]string{"--target", base, "--target-original", orig.URL, "--scenarios", "saturation,rate10",
-		"--duration", "1s", "--warmup", "1s", "--connections", "4", "--ceiling-duration", "0s", "--out", out}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := evidence.OpenDB(context.Background(), pg.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	r := &Runner{Cfg: cfg, Ex: &LocalExecutor{Bin: ltBin, BaseURL: base, OriginalURL: orig.URL, OriginalPool: workers * pool, DatabaseURL: pg.URL()},
-		Log: testLog{t}, DB: db, CmdLine: []string{"bench", "(test)"}}
-	if _, err := r.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	_, out, _ := benchBothTargets(t, 2, 1, "--scenarios", "saturation,rate10", "--duration", "1s")
 	s, err := report.Load(out) // the figures as summary.json holds them
 	if err != nil {
 		t.Fatal(err)

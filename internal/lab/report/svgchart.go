@@ -200,13 +200,7 @@ func LatencySVG(scenario string, cells []Cell, targets []string) template.HTML {
 			s.printf(`<line class="grid" x1="%.1f" y1="%g" x2="%.1f" y2="%g"/>`, px(t.Value), top, px(t.Value), top+plotH)
 			s.text(px(t.Value), top+plotH+14, "middle", "tick", t.Label)
 		}
-		for _, t := range latencyTicks.Ticks(yMin, yMax) {
-			s.printf(`<line class="grid" x1="%g" y1="%.1f" x2="%g" y2="%.1f"/>`, x0, py(t.Value), x0+panelW, py(t.Value))
-			if t.Label != "" {
-				s.text(x0-4, py(t.Value)+4, "end", "tick", t.Label)
-			}
-		}
-		s.printf(`<rect class="frame" x="%g" y="%g" width="%g" height="%g" fill="none"/>`, x0, top, panelW, plotH)
+		s.latencyAxis(x0, top, panelW, plotH, yMin, yMax, py)
 		s.text(x0+panelW/2, h-8, "middle", "axis", "percentile")
 		for _, l := range pn.Lines {
 			col := hexOf(l.Color)
@@ -283,13 +277,7 @@ func SweepSVG(series []SweepSeries, objective sweep.Objective) template.HTML {
 		s.printf(`<line class="grid" x1="%.1f" y1="%g" x2="%.1f" y2="%g"/>`, px(v), top, px(v), top+plotH)
 		s.text(px(v), top+plotH+14, "middle", "tick", group(fmt.Sprintf("%.0f", v)))
 	}
-	for _, t := range latencyTicks.Ticks(yMin, yMax) {
-		s.printf(`<line class="grid" x1="%g" y1="%.1f" x2="%g" y2="%.1f"/>`, left, py(t.Value), left+plotW, py(t.Value))
-		if t.Label != "" {
-			s.text(left-4, py(t.Value)+4, "end", "tick", t.Label)
-		}
-	}
-	s.printf(`<rect class="frame" x="%g" y="%g" width="%g" height="%g" fill="none"/>`, left, top, plotW, plotH)
+	s.latencyAxis(left, top, plotW, plotH, yMin, yMax, py)
 	s.text(left+plotW/2, h-8, "middle", "axis", "offered rate (req/s)")
 	s.printf(`<text class="axis" transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">corrected latency (ms)</text>`, top+plotH/2)
 	s.printf(`<line class="objective" x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#000" stroke-dasharray="4 3">%s</line>`,
@@ -324,4 +312,16 @@ func SweepSVG(series []SweepSeries, objective sweep.Objective) template.HTML {
 	}
 	s.legend(left+plotW+16, top+10, entries, "")
 	return s.html()
+}
+
+// latencyAxis draws a log latency axis's grid and labels (latencyTicks, as
+// the PNGs) left of the w × h plot area at x, y, and its frame.
+func (s *svg) latencyAxis(x, y, w, h, yMin, yMax float64, py func(float64) float64) {
+	for _, t := range latencyTicks.Ticks(yMin, yMax) {
+		s.printf(`<line class="grid" x1="%g" y1="%.1f" x2="%g" y2="%.1f"/>`, x, py(t.Value), x+w, py(t.Value))
+		if t.Label != "" {
+			s.text(x-4, py(t.Value)+4, "end", "tick", t.Label)
+		}
+	}
+	s.printf(`<rect class="frame" x="%g" y="%g" width="%g" height="%g" fill="none"/>`, x, y, w, h)
 }
