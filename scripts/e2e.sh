@@ -135,6 +135,7 @@ begin install
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v chromium >/dev/null || need+=(chromium) # the results page's check and screenshot
 if [ ${#need[@]} -gt 0 ]; then
   log "apt-get install ${need[*]}"
   quiet apt-get update -qq
@@ -280,6 +281,9 @@ grafana=()
 [ "$official" = 1 ] || grafana=(--grafana off)
 scripts/bench.sh --quick --targets app,original --generators 2 "${grafana[@]}" --out "$cache/e2e/bench-last"
 check bench "$cache/e2e/bench-last"
+# Its page (index.html) in headless Chromium, offline: under 1 MB, nothing
+# fetched; a screenshot kept beside it (index.png).
+check page "$cache/e2e/bench-last"
 check live-generators
 check no-generators
 

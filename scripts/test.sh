@@ -13,7 +13,7 @@
 # On a fresh Debian or Ubuntu machine it installs what the tests need and
 # the machine lacks (apt-get, as root or through sudo without a password):
 # PostgreSQL's server binaries and pgbench, psql, and gunicorn and Flask for
-# the original app's tests. Where it cannot, and Docker answers, the
+# the original app's tests, and Chromium for the results page's. Where it cannot, and Docker answers, the
 # throwaway PostgreSQL runs in a container (the tests that start a cluster of
 # their own then skip, unless CI or MACROBENCH_REQUIRE_SERVICES fails them).
 set -euo pipefail
@@ -28,6 +28,9 @@ have_pg && command -v psql >/dev/null || need+=($pg_packages)
 command -v gunicorn >/dev/null || need+=(gunicorn)
 /usr/bin/python3 -c 'import flask' >/dev/null 2>&1 || need+=(python3-flask)
 /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || need+=(python3-psycopg2)
+# Headless Chromium renders the results page (index.html) in the tests of
+# internal/checks/browser, internal/lab/benchrun and internal/lab/compare.
+[ -n "${MACROBENCH_CHROMIUM:-}" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo -n)

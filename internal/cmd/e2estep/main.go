@@ -10,6 +10,8 @@
 //	e2echeck pool-idle           /agents_with_pool requests 3 s apart (past
 //	                             APP_REQUEST_TIMEOUT) reuse the pool's connection
 //	e2echeck bench DIR           the results of `scripts/bench.sh --quick --targets app,original --generators 2`
+//	e2echeck page DIR            DIR's index.html in headless Chromium, network off: under
+//	                             1 MB, nothing fetched, every cell; keeps DIR/index.png
 //	e2echeck live-generators     Prometheus scraped every generator part of that bench
 //	e2echeck sweep DIR           the results of `scripts/bench.sh --sweep --quick`
 //	e2echeck no-generators       no load generator container is left
@@ -175,6 +177,15 @@ func run(args []string) error {
 			return err
 		}
 		logf("bench: every cell ran, verified and reconciled; report and charts written")
+	case "page":
+		if len(rest) != 1 {
+			return fmt.Errorf("page: name the results folder")
+		}
+		size, err := e2echeck.CheckPage(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		logf("page: index.html %d bytes, rendered offline with nothing fetched; screenshot %s", size, e2echeck.PageScreenshot)
 	case "live-generators":
 		// Over the bench just run: every generator part was scraped.
 		if err := findStack(); err != nil {

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/checks/originalrun"
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/lab/evidence"
+	"github.com/macrobench/macrobench/internal/lab/report"
 )
 
 // The app and the generator are built once per test binary, without -race
@@ -127,4 +129,45 @@ func (c *countingServer) wrap(h http.Handler) http.Handler {
 		c.mu.Unlock()
 		h.ServeHTTP(w, r)
 	})
+}
+
+// benchBothTargets runs a small bench (args, then 4 connections, a 1 s
+// warm-up, no ceiling) of the real app and the real original (gunicorn,
+// workers × pool connections) on a private PostgreSQL; it returns the
+// summary, the results folder and gunicorn's log.
+func benchBothTargets(t *testing.T, workers, pool int, args ...string) (*report.Summary, string, string) {
+	t.Helper()
+	gunicorn, err := originalrun.FindGunicorn()
+	if err != nil {
+		testenv.Missing(t, "the original app: %v", err)
+	}
+	appBin, ltBin := binaries(t)
+	pg := testenv.StartPostgres(t)
+	base := startApp(t, appBin, pg.URL())
+	log := filepath.Join(t.TempDir(), "gunicorn.log")
+	orig, err := originalrun.Start(gunicorn, originalrun.Options{Dir: filepath.Join(testenv.RepoRoot(t), "original"), DatabaseURL: pg.URL(),
+		Addr: testenv.FreeAddr(t), Workers: workers, PoolSize: pool, Log: log}, 60*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = orig.Stop(15 * time.Second) })
+
+	out := filepath.Join(t.TempDir(), "results")
+	cfg, err := ParseFlags(append([]string{"--target", base, "--target-original", orig.URL,
+		"--warmup", "1s", "--connections", "4", "--ceiling-duration", "0s", "--out", out}, args...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := evidence.OpenDB(context.Background(), pg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := &Runner{Cfg: cfg, Ex: &LocalExecutor{Bin: ltBin, BaseURL: base, OriginalURL: orig.URL, OriginalPool: int64(workers * pool), DatabaseURL: pg.URL()},
+		Log: testLog{t}, DB: db, CmdLine: []string{"bench", "(test)"}}
+	s, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, out, log
 }

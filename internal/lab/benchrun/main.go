@@ -171,7 +171,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		}
 		return 1
 	}
-	logf("bench: results in %s (summary.md, summary.json, charts)", cfg.OutDir)
+	logf("bench: results in %s (index.html, summary.md, summary.json, charts)", cfg.OutDir)
 	if s.Interrupted {
 		fmt.Fprintf(stderr, "bench: INTERRUPTED (%s): %s, written to %s (marked %s)\n", s.InterruptedBy, completedText(s), cfg.OutDir, InterruptedMarker)
 		return interruptedExit(ctx)

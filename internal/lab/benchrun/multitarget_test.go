@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/macrobench/macrobench/internal/checks/originalrun"
-	"github.com/macrobench/macrobench/internal/checks/testenv"
-	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/agentscontract"
 )
@@ -176,39 +173,8 @@ func TestTwoTargetsBackToBack(t *testing.T) {
 // wait before and after each of its runs looks at PostgreSQL alone.
 func TestRealOriginalBesideTheApp(t *testing.T) {
 	t.Parallel()
-	gunicorn, err := originalrun.FindGunicorn()
-	if err != nil {
-		testenv.Missing(t, "the original app: %v", err)
-	}
-	appBin, ltBin := binaries(t)
-	pg := testenv.StartPostgres(t)
-	base := startApp(t, appBin, pg.URL())
 	const workers, pool = 4, 1
-	log := filepath.Join(t.TempDir(), "gunicorn.log")
-	orig, err := originalrun.Start(gunicorn, originalrun.Options{Dir: filepath.Join(testenv.RepoRoot(t), "original"), DatabaseURL: pg.URL(),
-		Addr: testenv.FreeAddr(t), Workers: workers, PoolSize: pool, Log: log}, 60*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = orig.Stop(15 * time.Second) })
-
-	out := filepath.Join(t.TempDir(), "results")
-	cfg, err := ParseFlags([]string{"--target", base, "--target-original", orig.URL, "--scenarios", "rate10",
-		"--duration", "2s", "--warmup", "1s", "--connections", "4", "--ceiling-duration", "0s", "--out", out}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := evidence.OpenDB(context.Background(), pg.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	r := &Runner{Cfg: cfg, Ex: &LocalExecutor{Bin: ltBin, BaseURL: base, OriginalURL: orig.URL, OriginalPool: workers * pool, DatabaseURL: pg.URL()},
-		Log: testLog{t}, DB: db, CmdLine: []string{"bench", "(test)"}}
-	s, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, log := benchBothTargets(t, workers, pool, "--scenarios", "rate10", "--duration", "2s")
 	if len(s.Failures) > 0 {
 		if b, _ := os.ReadFile(log); len(b) > 0 {
 			t.Logf("gunicorn log:\n%s", b)

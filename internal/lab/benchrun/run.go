@@ -229,6 +229,9 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	if err := report.WriteMarkdown(s, flask, cfg.OutDir); err != nil {
 		return s, err
 	}
+	if err := report.WriteHTML(s, flask, cfg.OutDir); err != nil {
+		return s, err
+	}
 	if s.Interrupted {
 		marker := fmt.Sprintf("interrupted (%s) at %s after %d of %d cells; summary.json and summary.md hold those cells\n",
 			s.InterruptedBy, s.Finished.Format(time.RFC3339), len(s.Cells), len(cells))

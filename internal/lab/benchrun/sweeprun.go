@@ -272,6 +272,9 @@ func (r *Runner) runSweeps(ctx context.Context) (*report.Summary, error) {
 	if err := report.WriteSweepMarkdown(s, cfg.OutDir); err != nil {
 		return s, err
 	}
+	if err := report.WriteSweepHTML(s, cfg.OutDir); err != nil {
+		return s, err
+	}
 	if s.Interrupted {
 		marker := fmt.Sprintf("interrupted (%s) at %s during the sweep; summary.json and summary.md hold the steps measured\n",
 			s.InterruptedBy, s.Finished.Format(time.RFC3339))

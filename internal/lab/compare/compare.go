@@ -21,6 +21,7 @@ import (
 
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/formats"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // Meta is what compare reads of a run's metadata.json (absent fields stay
@@ -401,13 +402,57 @@ func Describe(r *Run) string {
 func Print(w io.Writer, nameA, nameB string, diffs []Diff) {
 	fmt.Fprintf(w, "A: %s\nB: %s\n\n", nameA, nameB)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell\tstatus A → B\treq/s A → B\tp50 A → B\tp99 A → B\terrors A → B\tverdict")
-	var settings, across []string
+	v := view(diffs)
+	fmt.Fprintln(tw, strings.Join(v.table.Head, "\t"))
+	for _, r := range v.table.Rows {
+		cells := make([]string, len(r.Cells))
+		for i, c := range r.Cells {
+			cells[i] = c.Text
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if len(v.settings) > 0 {
+		fmt.Fprintln(w, settingsHeading+":")
+		for _, s := range v.settings {
+			fmt.Fprintln(w, "  "+s)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(v.across) > 0 {
+		fmt.Fprintln(w, acrossHeading+":")
+		for _, s := range v.across {
+			fmt.Fprintln(w, "  "+s)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, v.howToRead)
+}
+
+const (
+	settingsHeading = "SETTINGS DIFFER (not comparable, not judged; --across SETTING judges them anyway)"
+	acrossHeading   = "JUDGED ACROSS DIFFERING SETTINGS (--across: the change includes the setting's effect)"
+)
+
+// comparison is what Print and the page show: the table (a row per cell,
+// its figures marked for the page), the cells whose settings differ, those
+// judged across them, and how to read it.
+type comparison struct {
+	table            *report.Table
+	settings, across []string
+	howToRead        string
+}
+
+func view(diffs []Diff) comparison {
+	v := comparison{table: &report.Table{Head: []string{"cell", "status A → B", "req/s A → B", "p50 A → B", "p99 A → B", "errors A → B", "verdict"},
+		Right: make([]bool, 7)}}
 	tests, tooFew := 0, 0
 	for _, d := range diffs {
 		cell := d.Name()
 		if d.OnlyIn != "" {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\tonly in %s\n", cell, d.StatusA+d.StatusB, d.OnlyIn)
+			v.table.Rows = append(v.table.Rows, report.TableRow{Cells: []report.TableCell{{Text: cell}, {Text: d.StatusA + d.StatusB},
+				{}, {}, {}, {}, {Text: "only in " + d.OnlyIn, Mark: report.MarkNotRun}}})
 			continue
 		}
 		verdict := d.Verdict
@@ -418,10 +463,10 @@ func Print(w io.Writer, nameA, nameB string, diffs []Diff) {
 			verdict += " REGRESSED (" + strings.Join(d.Regressed, "; ") + ")"
 		}
 		if len(d.Settings) > 0 {
-			settings = append(settings, cell+": "+strings.Join(d.Settings, ", "))
+			v.settings = append(v.settings, cell+": "+strings.Join(d.Settings, ", "))
 		}
 		if len(d.Across) > 0 && len(d.Settings) == 0 {
-			across = append(across, cell+": "+strings.Join(d.Across, ", "))
+			v.across = append(v.across, cell+": "+strings.Join(d.Across, ", "))
 		}
 		for _, t := range d.Tests() {
 			if t.Judged() {
@@ -431,30 +476,50 @@ func Print(w io.Writer, nameA, nameB string, diffs []Diff) {
 				tooFew++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s\t%.2f%% → %.2f%%\t%s\n", cell, d.StatusA, d.StatusB,
-			d.Rate.Format("%.1f"), d.P50.Format("%.2fms"), d.P99.Format("%.2fms"), d.ErrorsA*100, d.ErrorsB*100, verdict)
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	if len(settings) > 0 {
-		fmt.Fprintln(w, "SETTINGS DIFFER (not comparable, not judged; --across SETTING judges them anyway):")
-		for _, s := range settings {
-			fmt.Fprintln(w, "  "+s)
+		fig := func(t *Test, f string) report.TableCell {
+			c := report.TableCell{Text: t.Format(f)}
+			if t.TooFewSamples {
+				c.Mark = report.MarkFewSample
+			}
+			return c
 		}
-		fmt.Fprintln(w)
-	}
-	if len(across) > 0 {
-		fmt.Fprintln(w, "JUDGED ACROSS DIFFERING SETTINGS (--across: the change includes the setting's effect):")
-		for _, s := range across {
-			fmt.Fprintln(w, "  "+s)
+		vc := report.TableCell{Text: verdict}
+		switch {
+		case len(d.Regressed) > 0:
+			vc.Mark = report.MarkFailed
+		case d.Unreconciled != "":
+			vc.Mark = report.MarkUntrusted
 		}
-		fmt.Fprintln(w)
+		v.table.Rows = append(v.table.Rows, report.TableRow{Cells: []report.TableCell{{Text: cell}, {Text: d.StatusA + " → " + d.StatusB},
+			fig(d.Rate, "%.1f"), fig(d.P50, "%.2fms"), fig(d.P99, "%.2fms"), {Text: fmt.Sprintf("%.2f%% → %.2f%%", d.ErrorsA*100, d.ErrorsB*100)}, vc}})
 	}
-	fmt.Fprintf(w, "Changes as benchstat prints them: the medians A → B, then \"+x%%\" when the change is significant, \"~\" when it is not; "+
+	v.howToRead = fmt.Sprintf("Changes as benchstat prints them: the medians A → B, then \"+x%%\" when the change is significant, \"~\" when it is not; "+
 		"p is Mann–Whitney U's, corrected (Holm) over the %d test(s) of this comparison, significant at ≤ %g; n is the repeats per side. "+
 		"A figure is tested with ≥%d repeats per side (5 against 5 gives p ≥ 0.008; 6 per side also gives the medians' confidence intervals), "+
-		"a percentile only where every repeat holds ≥%d responses beyond it (\"too few samples\": %d figure(s) here).\n",
+		"a percentile only where every repeat holds ≥%d responses beyond it (\"too few samples\": %d figure(s) here).",
 		tests, Alpha, MinRepeats, MinBeyond, tooFew)
+	return v
+}
+
+// WriteHTML writes the comparison as a page (bench compare --html OUT):
+// the same table and words as Print, each figure too few samples for a
+// percentile, each regression and each unreconciled cell marked.
+func WriteHTML(path, nameA, nameB string, diffs []Diff, verdict string, failed bool) error {
+	v := view(diffs)
+	p := report.NewPage("macrobench comparison: B judged against A", verdict, failed)
+	p.Sections = append(p.Sections, report.PageSection{Heading: "Cell by cell", Intro: []string{"**A**: " + nameA, "**B**: " + nameB}, Table: v.table})
+	if len(v.settings) > 0 {
+		p.Sections = append(p.Sections, report.PageSection{Heading: settingsHeading, Bullets: v.settings})
+	}
+	if len(v.across) > 0 {
+		p.Sections = append(p.Sections, report.PageSection{Heading: acrossHeading, Bullets: v.across})
+	}
+	p.Sections = append(p.Sections, report.PageSection{Heading: "How to read this", Intro: []string{v.howToRead}})
+	b, err := p.Render()
+	if err != nil {
+		return err
+	}
+	return runresult.WriteFile(path, b)
 }
 
 // Main is `compare [--max-regression X] [--across SETTING] A B`: exit 0
@@ -467,10 +532,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	maxReg := fs.String("max-regression", "10%", "fail (exit 1) when a cell's achieved rate drops, or its p50 or p99 rises, significantly and by more than this (e.g. 5% or 0.05; \"off\": report only)")
+	htmlOut := fs.String("html", "", "also write the comparison as a self-contained page to this file (e.g. compare.html)")
 	var acrossFlag listFlag
 	fs.Var(&acrossFlag, "across", "judge cells even though this run setting (a metadata.json key: "+strings.Join(SettingKeys(), ", ")+") differs; repeat or comma-separate for several")
 	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: compare [--max-regression 10%|off] [--across SETTING] RESULTS_A RESULTS_B")
+		fmt.Fprintln(w, "usage: compare [--max-regression 10%|off] [--across SETTING] [--html OUT] RESULTS_A RESULTS_B")
 		fmt.Fprintln(w, "  Two results folders written by bench; B is judged against A, cell by cell, over the repeats (bench --repeat: 4 or more per side to judge, 6 or more advised).")
 		fmt.Fprintln(w, "  Cells run with other settings (rate, connections, threads, duration, --quick, CPU limits, pool sizes) are flagged, not judged (--across judges across a run setting).")
 		fmt.Fprintln(w, "  Exit 0: judged, none regressed; 1: a cell regressed; 3: no cell could be judged; 2: usage or unreadable folder.")
@@ -534,19 +600,26 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			judged++
 		}
 	}
+	var verdict string
+	code := 0
 	switch {
 	case threshold < 0:
-		fmt.Fprintf(stdout, "--max-regression off: report only (%d cell(s) judged).\n", judged)
+		verdict = fmt.Sprintf("--max-regression off: report only (%d cell(s) judged).", judged)
 	case regressed > 0:
-		fmt.Fprintf(stdout, "FAILED: %d cell(s) regressed significantly and by more than %g%% (req/s drop, p50 or p99 rise; --max-regression).\n", regressed, threshold*100)
-		return 1
+		verdict, code = fmt.Sprintf("FAILED: %d cell(s) regressed significantly and by more than %g%% (req/s drop, p50 or p99 rise; --max-regression).", regressed, threshold*100), 1
 	case judged == 0:
-		fmt.Fprintln(stdout, "NOT JUDGED: "+whyNoneJudged(diffs))
-		return 3
+		verdict, code = "NOT JUDGED: "+whyNoneJudged(diffs), 3
 	default:
-		fmt.Fprintf(stdout, "No judged cell regressed by more than %g%% (--max-regression): %d cell(s) judged.\n", threshold*100, judged)
+		verdict = fmt.Sprintf("No judged cell regressed by more than %g%% (--max-regression): %d cell(s) judged.", threshold*100, judged)
 	}
-	return 0
+	fmt.Fprintln(stdout, verdict)
+	if *htmlOut != "" {
+		if err := WriteHTML(*htmlOut, Describe(a), Describe(b), diffs, verdict, code != 0); err != nil {
+			fmt.Fprintf(stderr, "compare: --html: %v\n", err)
+			return 2
+		}
+	}
+	return code
 }
 
 // whyNoneJudged is one line on why no cell could be judged: each cell's

@@ -27,7 +27,7 @@ const (
 	// MinBeyond is the fewest responses every repeat must hold beyond a
 	// percentile for it to be judged: a p99 over 30 responses is their
 	// maximum, one slow response. 10 beyond p99 is 1,000 responses a run.
-	MinBeyond = 10
+	MinBeyond = report.MinBeyond
 )
 
 // A judged figure of a cell.

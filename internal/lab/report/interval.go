@@ -83,29 +83,20 @@ func (i Interval) Format(f func(float64) string) string {
 // repeatsTable is a scenario's judged figures over the repeats, with their
 // confidence intervals (only when some cell ran more than once).
 func repeatsTable(w func(string, ...any), cells []Cell) {
-	repeated := false
-	for _, c := range cells {
-		repeated = repeated || len(c.Runs) > 1
-	}
-	if !repeated {
+	t, short := RepeatsTable(cells)
+	if t == nil {
 		return
 	}
-	w("### Over the repeats: median [95%% confidence interval] n\n\n| endpoint | target | req/s | p50 | p99 |\n|---|---|---:|---:|---:|\n")
-	short := false
-	for _, c := range cells {
-		iv := c.Intervals
-		if iv == nil {
-			iv = CellIntervals(c.Runs)
-		}
-		if iv == nil {
-			w("| %s | %s | not run | — | — |\n", c.Endpoint, targetOf(c))
-			continue
-		}
-		short = short || !iv.AchievedRate.Finite()
-		w("| %s | %s | %s | %s | %s |\n", c.Endpoint, targetOf(c), iv.AchievedRate.Format(rateS), iv.P50.Format(msS), iv.P99.Format(msS))
-	}
+	w("### Over the repeats: median [95%% confidence interval] n\n\n")
+	t.Markdown(w)
 	w("\n")
 	if short {
-		w("- A median's 95%% confidence interval needs at least %d repeats (the interval runs between order statistics of the sample; with fewer it is unbounded): where n is smaller, no interval is given, and the spread of the figure is unknown.\n\n", MinIntervalRuns)
+		w("- %s\n\n", repeatsNote())
 	}
+}
+
+// repeatsNote is said under a repeats table where some cell had too few
+// repeats for an interval.
+func repeatsNote() string {
+	return fmt.Sprintf("A median's 95%% confidence interval needs at least %d repeats (the interval runs between order statistics of the sample; with fewer it is unbounded): where n is smaller, no interval is given, and the spread of the figure is unknown.", MinIntervalRuns)
 }

@@ -38,24 +38,15 @@ func Markdown(s *Summary, flask publication.Set) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("# macrobench results, %s\n\n", s.Started.Format("2006-01-02 15:04:05 UTC"))
-	if s.Interrupted {
-		w("> **INTERRUPTED** (%s) at %s: the run was stopped before its end; the %d cell(s) below are those it completed, measured as usual.\n\n",
-			orS(s.InterruptedBy, "stopped"), s.Finished.Format("15:04:05 UTC"), len(s.Cells))
+	if b := interruptedBanner(s); b != "" {
+		w("> %s\n\n", b)
 	}
 	result := "**PASSED**"
 	if len(s.Failures) > 0 {
 		result = "**FAILED**"
 	}
 	targets := runTargets(s)
-	var tl []string
-	for _, t := range targets {
-		tl = append(tl, fmt.Sprintf("%s at %s", t.Name, orS(t.URL, "?")))
-	}
-	w("Result: %s. Executor: %s; runner: %s; targets: %s", result, s.Executor, orS(s.Runner, "?"), strings.Join(tl, ", "))
-	if s.Quick {
-		w("; **quick smoke run** (short cells: not comparable with the original's durations)")
-	}
-	w(".\n\n")
+	w("Result: %s. %s.\n\n", result, runLine(s, targets))
 
 	rows := s.SideBySide
 	if rows == nil {
@@ -74,58 +65,22 @@ func Markdown(s *Summary, flask publication.Set) string {
 	}
 
 	w("## This run\n\n")
-	w("- Warm-up: %s.", s.Warmup)
-	for _, wu := range s.Warmups {
-		w(" %s %s: %d requests in %s (`%s`).", targetOr(wu.Target), wu.Endpoint, wu.Requests, secs(wu.DurationS), strings.Join(wu.Args, " "))
+	for _, l := range thisRun(s, targets) {
+		w("- %s\n", l)
 	}
 	w("\n")
-	if len(targets) > 1 {
-		w("- Targets: every cell ran against each target back to back (%s), with the same generator settings, each run isolated from the one before (below).\n", targetNames(targets))
-	}
-	if s.Repeat > 1 {
-		w("- Every cell ran %d times, in rounds (the whole matrix once, then again; each endpoint warmed up at the start of every round): figures are medians, with the min–max spread in brackets; the table after each scenario's latency gives the medians' 95%% confidence intervals.\n", s.Repeat)
-	}
-	w("- Accounting: %s\n", runresult.Accounting)
-	w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
-		pct(s.ErrorThreshold), s.SaturatedBelow*100)
-	if s.Isolation != "" {
-		w("- Isolation: %s\n", s.Isolation)
-	}
-	w("- Publication figures: %s.\n", s.Baseline)
-	if s.GrafanaURL != "" {
-		w("- Grafana: %s (each scenario is an annotation tagged `macrobench`).\n", s.GrafanaURL)
-	}
-	w("- Charts: `throughput-<scenario>.png` (req/s per endpoint, every target and the publication), `latency-<scenario>.png` (corrected latency by percentile, every target overlaid, one panel per endpoint).\n\n")
-
 	w("## Verification before load\n\n")
 	w("Every endpoint of every target, once, before any load: status 200, `Content-Type: application/json`, `Date` and `Content-Length`, and the body: the app's byte for byte, the original's parsed (its key order and spacing are its own, its JSON must be equal).\n\n")
-	w("| target | endpoint | result | expected vs got |\n|---|---|---|---|\n")
-	for _, v := range s.Verification {
-		res, detail := "ok", bodyCheck(targetOr(v.Target))
-		if !v.OK {
-			res, detail = "**FAILED — not benchmarked**", escape(strings.Join(v.Problems, "; "))
-		}
-		w("| %s | %s | %s | %s |\n", targetOr(v.Target), v.Endpoint, res, detail)
-	}
+	VerificationTable(s).Markdown(w)
 	w("\n")
-
-	if len(s.Targets) > 0 {
-		w("## Server-side evidence by target\n\n| target | server | evidence that applies |\n|---|---|---|\n")
-		for _, t := range s.Targets {
-			w("| %s | %s | %s |\n", t.Name, escape(orS(t.Server, "—")), escape(orS(strings.Join(t.Evidence, "; "), "—")))
-		}
+	if t := EvidenceTable(s); t != nil {
+		w("## Server-side evidence by target\n\n")
+		t.Markdown(w)
 		w("\n")
 	}
-
-	if len(s.Ceilings) > 0 {
-		w("## PostgreSQL ceilings (pgbench, measured in this run)\n\nThe agents query alone, without HTTP: what the database can serve over 8 connections.\n\n| ceiling | command | transactions/s |\n|---|---|---|\n")
-		for _, c := range s.Ceilings {
-			tps := fmt.Sprintf("%.0f", c.TPS)
-			if c.Error != "" {
-				tps = "not measured: " + escape(clipS(c.Error, 200))
-			}
-			w("| %s | `%s` | %s |\n", c.Name, c.Command, tps)
-		}
+	if t := CeilingsTable(s); t != nil {
+		w("## PostgreSQL ceilings (pgbench, measured in this run)\n\n%s\n\n", ceilingsIntro)
+		t.Markdown(w)
 		w("\n")
 	}
 
@@ -145,172 +100,38 @@ func Markdown(s *Summary, flask publication.Set) string {
 		w("- %s\n", n)
 	}
 	w("\n## How to read this\n\n")
-	w("- Every latency is in milliseconds (the publication's wrk printed seconds and minutes: converted, `0.87m` is 52,200 ms). In rate scenarios latencies are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
-	w("- *app ÷ original* divides the app's achieved requests per second by the original's, *original ÷ app* the original's mean latency by the app's: both say how many times better the app did, on this machine, in this run. *÷ publication* divides a cell's requests per second by the publication's for the same cell, measured on other hardware.\n")
-	w("- *failed: N%% errors*: more than %.0f%% of the cell's attempts got an error status or no response at all (the publication's `/agents_with_pool` closed its pooled connections); its requests per second count errors, not service, and are not shown as throughput. *(N%% errors)* after a figure: its share of such attempts, when 1%% or more; *(N%% late)*: its share of attempts answered after the generator's --timeout or still unanswered that long at the window's end (served or queued, not failed: their latency is in the latency tables).\n", FailedAbove*100)
-	w("- *errors c/r/w/t*: the generator's connect, read and write errors and timeouts; *in flight*: requests sent and not answered when the window closed; *query calls*: pg_stat_statements calls of the agents query; *connections*: pg_stat_database sessions opened; *DB ceiling*: the share of PostgreSQL's own pgbench ceiling a DB endpoint reached when not capped by its rate.\n")
-	w("- The publication printed wrk's mean and max latency only (no percentiles): compare it with the *mean*. Its saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
-	w("- *idle wait before / drain after*: before each run the bench waited until the server side was idle (the app: no request in flight; PostgreSQL: no backend at work; their counters still), so a run after an overloaded one starts on an idle server, and after it until the run's last requests were done (its server-side counts are read then). The original has no in-flight gauge: for its runs the wait is PostgreSQL's part alone. **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
-	w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact; the app only), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions (both targets). Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool (PostgreSQL's sessions, and the app's own count of what its pool opened). A mismatch fails the run: its cell's figures are marked NOT TRUSTED, listed under Failures, and never judged by compare.\n")
-	if s.Quick {
-		w("- Prometheus figures (the app only) span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
-	} else {
-		w("- Prometheus figures (the app only) span from a scrape taken once the server was idle before a run to the first scrape after its drain: the run alone, the same span as the app's exact counts.\n")
+	for _, l := range howToRead(s) {
+		w("- %s\n", l)
 	}
-	w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum), with `-original` before the extension for the original's runs; `metadata.json` has the commit, images, CPUs and settings.\n")
 	return b.String()
 }
 
 // sideBySide writes the headline: per endpoint and scenario, each target's
 // requests per second and mean latency, their ratio and the publication's.
 func sideBySide(w func(string, ...any), rows []SideBySide, targets []TargetInfo, baselineName string) {
-	hasApp, hasOrig := false, false
-	for _, t := range targets {
-		hasApp = hasApp || t.Name == TargetApp
-		hasOrig = hasOrig || t.Name == TargetOriginal
-	}
 	w("%s\n\n", SideBySideHeading)
-	if hasApp {
-		w("- **app**: this lab's Echo app.\n")
+	for _, l := range SideBySideIntro(targets) {
+		w("- %s\n", l)
 	}
-	if hasOrig {
-		w("- **original**: the original benchmark's Flask app under gunicorn (`original/`), measured in this run on this machine, back to back with the app, with the same generator settings.\n")
-	}
-	w("- **%s**: the figures the original benchmark published for its Flask app, measured on another machine: compare their ratios and shape, not their absolute values.\n", PublicationLabel)
-	w("- saturation: closed loop via localhost, 400 connections; rate4000 and rate10: that many req/s over the network.\n\n")
-
-	table := func(title, ratioHeader string, value func(*Figure) string, ratio func(SideBySide) float64) {
-		w("%s\n\n| endpoint | scenario |", title)
-		sep := "|---|---|"
-		if hasApp {
-			w(" app |")
-			sep += "---:|"
-		}
-		if hasOrig {
-			w(" original |")
-			sep += "---:|"
-		}
-		if hasApp && hasOrig {
-			w(" %s |", ratioHeader)
-			sep += "---:|"
-		}
-		w(" %s |\n%s---:|\n", PublicationLabel, sep)
-		for _, r := range rows {
-			w("| %s | %s |", r.Endpoint, r.Scenario)
-			if hasApp {
-				w(" %s |", figure(r.App, value, "not run"))
-			}
-			if hasOrig {
-				w(" %s |", figure(r.Original, value, "not run"))
-			}
-			if hasApp && hasOrig {
-				w(" %s |", ratioS(ratio(r)))
-			}
-			w(" %s |\n", figure(r.Publication, value, "not measured"))
-		}
-		w("\n%s\n\n", ClassLegend)
-	}
-	table("### Throughput (req/s)", "app ÷ original", func(f *Figure) string {
-		v := rateS(f.RequestsPerSec)
-		var notes []string
-		if f.ErrorShare >= 0.01 {
-			notes = append(notes, pct1(f.ErrorShare)+" errors")
-		}
-		if f.LateShare >= 0.01 {
-			notes = append(notes, pct1(f.LateShare)+" late")
-		}
-		if len(notes) > 0 {
-			v += " (" + strings.Join(notes, ", ") + ")"
-		}
-		return v
-	}, func(r SideBySide) float64 { return r.RateRatio })
-	table("### Mean latency (ms)", "original ÷ app", func(f *Figure) string { return msS(f.MeanMS) },
-		func(r SideBySide) float64 { return r.MeanLatencyRatio })
+	w("\n")
+	throughput, latency := SideBySideTables(rows, targets)
+	w("### Throughput (req/s)\n\n")
+	throughput.Markdown(w)
+	w("\n%s\n\n", ClassLegend)
+	w("### Mean latency (ms)\n\n")
+	latency.Markdown(w)
+	w("\n%s\n\n", ClassLegend)
 	w("Per-scenario detail (status, percentiles, errors, the server side) follows the run's settings below; charts: `throughput-<scenario>.png`, `latency-<scenario>.png`.\n\n")
-}
-
-// figure shows one figure of the headline: the value, or why there is none.
-func figure(f *Figure, value func(*Figure) string, missing string) string {
-	switch {
-	case f == nil:
-		return missing
-	case f.Failed:
-		return f.FailedLabel()
-	case f.Untrusted:
-		return value(f) + ClassTag(f.Class) + UntrustedMark
-	}
-	return value(f) + ClassTag(f.Class)
 }
 
 // scenarioSection writes one scenario: how it ran, a throughput table, a
 // latency table, and the server side of every run.
 func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publication.Set) {
-	c0 := cells[0]
-	title := scenarioTitles[sc]
-	if title == "" {
-		title = sc
-	}
-	w("## %s — %s\n\n", sc, title)
-	w("%d connections, %d threads, %s per run", c0.Connections, c0.Threads, secs(c0.DurationS))
-	if c0.TargetRate > 0 {
-		w(", target %g req/s", c0.TargetRate)
-	}
-	w(", via %s.", c0.Via)
-	if o, ok := flask.Lookup(c0.Endpoint, sc); ok {
-		w(" The publication ran `%s`.", o.Command)
-	}
-	w("\n\n")
+	w("## %s — %s\n\n%s\n\n", sc, scenarioTitle(sc), scenarioHow(sc, cells, flask))
 
-	w("### Throughput\n\n| endpoint | target | status | req/s | of target | ÷ publication | errors c/r/w/t | non-2xx | in flight | DB ceiling |\n")
-	w("|---|---|---|---:|---:|---:|---|---:|---:|---|\n")
-	var notes []string
-	for _, c := range cells {
-		tgt := targetOf(c)
-		if c.Status == StatusNotRun {
-			w("| %s | %s | not run | — | — | — | — | — | — | — |\n", c.Endpoint, tgt)
-			continue
-		}
-		target := "closed loop"
-		if c.TargetRate > 0 {
-			target = group(fmt.Sprintf("%g", c.TargetRate))
-		}
-		rate := rateS(c.AchievedRate)
-		if len(c.Runs) > 1 {
-			rate += fmt.Sprintf(" [%s–%s]", rateS(c.RateSpread.Min), rateS(c.RateSpread.Max))
-		}
-		rate += ClassTag(c.Class)
-		status := c.Status
-		failed := figureOf(c).Failed
-		if failed {
-			status += ", **" + figureOf(c).FailedLabel() + "**"
-		}
-		if c.Untrusted != "" {
-			status += "," + UntrustedMark
-			notes = append(notes, fmt.Sprintf("%s (%s): not trusted, %s", c.Endpoint, tgt, c.Untrusted))
-		}
-		if c.Note != "" {
-			notes = append(notes, fmt.Sprintf("%s (%s): %s", c.Endpoint, tgt, c.Note))
-		}
-		pub := "not measured"
-		switch {
-		case c.Publication == nil || !c.Publication.Measured:
-		case failed || c.Publication.ErrorShare > FailedAbove:
-			pub = "—" // one side's figure is not throughput
-		default:
-			pub = ratioS(c.Publication.Ratio)
-		}
-		share := "—"
-		if len(c.CeilingShare) > 0 {
-			var parts []string
-			for _, k := range sortedKeys(c.CeilingShare) {
-				parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*c.CeilingShare[k]))
-			}
-			share = strings.Join(parts, ", ")
-		}
-		w("| %s | %s | %s | %s | %s | %s | %d/%d/%d/%d | %d | %d | %s |\n",
-			c.Endpoint, tgt, status, rate, target, pub, c.Errors.Connect, c.Errors.Read, c.Errors.Write, c.Errors.Timeout,
-			c.Errors.Status, c.InFlight, share)
-	}
+	throughput, notes := ThroughputTable(cells)
+	w("### Throughput\n\n")
+	throughput.Markdown(w)
 	w("\n%s\n\n", ClassLegend)
 	for _, n := range notes {
 		w("- %s\n", n)
@@ -319,54 +140,19 @@ func scenarioSection(w func(string, ...any), sc string, cells []Cell, flask publ
 		w("\n")
 	}
 
-	w("### Latency (ms)\n\n| endpoint | target | mean | p50 | p90 | p99 | p99.9 | max |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, c := range cells {
-		tgt := targetOf(c)
-		if c.Status == StatusNotRun {
-			w("| %s | %s | not run | — | — | — | — | — |\n", c.Endpoint, tgt)
-			continue
-		}
-		p99 := msS(c.Latency.P99)
-		if len(c.Runs) > 1 {
-			p99 += fmt.Sprintf(" [%s–%s]", msS(c.P99Spread.Min), msS(c.P99Spread.Max))
-		}
-		p99 += ClassTag(c.Class)
-		ep := c.Endpoint
-		if c.Untrusted != "" {
-			ep += UntrustedMark
-		}
-		w("| %s | %s | %s | %s | %s | %s | %s | %s |\n", ep, tgt, msS(c.Latency.Mean), msS(c.Latency.P50),
-			msS(c.Latency.P90), p99, msS(c.Latency.P99_9), msS(c.Latency.Max))
-	}
+	w("### Latency (ms)\n\n")
+	LatencyTable(cells).Markdown(w)
 	w("\n%s\n\n", ClassLegend)
 	repeatsTable(w, cells)
 
 	w("### Server side, same window (per run)\n\n")
-	hasApp := false
-	for _, c := range cells {
-		hasApp = hasApp || targetOf(c) == TargetApp
-	}
-	if hasApp {
+	if app := ServerAppTable(cells); app != nil {
 		w("The app's own counts and Prometheus's (the original has no /metrics):\n\n")
-		w("| endpoint | target | run | app responses (exact) | Prometheus responses | Prometheus p50 / p99 (ms) |\n|---|---|---|---|---|---|\n")
-		for _, c := range cells {
-			if targetOf(c) != TargetApp {
-				continue
-			}
-			for _, r := range c.Runs {
-				w("| %s | %s | %d | %s | %s | %s |\n", c.Endpoint, targetOf(c), r.Index, serverApp(c, r), serverProm(c, r), promLatency(c, r))
-			}
-		}
+		app.Markdown(w)
 		w("\n")
 	}
-	w("PostgreSQL's counts, the reconciliation and the isolation waits (every target):\n")
-	w("\n| endpoint | target | run | query calls | connections | reconciliation | idle wait before / drain after |\n|---|---|---|---:|---:|---|---|\n")
-	for _, c := range cells {
-		for _, r := range c.Runs {
-			w("| %s | %s | %d | %s | %s | %s | %s / %s |\n", c.Endpoint, targetOf(c), r.Index, dbCalls(r), dbSessions(r), checks(r),
-				wait(r.Isolation), wait(r.Drain))
-		}
-	}
+	w("PostgreSQL's counts, the reconciliation and the isolation waits (every target):\n\n")
+	ServerDBTable(cells).Markdown(w)
 	w("\n")
 }
 
@@ -625,4 +411,157 @@ func clipS(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// bullets runs write, which writes "- " bullets one line each, and returns
+// the bullets' texts.
+func bullets(write func(w func(string, ...any))) []string {
+	var b strings.Builder
+	write(func(format string, a ...any) { fmt.Fprintf(&b, format, a...) })
+	var out []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if l = strings.TrimPrefix(l, "- "); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// thisRun is the "This run" section's bullets: warm-up, targets, repeats,
+// accounting, thresholds, isolation, where the figures come from.
+func thisRun(s *Summary, targets []TargetInfo) []string {
+	return bullets(func(w func(string, ...any)) {
+		w("- Warm-up: %s.", s.Warmup)
+		for _, wu := range s.Warmups {
+			w(" %s %s: %d requests in %s (`%s`).", targetOr(wu.Target), wu.Endpoint, wu.Requests, secs(wu.DurationS), strings.Join(wu.Args, " "))
+		}
+		w("\n")
+		if len(targets) > 1 {
+			w("- Targets: every cell ran against each target back to back (%s), with the same generator settings, each run isolated from the one before (below).\n", targetNames(targets))
+		}
+		if s.Repeat > 1 {
+			w("- Every cell ran %d times, in rounds (the whole matrix once, then again; each endpoint warmed up at the start of every round): figures are medians, with the min–max spread in brackets; the table after each scenario's latency gives the medians' 95%% confidence intervals.\n", s.Repeat)
+		}
+		w("- Accounting: %s\n", runresult.Accounting)
+		w("- A cell fails when its error ratio exceeds %s. A rate cell below %.0f%% of its target is *saturated* (reported, not a failure); in a cell at capacity (closed loop or saturated) timeouts and the 503s that the app itself counted (up to the generator's own non-2xx count) are load shedding, reported but not counted against the threshold; any other failure (a 500, a wrong body, a socket error) always counts.\n",
+			pct(s.ErrorThreshold), s.SaturatedBelow*100)
+		if s.Isolation != "" {
+			w("- Isolation: %s\n", s.Isolation)
+		}
+		w("- Publication figures: %s.\n", s.Baseline)
+		if s.GrafanaURL != "" {
+			w("- Grafana: %s (each scenario is an annotation tagged `macrobench`).\n", s.GrafanaURL)
+		}
+		w("- Charts: `throughput-<scenario>.png` (req/s per endpoint, every target and the publication), `latency-<scenario>.png` (corrected latency by percentile, every target overlaid, one panel per endpoint).\n\n")
+
+	})
+}
+
+// howToRead is the closing section's bullets.
+func howToRead(s *Summary) []string {
+	return bullets(func(w func(string, ...any)) {
+		w("- Every latency is in milliseconds (the publication's wrk printed seconds and minutes: converted, `0.87m` is 52,200 ms). In rate scenarios latencies are measured from when each request *should* have been sent (wrk2's coordinated-omission correction), so a server that falls behind shows its queueing.\n")
+		w("- *app ÷ original* divides the app's achieved requests per second by the original's, *original ÷ app* the original's mean latency by the app's: both say how many times better the app did, on this machine, in this run. *÷ publication* divides a cell's requests per second by the publication's for the same cell, measured on other hardware.\n")
+		w("- *failed: N%% errors*: more than %.0f%% of the cell's attempts got an error status or no response at all (the publication's `/agents_with_pool` closed its pooled connections); its requests per second count errors, not service, and are not shown as throughput. *(N%% errors)* after a figure: its share of such attempts, when 1%% or more; *(N%% late)*: its share of attempts answered after the generator's --timeout or still unanswered that long at the window's end (served or queued, not failed: their latency is in the latency tables).\n", FailedAbove*100)
+		w("- *errors c/r/w/t*: the generator's connect, read and write errors and timeouts; *in flight*: requests sent and not answered when the window closed; *query calls*: pg_stat_statements calls of the agents query; *connections*: pg_stat_database sessions opened; *DB ceiling*: the share of PostgreSQL's own pgbench ceiling a DB endpoint reached when not capped by its rate.\n")
+		w("- The publication printed wrk's mean and max latency only (no percentiles): compare it with the *mean*. Its saturation runs are wrk (closed loop) on its own machine; its rate runs crossed a 1 Gb/s network.\n")
+		w("- *idle wait before / drain after*: before each run the bench waited until the server side was idle (the app: no request in flight; PostgreSQL: no backend at work; their counters still), so a run after an overloaded one starts on an idle server, and after it until the run's last requests were done (its server-side counts are read then). The original has no in-flight gauge: for its runs the wait is PostgreSQL's part alone. **BOUND HIT** means the server was still busy when the wait gave up: that run's figures may include the previous load.\n")
+		w("- *reconciliation* compares the generator's counts with the server's for the same window: the app's own counters (exact; the app only), PostgreSQL's pg_stat_statements calls of the agents query and pg_stat_database sessions (both targets). Every successful DB response needs a query that reached the database; /agents needs one new connection per request; /agents_with_pool opens at most its pool (PostgreSQL's sessions, and the app's own count of what its pool opened). A mismatch fails the run: its cell's figures are marked NOT TRUSTED, listed under Failures, and never judged by compare.\n")
+		if s.Quick {
+			w("- Prometheus figures (the app only) span from the last scrape before a run to the first scrape after its drain: in a quick run that may include the end of the previous run or warm-up (said so where it does).\n")
+		} else {
+			w("- Prometheus figures (the app only) span from a scrape taken once the server was idle before a run to the first scrape after its drain: the run alone, the same span as the app's exact counts.\n")
+		}
+		w("- Per run files: `<endpoint>-<scenario>.txt` (wrk2 layout), `.json` (machine-readable), `.hgrm` (percentile spectrum), with `-original` before the extension for the original's runs; `metadata.json` has the commit, images, CPUs and settings.\n")
+	})
+}
+
+// ceilingsIntro says what the PostgreSQL ceilings are.
+const ceilingsIntro = "The agents query alone, without HTTP: what the database can serve over 8 connections."
+
+// VerificationTable is the pre-load check of every endpoint of every target.
+func VerificationTable(s *Summary) *Table {
+	t := newTable("target", "endpoint", "result", "expected vs got")
+	for _, v := range s.Verification {
+		res, detail := "ok", bodyCheck(targetOr(v.Target))
+		if !v.OK {
+			res, detail = "**FAILED — not benchmarked**", escape(strings.Join(v.Problems, "; "))
+		}
+		row := texts(targetOr(v.Target), v.Endpoint, res, detail)
+		if !v.OK {
+			row[2].Mark = MarkFailed
+		}
+		t.row("", nil, row...)
+	}
+	return t
+}
+
+// EvidenceTable is each target's server and the evidence that applies to
+// it (nil for a summary without targets).
+func EvidenceTable(s *Summary) *Table {
+	if len(s.Targets) == 0 {
+		return nil
+	}
+	t := newTable("target", "server", "evidence that applies")
+	for _, tg := range s.Targets {
+		t.row("", nil, texts(tg.Name, escape(orS(tg.Server, "—")), escape(orS(strings.Join(tg.Evidence, "; "), "—")))...)
+	}
+	return t
+}
+
+// CeilingsTable is PostgreSQL's own throughput measured in the run (nil
+// when none was).
+func CeilingsTable(s *Summary) *Table {
+	if len(s.Ceilings) == 0 {
+		return nil
+	}
+	t := newTable("ceiling", "command", "transactions/s")
+	for _, c := range s.Ceilings {
+		tps := fmt.Sprintf("%.0f", c.TPS)
+		if c.Error != "" {
+			tps = "not measured: " + escape(clipS(c.Error, 200))
+		}
+		t.row("", nil, texts(c.Name, "`"+c.Command+"`", tps)...)
+	}
+	return t
+}
+
+// runLine says how and where the run ran: executor, runner, targets, quick.
+func runLine(s *Summary, targets []TargetInfo) string {
+	var tl []string
+	for _, t := range targets {
+		tl = append(tl, fmt.Sprintf("%s at %s", t.Name, orS(t.URL, "?")))
+	}
+	line := fmt.Sprintf("Executor: %s; runner: %s; targets: %s", s.Executor, orS(s.Runner, "?"), strings.Join(tl, ", "))
+	if s.Quick {
+		line += "; **quick smoke run** (short cells: not comparable with the original's durations)"
+	}
+	return line
+}
+
+// interruptedBanner is the banner of an interrupted run ("" when it ran
+// to its end).
+func interruptedBanner(s *Summary) string {
+	if !s.Interrupted {
+		return ""
+	}
+	return fmt.Sprintf("**INTERRUPTED** (%s) at %s: the run was stopped before its end; the %d cell(s) below are those it completed, measured as usual.",
+		orS(s.InterruptedBy, "stopped"), s.Finished.Format("15:04:05 UTC"), len(s.Cells))
+}
+
+// scenarioTitle says how a scenario loads the server, in the original's words.
+func scenarioTitle(sc string) string { return orS(scenarioTitles[sc], sc) }
+
+// scenarioHow is how a scenario's cells ran, and the publication's command.
+func scenarioHow(sc string, cells []Cell, flask publication.Set) string {
+	c0 := cells[0]
+	how := fmt.Sprintf("%d connections, %d threads, %s per run", c0.Connections, c0.Threads, secs(c0.DurationS))
+	if c0.TargetRate > 0 {
+		how += fmt.Sprintf(", target %g req/s", c0.TargetRate)
+	}
+	how += fmt.Sprintf(", via %s.", c0.Via)
+	if o, ok := flask.Lookup(c0.Endpoint, sc); ok {
+		how += fmt.Sprintf(" The publication ran `%s`.", o.Command)
+	}
+	return how
 }

@@ -118,8 +118,7 @@ func WriteSweepChart(path string, series []SweepSeries, objective sweep.Objectiv
 			continue
 		}
 		ts := sweepTargetStyles[ti%len(sweepTargetStyles)]
-		steps := slices.Clone(s.Result.Steps)
-		slices.SortStableFunc(steps, func(a, b sweep.Step) int { return cmp.Compare(a.Offered, b.Offered) })
+		steps := sortedSteps(s.Result.Steps)
 		for _, pc := range sweepPercentiles {
 			var xys plotter.XYs
 			var pass []bool
@@ -259,4 +258,11 @@ func saveSweepPNG(p *plot.Plot, leg *legend, path string) error {
 		return err
 	}
 	return runresult.WriteFile(path, b)
+}
+
+// sortedSteps are a sweep's steps by offered rate (a copy).
+func sortedSteps(steps []sweep.Step) []sweep.Step {
+	out := slices.Clone(steps)
+	slices.SortStableFunc(out, func(a, b sweep.Step) int { return cmp.Compare(a.Offered, b.Offered) })
+	return out
 }
