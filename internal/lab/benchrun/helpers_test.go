@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,4 +172,24 @@ func benchBothTargets(t *testing.T, workers, pool int, args ...string) (*report.
 		t.Fatal(err)
 	}
 	return s, out, log
+}
+
+// indexApp is a real HTTP server with the app's /index and a /metrics
+// whose in-flight gauge always reads inFlight on /index and whose response
+// counter reads counted(responses served so far).
+func indexApp(t *testing.T, inFlight int, counted func(served int64) int64) *httptest.Server {
+	var served atomic.Int64
+	index := jsonHandler([]byte(`{"hello":"world"}`))
+	srv, _ := serve(t, map[string]http.Handler{
+		"/index": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			served.Add(1)
+			index(w, r)
+		}),
+		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			fmt.Fprintf(w, "# TYPE app_http_requests_in_flight gauge\napp_http_requests_in_flight{route=\"/index\"} %d\napp_http_requests_in_flight{route=\"/metrics\"} 1\n"+
+				"# TYPE app_http_requests_total counter\napp_http_requests_total{code=\"200\",route=\"/index\"} %d\n", inFlight, counted(served.Load()))
+		}),
+	})
+	return srv
 }

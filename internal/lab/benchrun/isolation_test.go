@@ -3,11 +3,8 @@ package benchrun
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/checks/testenv"
@@ -134,21 +131,7 @@ func TestIsolationWaitAtItsBoundIsAWarning(t *testing.T) {
 	binaries(t)
 	// It counts its responses truly (the run reconciles), but its gauge
 	// always shows two requests in flight.
-	metrics := "# TYPE app_http_requests_in_flight gauge\n" +
-		"app_http_requests_in_flight{route=\"/index\"} 2\napp_http_requests_in_flight{route=\"/metrics\"} 1\n" +
-		"# TYPE app_http_requests_total counter\napp_http_requests_total{code=\"200\",route=\"/index\"} %d\n"
-	var served atomic.Int64
-	index := jsonHandler([]byte(`{"hello":"world"}`))
-	srv, _ := serve(t, map[string]http.Handler{
-		"/index": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			served.Add(1)
-			index(w, r)
-		}),
-		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-			fmt.Fprintf(w, metrics, served.Load())
-		}),
-	})
+	srv := indexApp(t, 2, func(served int64) int64 { return served })
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), benchArgs(srv.URL, out, "--endpoints", "/index", "--scenarios", "rate10",

@@ -3,12 +3,9 @@ package benchrun
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/lab/report"
@@ -22,18 +19,7 @@ import (
 func TestReconciliationMismatchFailsTheRun(t *testing.T) {
 	t.Parallel()
 	binaries(t)
-	var served atomic.Int64
-	index := jsonHandler([]byte(`{"hello":"world"}`))
-	srv, _ := serve(t, map[string]http.Handler{
-		"/index": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			served.Add(1)
-			index(w, r)
-		}),
-		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, "# TYPE app_http_requests_in_flight gauge\napp_http_requests_in_flight{route=\"/metrics\"} 1\n"+
-				"# TYPE app_http_requests_total counter\napp_http_requests_total{code=\"200\",route=\"/index\"} %d\n", 2*served.Load())
-		}),
-	})
+	srv := indexApp(t, 0, func(served int64) int64 { return 2 * served })
 	out := filepath.Join(t.TempDir(), "results")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), benchArgs(srv.URL, out, "--endpoints", "/index", "--scenarios", "rate10", "--duration", "1s"), &stdout, &stderr)
