@@ -179,7 +179,8 @@ run_tests() {
   # second run downloads and builds nothing again. Not read-only, and with
   # the default capabilities: as root, the tests run PostgreSQL as its
   # "postgres" user (internal/checks/pgcluster).
-  runner_docker+=(-v "macrobench-tests-cache-$(id -u):/cache" --security-opt no-new-privileges:true)
+  runner_docker+=(-v "macrobench-tests-cache-$(id -u):/cache" --security-opt no-new-privileges:true
+    --name "macrobench-tests-$(id -u)-$$")
   for v in "${tests_env[@]}"; do
     if [ -n "${!v+set}" ]; then runner_docker+=(-e "$v"); fi
   done
