@@ -7,7 +7,9 @@
 # --quick --targets app,original --generators 2` (the bench starts the original Flask app;
 # then checks no generator container is left, and that Prometheus scraped
 # every generator), the same small bench natively
-# and Docker-only (no go on the PATH, not root: the runner image), a bench
+# and Docker-only (no go on the PATH, not root: the runner image), the
+# tests of one package Docker-only (scripts/test.sh's tests image, twice:
+# the second reuses image and caches), a bench
 # stopped by SIGINT (it marks its results and leaves no generator), a coarse
 # rate sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
 # under load, tears the stack down, then deploys the lab as a Docker Swarm
@@ -333,6 +335,49 @@ if [ "$compare_rc" -ne 3 ] || ! grep -q "^NOT JUDGED: .*fewer than 4 repeats per
   exit 1
 fi
 check no-generators
+
+begin tests-docker-only
+# The tests with only Docker too (scripts/test.sh's container path): a
+# subset that needs PostgreSQL (the agents package: its tests start clusters
+# of their own), as the same user with no Go on the PATH, from the same
+# clone, twice. The first run builds the tests image (the runner's base,
+# from the stand-ins) unless an earlier e2e left it, and fills that user's
+# caches' volume (macrobench-tests-cache-$nonroot, kept between runs like
+# Docker's build cache: Go's module and build caches, scripts/build-tools.sh's
+# Prometheus); the second reuses both: the same image, nothing downloaded or
+# built. Each ran its tests, and they passed (e2echeck test-log); the
+# coverage profiles the container wrote outside the clone (their folder is
+# mounted at its own path), and everything in the clone, are that user's.
+agents=github.com/macrobench/macrobench/internal/service/agents
+tests_out=$home/tests-out
+mkdir -p "$tests_out"
+chown "$nonroot:$nonroot" "$tests_out"
+tests_s=()
+tests_image=()
+for i in 1 2; do
+  tlog=$logdir/tests-docker-only-$i.log
+  t=$(date +%s)
+  if ! setpriv --reuid="$nonroot" --regid="$nonroot" --groups="$(stat -c %g /var/run/docker.sock)"     env PATH="$nogo" HOME="$home" "$home/repo/scripts/test.sh" -v -count=1     -coverprofile="$tests_out/agents-$i.cover" ./internal/service/agents/... >"$tlog" 2>&1; then
+    tail -n 40 "$tlog" >&2
+    log "scripts/test.sh with only Docker (run $i) failed"
+    exit 1
+  fi
+  tests_s+=($(($(date +%s) - t)))
+  tests_image+=("$(docker image inspect -f '{{.Id}}' macrobench/tests:dev)")
+  check test-log "$tlog" container "$agents"
+  [ -s "$tests_out/agents-$i.cover" ] || { log "no coverage profile from run $i"; exit 1; }
+done
+if [ "${tests_image[0]}" != "${tests_image[1]}" ]; then
+  log "the second run rebuilt the tests image"
+  exit 1
+fi
+if grep -E "go: downloading|build-tools.sh: building" "$logdir/tests-docker-only-2.log" >&2; then
+  log "the second run downloaded or built again: its caches were not reused"
+  exit 1
+fi
+check owned "$tests_out" "$nonroot:$nonroot"
+check owned "$home/repo" "$nonroot:$nonroot"
+log "the tests with only Docker: first run ${tests_s[0]}s, second ${tests_s[1]}s (image and caches reused)"
 
 begin bench-interrupt
 # A bench stopped by SIGINT while its cell runs: it exits non-zero, keeps a

@@ -16,10 +16,38 @@
 # the original app's tests, and Chromium for the results page's. Where it cannot, and Docker answers, the
 # throwaway PostgreSQL runs in a container (the tests that start a cluster of
 # their own then skip, unless CI or MACROBENCH_REQUIRE_SERVICES fails them).
+#
+# Without a Go that builds the module as it is (GOTOOLCHAIN=local go list -m:
+# go.mod's version or newer), it runs itself, with the same arguments, in the
+# tests image built from this checkout (scripts/runner/, the bench runner's
+# base with PostgreSQL, gunicorn and Flask): Docker is all it needs.
+# MACROBENCH_TESTS=native|container picks one (default auto). The first line
+# it prints says which ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/runner/run.sh
 
-command -v go >/dev/null || { echo "test.sh: needs Go $(sed -n 's/^go //p' go.mod) (https://go.dev/dl/)" >&2; exit 1; }
+gover=$(sed -n 's/^go //p' go.mod)
+if [ -n "${MACROBENCH_TESTS_IMAGE:-}" ]; then
+  # In the tests image, as the invoking user: initdb, psql and git look the
+  # uid up, which the image does not know (its /etc/passwd is writable).
+  getent passwd "$(id -u)" >/dev/null ||
+    echo "macrobench:x:$(id -u):$(id -g):macrobench tests:/tmp:/bin/sh" >>/etc/passwd
+else
+  tests=${MACROBENCH_TESTS:-auto}
+  case $tests in
+    auto) if suitable_go; then tests=native why="Go $(go env GOVERSION) here"; else tests=container why="no Go $gover or newer here (GOTOOLCHAIN=local)"; fi ;;
+    native | container) why="MACROBENCH_TESTS=$tests" ;;
+    *) echo "test.sh: MACROBENCH_TESTS=$tests: want auto, native or container" >&2; exit 2 ;;
+  esac
+  if [ "$tests" = container ]; then
+    echo "test.sh: container: $why: the tests run in the tests image (scripts/runner/)" >&2
+    run_tests "$@"
+  fi
+  echo "test.sh: native: $why" >&2
+fi
+
+command -v go >/dev/null || { echo "test.sh: needs Go $gover (https://go.dev/dl/), or Docker (MACROBENCH_TESTS=container)" >&2; exit 1; }
 
 have_pg() { [ -n "${MACROBENCH_PG_BIN:-}" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; }
 pg_packages="postgresql postgresql-client"

@@ -19,6 +19,9 @@
 //	e2echeck same-report NATIVE CONTAINER  the same bench run natively and in the
 //	                             runner container: the same report, each naming its runner
 //	e2echeck owned DIR UID:GID   everything under DIR belongs to UID:GID
+//	e2echeck test-log LOG PATH PKG...  the output of `scripts/test.sh -v -count=1`:
+//	                             the first line names PATH (native|container),
+//	                             each PKG ran, tests passed, none failed or skipped
 //	e2echeck running             every container up, healthy, never restarted
 //	e2echeck stopped SERVICE...  the services' containers exited 0 (after docker compose stop)
 //	e2echeck gone                nothing of the project is left
@@ -65,7 +68,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|running|stopped|gone|swarm [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|gone|swarm [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -242,6 +245,20 @@ func run(args []string) error {
 			return err
 		}
 		logf("owned: everything under %s is %d:%d's", rest[0], uid, gid)
+	case "test-log":
+		if len(rest) < 3 {
+			return fmt.Errorf("test-log: want LOG native|container PKG...")
+		}
+		f, err := os.Open(rest[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		tr, err := e2echeck.CheckTestLog(f, rest[1], rest[2:])
+		if err != nil {
+			return fmt.Errorf("%s: %v", rest[0], err)
+		}
+		logf("test-log: the %s path ran %v: %d tests passed, none failed or skipped", tr.Path, rest[2:], tr.Passed)
 	case "running":
 		cs, err := d.Containers(ctx)
 		if err != nil {
