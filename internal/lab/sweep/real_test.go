@@ -88,9 +88,11 @@ func kneePlan() Plan {
 	return Plan{Start: 50, Growth: 1.5, Resolution: 0.05, Step: 2 * time.Second, Budget: 40 * time.Second}
 }
 
-// sweepCapServer sweeps the server; a sweep that ends without a knee (a
-// stall of a loaded machine failing a step below capacity, seen in CI with
-// other packages' tests running) is tried again, up to three times.
+// sweepCapServer sweeps the server; a sweep that ends without a knee or
+// with one below 90% of the capacity (a stall of a loaded machine failing a
+// step below capacity, seen in CI with other packages' tests and a bench
+// running) is tried again, up to three times. A knee above the band is
+// never excused.
 func sweepCapServer(t *testing.T, url string, srv *capServer) *Result {
 	t.Helper()
 	var r *Result
@@ -102,7 +104,7 @@ func sweepCapServer(t *testing.T, url string, srv *capServer) *Result {
 			t.Fatal(err)
 		}
 		t.Logf("sweep (try %d) in %.1fs:\n%s", try, r.ElapsedS, strings.Join(r.Table(), "\n"))
-		if r.Outcome == OutcomeKnee {
+		if r.Outcome == OutcomeKnee && r.Knee.Rate >= 0.9*kneeCapacity {
 			break
 		}
 	}
