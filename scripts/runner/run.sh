@@ -145,7 +145,7 @@ run_bench() {
 
 # The variables the tests in the container get from this shell when set:
 # the services' policy (internal/checks/testenv) and how Go reaches modules.
-tests_env=(CI MACROBENCH_REQUIRE_SERVICES GOFLAGS GOPROXY GOPRIVATE GONOPROXY
+tests_env=(CI MACROBENCH_REQUIRE_SERVICES MACROBENCH_BUILD_TOOLS GOFLAGS GOPROXY GOPRIVATE GONOPROXY
   GONOSUMDB GOSUMDB GOINSECURE HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy
   https_proxy no_proxy)
 
