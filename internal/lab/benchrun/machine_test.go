@@ -133,8 +133,6 @@ func TestMachineSamplerSeesABusyLoop(t *testing.T) {
 	}
 	window := func(burn bool) *report.Machine {
 		s := startMachineSampler(context.Background(), nil, "", "no engine in this test")
-		time.Sleep(2 * sampleInterval)
-		from := time.Now()
 		var stop atomic.Bool
 		if burn {
 			for range runtime.NumCPU() {
@@ -147,8 +145,13 @@ func TestMachineSamplerSeesABusyLoop(t *testing.T) {
 				}()
 			}
 		}
+		// The window read is widened to the samples around it (up to a
+		// sample interval each side): they too fall within the burn.
+		time.Sleep(2 * sampleInterval)
+		from := time.Now()
 		time.Sleep(1500 * time.Millisecond)
 		to := time.Now()
+		time.Sleep(2 * sampleInterval)
 		stop.Store(true)
 		s.Stop()
 		return s.Window(from, to)
