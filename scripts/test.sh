@@ -107,12 +107,16 @@ fi
 
 # Every module of the repository (the root and each nested go.mod under
 # internal/); each runs even when an earlier one failed.
+# -timeout bounds each test binary: the slowest, internal/lab/benchrun, took
+# 268 s in CI on a quiet machine (December 2026); 20 minutes leaves room for
+# a machine loaded on every core (go test's default is 10).
+timeout=20m
 modules=(.)
 while IFS= read -r mod; do modules+=("$(dirname "$mod")"); done < <(find internal -name go.mod | sort)
 status=0
 for m in "${modules[@]}"; do
   echo "test.sh: go vet, go test -race in module $m" >&2
   go vet -C "$m" ./... || status=1
-  go test -C "$m" -race ./... || status=1
+  go test -C "$m" -race -timeout "$timeout" ./... || status=1
 done
 exit $status
