@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -42,11 +43,11 @@ func TestStarvedGeneratorShowsSendLag(t *testing.T) {
 	taskset, err1 := exec.LookPath("taskset")
 	nice, err2 := exec.LookPath("nice")
 	if err1 != nil || err2 != nil {
-		t.Skip("needs taskset (util-linux) and nice (coreutils)")
+		testenv.Missing(t, "needs taskset (util-linux) and nice (coreutils)")
 	}
 	cpus := allowedCPUs(t)
 	if len(cpus) < 2 {
-		t.Skipf("needs two CPUs (one to starve, one for the server); this process may use %v", cpus)
+		testenv.Missing(t, "needs two CPUs (one to starve, one for the server); this process may use %v", cpus)
 	}
 	cpu := cpus[len(cpus)-1]
 
@@ -107,7 +108,7 @@ func TestStarvedGeneratorShowsSendLag(t *testing.T) {
 func allowedCPUs(t *testing.T) []string {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		t.Skip("no /proc/self/status")
+		testenv.Missing(t, "no /proc/self/status")
 	}
 	for line := range strings.Lines(string(b)) {
 		list, ok := strings.CutPrefix(line, "Cpus_allowed_list:")
