@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,11 +41,21 @@ type Dashboard struct {
 	Queries []Query
 	// AllValues maps each template variable to the value Grafana uses for "All".
 	AllValues map[string]string
+
+	doc  dashboardDoc    // what CheckDashboard reads
+	refs []datasourceUse // every "datasource" in the file
 }
 
-// LoadDashboards loads every *.json in dir.
+// LoadDashboards loads every *.json under dir, subfolders included, as
+// Grafana's file provider does (file_reader.go walks the folder).
 func LoadDashboards(dir string) ([]Dashboard, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(e.Name(), ".json") {
+			paths = append(paths, p)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +76,10 @@ func LoadDashboards(dir string) ([]Dashboard, error) {
 }
 
 // LoadDashboard reads a dashboard, checks it decodes as a Grafana dashboard
-// (Foundation SDK types, strictly) and refers to the datasource by its
-// provisioned uid only, and collects its PromQL expressions.
+// (Foundation SDK types, strictly: unknown keys, wrong types and missing
+// required fields fail, and so do the options of the panel types the SDK
+// knows) and asks for no datasource on import, and collects its PromQL
+// expressions and datasource references for CheckDashboard.
 func LoadDashboard(path string) (Dashboard, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -90,6 +103,9 @@ func LoadDashboard(path string) (Dashboard, error) {
 		return Dashboard{}, fmt.Errorf("%s: %w", path, err)
 	}
 	d := Dashboard{File: path, AllValues: map[string]string{}}
+	if err := json.Unmarshal(raw, &d.doc); err != nil {
+		return Dashboard{}, fmt.Errorf("%s: %w", path, err)
+	}
 	d.UID, _ = doc["uid"].(string)
 	d.Title, _ = doc["title"].(string)
 	var errs []error
@@ -106,9 +122,7 @@ func LoadDashboard(path string) (Dashboard, error) {
 		}
 		switch key {
 		case "datasource":
-			if err := checkDatasourceRef(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %s: %w", path, where, err))
-			}
+			d.refs = append(d.refs, datasourceUse{Where: where, Ref: v})
 		case "expr":
 			if s, ok := v.(string); ok && s != "" {
 				d.Queries = append(d.Queries, Query{File: path, Where: where, Expr: s})
@@ -172,24 +186,6 @@ func walk(v any, at, panel string, f func(at, panel, key string, v any)) {
 			walk(e, fmt.Sprintf("%s[%d]", at, i), panel, f)
 		}
 	}
-}
-
-// checkDatasourceRef accepts the provisioned Prometheus uid and Grafana's
-// built-in annotation source; anything else would break on a fresh Grafana.
-func checkDatasourceRef(v any) error {
-	ref, ok := v.(map[string]any)
-	if !ok {
-		return fmt.Errorf("datasource %v: want an object with type and uid", v)
-	}
-	typ, _ := ref["type"].(string)
-	uid, _ := ref["uid"].(string)
-	switch {
-	case typ == "prometheus" && uid == grafanaids.DatasourceUID:
-		return nil
-	case typ == "grafana" && (uid == "-- Grafana --" || uid == "grafana"):
-		return nil
-	}
-	return fmt.Errorf("datasource {type %q, uid %q}: want {type \"prometheus\", uid %q}", typ, uid, grafanaids.DatasourceUID)
 }
 
 var labelValuesRE = regexp.MustCompile(`^\s*label_values\((.+),\s*\w+\s*\)\s*$`)

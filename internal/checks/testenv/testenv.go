@@ -18,6 +18,13 @@
 //     with MACROBENCH_REQUIRE_SERVICES=1, which scripts/test.sh sets. A CI run
 //     can never pass by skipping. ("", "0" and "false" mean not set.)
 //
+// One kind of service is the exception: a service that only the official
+// images provide (Grafana: it has no registry-free stand-in, so CI never
+// has one). OfficialEnv skips for want of it, under CI too, saying that the
+// test did not run and where the gap is written down (docs/dashboards.md);
+// with MACROBENCH_REQUIRE_OFFICIAL=1 (a machine that runs the official
+// images) it fails instead.
+//
 // Tests reach those services only through this package, so that the policy
 // holds everywhere. The servers a test starts itself go through
 // StartProcess or StartServer (internal/shared/proc: stopped when the test ends,
@@ -65,6 +72,31 @@ func Missing(t testing.TB, format string, args ...any) {
 		t.Fatalf("%s (services are required: CI or %s is set; scripts/test.sh provides them)", what, RequireVar)
 	}
 	t.Skipf("skipped: %s; run the tests through scripts/test.sh", what)
+}
+
+// OfficialVar, when set, turns a missing official-image-only service
+// (OfficialEnv) into a failure.
+const OfficialVar = "MACROBENCH_REQUIRE_OFFICIAL"
+
+// OfficialEnv returns the value of the environment variable name, which
+// points the test at a service that only the official images provide (what
+// describes it).
+// Unset, the test skips, under CI too (CI cannot have the service), with a
+// line saying that it did not run and what is therefore unproven; with
+// OfficialVar set, it fails.
+func OfficialEnv(t testing.TB, name, what string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v != "" {
+		return v
+	}
+	msg := fmt.Sprintf("%s is not set: %s not checked; it runs only where the official images do "+
+		"(never in CI; what is unproven without it: docs/dashboards.md)", name, what)
+	if isSet(OfficialVar) {
+		t.Fatalf("%s (%s is set)", msg, OfficialVar)
+	}
+	t.Skipf("NOT RUN: %s", msg)
+	return ""
 }
 
 // DatabaseURL is the shared, seeded database of the test run
