@@ -2,8 +2,12 @@
 # Provides the monitoring binaries at the versions compose.yaml pins, for the
 # live tests and the e2e stand-in images:
 #   - Prometheus 3.16.0, built from its Go module (v0.316.0) in a throwaway
-#     module (`go install pkg@version` refuses modules with replace directives);
-#     cached under ${MACROBENCH_CACHE:-$HOME/.cache/macrobench}/bin by version.
+#     module (`go install pkg@version` refuses modules with replace directives)
+#     with the release build's settings where the module allows (.promu.yml
+#     and promu: CGO off, -tags netgo, the version's ldflags; builtinassets
+#     needs the web UI's compiled assets, which the module does not hold:
+#     docs/e2e.md); cached under ${MACROBENCH_CACHE:-$HOME/.cache/macrobench}/bin
+#     by version and recipe.
 #   - postgres_exporter 0.11.1 from Debian's prometheus-postgres-exporter
 #     (the same release as the pinned quay.io image; not on the Go proxy).
 # Usage: scripts/build-tools.sh [--env]
@@ -32,7 +36,7 @@ mkdir -p "$bindir"
 # wait for it on this lock instead of doing the same work in parallel.
 exec 9>"$bindir/.build-tools.lock"
 
-prom_bin=$bindir/prometheus-$PROMETHEUS_MODULE_VERSION
+prom_bin=$bindir/prometheus-$PROMETHEUS_MODULE_VERSION-netgo
 if [ ! -x "$prom_bin" ]; then
   flock 9
 fi
@@ -44,9 +48,19 @@ if [ ! -x "$prom_bin" ]; then
     cd "$work"
     go mod init tmp >/dev/null 2>&1
     go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" >&2
+    # As promu builds the release: CGO_ENABLED=0, the tags .promu.yml names
+    # but builtinassets, and its ldflags (the version from the module's
+    # VERSION file, as promu reads it; branch HEAD, as a tag's checkout
+    # reports; no revision: the module has no git history, so Prometheus
+    # prints "unknown").
+    release=$(cat "$(go list -m -f '{{.Dir}}' github.com/prometheus/prometheus)/VERSION")
+    v=github.com/prometheus/common/version
+    ldflags="-X $v.Version=$release -X $v.Branch=HEAD -X $v.BuildUser=$(whoami)@$(hostname)"
+    ldflags+=" -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S) -extldflags '-static'"
     # Build to a temporary name, then rename: an interrupted build never
     # leaves a half-written binary under the cached name.
-    go build -o "$prom_bin.tmp.$$" github.com/prometheus/prometheus/cmd/prometheus >&2
+    CGO_ENABLED=0 go build -tags netgo -ldflags "$ldflags" \
+      -o "$prom_bin.tmp.$$" github.com/prometheus/prometheus/cmd/prometheus >&2
   )
   mv "$prom_bin.tmp.$$" "$prom_bin"
   log "built $prom_bin"

@@ -23,8 +23,9 @@
 #
 # Usage: scripts/e2e.sh [--official]
 #   --official  on a machine with Docker and internet: the official images
-#               from compose.yaml alone (grafana included), nothing installed
-#               or built but the lab's own images.
+#               from compose.yaml alone (grafana included, and its live
+#               checks run), nothing installed or built but the lab's own
+#               images.
 # Environment: MACROBENCH_CACHE (default ~/.cache/macrobench),
 # E2E_KEEP=1 leaves the stack up on failure for a look.
 set -euo pipefail
@@ -38,6 +39,9 @@ case "${1:-}" in
 esac
 
 COMPOSE_VERSION=v2.40.3
+# The buildx that compose v2.40.3 links (its go.mod): for the docker CLI
+# stand-in, built beside compose from the same module graph.
+BUILDX_VERSION=v0.29.1
 BASE_IMAGE=macrobench-standin/debian:bookworm
 
 cache=${MACROBENCH_CACHE:-$HOME/.cache/macrobench}
@@ -174,6 +178,26 @@ if [ "$(docker compose version --short 2>/dev/null)" != "${COMPOSE_VERSION#v}" ]
   ) >"$logdir/compose-build.log" 2>&1 || { tail -n 30 "$logdir/compose-build.log" >&2; exit 1; }
   mv "$plugin.tmp" "$plugin"
 fi
+
+begin buildx-plugin
+# buildx for the docker CLI stand-in (the runner image copies it), built
+# from its Go module together with compose's (the versions compose links),
+# and kept in the cache: never a plugin of this machine's CLI, whose
+# builds stay as they are.
+buildx_bin=$cache/e2e/docker-buildx-$BUILDX_VERSION
+if [ ! -x "$buildx_bin" ]; then
+  log "building docker buildx $BUILDX_VERSION from its Go module (first time: a few minutes)"
+  mod=$work/buildx-mod
+  mkdir -p "$mod"
+  (
+    cd "$mod"
+    go mod init tmp >/dev/null 2>&1
+    go get "github.com/docker/compose/v2/cmd@$COMPOSE_VERSION" "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
+    go build -ldflags "-X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
+      -o "$buildx_bin.tmp" github.com/docker/buildx/cmd/buildx
+  ) >"$logdir/buildx-build.log" 2>&1 || { tail -n 30 "$logdir/buildx-build.log" >&2; exit 1; }
+  mv "$buildx_bin.tmp" "$buildx_bin"
+fi
 fi # official
 log "docker engine $(docker version --format '{{.Server.Version}}'), $(docker compose version)"
 
@@ -241,12 +265,12 @@ stage="" standin postgres-exporter macrobench-standin/postgres-exporter:v0.11.1
 eval "$(scripts/build-tools.sh --env)"
 stage_prom() { cp "$MACROBENCH_PROMETHEUS_BIN" "$1/prometheus"; }
 stage=stage_prom standin prometheus macrobench-standin/prometheus:v3.16.0 "$(sha256sum <"$MACROBENCH_PROMETHEUS_BIN")"
-# The Docker CLI and the compose plugin for the runner image (the machine's,
-# as `docker compose` found them above).
+# The Docker CLI, the compose plugin (the machine's, as `docker compose`
+# found them above) and buildx (built above) for the runner image.
 docker_bin=$(command -v docker)
 compose_bin=$(docker info --format '{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}')
-stage_cli() { cp "$docker_bin" "$1/docker"; cp "$compose_bin" "$1/docker-compose"; }
-stage=stage_cli standin docker-cli macrobench-standin/docker:28.2.2-cli "$(cat "$docker_bin" "$compose_bin" | sha256sum)"
+stage_cli() { cp "$docker_bin" "$1/docker"; cp "$compose_bin" "$1/docker-compose"; cp "$buildx_bin" "$1/docker-buildx"; }
+stage=stage_cli standin docker-cli macrobench-standin/docker:28.2.2-cli "$(cat "$docker_bin" "$compose_bin" "$buildx_bin" | sha256sum)"
 export RUNNER_GO_IMAGE=macrobench-standin/golang:1.26.8-bookworm RUNNER_DOCKER_CLI_IMAGE=macrobench-standin/docker:28.2.2-cli
 fi # not official
 
@@ -259,7 +283,9 @@ stack_up=1
 # Whatever an interrupted earlier run left of the project goes first.
 quiet docker compose --profile "*" down -v --remove-orphans --timeout 20
 quiet docker compose up -d
-check healthy "${services[@]}"
+# Grafana (--official) may take minutes over its first start (its database
+# migrations on one CPU: compose.yaml gives it a 3-minute start period).
+check --timeout 5m healthy "${services[@]}"
 
 begin check-stack
 check stack
@@ -267,6 +293,21 @@ check stack
 # long cells showed: idle connections were reopened).
 check pool-idle
 check security
+
+if [ "$official" = 1 ]; then
+  begin check-grafana
+  # The official Grafana is up: its live checks (internal/checks/stackcheck:
+  # health, the provisioned datasource answering, every dashboard there and
+  # provisioned), anonymous, or as the admin when GRAFANA_ADMIN_PASSWORD is set.
+  glog=$logdir/check-grafana.log
+  if ! MACROBENCH_GRAFANA_URL="http://$(docker compose port grafana 3000)" MACROBENCH_REQUIRE_OFFICIAL=1 \
+    go test -C internal/checks/stackcheck -count=1 -v -run '^TestGrafanaServesTheProvisionedDashboards$' . >"$glog" 2>&1 ||
+    ! grep -q -- '--- PASS: TestGrafanaServesTheProvisionedDashboards' "$glog"; then
+    tail -n 40 "$glog" >&2
+    log "the live Grafana checks failed or did not run"
+    exit 1
+  fi
+fi
 
 begin bench-quick
 if [ ! -x scripts/bench.sh ]; then
@@ -288,6 +329,9 @@ check bench "$cache/e2e/bench-last"
 check page "$cache/e2e/bench-last"
 check live-generators
 check no-generators
+# The bench started the original (the stack came up without it): it has
+# removed it again, leaving the lab as it found it.
+check absent original
 
 begin bench-docker-only
 # Docker is all a user needs (scripts/runner/): the same small bench, first
@@ -458,7 +502,8 @@ done
 swarm_files=()
 [ "$official" = 1 ] || swarm_files=(-c scripts/e2e/swarm.standins.yaml)
 swarm_stack=1
-quiet "$work/bench" swarm up --stack "$SWARM_STACK" "${swarm_files[@]}" --timeout 3m
+# 5 minutes: with --official, Grafana's first start (its migrations) is in it.
+quiet "$work/bench" swarm up --stack "$SWARM_STACK" "${swarm_files[@]}" --timeout 5m
 swarm_out=$cache/e2e/swarm-last
 rm -rf "$swarm_out"
 "$work/bench" swarm run --stack "$SWARM_STACK" "${swarm_files[@]}" --replicas 2 --rate 200 --connections 4 \

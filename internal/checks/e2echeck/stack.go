@@ -3,6 +3,7 @@ package e2echeck
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/shared/docker"
@@ -77,6 +78,24 @@ func CheckStopped(cs []docker.Container, services ...string) error {
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("not stopped cleanly (exit 0): %s", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// CheckAbsent requires that no container of the named services is left,
+// running or stopped (one-off containers aside): after a bench that started
+// the original, the bench has removed it again (benchrun's StopOriginal),
+// so the lab is as the bench found it and a plain `docker compose down`
+// stops all of it.
+func CheckAbsent(cs []docker.Container, services ...string) error {
+	var left []string
+	for _, c := range cs {
+		if !c.OneOff() && slices.Contains(services, c.Service()) {
+			left = append(left, c.String())
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("containers left: %s", strings.Join(left, ", "))
 	}
 	return nil
 }

@@ -25,3 +25,22 @@ func TestCheckStopped(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAbsent(t *testing.T) {
+	oneOff := container("original", false, 0)
+	oneOff.Config.Labels["com.docker.compose.oneoff"] = "True"
+	for _, tc := range []struct {
+		name string
+		cs   []docker.Container
+		ok   bool
+	}{
+		{"none", []docker.Container{container("app", true, 0), oneOff}, true},
+		{"running", []docker.Container{container("app", true, 0), container("original", true, 0)}, false},
+		{"stopped", []docker.Container{container("original", false, 0)}, false},
+	} {
+		err := CheckAbsent(tc.cs, "original")
+		if tc.ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), "original")) {
+			t.Errorf("%s: %v, want ok=%v (an error naming the original)", tc.name, err, tc.ok)
+		}
+	}
+}

@@ -168,7 +168,6 @@ func TestDashboardQueriesReturnDataFromTheRealStack(t *testing.T) {
 		t.Errorf("the app exited: %v", app.Cmd.ProcessState)
 	default:
 	}
-
 	// Grafana itself: TestGrafanaServesTheProvisionedDashboards (only where
 	// the official image runs).
 }

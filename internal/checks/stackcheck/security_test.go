@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -443,13 +444,25 @@ func TestBuildContextsHoldOnlyWhatTheBuildsCopy(t *testing.T) {
 }
 
 // The e2e's stand-in PostgreSQL follows the official entrypoint in what
-// compose.yaml relies on: a password file, and starting as the postgres user.
+// compose.yaml relies on: the password read from POSTGRES_PASSWORD_FILE
+// (its content, the variable then unset), and both set refused. The
+// entry point's own function, run by bash.
 func TestStandInPostgresReadsThePasswordFile(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "scripts/e2e/postgres/docker-entrypoint.sh"))
-	if err != nil {
+	script := filepath.Join(testenv.RepoRoot(t), "scripts/e2e/postgres/docker-entrypoint.sh")
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "POSTGRES_PASSWORD_FILE") {
-		t.Error("scripts/e2e/postgres/docker-entrypoint.sh: does not read POSTGRES_PASSWORD_FILE (compose.yaml sets it)")
+	run := func(env ...string) (string, error) {
+		cmd := exec.Command("bash", "-c", `. "$1" && from_file POSTGRES_PASSWORD && printf '%s|%s' "$POSTGRES_PASSWORD" "${POSTGRES_PASSWORD_FILE-unset}"`, "bash", script)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("POSTGRES_PASSWORD_FILE=" + pw); err != nil || out != "s3cret|unset" {
+		t.Errorf("POSTGRES_PASSWORD_FILE=%s: got %q (%v), want the file's content and the variable unset: s3cret|unset", pw, out, err)
+	}
+	if out, err := run("POSTGRES_PASSWORD=other", "POSTGRES_PASSWORD_FILE="+pw); err == nil || !strings.Contains(out, "exclusive") {
+		t.Errorf("both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE: got %q (%v), want an error", out, err)
 	}
 }

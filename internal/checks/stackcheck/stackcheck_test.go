@@ -72,15 +72,6 @@ func TestComposeHasTheLabsProperties(t *testing.T) {
 			t.Errorf("compose.yaml: services.%s.cpus: no CPU limit", name)
 		}
 	}
-	retention := 0
-	for _, a := range p.Services["prometheus"].Command {
-		if strings.HasPrefix(a, "--storage.tsdb.retention.time=") || strings.HasPrefix(a, "--storage.tsdb.retention.size=") {
-			retention++
-		}
-	}
-	if retention != 2 {
-		t.Errorf("compose.yaml: services.prometheus.command: %q: want retention bounded by time and size", p.Services["prometheus"].Command)
-	}
 	if got := p.Services["loadtest-local"].NetworkMode; got != "service:app" {
 		t.Errorf("compose.yaml: services.loadtest-local.network_mode: %q, want service:app (\"via localhost\")", got)
 	}

@@ -24,6 +24,8 @@
 //	                             each PKG ran, tests passed, none failed or skipped
 //	e2echeck running             every container up, healthy, never restarted
 //	e2echeck stopped SERVICE...  the services' containers exited 0 (after docker compose stop)
+//	e2echeck absent SERVICE...   no container of the services is left (the
+//	                             original, after the bench that started it)
 //	e2echeck gone                nothing of the project is left
 //	e2echeck swarm DIR           the results of `bench swarm run` (parts, merge, the app's count)
 //
@@ -68,7 +70,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|gone|swarm [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|absent|gone|swarm [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -277,6 +279,15 @@ func run(args []string) error {
 			return err
 		}
 		logf("stopped: %v exited 0", rest)
+	case "absent":
+		cs, err := d.Containers(ctx)
+		if err != nil {
+			return err
+		}
+		if err := e2echeck.CheckAbsent(cs, rest...); err != nil {
+			return err
+		}
+		logf("absent: no container of %v", rest)
 	case "swarm":
 		if len(rest) != 1 {
 			return fmt.Errorf("swarm: name the results folder")

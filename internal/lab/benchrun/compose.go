@@ -28,6 +28,9 @@ type ComposeExecutor struct {
 	appURL      string // the app's published address, found by Up
 	originalURL string // the original's, found by UpOriginal
 	project     string // compose's project name, found by services
+	// startedOriginal: UpOriginal started the original (it was not
+	// answering), so StopOriginal takes it away again.
+	startedOriginal bool
 }
 
 // The compose names of the original and of its generator "via localhost":
@@ -87,12 +90,15 @@ func (e *ComposeExecutor) Up(ctx context.Context, log func(string, ...any)) erro
 // UpOriginal starts the original (`docker compose --profile original up -d
 // --wait original`) unless it already answers /index on its published port,
 // then waits until it does. Up comes first: it needs the stack's PostgreSQL.
+// An original it starts, StopOriginal removes when the bench ends.
 func (e *ComposeExecutor) UpOriginal(ctx context.Context, log func(string, ...any)) error {
 	if addr, err := e.Published(ctx, OriginalService, 8000); err == nil && proc.WaitHTTPOK(ctx, "http://"+addr+"/index", 0) == nil {
 		e.originalURL = "http://" + addr
 		return nil
 	}
 	log("bench: the original is not up; running docker compose --profile %s up -d --wait %s", OriginalProfile, OriginalService)
+	// From here on the container may exist, whatever happens next.
+	e.startedOriginal = true
 	cmd := e.cli().Compose(ctx, "--profile", OriginalProfile, "up", "-d", "--wait", OriginalService)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -106,6 +112,27 @@ func (e *ComposeExecutor) UpOriginal(ctx context.Context, log func(string, ...an
 	if err := proc.WaitHTTPOK(ctx, e.originalURL+"/index", 3*time.Minute); err != nil {
 		return fmt.Errorf("the original did not answer /index: %w", err)
 	}
+	return nil
+}
+
+// StopOriginal stops and removes the original if UpOriginal started it
+// (`docker compose --profile original rm --stop --force original`), and
+// leaves one that was already running alone: the bench leaves the lab as
+// it found it, so a plain `docker compose down` still stops all of it (it
+// does not touch a container of a profile it is not given). It runs on a
+// context of its own: the bench's may have ended (an interrupted run).
+func (e *ComposeExecutor) StopOriginal(log func(string, ...any)) error {
+	if !e.startedOriginal {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args := []string{"--profile", OriginalProfile, "rm", "--stop", "--force", OriginalService}
+	log("bench: stopping the original it started: docker compose %s", strings.Join(args, " "))
+	if _, err := e.cli().ComposeOutput(ctx, args...); err != nil {
+		return fmt.Errorf("the original it started is left running: %v", err)
+	}
+	e.startedOriginal = false
 	return nil
 }
 

@@ -81,6 +81,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			return 1
 		}
 		if cfg.Measures(report.TargetOriginal) {
+			// When run returns (the matrix and the report done, or not), an
+			// original the bench started goes again.
+			defer func() {
+				if err := ex.StopOriginal(logf); err != nil {
+					fmt.Fprintf(stderr, "bench: %v\n", err)
+				}
+			}()
 			if err := ex.UpOriginal(ctx, logf); err != nil {
 				fmt.Fprintf(stderr, "bench: %v\n", err)
 				return 1

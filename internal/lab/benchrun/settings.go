@@ -82,7 +82,7 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	fs.IntVar(&c.Repeat, "repeat", 1, "run every cell N times; report the median and the spread")
 	fs.StringVar(&c.Target, "target", "", "base URL of a remote app (e.g. http://192.168.2.100:8000): no compose, the generator runs on this machine")
 	fs.StringVar(&c.TargetOriginal, "target-original", "", "with --target: base URL of the original Flask app (e.g. http://192.168.2.100:8001); implies --targets app,original")
-	targets := fs.String("targets", report.TargetApp, "comma-separated targets each cell runs against, back to back: app, original (in compose the bench starts the original: docker compose --profile original up -d --wait original)")
+	targets := fs.String("targets", report.TargetApp, "comma-separated targets each cell runs against, back to back: app, original (in compose the bench starts the original: docker compose --profile original up -d --wait original; and removes it again at the end if it started it)")
 	threshold := fs.String("error-threshold", "1%", "fail the run when a cell's error ratio exceeds this (e.g. 1% or 0.01)")
 	fs.Float64Var(&c.SaturatedBelow, "saturated-below", 0.9, "a rate cell achieving less than this fraction of its target is reported saturated")
 	fs.StringVar(&c.OutDir, "out", "", "results folder (default results/<UTC timestamp>)")
