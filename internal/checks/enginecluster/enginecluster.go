@@ -283,9 +283,12 @@ func waitEngine(ctx context.Context, node Node, limit time.Duration) error {
 			logs, _ := combined(ctx, node.docker, "logs", "--tail", "30", node.Name)
 			return fmt.Errorf("node %s: container %s before its engine answered: %s", node.Name, s, clip(logs, 2000))
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("node %s: waiting for its engine: %w", node.Name, ctx.Err())
+		}
+		if time.Now().After(deadline) {
 			logs, _ := combined(context.Background(), node.docker, "logs", "--tail", "30", node.Name)
-			return fmt.Errorf("node %s: engine not answering after %s: %v; its log: %s", node.Name, limit, errors.Join(last, ctx.Err()), clip(logs, 2000))
+			return fmt.Errorf("node %s: engine not answering after %s: %v; its log: %s", node.Name, limit, last, clip(logs, 2000))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

@@ -84,8 +84,8 @@ func TestNodeArgs(t *testing.T) {
 }
 
 // needEngine ends the test (skip, or fail under CI / scripts/test.sh) when
-// there is no Docker engine or no stand-in base; builds the node image
-// from scripts/e2e/node when it is missing.
+// there is no Docker engine or no stand-in base, and builds the node image
+// from scripts/e2e/node (cached: a second or two when nothing changed).
 func needEngine(t *testing.T) {
 	t.Helper()
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
@@ -94,14 +94,42 @@ func needEngine(t *testing.T) {
 	if exec.Command("docker", "image", "inspect", baseImage).Run() != nil {
 		testenv.Missing(t, "no image %s (scripts/e2e.sh makes it)", baseImage)
 	}
-	if exec.Command("docker", "image", "inspect", DefaultImage).Run() == nil {
-		return
-	}
 	dir := filepath.Join(testenv.RepoRoot(t), "scripts", "e2e", "node")
 	cmd := exec.Command("docker", "build", "-q", "--build-arg", "BASE_IMAGE="+baseImage, "-t", DefaultImage, dir)
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v: %s", DefaultImage, err, out)
+	}
+}
+
+// An Up that fails half way (here: its context ends while the engines
+// start) tears down what it made, and says why.
+func TestFailedUpLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no cluster")
+	}
+	needEngine(t)
+	id := fmt.Sprintf("f%d", os.Getpid())
+	t.Cleanup(func() { _ = Down(id, DownConfig{}) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var started bool
+	c, err := Up(ctx, Config{ID: id, Nodes: 2, Log: func(format string, args ...any) {
+		t.Logf(format, args...)
+		if strings.Contains(format, "node containers") {
+			started = true
+			cancel()
+		}
+	}})
+	if err == nil || c != nil {
+		t.Fatalf("Up with its context ended: %v, %v; want an error", c, err)
+	}
+	if !started || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("Up's error %q: want it to end after the nodes started, for the context", err)
+	}
+	left, lerr := Leftovers(context.Background(), id, DownConfig{})
+	if lerr != nil || len(left) > 0 {
+		t.Errorf("after the failed Up: %v %s", lerr, strings.Join(left, "; "))
 	}
 }
 
