@@ -2,6 +2,7 @@ package enginecluster
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
@@ -83,6 +84,16 @@ func TestNodeArgs(t *testing.T) {
 	}
 }
 
+// testID is a cluster id of its own: the process id is not enough (tests in
+// containers, scripts/test.sh's tests image, often share a small one).
+func testID(t *testing.T, prefix string) string {
+	b := make([]byte, 3)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s%d-%x", prefix, os.Getpid(), b)
+}
+
 // needEngine ends the test (skip, or fail under CI / scripts/test.sh) when
 // there is no Docker engine or no stand-in base, and builds the node image
 // from scripts/e2e/node (cached: a second or two when nothing changed).
@@ -109,7 +120,7 @@ func TestFailedUpLeavesNothing(t *testing.T) {
 		t.Skip("-short: no cluster")
 	}
 	needEngine(t)
-	id := fmt.Sprintf("f%d", os.Getpid())
+	id := testID(t, "f")
 	t.Cleanup(func() { _ = Down(id, DownConfig{}) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -141,7 +152,7 @@ func TestClusterOverlayAndTeardown(t *testing.T) {
 		t.Skip("-short: no cluster")
 	}
 	needEngine(t)
-	id := fmt.Sprintf("t%d", os.Getpid())
+	id := testID(t, "t")
 	logf := func(format string, args ...any) { t.Logf(format, args...) }
 	downCfg := DownConfig{Log: logf}
 	t.Cleanup(func() {
