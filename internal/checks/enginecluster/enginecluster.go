@@ -422,20 +422,32 @@ type Load struct {
 }
 
 // LoadImages copies each image from the host's engine into each of the
-// nodes of the named roles (all nodes when none is named): `docker save IMAGE | docker
-// exec -i NODE docker load`, the nodes in parallel, each node's images one
-// after the other. It returns each load's time.
+// nodes of the named roles (all nodes when none is named); see LoadPlan.
 func (c *Cluster) LoadImages(ctx context.Context, images []string, roles ...string) ([]Load, error) {
-	targets := c.Nodes
-	if len(roles) > 0 {
-		targets = nil
-		for _, role := range roles {
-			n, ok := c.Node(role)
-			if !ok {
-				return nil, fmt.Errorf("enginecluster: no %s node in %s", role, c.ID)
-			}
-			targets = append(targets, n)
+	if len(roles) == 0 {
+		for _, n := range c.Nodes {
+			roles = append(roles, n.Role)
 		}
+	}
+	plan := map[string][]string{}
+	for _, r := range roles {
+		plan[r] = append(plan[r], images...)
+	}
+	return c.LoadPlan(ctx, plan)
+}
+
+// LoadPlan copies images from the host's engine into nodes: plan maps a
+// role to its node's images. Each load is `docker save IMAGE | docker exec
+// -i NODE docker load`; the nodes load in parallel, each node's images one
+// after the other. It returns each load's time.
+func (c *Cluster) LoadPlan(ctx context.Context, plan map[string][]string) ([]Load, error) {
+	var targets []Node
+	for role := range plan {
+		n, ok := c.Node(role)
+		if !ok {
+			return nil, fmt.Errorf("enginecluster: no %s node in %s", role, c.ID)
+		}
+		targets = append(targets, n)
 	}
 	var (
 		mu    sync.Mutex
@@ -447,7 +459,7 @@ func (c *Cluster) LoadImages(ctx context.Context, images []string, roles ...stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, img := range images {
+			for _, img := range plan[n.Role] {
 				t := time.Now()
 				err := c.loadOne(ctx, n, img)
 				mu.Lock()

@@ -169,28 +169,39 @@ wait:
 	return code, werr
 }
 
+// loadAll loads every --load into its nodes: the nodes in parallel, each
+// node's images in the order given.
 func loadAll(ctx context.Context, c *enginecluster.Cluster, ls loads) error {
+	plan := map[string][]string{}
 	for _, l := range ls {
-		var nodes []string
-		img := l
-		if roles, im, ok := strings.Cut(l, "="); ok {
-			img = im
-			for _, r := range strings.Split(roles, ",") {
-				if _, ok := c.Node(r); !ok {
-					return fmt.Errorf("--load %s: no node of role %s", l, r)
-				}
-				nodes = append(nodes, r)
+		roles, img, ok := strings.Cut(l, "=")
+		var rs []string
+		if ok {
+			rs = strings.Split(roles, ",")
+		} else {
+			img = l
+			for _, n := range c.Nodes {
+				rs = append(rs, n.Role)
 			}
 		}
-		t := time.Now()
-		got, err := c.LoadImages(ctx, []string{img}, nodes...)
-		for _, g := range got {
-			logf("loaded %s into %s in %s", g.Image, g.Node, g.Took.Round(time.Millisecond))
+		for _, r := range rs {
+			if _, ok := c.Node(r); !ok {
+				return fmt.Errorf("--load %s: no node of role %s", l, r)
+			}
+			plan[r] = append(plan[r], img)
 		}
-		if err != nil {
-			return err
-		}
-		logf("loaded %s in %s", img, time.Since(t).Round(time.Millisecond))
 	}
+	if len(plan) == 0 {
+		return nil
+	}
+	t := time.Now()
+	got, err := c.LoadPlan(ctx, plan)
+	for _, g := range got {
+		logf("loaded %s into %s in %s", g.Image, g.Node, g.Took.Round(time.Millisecond))
+	}
+	if err != nil {
+		return err
+	}
+	logf("images loaded in %s", time.Since(t).Round(time.Millisecond))
 	return nil
 }
