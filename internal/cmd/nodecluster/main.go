@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -169,30 +170,38 @@ wait:
 	return code, werr
 }
 
-// loadAll loads every --load into its nodes: the nodes in parallel, each
-// node's images in the order given.
-func loadAll(ctx context.Context, c *enginecluster.Cluster, ls loads) error {
+// loadPlan turns the --load values into each role's images, in the order
+// given: "IMG" for every role, "ROLE,ROLE=IMG" for those.
+func loadPlan(ls []string, roles []string) (map[string][]string, error) {
 	plan := map[string][]string{}
 	for _, l := range ls {
-		roles, img, ok := strings.Cut(l, "=")
-		var rs []string
-		if ok {
-			rs = strings.Split(roles, ",")
-		} else {
-			img = l
-			for _, n := range c.Nodes {
-				rs = append(rs, n.Role)
-			}
+		img, rs := l, roles
+		if r, im, ok := strings.Cut(l, "="); ok {
+			img, rs = im, strings.Split(r, ",")
+		}
+		if img == "" {
+			return nil, fmt.Errorf("--load %q: no image", l)
 		}
 		for _, r := range rs {
-			if _, ok := c.Node(r); !ok {
-				return fmt.Errorf("--load %s: no node of role %s", l, r)
+			if !slices.Contains(roles, r) {
+				return nil, fmt.Errorf("--load %s: no node of role %q (the cluster's: %s)", l, r, strings.Join(roles, ", "))
 			}
 			plan[r] = append(plan[r], img)
 		}
 	}
-	if len(plan) == 0 {
-		return nil
+	return plan, nil
+}
+
+// loadAll loads every --load into its nodes: the nodes in parallel, each
+// node's images in the order given.
+func loadAll(ctx context.Context, c *enginecluster.Cluster, ls loads) error {
+	var roles []string
+	for _, n := range c.Nodes {
+		roles = append(roles, n.Role)
+	}
+	plan, err := loadPlan(ls, roles)
+	if err != nil || len(plan) == 0 {
+		return err
 	}
 	t := time.Now()
 	got, err := c.LoadPlan(ctx, plan)
