@@ -27,7 +27,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -57,6 +59,39 @@ const (
 type Role struct {
 	Name   string
 	Labels []string
+}
+
+// BaseImage is the stand-in Debian base the node image is built on
+// (scripts/e2e.sh makes it with debootstrap).
+const BaseImage = "macrobench-standin/debian:bookworm"
+
+// BuildNodeImage builds DefaultImage from scripts/e2e/node under the
+// repository root repo, on BaseImage, with the host's docker (the legacy
+// builder: its cache makes an unchanged image a second or two).
+func BuildNodeImage(ctx context.Context, repo string) error {
+	cmd := exec.CommandContext(ctx, "docker", "build", "-q", "--build-arg", "BASE_IMAGE="+BaseImage,
+		"-t", DefaultImage, filepath.Join(repo, "scripts", "e2e", "node"))
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v: %s", DefaultImage, err, clip(string(out), 2000))
+	}
+	return nil
+}
+
+// ErrNoEngine is NeedEngine's error when the machine lacks a Docker engine
+// or the stand-in base (a missing service, for the tests).
+var ErrNoEngine = errors.New("no Docker engine or stand-in base")
+
+// NeedEngine checks that the host's Docker engine answers and has
+// BaseImage, then builds the node image (BuildNodeImage).
+func NeedEngine(ctx context.Context, repo string) error {
+	if out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		return fmt.Errorf("%w: docker info: %v: %s", ErrNoEngine, err, strings.TrimSpace(string(out)))
+	}
+	if exec.CommandContext(ctx, "docker", "image", "inspect", BaseImage).Run() != nil {
+		return fmt.Errorf("%w: no image %s (scripts/e2e.sh makes it)", ErrNoEngine, BaseImage)
+	}
+	return BuildNodeImage(ctx, repo)
 }
 
 // Layout is the nodes of an n-node cluster, the manager first. Four (the

@@ -3,10 +3,10 @@ package enginecluster
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,10 +15,9 @@ import (
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 )
 
-// BaseImage is the stand-in Debian base the node image is built on
-// (scripts/e2e.sh makes it with debootstrap); the test also runs its tiny
-// service and client on it (perl-base and bash are in it).
-const baseImage = "macrobench-standin/debian:bookworm"
+// The test runs its tiny service and client on the stand-in base
+// (perl-base and bash are in it).
+const baseImage = BaseImage
 
 func TestLayout(t *testing.T) {
 	four, err := Layout(4)
@@ -95,21 +94,14 @@ func testID(t *testing.T, prefix string) string {
 }
 
 // needEngine ends the test (skip, or fail under CI / scripts/test.sh) when
-// there is no Docker engine or no stand-in base, and builds the node image
-// from scripts/e2e/node (cached: a second or two when nothing changed).
+// there is no Docker engine or no stand-in base, and builds the node image.
 func needEngine(t *testing.T) {
 	t.Helper()
-	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		testenv.Missing(t, "no Docker engine: docker info: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	if exec.Command("docker", "image", "inspect", baseImage).Run() != nil {
-		testenv.Missing(t, "no image %s (scripts/e2e.sh makes it)", baseImage)
-	}
-	dir := filepath.Join(testenv.RepoRoot(t), "scripts", "e2e", "node")
-	cmd := exec.Command("docker", "build", "-q", "--build-arg", "BASE_IMAGE="+baseImage, "-t", DefaultImage, dir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building %s: %v: %s", DefaultImage, err, out)
+	if err := NeedEngine(context.Background(), testenv.RepoRoot(t)); err != nil {
+		if errors.Is(err, ErrNoEngine) {
+			testenv.Missing(t, "%v", err)
+		}
+		t.Fatal(err)
 	}
 }
 
