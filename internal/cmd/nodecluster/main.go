@@ -104,9 +104,7 @@ func run(args []string) (int, error) {
 		if verb == "load" {
 			return 0, loadAll(ctx, c, ls)
 		}
-		for _, e := range c.Env() {
-			fmt.Println(e)
-		}
+		printEnv(c)
 		return 0, nil
 	case "up", "run":
 	default:
@@ -126,9 +124,7 @@ func run(args []string) (int, error) {
 		return 1, errors.Join(ctx.Err(), down())
 	}
 	if verb == "up" {
-		for _, e := range c.Env() {
-			fmt.Println(e)
-		}
+		printEnv(c)
 		return 0, nil
 	}
 	// run: CMD with the env; SIGINT/SIGTERM reach it (the terminal's
@@ -168,6 +164,18 @@ wait:
 		return max(code, 1), errors.Join(werr, err)
 	}
 	return code, werr
+}
+
+// printEnv prints the cluster's env one variable a line, values with
+// spaces single-quoted: `eval "$(nodecluster up ...)"` sets them.
+func printEnv(c *enginecluster.Cluster) {
+	for _, e := range c.Env() {
+		k, v, _ := strings.Cut(e, "=")
+		if strings.ContainsAny(v, " \t") {
+			v = "'" + v + "'"
+		}
+		fmt.Println(k + "=" + v)
+	}
 }
 
 // loadPlan turns the --load values into each role's images, in the order
