@@ -514,6 +514,17 @@ swarm_stack=0
 swarm_cleanup
 log "swarm: stack removed, engine $(docker info --format '{{.Swarm.LocalNodeState}}')"
 
+begin engine-cluster
+# Four Docker engines in containers on this machine, the CI cluster of
+# docs/swarm.md (internal/checks/enginecluster): they form a swarm, an overlay
+# network carries HTTP between two of them, and neither a teardown nor a
+# failed start nor a SIGTERM leaves a container, network, volume or cgroup
+# folder behind. The tests that need an engine carry the enginecluster tag.
+# The nodes are built on the stand-in base, which --official does not make.
+if [ "$official" = 0 ]; then
+  MACROBENCH_REQUIRE_SERVICES=1 go test -count=1 -tags enginecluster ./internal/checks/enginecluster/ ./internal/cmd/nodecluster/
+fi
+
 # Images the rebuilt app and generator replaced would pile up run after run;
 # the build cache (module downloads) stays, up to a bound.
 docker image prune -f >/dev/null 2>&1 || true
