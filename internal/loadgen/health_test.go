@@ -82,20 +82,20 @@ func TestSendLagExcludesConnectBackoff(t *testing.T) {
 		down    = make(chan struct{})
 	)
 	t.Cleanup(func() { mu.Lock(); current.Close(); mu.Unlock() })
-	srv := &recServer{} // its serve: the third request is hung up on, and the listener goes too
 	hangUp := func(n int) bool {
 		if n == 3 {
 			close(down)
 		}
 		return n == 3
 	}
+	srv := &recServer{resp: []byte(okResponse), handle: hangUp} // its serve: the third request is hung up on, and the listener goes too
 	serve := func(ln net.Listener) {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go srv.serve(c, []byte(okResponse), hangUp)
+			go srv.serve(c)
 		}
 	}
 	go serve(ln)
