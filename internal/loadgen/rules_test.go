@@ -1,11 +1,18 @@
 package loadgen
 
 import (
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/metrics"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // The engine's small rules, each at its edges, with the figures the
@@ -146,5 +153,64 @@ func TestRecordStatusAndTimeout(t *testing.T) {
 	}
 	if names := []string{ErrConnect.String(), ErrRead.String(), ErrWrite.String(), ErrTimeout.String(), ErrStatus.String()}; strings.Join(names, " ") != "connect read write timeout status" {
 		t.Errorf("class names %v", names)
+	}
+}
+
+// The run-queue delay is the sum of the threads' schedstat second fields
+// (ns); without schedstat files, or with one it cannot read as such, there
+// is none.
+func TestReadRunDelay(t *testing.T) {
+	defer func(d string) { taskDir = d }(taskDir)
+	for _, c := range []struct {
+		name  string
+		files map[string]string // thread: its schedstat
+		want  time.Duration
+		ok    bool
+	}{
+		{"two threads", map[string]string{"1": "100 2500 7\n", "2": "9 1000000 3\n"}, 1_002_500, true},
+		{"one thread", map[string]string{"1": "0 42 1\n"}, 42, true},
+		{"no threads", map[string]string{}, 0, false},
+		{"a short line", map[string]string{"1": "100 2500 7\n", "2": "9\n"}, 0, false},
+		{"not a number", map[string]string{"1": "100 x 7\n"}, 0, false},
+	} {
+		taskDir = t.TempDir()
+		for thread, stat := range c.files {
+			if err := os.MkdirAll(filepath.Join(taskDir, thread), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(taskDir, thread, "schedstat"), []byte(stat), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d, ok := readRunDelay(); d != c.want || ok != c.ok {
+			t.Errorf("%s: %v, %v; want %v, %v", c.name, d, ok, c.want, c.ok)
+		}
+	}
+}
+
+// The scheduler latency over the window is the change of each runtime
+// bucket, the empty ones left out (a negative lower edge reads 0, an
+// infinite upper edge its lower one); the run delay is the change of the
+// threads' sum, never negative.
+func TestHealthBetweenSchedAndRunDelay(t *testing.T) {
+	edges := []float64{math.Inf(-1), 1e-6, 2e-6, math.Inf(1)}
+	a := healthProbe{sched: &metrics.Float64Histogram{Counts: []uint64{0, 2, 3}, Buckets: edges}, runDelay: 5 * time.Millisecond, runDelayOK: true}
+	z := healthProbe{sched: &metrics.Float64Histogram{Counts: []uint64{2, 2, 4}, Buckets: edges}, runDelay: 8 * time.Millisecond, runDelayOK: true}
+	h := healthBetween(a, z, newHistogram())
+	want := []runresult.Bucket{{LoS: 0, HiS: 1e-6, N: 2}, {LoS: 2e-6, HiS: 2e-6, N: 1}}
+	if !slices.Equal(h.SchedLatency, want) {
+		t.Errorf("scheduler latency %+v, want %+v", h.SchedLatency, want)
+	}
+	if h.RunDelay == nil || *h.RunDelay != 3*time.Millisecond {
+		t.Errorf("run delay %v, want 3ms", h.RunDelay)
+	}
+	z.runDelay = 4 * time.Millisecond
+	if h := healthBetween(a, z, newHistogram()); h.RunDelay == nil || *h.RunDelay != 0 {
+		t.Errorf("run delay %v, want 0 (a thread that ended took its share)", h.RunDelay)
+	}
+	z.runDelayOK = false
+	z.sched = &metrics.Float64Histogram{Counts: []uint64{2, 2}, Buckets: edges[:3]}
+	if h := healthBetween(a, z, newHistogram()); h.RunDelay != nil || h.SchedLatency != nil {
+		t.Errorf("run delay %v, scheduler latency %+v: want none (no schedstat at the end, other buckets)", h.RunDelay, h.SchedLatency)
 	}
 }
