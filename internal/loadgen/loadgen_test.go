@@ -446,8 +446,12 @@ func TestErrorClasses(t *testing.T) {
 				}()
 			}
 		}()
+		// The reset (20 ms after a response) reaches the generator before
+		// its next request (100 ms after), which then fails to be written.
+		// A loaded machine may hold the server past that: the request is
+		// written and its read fails instead. Most must be write errors.
 		res := mustRun(t, Config{URL: "http://" + ln.Addr().String() + "/", Threads: 1, Connections: 1, Duration: time.Second, Rate: 10})
-		if res.Requests == 0 || res.Errors[ErrWrite] == 0 || res.Errors[ErrRead] != 0 || res.Errors[ErrTimeout] != 0 {
+		if res.Requests == 0 || res.Errors[ErrWrite] <= res.Errors[ErrRead] || res.Errors[ErrTimeout] != 0 {
 			t.Errorf("requests %d, errors %v: want responses and write errors", res.Requests, res.Errors)
 		}
 	})

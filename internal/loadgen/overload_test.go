@@ -65,9 +65,11 @@ func TestInFlightBoundUnderTimeouts(t *testing.T) {
 	if res.Requests < 12 || res.Errors[ErrConnect]+res.Errors[ErrRead]+res.Errors[ErrWrite] != 0 {
 		t.Errorf("%d responses, errors %v: want ~36 responses and no socket errors besides timeouts", res.Requests, res.Errors)
 	}
-	// Every request took longer than the timeout: each is a timeout, once.
-	if res.Errors[ErrTimeout] != res.Requests+res.InFlight {
-		t.Errorf("timeouts %d, want responses %d + in flight %d", res.Errors[ErrTimeout], res.Requests, res.InFlight)
+	// Every response took longer than the timeout: each is a timeout, once;
+	// so is a request in flight at the end if it was out that long by then
+	// (one sent in the window's last 100 ms was not).
+	if n := res.Errors[ErrTimeout]; n < res.Requests || n > res.Requests+res.InFlight {
+		t.Errorf("timeouts %d, want responses %d, and up to the %d in flight", n, res.Requests, res.InFlight)
 	}
 	if min := res.Uncorrected.Min(); min < 300_000 {
 		t.Errorf("uncorrected min %dus, want every response's 300 ms", min)
