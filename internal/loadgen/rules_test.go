@@ -7,6 +7,7 @@ import (
 	"runtime/metrics"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,3 +215,37 @@ func TestHealthBetweenSchedAndRunDelay(t *testing.T) {
 		t.Errorf("run delay %v, scheduler latency %+v: want none (no schedstat at the end, other buckets)", h.RunDelay, h.SchedLatency)
 	}
 }
+
+// The progress line's figures, about once a second: time since the start
+// (warm-up included) of the whole, whether still warming up, responses so
+// far (warm-up included) and their rate since the last call, errors (here
+// the window's status errors: every response is a 500) and the window's
+// corrected p99.
+func TestProgress(t *testing.T) {
+	t.Parallel()
+	srv := recordingServer(t, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n", nil)
+	var (
+		mu    sync.Mutex
+		calls []Progress
+	)
+	cfg := Config{URL: srv.URL, Threads: 1, Connections: 2, Warmup: 1500 * time.Millisecond, Duration: time.Second, Rate: 100,
+		Progress: func(p Progress) { mu.Lock(); calls = append(calls, p); mu.Unlock() }}
+	mustRun(t, cfg)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 {
+		t.Fatalf("%d progress calls in 2.5 s, want 2: %+v", len(calls), calls)
+	}
+	a, z := calls[0], calls[1]
+	t.Logf("progress: %+v, %+v", a, z)
+	if !a.Warmup || a.Elapsed < time.Second || a.Elapsed >= 1500*time.Millisecond || a.Total != 2500*time.Millisecond ||
+		a.Responses == 0 || a.Errors != 0 || a.P99 != 0 || !near(a.Rate*a.Elapsed.Seconds(), float64(a.Responses)) {
+		t.Errorf("in the warm-up: %+v; want its responses over its elapsed time as the rate, no errors and no p99 yet", a)
+	}
+	if z.Warmup || z.Elapsed < 2*time.Second || z.Elapsed >= 2500*time.Millisecond || z.Errors == 0 || z.P99 < time.Microsecond ||
+		!near(z.Rate*(z.Elapsed-a.Elapsed).Seconds(), float64(z.Responses-a.Responses)) {
+		t.Errorf("in the window: %+v; want the window's status errors, its p99 and the rate since the first call", z)
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
