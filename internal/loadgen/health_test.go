@@ -24,6 +24,23 @@ func lagMS(t *testing.T, res *Result) (p99, maxLag float64) {
 	return p99, maxLag
 }
 
+// lagAllowanceMS is the send lag a run may show with none of it the fault
+// under test: 200 ms, plus twice the longest wait of a runnable goroutine
+// for a thread over the window (the Go scheduler's latency, which takes in a
+// process starved of CPU). A generator starved on a loaded machine really
+// holds its requests back, and that shows as lag; on an idle machine the
+// scheduler's waits are under a few ms, so a lag timed from the wrong
+// instant (a 300 or 400 ms wait) stands out.
+func lagAllowanceMS(t *testing.T, res *Result) float64 {
+	t.Helper()
+	ms := 200.0
+	if b := res.Health.SchedLatency; len(b) > 0 {
+		ms += 2 * 1000 * b[len(b)-1].HiS
+		t.Logf("longest scheduler wait over the window: under %.3fms", 1000*b[len(b)-1].HiS)
+	}
+	return ms
+}
+
 // A server that holds each connection longer than the connection's
 // interval: the target cannot keep the rate, every request is sent behind
 // schedule, and the corrected latency grows without bound. None of that is
@@ -82,20 +99,20 @@ func TestSendLagExcludesConnectBackoff(t *testing.T) {
 		down    = make(chan struct{})
 	)
 	t.Cleanup(func() { mu.Lock(); current.Close(); mu.Unlock() })
-	srv := &recServer{} // its serve: the third request is hung up on, and the listener goes too
 	hangUp := func(n int) bool {
 		if n == 3 {
 			close(down)
 		}
 		return n == 3
 	}
+	srv := &recServer{resp: []byte(okResponse), handle: hangUp} // its serve: the third request is hung up on, and the listener goes too
 	serve := func(ln net.Listener) {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go srv.serve(c, []byte(okResponse), hangUp)
+			go srv.serve(c)
 		}
 	}
 	go serve(ln)
@@ -125,8 +142,8 @@ func TestSendLagExcludesConnectBackoff(t *testing.T) {
 	if res.Errors[ErrConnect] == 0 || res.Corrected.Max() < 250_000 {
 		t.Fatalf("errors %v, corrected max %dus: want refused connects whose 300 ms is in the retry's corrected latency", res.Errors, res.Corrected.Max())
 	}
-	if maxLag > 200 {
-		t.Errorf("send lag max %.3fms: the connect back-off counted as the generator's lag", maxLag)
+	if allowed := lagAllowanceMS(t, res); maxLag > allowed {
+		t.Errorf("send lag max %.3fms (%.3fms allowed): the connect back-off counted as the generator's lag", maxLag, allowed)
 	}
 }
 

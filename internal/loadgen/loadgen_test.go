@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,30 +81,53 @@ func leanServer(t *testing.T, delay func() time.Duration) string {
 // recServer is a keep-alive HTTP/1.1 server that keeps its own account of
 // what it saw, the ground truth the tests judge the generator by: when each
 // request arrived (its head read), the most requests it worked on at once,
-// and the connections it accepted. handle runs for each request (n counts
-// arrivals from 1) and may take its time; hangUp closes the connection
-// instead of answering.
+// the connections it accepted and the most requests one of them carried.
+// handle runs for each request (n counts arrivals from 1) and may take its
+// time; hangUp closes the connection instead of answering. A response that
+// says "Connection: close" is followed by the server closing the connection.
 type recServer struct {
 	URL string
 
-	mu        sync.Mutex
-	arrivals  []time.Time
-	answers   []time.Time // when each response was written
-	active    int
-	maxActive int
-	conns     int
+	resp   []byte
+	handle func(n int) (hangUp bool)
+	cut    func(n int) bool // cuttingServer's: send only part of the body, then close
+
+	mu         sync.Mutex
+	arrivals   []time.Time
+	answers    []time.Time // when each response was written
+	cuts       int         // responses cut mid-body
+	active     int
+	maxActive  int
+	conns      int
+	open       int // connections not closed yet
+	maxPerConn int // requests on the busiest connection
 }
 
 const okResponse = "HTTP/1.1 200 OK\r\nContent-Length: 17\r\nContent-Type: application/json\r\n\r\n{\"hello\":\"world\"}"
 
 func recordingServer(t *testing.T, resp string, handle func(n int) (hangUp bool)) *recServer {
 	t.Helper()
+	return startRecServer(t, &recServer{resp: []byte(resp), handle: handle})
+}
+
+// cuttingServer answers resp, but cuts the responses to the requests for
+// which cut(n) is true: it sends them less their last cutBytes bytes (the
+// head and part of the body), then closes the connection.
+func cuttingServer(t *testing.T, resp string, cut func(n int) bool) *recServer {
+	t.Helper()
+	return startRecServer(t, &recServer{resp: []byte(resp), cut: cut})
+}
+
+const cutBytes = 5
+
+func startRecServer(t *testing.T, s *recServer) *recServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	s := &recServer{URL: "http://" + ln.Addr().String() + "/"}
+	s.URL = "http://" + ln.Addr().String() + "/"
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -112,17 +136,24 @@ func recordingServer(t *testing.T, resp string, handle func(n int) (hangUp bool)
 			}
 			s.mu.Lock()
 			s.conns++
+			s.open++
 			s.mu.Unlock()
-			go s.serve(c, []byte(resp), handle)
+			go s.serve(c)
 		}
 	}()
 	return s
 }
 
-func (s *recServer) serve(c net.Conn, resp []byte, handle func(int) bool) {
-	defer c.Close()
+func (s *recServer) serve(c net.Conn) {
+	defer func() {
+		c.Close()
+		s.mu.Lock()
+		s.open--
+		s.mu.Unlock()
+	}()
+	closeAfter := bytes.Contains(s.resp, []byte("Connection: close"))
 	br := bufio.NewReader(c)
-	for {
+	for carried := 1; ; carried++ {
 		for { // a request is a head ending in an empty line
 			line, err := br.ReadSlice('\n')
 			if err != nil {
@@ -137,20 +168,47 @@ func (s *recServer) serve(c net.Conn, resp []byte, handle func(int) bool) {
 		n := len(s.arrivals)
 		s.active++
 		s.maxActive = max(s.maxActive, s.active)
+		s.maxPerConn = max(s.maxPerConn, carried)
 		s.mu.Unlock()
-		hangUp := handle != nil && handle(n)
+		hangUp := s.handle != nil && s.handle(n)
+		cut := s.cut != nil && s.cut(n)
 		var err error
-		if !hangUp {
-			_, err = c.Write(resp)
+		switch {
+		case hangUp:
+		case cut:
+			_, err = c.Write(s.resp[:len(s.resp)-cutBytes])
+		default:
+			_, err = c.Write(s.resp)
 		}
 		s.mu.Lock()
 		s.active--
-		if !hangUp && err == nil {
+		switch {
+		case cut:
+			s.cuts++
+		case !hangUp && err == nil:
 			s.answers = append(s.answers, time.Now())
 		}
 		s.mu.Unlock()
-		if hangUp || err != nil {
+		if hangUp || cut || closeAfter || err != nil {
 			return
+		}
+	}
+}
+
+// settle waits until every connection the server accepted is closed (the
+// generator closes all of its own at the end of a run): then it has read
+// every request written to it.
+func (s *recServer) settle(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		s.mu.Lock()
+		open := s.open
+		s.mu.Unlock()
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server still has %d connections open 10 s after the run", open)
 		}
 	}
 }
@@ -259,12 +317,32 @@ func TestRateAccuracy(t *testing.T) {
 	}
 }
 
-// A server that stalls for one second once: requests meant to be sent during
-// the stall wait between 1 s and 0 s, uniformly, which is 10% of a 10 s run at
-// 1000 req/s: the corrected p99 is ≈ 0.9 s and p95 ≈ 0.5 s. Measured from the
-// actual send, only the few requests outstanding at the stall see it.
+// A server that stalls once for stall: every request it reads in that
+// time is answered only when it ends. At rate R the schedule has R·x
+// requests due in the stall's first x seconds, each answered no earlier
+// than its end, so at least R·(stall−x) corrected latencies are stall−x or
+// more, however late a loaded machine makes the rest. Of the run's at most
+// R·d responses the top 1% (R·d/100 = 100) are thus at least
+// stall − d/100 = 0.9 s, and the top 5% at least stall − d/20 = 0.5 s: lower
+// bounds that hold under any load, less 3 slots (3 ms: a request may leave
+// up to 2 ms early, see wakeGrid, and be read before the stall began). Measured from the actual send, only the requests
+// outstanding when it began (one per connection) see it.
+//
+// The upper bounds are margins for a loaded machine, stated: after the
+// stall each connection works off its backlog (about 50 requests) one round
+// trip at a time, and a request at the p99 (p95) queues behind about 5 (25)
+// of them; 300 ms covers that at 10 ms a round trip, scheduler delays
+// included. A generator timing from anything earlier than the due time, or
+// not catching up, is off by more.
 func TestCoordinatedOmissionCorrection(t *testing.T) {
 	t.Parallel()
+	const (
+		rate   = 1000
+		d      = 10 * time.Second
+		stall  = time.Second
+		slot   = time.Second / rate
+		margin = 300 * time.Millisecond
+	)
 	var stallFrom, stallTo atomic.Int64
 	url := leanServer(t, func() time.Duration {
 		now := time.Now().UnixNano()
@@ -276,31 +354,28 @@ func TestCoordinatedOmissionCorrection(t *testing.T) {
 	go func() {
 		time.Sleep(3 * time.Second)
 		now := time.Now().UnixNano()
-		stallTo.Store(now + int64(time.Second))
+		stallTo.Store(now + int64(stall))
 		stallFrom.Store(now)
 	}()
-	res := mustRun(t, Config{URL: url, Threads: 2, Connections: 20, Duration: 10 * time.Second, Rate: 1000, Timeout: 5 * time.Second})
+	res := mustRun(t, Config{URL: url, Threads: 2, Connections: 20, Duration: d, Rate: rate, Timeout: 5 * time.Second})
 	if res.SocketErrors() != 0 {
 		t.Fatalf("errors %v", res.Errors)
 	}
-	within := func(name string, got time.Duration, want, tolerance float64) {
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	between := func(name string, got, lo, hi time.Duration) {
 		t.Helper()
-		if math.Abs(got.Seconds()-want)/want > tolerance {
-			t.Errorf("corrected %s = %v, want %.2fs ± %.0f%%", name, got, want, 100*tolerance)
+		if got < lo || got > hi {
+			t.Errorf("%s = %v, want %v to %v", name, got, lo, hi)
 		}
 	}
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	within("p99", us(res.Corrected.ValueAtPercentile(99)), 0.9, 0.10)
-	// After the stall the server works off the backlog (≈1000 requests) in a
-	// few tens of ms on a busy machine, which lifts the stalled requests a
-	// little; p95 sits lower in the distribution, so the same shift weighs more.
-	within("p95", us(res.Corrected.ValueAtPercentile(95)), 0.5, 0.20)
-	if p99 := us(res.Uncorrected.ValueAtPercentile(99)); p99 > 100*time.Millisecond {
-		t.Errorf("uncorrected p99 = %v, want far below the corrected 0.9 s", p99)
-	}
-	if max := us(res.Uncorrected.Max()); max < 800*time.Millisecond {
-		t.Errorf("uncorrected max = %v, want the stall (≈1 s) seen by the outstanding requests", max)
-	}
+	between("corrected p99", us(res.Corrected.ValueAtPercentile(99)), stall-d/100-3*slot, stall-d/100+margin)
+	between("corrected p95", us(res.Corrected.ValueAtPercentile(95)), stall-d/20-3*slot, stall-d/20+margin)
+	// The uncorrected p99 is a round trip: at most half the stall, however
+	// loaded the machine. Its max is the stall, as the requests outstanding
+	// at its start saw it, less how late the first of them was sent (200 ms
+	// for a starved generator).
+	between("uncorrected p99", us(res.Uncorrected.ValueAtPercentile(99)), 0, stall/2)
+	between("uncorrected max", us(res.Uncorrected.Max()), stall-200*time.Millisecond, stall+margin)
 }
 
 func TestErrorClasses(t *testing.T) {
@@ -371,8 +446,12 @@ func TestErrorClasses(t *testing.T) {
 				}()
 			}
 		}()
+		// The reset (20 ms after a response) reaches the generator before
+		// its next request (100 ms after), which then fails to be written.
+		// A loaded machine may hold the server past that: the request is
+		// written and its read fails instead. Most must be write errors.
 		res := mustRun(t, Config{URL: "http://" + ln.Addr().String() + "/", Threads: 1, Connections: 1, Duration: time.Second, Rate: 10})
-		if res.Requests == 0 || res.Errors[ErrWrite] == 0 || res.Errors[ErrRead] != 0 || res.Errors[ErrTimeout] != 0 {
+		if res.Requests == 0 || res.Errors[ErrWrite] <= res.Errors[ErrRead] || res.Errors[ErrTimeout] != 0 {
 			t.Errorf("requests %d, errors %v: want responses and write errors", res.Requests, res.Errors)
 		}
 	})
@@ -451,25 +530,32 @@ func TestMetrics(t *testing.T) {
 
 // The request path allocates nothing: against a server that does not
 // allocate either, a run's allocations are those of its setup and its
-// health probes (a fixed cost), whatever its length. Compared within one
-// test: a 2 s run makes about as many allocations as a 1 s run, though it
-// sends thousands more requests.
+// health probes (a fixed cost) and of its length (rate samples every
+// 100 ms, the runtime's own), not of its requests. Compared within one
+// test: a 2 s run makes no more allocations than a 1 s run, but for an
+// allowance for its extra second (perSecond, stated; measured under -race:
+// 1633 allocations for the 1 s run, 1621 for the 2 s one) and 0.02 per
+// extra request. The closed loop makes thousands of requests a
+// second even on a loaded machine under -race (about 20,000 measured at a
+// load of 8 on 2 cores); 1000 more in the extra second is the floor, where
+// one allocation per request would already be ten times the allowance.
 func TestNoAllocationPerRequest(t *testing.T) {
 	url := leanServer(t, nil)
-	measure := func(d time.Duration) (allocs uint64, requests int64) {
+	measure := func(d time.Duration) (allocs, requests int64) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		res := mustRun(t, Config{URL: url, Threads: 2, Connections: 8, Duration: d})
 		runtime.ReadMemStats(&after)
-		return after.Mallocs - before.Mallocs, res.Requests
+		return int64(after.Mallocs - before.Mallocs), res.Requests
 	}
+	const perSecond = 100
 	a1, r1 := measure(time.Second)
 	a2, r2 := measure(2 * time.Second)
 	t.Logf("1s: %d allocations for %d requests; 2s: %d allocations for %d requests", a1, r1, a2, r2)
-	extra := float64(int64(a2)-int64(a1)) / float64(r2-r1)
-	if r1 < 2000 || r2-r1 < 2000 || extra > 0.02 {
-		t.Errorf("%.3f allocations per extra request (%d more requests)", extra, r2-r1)
+	if extra := r2 - r1; extra < 10*perSecond || float64(a2-a1) > perSecond+0.02*float64(extra) {
+		t.Errorf("%d more allocations for %d more requests and one more second: want at most %d + 0.02 per request, over at least %d requests",
+			a2-a1, extra, perSecond, 10*perSecond)
 	}
 }
 
@@ -493,13 +579,34 @@ func TestTimerLatenessNotRecorded(t *testing.T) {
 	t.Errorf("corrected p50 %dus, uncorrected p50 %dus: want equal within 300us", c, u)
 }
 
+// Over TLS the generator keeps its connections: the server sees the -c
+// handshakes done before the start and no more, more requests than
+// connections, and every request it handled is a response or in flight at
+// the end. (No rate is judged here: 3 responses of the 100 slots is the
+// floor, a margin any loaded machine keeps.)
 func TestHTTPS(t *testing.T) {
 	t.Parallel()
-	s := httptest.NewTLSServer(http.HandlerFunc(ok))
-	defer s.Close()
-	res := mustRun(t, Config{URL: s.URL + "/index", Threads: 1, Connections: 2, Duration: 500 * time.Millisecond, Rate: 100})
-	if res.Requests < 45 || res.SocketErrors() != 0 || res.Errors[ErrStatus] != 0 {
+	var conns, handled atomic.Int64
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handled.Add(1)
+		ok(w, r)
+	}))
+	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.StartTLS()
+	res := mustRun(t, Config{URL: s.URL + "/index", Threads: 1, Connections: 2, Duration: time.Second, Rate: 100})
+	s.Close() // waits for the requests it is handling
+	if res.Requests < 3 || res.SocketErrors() != 0 || res.Errors[ErrStatus] != 0 {
 		t.Errorf("requests %d, errors %v", res.Requests, res.Errors)
+	}
+	if n := handled.Load(); n < res.Requests || n > res.Requests+res.InFlight {
+		t.Errorf("the server handled %d requests; the generator has %d responses and %d in flight", n, res.Requests, res.InFlight)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("the server saw %d TLS connections, want the 2 of -c", n)
 	}
 }
 

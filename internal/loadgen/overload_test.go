@@ -65,9 +65,11 @@ func TestInFlightBoundUnderTimeouts(t *testing.T) {
 	if res.Requests < 12 || res.Errors[ErrConnect]+res.Errors[ErrRead]+res.Errors[ErrWrite] != 0 {
 		t.Errorf("%d responses, errors %v: want ~36 responses and no socket errors besides timeouts", res.Requests, res.Errors)
 	}
-	// Every request took longer than the timeout: each is a timeout, once.
-	if res.Errors[ErrTimeout] != res.Requests+res.InFlight {
-		t.Errorf("timeouts %d, want responses %d + in flight %d", res.Errors[ErrTimeout], res.Requests, res.InFlight)
+	// Every response took longer than the timeout: each is a timeout, once;
+	// so is a request in flight at the end if it was out that long by then
+	// (one sent in the window's last 100 ms was not).
+	if n := res.Errors[ErrTimeout]; n < res.Requests || n > res.Requests+res.InFlight {
+		t.Errorf("timeouts %d, want responses %d, and up to the %d in flight", n, res.Requests, res.InFlight)
 	}
 	if min := res.Uncorrected.Min(); min < 300_000 {
 		t.Errorf("uncorrected min %dus, want every response's 300 ms", min)
@@ -142,8 +144,8 @@ func TestFailedRequestDelayIsCorrected(t *testing.T) {
 	}
 	// Nor is it the generator's: the retry's send lag runs from the new
 	// connection's dial, not from the due time (health.go).
-	if _, maxLag := lagMS(t, res); maxLag > 200 {
-		t.Errorf("send lag max %.3fms: the retry's lag counted from its due time, not from the new connection", maxLag)
+	if _, maxLag := lagMS(t, res); maxLag > lagAllowanceMS(t, res) {
+		t.Errorf("send lag max %.3fms (%.3fms allowed): the retry's lag counted from its due time, not from the new connection", maxLag, lagAllowanceMS(t, res))
 	}
 	identity(t, res, arrived, 1)
 }

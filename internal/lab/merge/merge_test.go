@@ -494,3 +494,25 @@ func TestMergeParts(t *testing.T) {
 		t.Errorf("%d responses of 800 slots", j.Requests)
 	}
 }
+
+// Whole results merge in the order given: merged_from lists the files so,
+// and the run id (as the args) is the first's.
+func TestMergeKeepsTheOrderOfWholeResults(t *testing.T) {
+	var in []Input
+	for i, name := range []string{"b.json", "a.json", "c.json"} {
+		r := newRun()
+		r.samples = []float64{float64(i)}
+		g, err := wrkreport.ToJSON(wrkreport.Summarize(r.result(t0.Add(time.Duration(i)*time.Second))), args, "run-"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = append(in, Input{Name: name, G: g})
+	}
+	m, err := Merge(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(m.JSON.MergedFrom, " "); got != "b.json a.json c.json" || m.JSON.RunID != "run-b.json" {
+		t.Errorf("merged from %q, run id %q: want the order given and the first's", got, m.JSON.RunID)
+	}
+}

@@ -156,25 +156,28 @@ func readHead(br *bufio.Reader, r *Response) error {
 			}
 		}
 	}
-	switch {
-	case r.Status < 200 || r.Status == 204 || r.Status == 304:
-		return nil
-	case chunked:
+	// (Conditions in if statements rather than switch cases, here and in
+	// parseHex: Go's coverage profile, which mutation testing reads, counts
+	// no statement on a case line.)
+	if r.Status < 200 || r.Status == 204 || r.Status == 304 {
+		return nil // no body, whatever the headers say
+	}
+	if chunked {
 		return readChunked(br, r)
-	case contentLength >= 0:
+	}
+	if contentLength >= 0 {
 		return discard(br, r, contentLength)
-	default:
-		// Delimited by the end of the connection.
-		r.Close = true
-		for {
-			n, err := br.Discard(br.Size())
-			r.Bytes += int64(n)
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+	}
+	// Delimited by the end of the connection.
+	r.Close = true
+	for {
+		n, err := br.Discard(br.Size())
+		r.Bytes += int64(n)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
@@ -353,14 +356,13 @@ func parseHex(b []byte) (int64, bool) {
 	var n int64
 	for _, c := range b {
 		var d byte
-		switch {
-		case '0' <= c && c <= '9':
+		if '0' <= c && c <= '9' {
 			d = c - '0'
-		case 'a' <= c && c <= 'f':
+		} else if 'a' <= c && c <= 'f' {
 			d = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
+		} else if 'A' <= c && c <= 'F' {
 			d = c - 'A' + 10
-		default:
+		} else {
 			return 0, false
 		}
 		n = n<<4 | int64(d)

@@ -1,4 +1,6 @@
-package docker
+// An external test package: internal/checks/testenv, which decides whether a
+// missing facility skips or fails, imports this package (through pgcluster).
+package docker_test
 
 import (
 	"context"
@@ -10,6 +12,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/macrobench/macrobench/internal/checks/testenv"
+	"github.com/macrobench/macrobench/internal/shared/docker"
 )
 
 // A stand-in engine on a Unix socket answers the three calls the bench
@@ -18,7 +23,7 @@ func TestEngineOverItsSocket(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "docker.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
-		t.Skipf("no unix socket here: %v", err)
+		testenv.Missing(t, "no unix socket here: %v", err)
 	}
 	b, err := os.ReadFile("testdata/inspect.json")
 	if err != nil {
@@ -58,13 +63,13 @@ func TestEngineOverItsSocket(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 
 	ctx := context.Background()
-	e := NewEngine(sock)
+	e := docker.NewEngine(sock)
 	list, err := e.ProjectContainers(ctx, "macrobench")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0] != (Listed{ID: "aaa", Name: "macrobench-app-1", Service: "app"}) ||
-		list[1] != (Listed{ID: "bbb", Name: "macrobench-gen-7-1", Service: "loadtest", OneOff: true}) {
+	if len(list) != 2 || list[0] != (docker.Listed{ID: "aaa", Name: "macrobench-app-1", Service: "app"}) ||
+		list[1] != (docker.Listed{ID: "bbb", Name: "macrobench-gen-7-1", Service: "loadtest", OneOff: true}) {
 		t.Errorf("containers: %+v", list)
 	}
 	s, err := e.Inspect(ctx, "aaa", "APP_")
@@ -77,7 +82,7 @@ func TestEngineOverItsSocket(t *testing.T) {
 	if d, err := e.CPUUsage(ctx, "aaa"); err != nil || d != 12500*time.Millisecond {
 		t.Errorf("CPUUsage: %v, %v; want 12.5s", d, err)
 	}
-	if _, err := e.CPUUsage(ctx, "gone"); !errors.Is(err, ErrNoCounter) {
+	if _, err := e.CPUUsage(ctx, "gone"); !errors.Is(err, docker.ErrNoCounter) {
 		t.Errorf("a stopped container's stats: %v, want ErrNoCounter", err)
 	}
 	if _, err := e.CPUUsage(ctx, "nosuch"); err == nil {
@@ -87,7 +92,7 @@ func TestEngineOverItsSocket(t *testing.T) {
 
 func TestEngineFromEnv(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "tcp://10.0.0.1:2375")
-	if _, err := EngineFromEnv(); err == nil {
+	if _, err := docker.EngineFromEnv(); err == nil {
 		t.Error("a TCP engine: no error")
 	}
 	sock := filepath.Join(t.TempDir(), "d.sock")
@@ -95,7 +100,7 @@ func TestEngineFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("DOCKER_HOST", "unix://"+sock)
-	if e, err := EngineFromEnv(); err != nil || e.Socket != sock {
+	if e, err := docker.EngineFromEnv(); err != nil || e.Socket != sock {
 		t.Errorf("got %v, %v", e, err)
 	}
 }

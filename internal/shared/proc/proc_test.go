@@ -2,8 +2,6 @@ package proc
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,40 +27,6 @@ func TestWaitHTTPGivesUpWhenTheProcessExits(t *testing.T) {
 	}
 	if err := p.Stop(time.Second); err == nil {
 		t.Error("Stop of an exited process: want its exit error")
-	}
-}
-
-// A server that answers ends the wait; SIGTERM stops it.
-func TestWaitHTTPAndStop(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	py := "import http.server,sys; http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()"
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3 for a stand-in server")
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command("python3", "-c", py, port)
-	cmd.Dir = t.TempDir()
-	p, err := Start(cmd, filepath.Join(t.TempDir(), "srv.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Stop(time.Second)
-	if err := p.WaitHTTP(context.Background(), "http://"+addr+"/", 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := http.Get("http://" + addr + "/"); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("%v", err)
-	}
-	p.Stop(5 * time.Second)
-	select {
-	case <-p.Exited():
-	default:
-		t.Error("still running after Stop")
 	}
 }
 
