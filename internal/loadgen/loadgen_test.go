@@ -271,9 +271,11 @@ func TestScheduleIsEvenAndExact(t *testing.T) {
 // before it is due: the k-th arrival comes at k/R at the earliest (less the
 // 2 ms a request may leave early, see wakeGrid), however loaded the machine;
 // and over the middle half of the window (away from its edges) about R per
-// second arrive (generously: a loaded machine makes the generator late). A
+// second arrive: never more than R + 25%, and at least half of R, since a
+// loaded machine makes the generator late (under -race beside two busy
+// processes on 2 cores the server saw 71% of 4000/s in the middle half). A
 // generator that sent its schedule's slots without waiting for them would
-// still have a count of slots ÷ duration right, but fail both.
+// still have a count of slots ÷ duration right, but fail the first check.
 func TestRateAccuracy(t *testing.T) {
 	for _, tc := range []struct {
 		rate        float64
@@ -302,12 +304,12 @@ func TestRateAccuracy(t *testing.T) {
 			quarter := tc.duration / 4
 			arrived, _, _, _ := srv.seen(res.Start.Add(quarter), res.End.Add(-quarter))
 			want := tc.rate * (tc.duration - 2*quarter).Seconds()
-			if math.Abs(float64(arrived)-want) > math.Max(3, 0.25*want) {
-				t.Errorf("the server saw %d requests in the middle %v of the window, want %.0f ± 25%%", arrived, tc.duration-2*quarter, want)
+			if float64(arrived) > math.Max(want+3, 1.25*want) || float64(arrived) < math.Min(want-3, 0.5*want) {
+				t.Errorf("the server saw %d requests in the middle %v of the window, want %.0f, at most +25%% and at least half", arrived, tc.duration-2*quarter, want)
 			}
 			// The schedule has R×D slots: never more responses; fewer by
 			// what was in flight at the end or late on a loaded machine.
-			if slots := int64(tc.rate * tc.duration.Seconds()); res.Requests > slots || float64(res.Requests) < 0.75*float64(slots) {
+			if slots := int64(tc.rate * tc.duration.Seconds()); res.Requests > slots || float64(res.Requests) < 0.5*float64(slots) {
 				t.Errorf("%d responses in the window, want at most the %d slots and not far below", res.Requests, slots)
 			}
 			if res.SocketErrors() != 0 || res.Errors[ErrStatus] != 0 {
