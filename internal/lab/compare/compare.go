@@ -322,8 +322,9 @@ func diff(a, b report.Cell) Diff {
 	d := Diff{Target: target(a), Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
 		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Settings: CellSettings(a, b)}
 	d.Rate = newTest(FigRate, a, b, func(r report.Run) float64 { return r.AchievedRate }, 0, true)
-	// A rate cell that reached its target on both sides: the rate says nothing.
-	if a.TargetRate > 0 && a.Status == report.StatusOK && b.Status == report.StatusOK {
+	// A rate cell that reached its target on both sides (status ok: a
+	// closed loop's is closed-loop): the rate says nothing.
+	if a.Status == report.StatusOK && b.Status == report.StatusOK {
 		d.Rate.NotJudged = "at its target rate on both sides"
 	}
 	d.P50 = newTest(FigP50, a, b, func(r report.Run) float64 { return r.Latency.P50 }, 0.50, false)
@@ -456,7 +457,7 @@ func view(diffs []Diff) comparison {
 			continue
 		}
 		verdict := d.Verdict
-		if d.NotJudged != "" && len(d.Settings) == 0 {
+		if d.NotJudged != "" { // never set on a cell not comparable (setVerdict)
 			verdict += " (" + d.NotJudged + ")"
 		}
 		if len(d.Regressed) > 0 {

@@ -174,13 +174,21 @@ func Correct(diffs []Diff) int {
 		t := tests[i]
 		t.PHolm = adj
 		t.Significant = adj <= Alpha
+		// Significant, the medians' direction says which way; equal
+		// medians (the U test sees the spreads differ) are the same.
+		up, down := "better", "worse" // B's median above A's, below it
+		if !t.HigherIsBetter {
+			up, down = down, up
+		}
 		switch {
-		case !t.Significant || t.MedA == t.MedB:
+		case !t.Significant:
 			t.Verdict = "same"
-		case (t.MedB > t.MedA) == t.HigherIsBetter:
-			t.Verdict = "better"
+		case t.MedB > t.MedA:
+			t.Verdict = up
+		case t.MedB < t.MedA:
+			t.Verdict = down
 		default:
-			t.Verdict = "worse"
+			t.Verdict = "same"
 		}
 	}
 	for i := range diffs {
