@@ -183,11 +183,12 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 	t.Parallel()
 	const workers, pool = 4, 1
 	s, _, log := benchBothTargets(t, workers, pool, "--scenarios", "rate10", "--duration", "2s")
+	// A failed run is reported, and its cells are still checked below.
 	if len(s.Failures) > 0 {
 		if b, _ := os.ReadFile(log); len(b) > 0 {
 			t.Logf("gunicorn log:\n%s", b)
 		}
-		t.Fatalf("run failed: %v", s.Failures)
+		t.Errorf("run failed: %v", s.Failures)
 	}
 	if len(s.Cells) != 6 {
 		t.Fatalf("%d cells, want 3 endpoints × 2 targets", len(s.Cells))
