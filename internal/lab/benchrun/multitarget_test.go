@@ -196,7 +196,9 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 	for _, c := range s.Cells {
 		name := c.Endpoint + " " + c.Target
 		run := c.Runs[0]
-		if c.Status != report.StatusOK || c.ErrorRatio != 0 || c.Reconciled == nil || !*c.Reconciled {
+		// 10 req/s is kept on a machine that keeps up; a loaded one may
+		// fall short (saturated: reported, not failed), never err.
+		if (c.Status != report.StatusOK && c.Status != report.StatusSaturated) || c.ErrorRatio != 0 || c.Reconciled == nil || !*c.Reconciled {
 			t.Errorf("%s: %s, error ratio %v, reconciled %v: %+v", name, c.Status, c.ErrorRatio, c.Reconciled, run.Checks)
 		}
 		if run.Server == nil || run.Server.DB == nil {
