@@ -54,19 +54,20 @@ func Cell(c *report.Cell, errorThreshold, saturatedBelow float64) {
 		c.Overload = OverloadErrors(c.Runs)
 		c.CountedErrorRatio = float64(runresult.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload) / attempts
 	}
+	// (An if chain, not a switch: gremlins counts a switch's case
+	// expressions as not covered.)
 	var notes []string
-	switch {
-	case c.CountedErrorRatio > errorThreshold:
+	if c.CountedErrorRatio > errorThreshold {
 		c.Status = report.StatusErrors
 		if saturated {
 			notes = append(notes, fmt.Sprintf("also saturated: %.1f of %g req/s", c.AchievedRate, c.TargetRate))
 		}
-	case saturated:
+	} else if saturated {
 		c.Status = report.StatusSaturated
 		notes = append(notes, fmt.Sprintf("the hardware reached %.1f of %g req/s (%.0f%%)", c.AchievedRate, c.TargetRate, 100*c.AchievedRate/c.TargetRate))
-	case c.TargetRate == 0:
+	} else if c.TargetRate == 0 {
 		c.Status = report.StatusClosedLoop
-	default:
+	} else {
 		c.Status = report.StatusOK
 	}
 	if c.Overload > 0 {

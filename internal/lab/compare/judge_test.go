@@ -27,7 +27,9 @@ func judged(fig string, a, b, p float64, higherIsBetter bool) *Test {
 // same by its figures, not judged with its first figure's reason, not
 // comparable when its settings differ.
 func TestCorrectByHand(t *testing.T) {
-	notJudged := func(fig, why string) *Test { return &Test{Figure: fig, NotJudged: why, Verdict: "stale", Significant: true, PHolm: 0.5} }
+	notJudged := func(fig, why string) *Test {
+		return &Test{Figure: fig, NotJudged: why, Verdict: "stale", Significant: true, PHolm: 0.5}
+	}
 	diffs := []Diff{
 		{Endpoint: "/index", Rate: judged(FigRate, 100, 120, 0.025, true), P50: judged(FigP50, 10, 10, 0.0001, false),
 			P99: notJudged(FigP99, "too few samples: …")},
