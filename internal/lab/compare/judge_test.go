@@ -128,9 +128,10 @@ func TestSamplesNeededPerFigure(t *testing.T) {
 	if !d.P50.Judged() || d.P99.Judged() {
 		t.Errorf("20 responses a run: p50 %+v, p99 %+v", d.P50, d.P99)
 	}
-	d = Compare(summary(sample("/index", 19, base5, p50s)), summary(sample("/index", 19, slower5, p50s)))[0]
-	if d.P50.Judged() || d.P50.NotJudged != "too few samples: a run held 19 responses, p50 needs ≥20 (10 beyond it)" {
-		t.Errorf("19 responses a run: p50 %+v", d.P50)
+	d = Compare(summary(sample("/index", 19, base5, p50s)), summary(sample("/index", 19, slower5, []float64{20, 22, 24, 26, 28})))[0]
+	if d.P50.Judged() || d.P50.NotJudged != "too few samples: a run held 19 responses, p50 needs ≥20 (10 beyond it)" ||
+		d.P50.Format("%.2fms") != "14.00ms → 24.00ms (+71.4%) too few samples" {
+		t.Errorf("19 responses a run: p50 %+v: %s", d.P50, d.P50.Format("%.2fms"))
 	}
 	// 4 repeats against 5: judged, "n=4+5".
 	d = Compare(summary(sample("/index", 20, base5[:4], p50s[:4])), summary(sample("/index", 20, slower5, p50s)))[0]
@@ -288,6 +289,12 @@ func TestMainEdges(t *testing.T) {
 		!strings.Contains(stdout.String(), "FAILED: 1 cell(s) regressed significantly and by more than 0%") {
 		t.Errorf("--max-regression 0%%: exit %d\n%s", code, stdout.String())
 	}
+	same1, same2 := folders(t, summary(base), summary(base), metaApp2, metaApp2)
+	stdout.Reset()
+	if code := Main([]string{"--max-regression", "12.5%", same1, same2}, &stdout, &stderr); code != 0 ||
+		lastLine(stdout.String()) != "No judged cell regressed by more than 12.5% (--max-regression): 1 cell(s) judged." {
+		t.Errorf("no change: exit %d, %q", code, lastLine(stdout.String()))
+	}
 	stdout.Reset()
 	if code := Main([]string{"--max-regression", "off", dirA, dirB}, &stdout, &stderr); code != 0 ||
 		lastLine(stdout.String()) != "--max-regression off: report only (1 cell(s) judged)." {
@@ -332,12 +339,14 @@ func TestViewAndPage(t *testing.T) {
 	for i := range tooFew.Runs {
 		tooFew.Runs[i].Requests = 100 // p50 judged, p99 too few
 	}
-	diffs := Compare(summary(few, cell("/agents", "saturation", 0, "closed-loop", rates5, p99s5), tooFew), summary(few, unrec, tooFew))
+	errorsA, errorsB := tooFew, tooFew
+	errorsA.ErrorRatio, errorsB.ErrorRatio = 0.0123, 0.005
+	diffs := Compare(summary(few, cell("/agents", "saturation", 0, "closed-loop", rates5, p99s5), errorsA), summary(few, unrec, errorsB))
 	var out bytes.Buffer
 	Print(&out, "A", "B", diffs)
 	text := out.String()
 	for _, want := range []string{"not judged (n=3: needs ≥4 repeats per side)", "not judged (reconciliation failed in B)",
-		`("too few samples": 1 figure(s) here)`, "over the 2 test(s) of this comparison"} {
+		`("too few samples": 1 figure(s) here)`, "over the 2 test(s) of this comparison", "1.23% → 0.50%"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -350,8 +359,8 @@ func TestViewAndPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(page)
-	if !bytes.Contains(b, []byte(`data-mark="untrusted"`)) || bytes.Contains(b, []byte(settingsHeading)) {
-		t.Errorf("page: untrusted mark missing or a settings section without cells")
+	if bytes.Count(b, []byte(`data-mark="untrusted"`)) != 1 || bytes.Contains(b, []byte(settingsHeading)) || bytes.Contains(b, []byte("JUDGED ACROSS")) {
+		t.Errorf("page: want the one unreconciled cell marked, no settings or across section without cells")
 	}
 
 	// Settings that differ, one of them judged across.
