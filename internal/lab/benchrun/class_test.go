@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/macrobench/macrobench/internal/checks/testenv"
+
 	"github.com/macrobench/macrobench/internal/lab/report"
 )
 
@@ -98,7 +100,7 @@ func wantClass(t *testing.T, name string, c report.Cell, want report.Class) {
 func TestClassFromOutside(t *testing.T) {
 	taskset, err := exec.LookPath("taskset")
 	if err != nil {
-		t.Skip("no taskset")
+		testenv.Missing(t, "no taskset (util-linux): %v", err)
 	}
 	_, lt := binaries(t)
 	body := map[string][]byte{"/index": []byte(`{"hello":"world"}`)}

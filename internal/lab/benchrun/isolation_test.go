@@ -3,12 +3,21 @@ package benchrun
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/testenv"
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
+	"github.com/macrobench/macrobench/internal/shared/agentscontract"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
@@ -161,4 +170,162 @@ func TestIsolationWaitAtItsBoundIsAWarning(t *testing.T) {
 	if !bytes.Contains(md, []byte("| **BOUND HIT** after 1.")) || !bytes.Contains(md, []byte("## Notes\n\n")) {
 		t.Errorf("summary.md does not show the bound hit:\n%s", md)
 	}
+}
+
+// metricsApp is a real HTTP server whose /metrics is what metrics returns
+// (the app's text format) for the n-th scrape (from 1); an empty string
+// answers 500.
+func metricsApp(t *testing.T, metrics func(n int64) string) *httptest.Server {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		text := metrics(n.Add(1))
+		if text == "" {
+			http.Error(w, "no metrics", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		io.WriteString(w, text)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// appMetrics is the app's /metrics with these counts: /agents 200s, the
+// connections /agents opened, the pool's, and requests in flight.
+func appMetrics(agents200, opened, poolOpened, inFlight int64) string {
+	return fmt.Sprintf(`# TYPE app_http_requests_total counter
+app_http_requests_total{code="200",route="/agents"} %d
+# TYPE app_agents_connections_opened_total counter
+app_agents_connections_opened_total %d
+# TYPE app_agents_pool_connections_opened_total counter
+app_agents_pool_connections_opened_total %d
+# TYPE app_http_requests_in_flight gauge
+app_http_requests_in_flight{route="/agents"} %d
+app_http_requests_in_flight{route="/metrics"} 1
+`, agents200, opened, poolOpened, inFlight)
+}
+
+// The isolation wait's branches besides the in-flight gauge, each against
+// real servers: a /metrics over HTTP and a private PostgreSQL. A wait
+// holds while a backend of the database is at work, while the agents
+// query's calls (or the app's counters) still move between two looks, and
+// gives up at its bound saying what was busy; it ends at once, not held
+// up, on evidence it cannot read (a /metrics answering 500, a database
+// connection that is gone), which the run reports instead. Every bound
+// hit here is 1 s; the waits that must end before their bound get 20 s
+// (two looks 200 ms apart need far less, on a loaded machine too).
+func TestIsolationWaitBranches(t *testing.T) {
+	t.Parallel()
+	pg := testenv.StartPostgres(t)
+	ctx := context.Background()
+	db, err := evidence.OpenDB(ctx, pg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Another client of the database: it runs the agents query, or sleeps.
+	other, err := sql.Open("postgres", pg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(2)
+	idleApp := metricsApp(t, func(int64) string { return appMetrics(10, 10, 16, 0) })
+	agents := Cell{Target: report.TargetApp, Endpoint: "/agents"}
+	runner := func(app *httptest.Server, d *evidence.DB) *Runner {
+		return &Runner{HTTP: &http.Client{Timeout: 5 * time.Second}, Ex: &LocalExecutor{BaseURL: app.URL}, DB: d}
+	}
+	const short, long = time.Second, 20 * time.Second
+
+	t.Run("idle", func(t *testing.T) {
+		_, w := runner(idleApp, db).waitIdle(ctx, agents, long)
+		if w.TimedOut || w.Busy != "" || w.AppInFlight == nil || *w.AppInFlight != 0 || w.DBActive == nil || *w.DBActive != 0 || w.WaitedS >= long.Seconds() {
+			t.Errorf("an idle server side: %+v", w)
+		}
+	})
+
+	t.Run("backend at work", func(t *testing.T) {
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { _, err := other.ExecContext(sctx, "SELECT pg_sleep(60)"); done <- err }()
+		// Until the sleep has begun, the wait could find the database idle.
+		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+			s, err := db.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Active > 0 {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatal("pg_sleep never showed in pg_stat_activity")
+			}
+		}
+		_, w := runner(idleApp, db).waitIdle(ctx, agents, short)
+		if !w.TimedOut || !strings.Contains(w.Busy, "PostgreSQL: 1 backend(s) at work") || w.DBActive == nil || *w.DBActive != 1 || w.WaitedS < short.Seconds() {
+			t.Errorf("a backend at work: %+v", w)
+		}
+		// The original's wait is PostgreSQL's alone: held up the same.
+		_, w = runner(idleApp, db).waitIdle(ctx, Cell{Target: report.TargetOriginal, Endpoint: "/agents"}, short)
+		if !w.TimedOut || !strings.Contains(w.Busy, "PostgreSQL: 1 backend(s) at work") || w.AppInFlight != nil {
+			t.Errorf("a backend at work, the original's wait: %+v", w)
+		}
+		stop()
+		<-done
+		// The backend done, the wait ends before its bound.
+		_, w = runner(idleApp, db).waitIdle(ctx, agents, long)
+		if w.TimedOut || w.DBActive == nil || *w.DBActive != 0 {
+			t.Errorf("after the backend finished: %+v", w)
+		}
+	})
+
+	t.Run("agents query calls moving", func(t *testing.T) {
+		// Each look at the app runs the agents query once more before the
+		// look at PostgreSQL: its calls move between any two looks.
+		busyApp := metricsApp(t, func(int64) string {
+			rows, err := other.QueryContext(ctx, agentscontract.Query)
+			if err != nil {
+				return ""
+			}
+			rows.Close()
+			return appMetrics(10, 10, 16, 0)
+		})
+		_, w := runner(busyApp, db).waitIdle(ctx, agents, short)
+		if !w.TimedOut || !strings.Contains(w.Busy, "PostgreSQL: sessions or agents query calls still moving") || strings.Contains(w.Busy, "app:") {
+			t.Errorf("agents query calls moving: %+v", w)
+		}
+	})
+
+	t.Run("app counters moving", func(t *testing.T) {
+		// Each scrape one more /agents response, connection opened and
+		// pooled connection opened; nothing in flight.
+		moving := metricsApp(t, func(n int64) string { return appMetrics(n, n, n, 0) })
+		_, w := runner(moving, nil).waitIdle(ctx, agents, short)
+		for _, want := range []string{"app: 1 more /agents response(s) in 200ms", "app: 1 more /agents connection(s) opened in 200ms",
+			"app: 1 more pooled connection(s) opened in 200ms"} {
+			if !w.TimedOut || !strings.Contains(w.Busy, want) || w.AppInFlight == nil || *w.AppInFlight != 0 {
+				t.Errorf("app counters moving: want %q: %+v", want, w)
+			}
+		}
+	})
+
+	t.Run("unreadable evidence", func(t *testing.T) {
+		broken := metricsApp(t, func(int64) string { return "" })
+		gone, err := evidence.OpenDB(ctx, pg.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone.Close()
+		s, w := runner(broken, gone).waitIdle(ctx, agents, long)
+		if w.TimedOut || w.Busy != "" || w.AppInFlight != nil || w.DBActive != nil || w.WaitedS >= long.Seconds() {
+			t.Errorf("unreadable evidence held the wait up or was reported read: %+v", w)
+		}
+		if s.appErr == nil || !strings.Contains(s.appErr.Error(), "status 500") || s.dbErr == nil {
+			t.Errorf("the last look's errors: app %v, database %v", s.appErr, s.dbErr)
+		}
+	})
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/macrobench/macrobench/internal/lab/report"
-	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // A server whose own counters disagree with what it served (here it counts
@@ -36,30 +35,5 @@ func TestReconciliationMismatchFailsTheRun(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
 	if !bytes.Contains(md, []byte("Result: **FAILED**")) || !bytes.Contains(md, []byte("NOT TRUSTED")) {
 		t.Errorf("summary.md does not fail the run or mark the cell:\n%s", md)
-	}
-}
-
-// The pool's own count of what it opened, from the bench's start, may not
-// exceed its size: a pool that reopens idle connections does not reconcile
-// even when each run alone stays within the size.
-func TestReconcilePoolOpenedSinceTheStart(t *testing.T) {
-	g := &runresult.Generator{}
-	g.Requests = 100
-	check := func(inRun, since int64) (ok, found bool) {
-		srv := &report.Server{AppRequests: map[string]int64{"200": 100}, AppPoolConnectionsOpened: &inRun, AppPoolOpenedSinceStart: &since}
-		for _, c := range Reconcile("/agents_with_pool", g, srv, 16) {
-			if c.Name == "pool kept its connections" {
-				return c.OK, true
-			}
-		}
-		return false, false
-	}
-	for _, tc := range []struct {
-		inRun, since int64
-		want         bool
-	}{{0, 16, true}, {16, 16, true}, {3, 17, false}, {0, 40, false}} {
-		if ok, found := check(tc.inRun, tc.since); !found || ok != tc.want {
-			t.Errorf("opened %d in the run, %d since the start, pool 16: check found %v, ok %v, want %v", tc.inRun, tc.since, found, ok, tc.want)
-		}
 	}
 }

@@ -113,13 +113,21 @@ func TestTwoTargetsBackToBack(t *testing.T) {
 			t.Errorf("%s started at %s, before the previous run ended (%s)", name, r.Start, s.Cells[i-1].Runs[0].End)
 		}
 		// ... its own server served it, and the other target got nothing
-		// while it ran (a generous 300 ms at its start for the previous
-		// run's last request on a loaded machine).
+		// while it ran but what the previous run (the other target's) had
+		// sent and not seen answered in its window: its requests in flight
+		// at the end and those cut by a socket error, which a loaded
+		// machine may deliver to the server late. A response the previous
+		// run counted was served before its window closed.
 		if n := servers[c.Target].between(r.Start, r.End); n == 0 {
 			t.Errorf("%s: its server got no request in its window", name)
 		}
-		if n := other[c.Target].between(r.Start.Add(300*time.Millisecond), r.End); n > 0 {
-			t.Errorf("%s: the other target got %d requests while it ran", name, n)
+		late := int64(0)
+		if i > 0 {
+			p := s.Cells[i-1].Runs[0]
+			late = p.InFlight + p.Errors.Connect + p.Errors.Read + p.Errors.Write
+		}
+		if n := other[c.Target].between(r.Start, r.End); int64(n) > late {
+			t.Errorf("%s: the other target got %d requests while it ran (the previous run left %d unanswered)", name, n, late)
 		}
 		// The same generator settings against both.
 		if i%2 == 1 {
@@ -175,11 +183,12 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 	t.Parallel()
 	const workers, pool = 4, 1
 	s, _, log := benchBothTargets(t, workers, pool, "--scenarios", "rate10", "--duration", "2s")
+	// A failed run is reported, and its cells are still checked below.
 	if len(s.Failures) > 0 {
 		if b, _ := os.ReadFile(log); len(b) > 0 {
 			t.Logf("gunicorn log:\n%s", b)
 		}
-		t.Fatalf("run failed: %v", s.Failures)
+		t.Errorf("run failed: %v", s.Failures)
 	}
 	if len(s.Cells) != 6 {
 		t.Fatalf("%d cells, want 3 endpoints × 2 targets", len(s.Cells))
@@ -187,26 +196,37 @@ func TestRealOriginalBesideTheApp(t *testing.T) {
 	for _, c := range s.Cells {
 		name := c.Endpoint + " " + c.Target
 		run := c.Runs[0]
-		if c.Status != report.StatusOK || c.ErrorRatio != 0 || c.Reconciled == nil || !*c.Reconciled {
+		// 10 req/s is kept on a machine that keeps up; a loaded one may
+		// fall short (saturated: reported, not failed), never err.
+		if (c.Status != report.StatusOK && c.Status != report.StatusSaturated) || c.ErrorRatio != 0 || c.Reconciled == nil || !*c.Reconciled {
 			t.Errorf("%s: %s, error ratio %v, reconciled %v: %+v", name, c.Status, c.ErrorRatio, c.Reconciled, run.Checks)
 		}
 		if run.Server == nil || run.Server.DB == nil {
 			t.Errorf("%s: no PostgreSQL evidence: %+v", name, run.Server)
 			continue
 		}
+		// The cluster is this test's own, its only clients the two targets
+		// and the bench's one evidence connection (opened before any run):
+		// a run's sessions are its target's alone.
 		calls, sessions, ok := run.Server.DB.AgentsQueryCalls, run.Server.DB.Sessions, run.Requests-run.Errors.Status
 		switch c.Endpoint {
 		case "/index":
-			if calls != 0 {
-				t.Errorf("%s: %d agents queries", name, calls)
+			if calls != 0 || sessions != 0 {
+				t.Errorf("%s: %d agents queries, %d sessions", name, calls, sessions)
 			}
 		case "/agents":
-			if calls < ok || sessions < calls {
-				t.Errorf("%s: %d successes, %d queries, %d sessions", name, ok, calls, sessions)
+			// One new connection per request: at least one per query, at
+			// most one per attempt.
+			if calls < ok || sessions < calls || sessions > run.Attempts {
+				t.Errorf("%s: %d successes, %d queries, %d sessions for %d attempts", name, ok, calls, sessions, run.Attempts)
 			}
 		case "/agents_with_pool":
-			if calls < ok || sessions > workers*pool+sessionSlack {
-				t.Errorf("%s: %d successes, %d queries, %d sessions (pools of %d)", name, ok, calls, sessions, workers*pool)
+			// The app's pool holds 16; the original's gunicorn workers one
+			// each. Warmed up before the run, they open none in it, and
+			// never more than their size.
+			size := map[string]int64{"app": 16, "original": workers * pool}[c.Target]
+			if calls < ok || sessions > size {
+				t.Errorf("%s: %d successes, %d queries, %d sessions (pools of %d)", name, ok, calls, sessions, size)
 			}
 		}
 		for what, w := range map[string]*report.Wait{"isolation": run.Isolation, "drain": run.Drain} {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/lab/accounting"
 	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/publication"
 	"github.com/macrobench/macrobench/internal/lab/report"
@@ -185,7 +186,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 			s.Failures = append(s.Failures, fmt.Sprintf("%s %s%s: error ratio %.2f%% exceeds %.2f%%", cell.Endpoint, cell.Scenario, onTarget(cell.Target), rc.CountedErrorRatio*100, cfg.ErrorThreshold*100))
 		}
 		if rc.Reconciled != nil && !*rc.Reconciled {
-			rc.Untrusted = "reconciliation mismatch: " + mismatches(rc.Runs)
+			rc.Untrusted = "reconciliation mismatch: " + accounting.Mismatches(rc.Runs)
 			s.Failures = append(s.Failures, fmt.Sprintf("%s %s%s: %s", cell.Endpoint, cell.Scenario, onTarget(cell.Target), rc.Untrusted))
 		}
 		s.Cells = append(s.Cells, rc)
@@ -240,22 +241,6 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		}
 	}
 	return s, nil
-}
-
-// mismatches lists the reconciliation checks that failed in runs, each
-// once, with its first detail.
-func mismatches(runs []report.Run) string {
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range runs {
-		for _, c := range r.Checks {
-			if !c.OK && !seen[c.Name] {
-				seen[c.Name] = true
-				out = append(out, c.Name+" ("+c.Detail+")")
-			}
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 // onTarget names a target after a cell in the log and the report's lines:
@@ -475,7 +460,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 		}
 	}
 	run.Server = srv
-	run.Checks = Reconcile(cell.Endpoint, g, srv, poolSize)
+	run.Checks = accounting.Reconcile(cell.Endpoint, g, srv, poolSize)
 	if r.GrafanaURL != "" {
 		text := fmt.Sprintf("%s %s%s: %.1f req/s", cell.Endpoint, cell.Scenario, onTarget(cell.Target), g.AchievedRate)
 		if err := Annotate(ctx, r.GrafanaURL, text, []string{cell.Endpoint, cell.Scenario, cell.Target}, run.Start, run.End); err != nil {
@@ -540,51 +525,9 @@ func aggregate(c *report.Cell, cfg Settings, flask publication.Set, ceilings []r
 		*f.Value, _ = pick(func(r report.Run) float64 { return *r.Latency.Fields()[i].Value })
 	}
 	_, c.P99Spread = pick(func(r report.Run) float64 { return r.Latency.P99 })
-	for _, r := range c.Runs {
-		c.Requests += r.Requests
-		c.InFlight += r.InFlight
-		c.Errors.Add(r.Errors)
-		if len(r.Checks) > 0 {
-			ok := c.Reconciled == nil || *c.Reconciled
-			for _, ch := range r.Checks {
-				ok = ok && ch.OK
-			}
-			c.Reconciled = &ok
-		}
-	}
-	c.Attempts = runresult.Attempts(c.Requests, c.InFlight, c.Errors)
-	c.ErrorRatio = runresult.ErrorRatio(c.Requests, c.InFlight, c.Errors)
-	saturated := c.TargetRate > 0 && c.AchievedRate < cfg.SaturatedBelow*c.TargetRate
-	// A cell at capacity (closed loop, or a rate the hardware cannot reach)
-	// sheds load: client timeouts and the app's 503s are what overload looks
-	// like, reported but not failures. Any other error always counts, and
-	// every error counts in a cell that kept its rate.
-	atCapacity := c.TargetRate == 0 || saturated
-	c.CountedErrorRatio = c.ErrorRatio
-	attempts := float64(c.Attempts)
-	if atCapacity && attempts > 0 {
-		c.Overload = overloadErrors(c.Runs)
-		c.CountedErrorRatio = float64(max(0, runresult.Failed(c.Requests, c.InFlight, c.Errors)-c.Overload)) / attempts
-	}
-	var notes []string
-	switch {
-	case c.CountedErrorRatio > cfg.ErrorThreshold:
-		c.Status = report.StatusErrors
-		if saturated {
-			notes = append(notes, fmt.Sprintf("also saturated: %.1f of %g req/s", c.AchievedRate, c.TargetRate))
-		}
-	case saturated:
-		c.Status = report.StatusSaturated
-		notes = append(notes, fmt.Sprintf("the hardware reached %.1f of %g req/s (%.0f%%)", c.AchievedRate, c.TargetRate, 100*c.AchievedRate/c.TargetRate))
-	case c.TargetRate == 0:
-		c.Status = report.StatusClosedLoop
-	default:
-		c.Status = report.StatusOK
-	}
-	if c.Overload > 0 {
-		notes = append(notes, fmt.Sprintf("%.1f%% of attempts shed under overload: timeouts and 503s", 100*float64(c.Overload)/attempts))
-	}
-	c.Note = strings.Join(notes, "; ")
+	// The counts, attempts, errors, overload, status and note: the bench's
+	// accounting (internal/lab/accounting).
+	accounting.Cell(c, cfg.ErrorThreshold, cfg.SaturatedBelow)
 	c.Publication = report.PublicationOf(flask, c.Endpoint, c.Scenario, c.AchievedRate)
 	// The share of the database's own ceiling says how close a DB endpoint
 	// came to what PostgreSQL alone can do, when the cell was not capped by

@@ -89,9 +89,8 @@ func (a *capApp) start(t *testing.T) string {
 // (168.75 fails, 159.4 is near the achieved rule's edge, then 154.7 or
 // 164.1): the knee lies within a few percent of the capacity. On a loaded
 // machine a stall of the test process at a step's end leaves requests in
-// flight, which are not in the achieved rate, and can fail any step: one
-// at 150 then still leaves a knee above 135 (the bisection between 120 and
-// 150); only the first step, at 0.8 × capacity, must pass. Steps of 3 s
+// flight, which are not in the achieved rate, and can fail any step: the
+// knee then lies lower; only the first step, at 0.8 × capacity, must pass. Steps of 3 s
 // after a 1 s warm-up, so that a stall of ~90 ms is within the 3% the
 // achieved rule allows. The objective's p99 is 500 ms: a stall of a few
 // hundred ms can hit any step, while this server's knee is the achieved
@@ -106,7 +105,9 @@ func kneeSweepArgs(target, out string, extra ...string) []string {
 }
 
 // bench --sweep against a real server of known capacity, through the real
-// generator binary: it finds the knee within 10%, and writes the sweep in
+// generator binary: it finds a knee between its first step and what the
+// server can pass (within 10% of the capacity on a machine that keeps
+// up), and writes the sweep in
 // summary.json (every step's corrected percentiles, achieved rate, errors,
 // its generator files and isolation wait), summary.md's section and the
 // endpoint's chart (SWEEP_CHART=path.png keeps a copy to look at).
@@ -144,20 +145,40 @@ func TestSweepFindsKneeOfKnownCapacity(t *testing.T) {
 	// The failing step above the knee may have found the machine busy
 	// (other packages' tests run beside this one): then the sweep, as it
 	// must, reports a lower bound, not a knee; it still brackets the capacity.
+	//
+	// What holds on any machine, however loaded: no step achieves more
+	// than the server serves in its 3 s (maxAchieved: its rate, its burst,
+	// and a response per connection whose token it took before the window
+	// opened), so no step offered more than maxAchieved ÷ 97% (the achieved
+	// rule) passes, and a knee lies at or below that; the search refines
+	// its bracket to the plan's resolution (5%); the knee is at least the
+	// first step (0.8 × capacity). A loaded machine can only fail steps,
+	// lowering the knee within that band; the upper edge is the server's.
+	maxAchieved := sweepCapacity + (capBurst+32)/3.0
+	maxPassing := maxAchieved / sweep.MinAchieved
+	for _, st := range r.Steps {
+		if st.Achieved > maxAchieved || (st.Pass && st.Offered > maxPassing) {
+			t.Errorf("step %d at %g req/s achieved %g and passed %v: the server serves at most %.1f req/s", st.Index, st.Offered, st.Achieved, st.Pass, maxAchieved)
+		}
+	}
 	headline := "the knee"
 	switch {
 	case r.Outcome == sweep.OutcomeKnee && r.Knee != nil:
-		if k := r.Knee.Rate; k < 0.9*sweepCapacity || k > 1.1*sweepCapacity {
-			t.Errorf("knee %g req/s, not within 10%% of the capacity %d", k, sweepCapacity)
+		k := r.Knee.Rate
+		if k < r.Plan.Start || k > maxPassing {
+			t.Errorf("knee %g req/s, not between the first step (%g) and what the server can pass (%.1f)", k, r.Plan.Start, maxPassing)
 		}
-		if !r.Knee.Below.Pass || r.Knee.Above.Pass || r.Knee.Above.Offered <= r.Knee.Rate {
-			t.Errorf("knee's neighbours: below %+v, above %+v", r.Knee.Below, r.Knee.Above)
+		if !r.Knee.Below.Pass || r.Knee.Above.Pass || r.Knee.Above.Offered <= k || r.Knee.Above.Offered > k*(1+r.Plan.Resolution)*(1+1e-9) {
+			t.Errorf("knee's neighbours: below %+v, above %+v: want a pass and a fail within %g%%", r.Knee.Below, r.Knee.Above, r.Plan.Resolution*100)
 		}
-		headline = fmt.Sprintf("**capacity %s req/s at the objective (the knee)**", rateStem(r.Knee.Rate))
+		if k < 0.9*sweepCapacity {
+			t.Logf("knee %g req/s below 90%% of the capacity: a loaded machine failed a step below it", k)
+		}
+		headline = fmt.Sprintf("**capacity %s req/s at the objective (the knee)**", rateStem(k))
 	case r.Outcome == sweep.OutcomeLowerBound && r.Reason == sweep.ReasonNotTarget:
 		t.Logf("the machine or the generator limited the failing step: %s", r.Verdict())
-		if r.LowerBound > 1.1*sweepCapacity || r.UpperBound <= r.LowerBound {
-			t.Errorf("lower bound %g req/s (failing at %g) above the capacity %d", r.LowerBound, r.UpperBound, sweepCapacity)
+		if r.LowerBound > maxPassing || r.UpperBound <= r.LowerBound {
+			t.Errorf("lower bound %g req/s (failing at %g): above what the server can pass (%.1f)", r.LowerBound, r.UpperBound, maxPassing)
 		}
 		headline = "a lower bound, not a knee (the step that failed"
 	default:
@@ -245,7 +266,7 @@ func TestSweepBudgetGivesLowerBound(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
 	code := run(context.Background(), benchArgs(base, out, "--sweep", "--endpoints", "/index,/agents", "--connections", "8", "--threads", "1",
-		"--sweep-start", "20", "--sweep-step", "2s", "--sweep-budget", "5s", "--slo-p99", "500ms"), &stdout, &stderr)
+		"--sweep-start", "20", "--sweep-step", "1s", "--sweep-budget", "5s", "--slo-p99", "500ms"), &stdout, &stderr)
 	t.Logf("%s%s(%.1fs)", stdout.String(), stderr.String(), time.Since(start).Seconds())
 	if code != 0 {
 		t.Fatalf("exit %d, want 0 for a sweep cut short by its budget", code)
@@ -288,12 +309,23 @@ func TestSweepBudgetGivesLowerBound(t *testing.T) {
 	if steps == 0 || cut == 0 {
 		t.Errorf("%d steps ran, %d sweeps cut short by the budget", steps, cut)
 	}
-	// One budget for the whole sweep, not one per endpoint: the sweeps
-	// together took the budget at most, and a little (a step the deadline
-	// stopped takes a moment to stop). A budget per endpoint takes about
-	// twice as long.
-	if total := s.Sweeps[0].Result.ElapsedS + s.Sweeps[1].Result.ElapsedS; total > 5+2 {
-		t.Errorf("the sweeps took %.1fs together with a budget of 5s for the whole sweep", total)
+	// One budget for the whole sweep, not one per endpoint: a step is
+	// reported only when its generator ended within the budget (the
+	// deadline stops one under way, and it is among the skipped), steps
+	// run one at a time, and each generator ran its 1 s: at most 5 steps
+	// fit in 5 s, over both sweeps. A loaded machine makes steps longer, so
+	// fewer fit; a budget per endpoint gives the second sweep steps of its
+	// own besides the first sweep's (6 on a machine that keeps up: 3 each).
+	if steps > 5 {
+		t.Errorf("%d steps over both sweeps (%d and %d) with a budget of 5s for the whole sweep: at most 5 of 1 s fit",
+			steps, len(s.Sweeps[0].Result.Steps), len(s.Sweeps[1].Result.Steps))
+	}
+	for _, sw := range s.Sweeps {
+		for _, st := range sw.Result.Steps {
+			if st.DurationS < 0.99 {
+				t.Errorf("%s: step %d lasted %gs, less than its 1 s", sw.Endpoint, st.Index, st.DurationS)
+			}
+		}
 	}
 	if s.Sweeps[1].Result.Outcome == sweep.OutcomeNone && len(s.Sweeps[1].Result.Steps) != 0 {
 		t.Errorf("/agents: none measured yet %d steps", len(s.Sweeps[1].Result.Steps))

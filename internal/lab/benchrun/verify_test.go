@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,7 +19,6 @@ import (
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/agentscontract"
-	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 func agentsBody(n int, mutate func(i int, a map[string]any)) []byte {
@@ -295,9 +295,20 @@ func TestOverloadShedIsReportedNotFailed(t *testing.T) {
 	if shed == 0 || c.Errors.Status == 0 {
 		t.Fatalf("the app shed nothing (app %v, client errors %+v): the overload did not happen", run.Server.AppRequests, c.Errors)
 	}
-	if c.Status != report.StatusClosedLoop || c.Overload != min(c.Errors.Timeout+min(c.Errors.Status, shed), runresult.Failed(c.Requests, c.InFlight, c.Errors)) ||
-		c.CountedErrorRatio > 0.01 || !strings.Contains(c.Note, "shed under overload") {
-		t.Errorf("status %s, overload %d, errors %+v, counted ratio %v, note %q", c.Status, c.Overload, c.Errors, c.CountedErrorRatio, c.Note)
+	// This app answers 200 or 503 and nothing else: every non-2xx the
+	// generator saw is one of the app's 503s, so all of them are shed, and
+	// so are its timeouts (at most both: a late 503 is both). What is left
+	// counted is the socket errors alone (none, on a machine that keeps up).
+	for code := range run.Server.AppRequests {
+		if code != "200" && code != "503" {
+			t.Fatalf("the app answered %s: %v", code, run.Server.AppRequests)
+		}
+	}
+	counted := math.Round(c.CountedErrorRatio * float64(c.Attempts))
+	if c.Status != report.StatusClosedLoop || c.Overload < c.Errors.Status || c.Overload > c.Errors.Status+c.Errors.Timeout ||
+		counted != float64(c.Errors.Connect+c.Errors.Read+c.Errors.Write) || !strings.Contains(c.Note, "shed under overload") {
+		t.Errorf("status %s, overload %d, errors %+v, %d attempts, counted ratio %v (%g counted, want the socket errors), note %q",
+			c.Status, c.Overload, c.Errors, c.Attempts, c.CountedErrorRatio, counted, c.Note)
 	}
 	if c.Reconciled == nil || !*c.Reconciled {
 		t.Errorf("reconciliation under overload: %+v", run.Checks)

@@ -220,14 +220,13 @@ func (d *Diff) setVerdict() {
 			worse++
 		}
 	}
-	switch {
-	case better > 0 && worse > 0:
+	if better > 0 && worse > 0 {
 		d.Verdict = "mixed"
-	case better > 0:
+	} else if better > 0 {
 		d.Verdict = "better"
-	case worse > 0:
+	} else if worse > 0 {
 		d.Verdict = "worse"
-	default:
+	} else {
 		d.Verdict = "same"
 	}
 }
@@ -322,18 +321,18 @@ func diff(a, b report.Cell) Diff {
 	d := Diff{Target: target(a), Endpoint: a.Endpoint, Scenario: a.Scenario, StatusA: a.Status, StatusB: b.Status,
 		ErrorsA: a.ErrorRatio, ErrorsB: b.ErrorRatio, Settings: CellSettings(a, b)}
 	d.Rate = newTest(FigRate, a, b, func(r report.Run) float64 { return r.AchievedRate }, 0, true)
-	// A rate cell that reached its target on both sides: the rate says nothing.
-	if a.TargetRate > 0 && a.Status == report.StatusOK && b.Status == report.StatusOK {
+	// A rate cell that reached its target on both sides (status ok: a
+	// closed loop's is closed-loop): the rate says nothing.
+	if a.Status == report.StatusOK && b.Status == report.StatusOK {
 		d.Rate.NotJudged = "at its target rate on both sides"
 	}
 	d.P50 = newTest(FigP50, a, b, func(r report.Run) float64 { return r.Latency.P50 }, 0.50, false)
 	d.P99 = newTest(FigP99, a, b, func(r report.Run) float64 { return r.Latency.P99 }, 0.99, false)
-	switch ua, ub := a.Reconciled != nil && !*a.Reconciled, b.Reconciled != nil && !*b.Reconciled; {
-	case ua && ub:
+	if ua, ub := a.Reconciled != nil && !*a.Reconciled, b.Reconciled != nil && !*b.Reconciled; ua && ub {
 		d.Unreconciled = "A and B"
-	case ua:
+	} else if ua {
 		d.Unreconciled = "A"
-	case ub:
+	} else if ub {
 		d.Unreconciled = "B"
 	}
 	if d.Unreconciled != "" {
@@ -456,7 +455,7 @@ func view(diffs []Diff) comparison {
 			continue
 		}
 		verdict := d.Verdict
-		if d.NotJudged != "" && len(d.Settings) == 0 {
+		if d.NotJudged != "" { // never set on a cell not comparable (setVerdict)
 			verdict += " (" + d.NotJudged + ")"
 		}
 		if len(d.Regressed) > 0 {
@@ -484,10 +483,9 @@ func view(diffs []Diff) comparison {
 			return c
 		}
 		vc := report.TableCell{Text: verdict}
-		switch {
-		case len(d.Regressed) > 0:
+		if len(d.Regressed) > 0 {
 			vc.Mark = report.MarkFailed
-		case d.Unreconciled != "":
+		} else if d.Unreconciled != "" {
 			vc.Mark = report.MarkUntrusted
 		}
 		v.table.Rows = append(v.table.Rows, report.TableRow{Cells: []report.TableCell{{Text: cell}, {Text: d.StatusA + " → " + d.StatusB},
@@ -602,14 +600,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	var verdict string
 	code := 0
-	switch {
-	case threshold < 0:
+	if threshold < 0 {
 		verdict = fmt.Sprintf("--max-regression off: report only (%d cell(s) judged).", judged)
-	case regressed > 0:
+	} else if regressed > 0 {
 		verdict, code = fmt.Sprintf("FAILED: %d cell(s) regressed significantly and by more than %g%% (req/s drop, p50 or p99 rise; --max-regression).", regressed, threshold*100), 1
-	case judged == 0:
+	} else if judged == 0 {
 		verdict, code = "NOT JUDGED: "+whyNoneJudged(diffs), 3
-	default:
+	} else {
 		verdict = fmt.Sprintf("No judged cell regressed by more than %g%% (--max-regression): %d cell(s) judged.", threshold*100, judged)
 	}
 	fmt.Fprintln(stdout, verdict)
@@ -635,14 +632,13 @@ func whyNoneJudged(diffs []Diff) string {
 	}
 	fewRepeats := false
 	for _, d := range diffs {
-		switch {
-		case d.OnlyIn != "":
+		if d.OnlyIn != "" {
 			add("on one side only")
-		case len(d.Settings) > 0:
+		} else if len(d.Settings) > 0 {
 			add("not comparable (settings differ)")
-		case d.Unreconciled != "":
+		} else if d.Unreconciled != "" {
 			add("reconciliation failed")
-		default:
+		} else {
 			r := "not judged"
 			for _, t := range d.Tests() {
 				if t.FewRepeats {

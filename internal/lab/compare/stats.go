@@ -80,12 +80,11 @@ func newTest(fig string, a, b report.Cell, value func(report.Run) float64, q flo
 	if t.MedA != 0 {
 		t.Change = (t.MedB - t.MedA) / t.MedA
 	}
-	switch {
-	case t.N1 < MinRepeats || t.N2 < MinRepeats:
+	if t.N1 < MinRepeats || t.N2 < MinRepeats {
 		t.FewRepeats = true
 		t.NotJudged = fmt.Sprintf("n=%s: needs ≥%d repeats per side", nString(t.N1, t.N2), MinRepeats)
 		return t
-	case q > 0:
+	} else if q > 0 {
 		if least := fewestResponses(a.Runs, b.Runs); float64(least)*(1-q) < MinBeyond {
 			t.TooFewSamples = true
 			t.NotJudged = fmt.Sprintf("too few samples: a run held %d responses, %s needs ≥%.0f (%d beyond it)", least, fig, math.Ceil(MinBeyond/(1-q)-1e-9), MinBeyond)
@@ -174,13 +173,20 @@ func Correct(diffs []Diff) int {
 		t := tests[i]
 		t.PHolm = adj
 		t.Significant = adj <= Alpha
-		switch {
-		case !t.Significant || t.MedA == t.MedB:
+		// Significant, the medians' direction says which way; equal
+		// medians (the U test sees the spreads differ) are the same.
+		up, down := "better", "worse" // B's median above A's, below it
+		if !t.HigherIsBetter {
+			up, down = down, up
+		}
+		if !t.Significant {
 			t.Verdict = "same"
-		case (t.MedB > t.MedA) == t.HigherIsBetter:
-			t.Verdict = "better"
-		default:
-			t.Verdict = "worse"
+		} else if t.MedB > t.MedA {
+			t.Verdict = up
+		} else if t.MedB < t.MedA {
+			t.Verdict = down
+		} else {
+			t.Verdict = "same"
 		}
 	}
 	for i := range diffs {
@@ -194,16 +200,15 @@ func Correct(diffs []Diff) int {
 // n=…)" when not, and why when it was not judged.
 func (t *Test) Format(f string) string {
 	s := fmt.Sprintf(f+" → "+f, t.MedA, t.MedB)
-	switch {
-	case t.Judged() && t.Verdict != "":
+	if t.Judged() && t.Verdict != "" {
 		delta := "~"
 		if t.Significant {
 			delta = fmt.Sprintf("%+.2f%%", t.Change*100)
 		}
 		return fmt.Sprintf("%s: %s (p=%.3f, n=%s)", s, delta, t.PHolm, nString(t.N1, t.N2))
-	case t.TooFewSamples:
+	} else if t.TooFewSamples {
 		return fmt.Sprintf("%s (%+.1f%%) too few samples", s, t.Change*100)
-	case t.NotJudged != "":
+	} else if t.NotJudged != "" {
 		return fmt.Sprintf("%s (%+.1f%%, not judged: %s)", s, t.Change*100, t.NotJudged)
 	}
 	return s

@@ -282,7 +282,7 @@ type Cell struct {
 	// Overload is the failures of a cell at capacity (closed loop or
 	// saturated) that are load shedding, timeouts and 503s the app counted:
 	// reported, not failures. CountedErrorRatio, the ratio without them,
-	// meets the threshold. (bench's overloadErrors is the definition.)
+	// meets the threshold. (accounting.OverloadErrors is the definition.)
 	Overload          int64   `json:"overload_errors"`
 	CountedErrorRatio float64 `json:"counted_error_ratio"`
 	Status            string  `json:"status"` // ok | saturated | closed-loop | errors | not-run

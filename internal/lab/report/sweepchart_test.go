@@ -92,12 +92,23 @@ func TestWriteSweepChart(t *testing.T) {
 	}
 }
 
-// SWEEP_FROM_JSON=a.json[,b.json] SWEEP_CHART=out.png redraws saved
-// sweeps (to look at a chart without sweeping again).
+// A saved sweep (a Result as JSON, what internal/lab/sweep's
+// TestKneeOfKnownCapacity keeps with SWEEP_JSON) redraws as a chart:
+// SWEEP_FROM_JSON=a.json SWEEP_CHART=out.png redraws one to look at; without
+// them, the model sweep here goes through JSON and is drawn.
 func TestSweepChartFromJSON(t *testing.T) {
 	src, dst := os.Getenv("SWEEP_FROM_JSON"), os.Getenv("SWEEP_CHART")
 	if src == "" || dst == "" {
-		t.Skip("SWEEP_FROM_JSON and SWEEP_CHART not set")
+		src, dst = filepath.Join(t.TempDir(), "sweep.json"), filepath.Join(t.TempDir(), "sweep.png")
+		model := *sweepResults()[0].Result
+		model.Objective = sweep.DefaultObjective()
+		b, err := json.Marshal(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(src, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -107,7 +118,18 @@ func TestSweepChartFromJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
+	if len(r.Steps) == 0 {
+		t.Fatalf("%s holds no steps", src)
+	}
 	if err := WriteSweepChart(dst, []SweepSeries{{Endpoint: "GET /", Target: "saved", Result: &r}}, r.Objective); err != nil {
 		t.Fatal(err)
+	}
+	f, err := os.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Fatalf("%s: %v", dst, err)
 	}
 }

@@ -70,3 +70,62 @@ func TestWrite(t *testing.T) {
 		t.Error("a missing folder: want an error")
 	}
 }
+
+// A file that appears at path while WriteNewFile writes (another writer)
+// is not overwritten: the error says so, the other's content stays, and
+// no temporary file is left.
+func TestWriteNewFileLosesARace(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	err := WriteNewFile(p, func(w io.Writer) error {
+		if err := os.WriteFile(p, []byte("other"), 0o644); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "mine")
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "exists: results are never overwritten") {
+		t.Errorf("a file made meanwhile: %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "other" {
+		t.Errorf("the other writer's file is now %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left in the folder: %v", entries)
+	}
+}
+
+// Commit puts a file in place whole, or, when its writing fails, leaves
+// path as it was (here: absent) and no temporary file, and says why.
+// Discard after a commit leaves the committed file; on a nil File it does
+// nothing.
+func TestCommitAndDiscard(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	f, err := CreateFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(func(w io.Writer) error { io.WriteString(w, "half"); return errors.New("boom") }); err == nil || err.Error() != "boom" {
+		t.Errorf("a failed write: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left in the folder: %v", entries)
+	}
+	f, err = CreateFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(func(w io.Writer) error { _, err := io.WriteString(w, "whole"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	f.Discard()
+	if b, err := os.ReadFile(p); err != nil || string(b) != "whole" {
+		t.Errorf("after Commit and Discard: %q, %v", b, err)
+	}
+	var none *File
+	none.Discard()
+	if _, err := CreateFile(filepath.Join(dir, "no", "x.json")); err == nil || err.Error() != "cannot write "+filepath.Join(dir, "no", "x.json")+": no such file or directory" {
+		t.Errorf("a missing folder: %v", err)
+	}
+}

@@ -122,16 +122,14 @@ func SchedSpread(buckets []Bucket) Spread {
 	}
 	ms := func(s float64) float64 { return math.Round(s*1e9) / 1e6 } // the runtime's bounds are whole ns
 	at := func(p float64) float64 {
-		rank := uint64(math.Ceil(p / 100 * float64(s.N)))
-		rank = max(rank, 1)
-		var seen uint64
-		for _, b := range buckets {
-			seen += b.N
-			if seen >= rank {
-				return ms(b.HiS)
-			}
+		rank := max(uint64(math.Ceil(p/100*float64(s.N))), 1)
+		// rank ≤ s.N: the last bucket holding a value reaches it.
+		i, seen := 0, buckets[0].N
+		for seen < rank {
+			i++
+			seen += buckets[i].N
 		}
-		return ms(buckets[len(buckets)-1].HiS)
+		return ms(buckets[i].HiS)
 	}
 	s.P50, s.P99, s.Max = at(50), at(99), at(100)
 	return s

@@ -43,3 +43,14 @@ func TestCPUDerive(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
+
+// Without a capacity (no window, or no limit) the share of it used is 0,
+// not a division by zero.
+func TestCPUDeriveWithoutCapacity(t *testing.T) {
+	for _, c := range []CPU{{UsedS: 1.5, WallS: 0, LimitCPUs: 2, UsedOfLimit: 7}, {UsedS: 1.5, WallS: 10, LimitCPUs: 0, UsedOfLimit: 7}} {
+		c.Derive()
+		if c.CapacityS != 0 || c.UsedOfLimit != 0 {
+			t.Errorf("%+v", c)
+		}
+	}
+}

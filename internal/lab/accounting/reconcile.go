@@ -1,8 +1,7 @@
-package benchrun
+package accounting
 
 // Reconciliation: the generator's counts against the server's own for the
-// same window (the app's counters, pg_stat_statements and sessions), and
-// the failures a cell at capacity sheds as overload rather than counts.
+// same window (the app's counters, pg_stat_statements and sessions).
 
 import (
 	"fmt"
@@ -17,7 +16,9 @@ import (
 const sessionSlack = 3
 
 // Reconcile checks the client's counts against the server's for one run of
-// endpoint. poolSize is the app's pool size (0 if unknown).
+// endpoint. poolSize is the target's pool size (0 if unknown). Each check
+// applies only where its evidence is there: the app's counters
+// (srv.AppRequests), the pool's own counts, PostgreSQL's (srv.DB).
 func Reconcile(endpoint string, client *runresult.Generator, srv *report.Server, poolSize int64) []report.Check {
 	var checks []report.Check
 	add := func(name string, ok bool, format string, a ...any) {
@@ -83,31 +84,4 @@ func Reconcile(endpoint string, client *runresult.Generator, srv *report.Server,
 		}
 	}
 	return checks
-}
-
-// overloadErrors is, in a cell at capacity, the failures that are load
-// shedding (the one definition; runresult.Accounting defines the failures):
-//
-//   - the timeouts: requests the generator itself flagged as answered later
-//     than its --timeout, or still unanswered past it when the window
-//     closed (an in-flight request that had not timed out is no failure in
-//     the first place);
-//   - the 503s: non-2xx responses the generator counted, as many as the
-//     app's own counters show 503s for the same window (the app's answer when
-//     a request gets no database slot in time), never more than either.
-//
-// A late 503 is in both, as it is counted twice among the failures. The sum
-// never exceeds a run's failures. A 500, any other non-2xx, a socket error
-// (and a wrong body, refused before any load) always count. Without the
-// app's counters, only the timeouts.
-func overloadErrors(runs []report.Run) int64 {
-	var n int64
-	for _, r := range runs {
-		shed := r.Errors.Timeout
-		if r.Server != nil && r.Server.AppRequests != nil {
-			shed += min(r.Errors.Status, r.Server.AppRequests["503"])
-		}
-		n += min(shed, runresult.Failed(r.Requests, r.InFlight, r.Errors))
-	}
-	return n
 }
