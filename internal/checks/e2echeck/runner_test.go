@@ -36,6 +36,18 @@ func TestCheckSameReport(t *testing.T) {
 	if err := CheckSameReport(withCommit(goodReport(t, native), "abc"), withCommit(goodReport(t, container), "abc")); err != nil {
 		t.Fatalf("same report: %v", err)
 	}
+	// A run the machine saturated says what lay beneath; the other need not.
+	saturated := func(s *report.Summary) {
+		container(s)
+		s.Cells[0].Runs[0].Class = &report.Classification{Class: report.ClassMachineSaturated, Beneath: report.ClassTargetLimited}
+	}
+	unsaturated := func(s *report.Summary) {
+		native(s)
+		s.Cells[0].Runs[0].Class = &report.Classification{Class: report.ClassTargetLimited}
+	}
+	if err := CheckSameReport(withCommit(goodReport(t, unsaturated), "abc"), withCommit(goodReport(t, saturated), "abc")); err != nil {
+		t.Errorf("only the container's run machine-saturated: %v", err)
+	}
 	if err := CheckSameReport(withCommit(goodReport(t, native), "abc"), withCommit(goodReport(t, container), "")); err == nil || !strings.Contains(err.Error(), `git_commit: native "abc", container ""`) {
 		t.Errorf("no commit in the container's run: got %v", err)
 	}
