@@ -77,13 +77,14 @@ func cgroupMount(mountinfo string, v2 bool) (mountPoint, root string, ok bool) {
 		if !found {
 			continue
 		}
+		// At least 6 fields before the separator and 3 after (proc(5)).
 		a, b := strings.Fields(pre), strings.Fields(post)
-		if len(a) < 5 || len(b) < 1 {
+		if len(a) < 6 || len(b) < 3 {
 			continue
 		}
 		switch {
 		case v2 && b[0] == "cgroup2":
-		case !v2 && b[0] == "cgroup" && len(b) >= 3 && hasWord(b[2], "cpu"):
+		case !v2 && b[0] == "cgroup" && hasWord(b[2], "cpu"):
 		default:
 			continue
 		}

@@ -190,9 +190,10 @@ func TestHealthOfARun(t *testing.T) {
 // cgroups and the mounts; the throttling counters of that cgroup.
 func TestCgroupQuota(t *testing.T) {
 	const v2Mounts = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n"
+	// The cpuset hierarchy before cpu's (mountinfo's order is the mounts').
 	const v1Mounts = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n" +
-		"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n" +
 		"33 31 0:30 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n" +
+		"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n" +
 		"34 31 0:31 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
 	for _, c := range []struct {
 		name  string
@@ -210,6 +211,18 @@ func TestCgroupQuota(t *testing.T) {
 			"/sys/fs/cgroup/lab/cpu.stat":     "usage_usec 9\nnr_periods 40\nnr_throttled 7\nthrottled_usec 2500\n",
 			"/sys/fs/cgroup/lab/gen/cpu.stat": "nr_periods 1\nnr_throttled 0\nthrottled_usec 0\n",
 		}, 0.5, "/sys/fs/cgroup/lab/cpu.stat", throttleStat{true, 40, 7, 2_500_000}},
+		{"v2, the same quota twice: the process's own cgroup", map[string]string{
+			"/proc/self/cgroup":               "0::/lab/gen\n",
+			"/proc/self/mountinfo":            v2Mounts,
+			"/sys/fs/cgroup/lab/gen/cpu.max":  "50000 100000\n",
+			"/sys/fs/cgroup/lab/cpu.max":      "100000 200000\n",
+			"/sys/fs/cgroup/lab/gen/cpu.stat": "nr_periods 5\nnr_throttled 1\nthrottled_usec 10\n",
+		}, 0.5, "/sys/fs/cgroup/lab/gen/cpu.stat", throttleStat{true, 5, 1, 10_000}},
+		{"mount lines short of proc(5)'s fields are no mounts", map[string]string{
+			"/proc/self/cgroup":          "0::/lab\n",
+			"/proc/self/mountinfo":       "30 23 0:26 / /sys/fs/cgroup - cgroup2 cgroup2 rw\n29 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2\n",
+			"/sys/fs/cgroup/lab/cpu.max": "50000 100000\n",
+		}, 0, "", throttleStat{}},
 		{"v2, no quota", map[string]string{
 			"/proc/self/cgroup":      "0::/\n",
 			"/proc/self/mountinfo":   v2Mounts,

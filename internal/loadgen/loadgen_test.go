@@ -472,9 +472,13 @@ func TestErrorClasses(t *testing.T) {
 	t.Run("idle connections are no timeouts", func(t *testing.T) {
 		t.Parallel()
 		s := server(t, ok)
-		res := mustRun(t, Config{URL: s.URL, Threads: 2, Connections: 4, Duration: 2 * time.Second, Rate: 4, Timeout: 100 * time.Millisecond})
+		m := NewMetrics("idle", "/")
+		res := mustRun(t, Config{URL: s.URL, Threads: 2, Connections: 4, Duration: 2 * time.Second, Rate: 4, Timeout: 100 * time.Millisecond, Metrics: m})
 		if res.Requests < 7 || res.SocketErrors() != 0 {
 			t.Errorf("requests %d, errors %v: want ~8 responses and no errors", res.Requests, res.Errors)
+		}
+		if got := testutil.ToFloat64(m.errors[ErrTimeout]); got != 0 {
+			t.Errorf("loadtest_errors_total{class=timeout} = %v while every request took microseconds, want 0", got)
 		}
 	})
 }

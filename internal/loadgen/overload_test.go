@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"sync"
 	"testing"
 	"time"
@@ -35,10 +36,17 @@ func TestSlowResponseRecordedAndTimedOut(t *testing.T) {
 		}
 		return false
 	})
-	res := mustRun(t, Config{URL: srv.URL, Threads: 1, Connections: 2, Duration: 4 * time.Second, Rate: 20, Timeout: time.Second})
+	m := NewMetrics("slow", "/")
+	res := mustRun(t, Config{URL: srv.URL, Threads: 1, Connections: 2, Duration: 4 * time.Second, Rate: 20, Timeout: time.Second, Metrics: m})
 	arrived, _, maxActive, conns := srv.seen(res.Start, res.End)
 	if res.Errors[ErrTimeout] != 1 || res.Errors[ErrConnect]+res.Errors[ErrRead]+res.Errors[ErrWrite] != 0 {
 		t.Errorf("errors %v, want exactly one timeout", res.Errors)
+	}
+	// The live count (loadtest_errors_total, what a dashboard shows while
+	// the request is still out) has it once too: not once per monitor tick,
+	// and not the connection that sat idle between its requests.
+	if got := testutil.ToFloat64(m.errors[ErrTimeout]); got != 1 {
+		t.Errorf("loadtest_errors_total{class=timeout} = %v, want 1", got)
 	}
 	if u, c := res.Uncorrected.Max(), res.Corrected.Max(); u < 2_500_000 || c < 2_500_000 {
 		t.Errorf("max latency uncorrected %dus corrected %dus, want the slow response's 2.5 s in both", u, c)
