@@ -127,8 +127,19 @@ func TestCappedServerCountsMatch(t *testing.T) {
 // for 400 ms, then hangs up; the next slot is not due before 1.5 s.
 func TestFailedRequestDelayIsCorrected(t *testing.T) {
 	t.Parallel()
+	// The first request is due at the start itself (0 ns): a due time of 0
+	// is still a due time.
+	for _, failing := range []int{1, 3} {
+		t.Run(fmt.Sprintf("request %d", failing), func(t *testing.T) {
+			t.Parallel()
+			failedRequestDelayIsCorrected(t, failing)
+		})
+	}
+}
+
+func failedRequestDelayIsCorrected(t *testing.T, failing int) {
 	srv := recordingServer(t, okResponse, func(n int) bool {
-		if n == 3 {
+		if n == failing {
 			time.Sleep(400 * time.Millisecond)
 			return true
 		}
