@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -416,47 +417,18 @@ func TestErrorClasses(t *testing.T) {
 			t.Errorf("requests %d, errors %v: want responses and read errors only", res.Requests, res.Errors)
 		}
 	})
-	t.Run("server resetting idle connections", func(t *testing.T) {
-		t.Parallel()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	// Over TLS too: there the request is written through the TLS
+	// connection, not the raw socket's send.
+	for _, tlsOn := range []bool{false, true} {
+		name := "server resetting idle connections"
+		if tlsOn {
+			name += ", TLS"
 		}
-		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					br := bufio.NewReader(c)
-					for {
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							c.Close()
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-					}
-					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-					time.Sleep(20 * time.Millisecond)
-					c.(*net.TCPConn).SetLinger(0) // close with a reset
-					c.Close()
-				}()
-			}
-		}()
-		// The reset (20 ms after a response) reaches the generator before
-		// its next request (100 ms after), which then fails to be written.
-		// A loaded machine may hold the server past that: the request is
-		// written and its read fails instead. Most must be write errors.
-		res := mustRun(t, Config{URL: "http://" + ln.Addr().String() + "/", Threads: 1, Connections: 1, Duration: time.Second, Rate: 10})
-		if res.Requests == 0 || res.Errors[ErrWrite] <= res.Errors[ErrRead] || res.Errors[ErrTimeout] != 0 {
-			t.Errorf("requests %d, errors %v: want responses and write errors", res.Requests, res.Errors)
-		}
-	})
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			resettingServerWriteErrors(t, tlsOn)
+		})
+	}
 	t.Run("500s", func(t *testing.T) {
 		t.Parallel()
 		s := server(t, func(w http.ResponseWriter, r *http.Request) {
@@ -481,6 +453,65 @@ func TestErrorClasses(t *testing.T) {
 			t.Errorf("loadtest_errors_total{class=timeout} = %v while every request took microseconds, want 0", got)
 		}
 	})
+}
+
+// resettingServerWriteErrors: a server that resets each connection 20 ms
+// after its response gives write errors, not read errors or timeouts.
+func resettingServerWriteErrors(t *testing.T, tlsOn bool) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	url := "http://" + ln.Addr().String() + "/"
+	if tlsOn {
+		cert := httptest.NewUnstartedServer(nil)
+		cert.StartTLS() // for its certificate
+		cert.Close()
+		ln = tls.NewListener(ln, cert.TLS)
+		url = "https://" + ln.Addr().String() + "/"
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						c.Close()
+						return
+					}
+					if len(line) <= 2 {
+						break
+					}
+				}
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				time.Sleep(20 * time.Millisecond)
+				netConn(c).(*net.TCPConn).SetLinger(0) // close with a reset
+				c.Close()
+			}()
+		}
+	}()
+	// The reset (20 ms after a response) reaches the generator before
+	// its next request (100 ms after), which then fails to be written.
+	// A loaded machine may hold the server past that: the request is
+	// written and its read fails instead. Most must be write errors.
+	res := mustRun(t, Config{URL: url, Threads: 1, Connections: 1, Duration: time.Second, Rate: 10})
+	if res.Requests == 0 || res.Errors[ErrWrite] <= res.Errors[ErrRead] || res.Errors[ErrTimeout] != 0 {
+		t.Errorf("requests %d, errors %v: want responses and write errors", res.Requests, res.Errors)
+	}
+}
+
+// netConn is c's TCP connection, under TLS or not.
+func netConn(c net.Conn) net.Conn {
+	if tc, ok := c.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return c
 }
 
 func TestWarmupExcluded(t *testing.T) {
