@@ -265,6 +265,9 @@ stage="" standin postgres-exporter macrobench-standin/postgres-exporter:v0.11.1
 eval "$(scripts/build-tools.sh --env)"
 stage_prom() { cp "$MACROBENCH_PROMETHEUS_BIN" "$1/prometheus"; }
 stage=stage_prom standin prometheus macrobench-standin/prometheus:v3.16.0 "$(sha256sum <"$MACROBENCH_PROMETHEUS_BIN")"
+# node_exporter at the pinned version, from the same script (swarm step).
+stage_node() { cp "$MACROBENCH_NODE_EXPORTER_BIN" "$1/node_exporter"; }
+stage=stage_node standin node-exporter macrobench-standin/node-exporter:v1.12.1 "$(sha256sum <"$MACROBENCH_NODE_EXPORTER_BIN")"
 # The Docker CLI, the compose plugin (the machine's, as `docker compose`
 # found them above) and buildx (built above) for the runner image.
 docker_bin=$(command -v docker)
