@@ -512,6 +512,9 @@ rm -rf "$swarm_out"
 "$work/bench" swarm run --stack "$SWARM_STACK" "${swarm_files[@]}" --replicas 2 --rate 200 --connections 4 \
   --duration 5s --lead 12s --out "$swarm_out"
 check swarm "$swarm_out"
+# Every node's node-exporter (the global service) scraped, its CPU read.
+mapfile -t swarm_nodes < <(docker node ls --format '{{.Hostname}}')
+check swarm-nodes "http://127.0.0.1:$PROMETHEUS_PORT" "${swarm_nodes[@]}"
 quiet "$work/bench" swarm down --stack "$SWARM_STACK" --volumes
 swarm_stack=0
 swarm_cleanup
