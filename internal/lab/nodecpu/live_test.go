@@ -2,18 +2,14 @@ package nodecpu
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/lab/benchrun"
-	"github.com/macrobench/macrobench/internal/shared/promapi"
 )
 
 // procLook is this machine's /proc/stat at one moment.
@@ -29,33 +25,15 @@ type procLook struct {
 // bracketing scrapes, within 0.03; its CPUs are /proc/stat's; a node with no
 // samples, and this one before its exporter started, are unknown.
 func TestReadAgainstProcStat(t *testing.T) {
-	nodeBin := testenv.Env(t, "MACROBENCH_NODE_EXPORTER_BIN")
-	promBin := testenv.Env(t, "MACROBENCH_PROMETHEUS_BIN")
-	host, err := os.Hostname()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	neAddr := testenv.FreeAddr(t)
-	testenv.StartServer(t, exec.Command(nodeBin, "--web.listen-address="+neAddr,
-		"--collector.disable-defaults", "--collector.cpu", "--collector.uname"),
-		filepath.Join(dir, "node_exporter.log"), "http://"+neAddr+"/metrics", 30*time.Second)
+	prom := testenv.StartNodeExporter(t, Job)
 	started := time.Now()
-	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: %s\n    static_configs:\n      - targets: [%q]\n", Job, neAddr)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	promAddr := testenv.FreeAddr(t)
-	testenv.StartServer(t, exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr),
-		filepath.Join(dir, "prometheus.log"), "http://"+promAddr+"/-/ready", 60*time.Second)
-	prom, err := promapi.New("http://" + promAddr)
+	host, err := os.Hostname()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 
-	// /proc/stat every 20 ms from before the first scrape to the end.
+	// /proc/stat every 20 ms from before the window's first scrape to the end.
 	var mu sync.Mutex
 	var looks []procLook
 	stop := make(chan struct{})
@@ -79,20 +57,7 @@ func TestReadAgainstProcStat(t *testing.T) {
 	}()
 	defer func() { close(stop); <-sampled }()
 
-	// A scrape before the window (Prometheus's first comes some seconds
-	// after its start: target discovery, then an offset in the interval).
-	for wait := time.Now().Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		raw, err := read(ctx, prom, started, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(raw[host]) > 0 {
-			break
-		}
-		if time.Now().After(wait) {
-			t.Fatalf("Prometheus never scraped node-exporter: %v", raw)
-		}
-	}
+	time.Sleep(1500 * time.Millisecond) // a scrape and looks before the window
 	from := time.Now()
 	busy(3500 * time.Millisecond)
 	to := time.Now()
@@ -123,7 +88,7 @@ func TestReadAgainstProcStat(t *testing.T) {
 	if g := nodes["ghost"]; g == nil || g.IdleFraction != nil || len(g.Unknown) == 0 {
 		t.Errorf("a node with no samples: %+v, want unknown", g)
 	}
-	before, err := Read(ctx, prom, []string{host}, started.Add(-20*time.Second), started.Add(-10*time.Second))
+	before, err := Read(ctx, prom, []string{host}, started.Add(-40*time.Second), started.Add(-30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
