@@ -73,12 +73,17 @@ func (c *Client) Scalar(ctx context.Context, expr string, t time.Time) (float64,
 // Range evaluates expr over [start, end] every step.
 func (c *Client) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (model.Matrix, error) {
 	v, _, _, err := c.API.QueryRange(ctx, expr, v1.Range{Start: start, End: end, Step: step})
+	return matrix(v, err, "prometheus range query "+expr)
+}
+
+// matrix is a query's answer as a matrix, or an error naming what.
+func matrix(v model.Value, err error, what string) (model.Matrix, error) {
 	if err != nil {
-		return nil, fmt.Errorf("prometheus range query %s: %w", expr, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	m, ok := v.(model.Matrix)
 	if !ok {
-		return nil, fmt.Errorf("prometheus range query %s: got %s, want a matrix", expr, v.Type())
+		return nil, fmt.Errorf("%s: got %s, want a matrix", what, v.Type())
 	}
 	return m, nil
 }
@@ -90,14 +95,7 @@ func (c *Client) Samples(ctx context.Context, selector string, from, to time.Tim
 	// Range selectors are left-open: one millisecond more keeps from in.
 	expr := fmt.Sprintf("%s[%dms]", selector, to.Sub(from).Milliseconds()+1)
 	v, _, _, err := c.API.Query(ctx, expr, to)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus query %s: %w", expr, err)
-	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("prometheus query %s: got %s, want a matrix", expr, v.Type())
-	}
-	return m, nil
+	return matrix(v, err, "prometheus query "+expr)
 }
 
 // LabelValues are the values label takes in any series.
