@@ -504,6 +504,8 @@ for role in db app monitor loadgen; do
 done
 swarm_files=()
 [ "$official" = 1 ] || swarm_files=(-c scripts/e2e/swarm.standins.yaml)
+# swarm.yaml's node-exporter is in no compose file: compose pulled the rest.
+[ "$official" = 0 ] || quiet docker pull prom/node-exporter:v1.12.1
 swarm_stack=1
 # 5 minutes: with --official, Grafana's first start (its migrations) is in it.
 quiet "$work/bench" swarm up --stack "$SWARM_STACK" "${swarm_files[@]}" --timeout 5m
