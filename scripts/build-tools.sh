@@ -10,14 +10,19 @@
 #     by version and recipe.
 #   - postgres_exporter 0.11.1 from Debian's prometheus-postgres-exporter
 #     (the same release as the pinned quay.io image; not on the Go proxy).
+#   - node_exporter 1.12.1 (swarm.yaml's prom/node-exporter:v1.12.1), built
+#     from its Go module as Prometheus is (CGO off, -tags netgo, static, the
+#     version's ldflags); cached beside it.
 # Usage: scripts/build-tools.sh [--env]
-#   --env  print `export MACROBENCH_PROMETHEUS_BIN=...` and
-#          `export MACROBENCH_POSTGRES_EXPORTER_BIN=...` on stdout.
+#   --env  print `export MACROBENCH_PROMETHEUS_BIN=...`,
+#          `export MACROBENCH_POSTGRES_EXPORTER_BIN=...` and
+#          `export MACROBENCH_NODE_EXPORTER_BIN=...` on stdout.
 # Everything else is logged to stderr.
 set -euo pipefail
 
 PROMETHEUS_MODULE_VERSION=v0.316.0 # == Prometheus v3.16.0 == prom/prometheus:v3.16.0 == internal/checks/stackcheck/go.mod's
 POSTGRES_EXPORTER_DEB=/usr/bin/prometheus-postgres-exporter
+NODE_EXPORTER_MODULE_VERSION=v1.12.1 # == prom/node-exporter:v1.12.1 (swarm.yaml)
 
 print_env=0
 case "${1:-}" in
@@ -36,35 +41,46 @@ mkdir -p "$bindir"
 # wait for it on this lock instead of doing the same work in parallel.
 exec 9>"$bindir/.build-tools.lock"
 
-prom_bin=$bindir/prometheus-$PROMETHEUS_MODULE_VERSION-netgo
-if [ ! -x "$prom_bin" ]; then
-  flock 9
-fi
-if [ ! -x "$prom_bin" ]; then
-  log "building Prometheus $PROMETHEUS_MODULE_VERSION (first time: several minutes)"
-  work=$(mktemp -d /tmp/macrobench-prombuild.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
+# go_release BIN PACKAGE MODULE VERSION: build PACKAGE of MODULE@VERSION to
+# BIN, once, as promu builds the Prometheus projects' releases: CGO_ENABLED=0,
+# -tags netgo, static, the version ldflags (the version from the module's
+# VERSION file, as promu reads it; branch HEAD, as a tag's checkout reports;
+# no revision: the module has no git history, so the binary prints
+# "unknown"), in a throwaway module (`go install pkg@version` refuses modules
+# with replace directives).
+go_release() {
+  local bin=$1 pkg=$2 mod=$3 version=$4
+  if [ ! -x "$bin" ]; then
+    flock 9
+  fi
+  [ -x "$bin" ] && return
+  log "building $mod $version (first time: minutes)"
+  local work
+  work=$(mktemp -d /tmp/macrobench-toolbuild.XXXXXX)
   (
+    trap 'rm -rf "$work"' EXIT
     cd "$work"
     go mod init tmp >/dev/null 2>&1
-    go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" >&2
-    # As promu builds the release: CGO_ENABLED=0, the tags .promu.yml names
-    # but builtinassets, and its ldflags (the version from the module's
-    # VERSION file, as promu reads it; branch HEAD, as a tag's checkout
-    # reports; no revision: the module has no git history, so Prometheus
-    # prints "unknown").
-    release=$(cat "$(go list -m -f '{{.Dir}}' github.com/prometheus/prometheus)/VERSION")
+    go get "$pkg@$version" >&2
+    release=$(cat "$(go list -m -f '{{.Dir}}' "$mod")/VERSION")
     v=github.com/prometheus/common/version
     ldflags="-X $v.Version=$release -X $v.Branch=HEAD -X $v.BuildUser=$(whoami)@$(hostname)"
     ldflags+=" -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S) -extldflags '-static'"
     # Build to a temporary name, then rename: an interrupted build never
     # leaves a half-written binary under the cached name.
-    CGO_ENABLED=0 go build -tags netgo -ldflags "$ldflags" \
-      -o "$prom_bin.tmp.$$" github.com/prometheus/prometheus/cmd/prometheus >&2
+    CGO_ENABLED=0 go build -tags netgo -ldflags "$ldflags" -o "$bin.tmp.$$" "$pkg" >&2
+    mv "$bin.tmp.$$" "$bin"
   )
-  mv "$prom_bin.tmp.$$" "$prom_bin"
-  log "built $prom_bin"
-fi
+  log "built $bin"
+}
+
+# Prometheus: .promu.yml's tags but builtinassets (the web UI's compiled
+# assets are not in the module: docs/e2e.md).
+prom_bin=$bindir/prometheus-$PROMETHEUS_MODULE_VERSION-netgo
+go_release "$prom_bin" github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION"
+# node_exporter: its .promu.yml names no flags of its own (promu's defaults).
+node_bin=$bindir/node_exporter-$NODE_EXPORTER_MODULE_VERSION-netgo
+go_release "$node_bin" github.com/prometheus/node_exporter github.com/prometheus/node_exporter "$NODE_EXPORTER_MODULE_VERSION"
 
 exporter_bin=$(command -v postgres_exporter || true)
 if [ -z "$exporter_bin" ] && [ -x "$POSTGRES_EXPORTER_DEB" ]; then
@@ -89,7 +105,9 @@ fi
 if [ "$print_env" -eq 1 ]; then
   printf 'export MACROBENCH_PROMETHEUS_BIN=%q\n' "$prom_bin"
   printf 'export MACROBENCH_POSTGRES_EXPORTER_BIN=%q\n' "$exporter_bin"
+  printf 'export MACROBENCH_NODE_EXPORTER_BIN=%q\n' "$node_bin"
 else
   log "MACROBENCH_PROMETHEUS_BIN=$prom_bin"
   log "MACROBENCH_POSTGRES_EXPORTER_BIN=$exporter_bin"
+  log "MACROBENCH_NODE_EXPORTER_BIN=$node_bin"
 fi

@@ -265,6 +265,9 @@ stage="" standin postgres-exporter macrobench-standin/postgres-exporter:v0.11.1
 eval "$(scripts/build-tools.sh --env)"
 stage_prom() { cp "$MACROBENCH_PROMETHEUS_BIN" "$1/prometheus"; }
 stage=stage_prom standin prometheus macrobench-standin/prometheus:v3.16.0 "$(sha256sum <"$MACROBENCH_PROMETHEUS_BIN")"
+# node_exporter at the pinned version, from the same script (swarm step).
+stage_node() { cp "$MACROBENCH_NODE_EXPORTER_BIN" "$1/node_exporter"; }
+stage=stage_node standin node-exporter macrobench-standin/node-exporter:v1.12.1 "$(sha256sum <"$MACROBENCH_NODE_EXPORTER_BIN")"
 # The Docker CLI, the compose plugin (the machine's, as `docker compose`
 # found them above) and buildx (built above) for the runner image.
 docker_bin=$(command -v docker)
@@ -501,6 +504,8 @@ for role in db app monitor loadgen; do
 done
 swarm_files=()
 [ "$official" = 1 ] || swarm_files=(-c scripts/e2e/swarm.standins.yaml)
+# swarm.yaml's node-exporter is in no compose file: compose pulled the rest.
+[ "$official" = 0 ] || quiet docker pull prom/node-exporter:v1.12.1
 swarm_stack=1
 # 5 minutes: with --official, Grafana's first start (its migrations) is in it.
 quiet "$work/bench" swarm up --stack "$SWARM_STACK" "${swarm_files[@]}" --timeout 5m
@@ -509,6 +514,9 @@ rm -rf "$swarm_out"
 "$work/bench" swarm run --stack "$SWARM_STACK" "${swarm_files[@]}" --replicas 2 --rate 200 --connections 4 \
   --duration 5s --lead 12s --out "$swarm_out"
 check swarm "$swarm_out"
+# Every node's node-exporter (the global service) scraped, its CPU read.
+mapfile -t swarm_nodes < <(docker node ls --format '{{.Hostname}}')
+check swarm-nodes "http://127.0.0.1:$PROMETHEUS_PORT" "${swarm_nodes[@]}"
 quiet "$work/bench" swarm down --stack "$SWARM_STACK" --volumes
 swarm_stack=0
 swarm_cleanup

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/prometheus/prometheus/config"
 	"github.com/macrobench/macrobench/internal/checks/pgcluster"
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/lab/dashboards/grafanaids"
@@ -483,13 +484,24 @@ func TestSwarmStackMatchesCompose(t *testing.T) {
 	if err := CheckSwarm(s, c, root); err != nil {
 		t.Fatal(err)
 	}
-	// Broken on purpose: a VIP, an ingress port, a restarted job, a lost label.
+	// Broken on purpose: a VIP, an ingress port, a restarted job, a lost
+	// label; node-exporter replicated, publishing, writable, on a node's own
+	// hostname no more.
+	ne := s.Services[NodeExporter]
+	ne.Deploy.Mode = "replicated"
+	ne.Ports = []types.ServicePortConfig{{Target: 9100, Published: "9100", Mode: "host"}}
+	ne.Volumes[2].ReadOnly = false
+	ne.ReadOnly = false
+	ne.Hostname = ""
+	s.Services[NodeExporter] = ne
 	s.Services["app"].Deploy.EndpointMode = "vip"
 	s.Services["app"].Ports[0].Mode = "ingress"
 	s.Services["loadtest"].Deploy.RestartPolicy.Condition = "on-failure"
 	s.Services["postgres"].Deploy.Placement.Constraints = nil
 	err = CheckSwarm(s, c, root)
-	for _, want := range []string{"services.app.deploy.endpoint_mode", "services.app.ports[0].mode", "services.loadtest.deploy.restart_policy.condition", "services.postgres.deploy.placement.constraints"} {
+	for _, want := range []string{"services.app.deploy.endpoint_mode", "services.app.ports[0].mode", "services.loadtest.deploy.restart_policy.condition", "services.postgres.deploy.placement.constraints",
+		"services.node-exporter.deploy.mode", "services.node-exporter.ports", "services.node-exporter.volumes[2].read_only",
+		"services.node-exporter.read_only", "services.node-exporter.hostname"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("broken %s not reported: %v", want, err)
 		}
@@ -512,6 +524,17 @@ func TestPrometheusSwarmConfigFindsTasksByDNS(t *testing.T) {
 	// prometheus.yml's static targets are not the swarm's.
 	if err := CheckPrometheusSwarm(cfg, cfg); err == nil || !strings.Contains(err.Error(), "tasks.loadtest") {
 		t.Errorf("static targets not reported: %v", err)
+	}
+	// Broken on purpose: no node-exporter job.
+	var kept []*config.ScrapeConfig
+	for _, sc := range sw.ScrapeConfigs {
+		if sc.JobName != "node" {
+			kept = append(kept, sc)
+		}
+	}
+	sw.ScrapeConfigs = kept
+	if err := CheckPrometheusSwarm(sw, cfg); err == nil || !strings.Contains(err.Error(), `no job "node"`) {
+		t.Errorf("no node job not reported: %v", err)
 	}
 }
 

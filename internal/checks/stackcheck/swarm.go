@@ -28,12 +28,61 @@ func LoadSwarm(ctx context.Context, dir string, env []string) (*types.Project, e
 	return loadProject(ctx, filepath.Join(dir, SwarmFile), env, cli.WithName("macrobench"))
 }
 
+// NodeExporter is the Swarm-only service on every node (swarm.yaml): each
+// node's CPU for the bench's classes. compose.yaml has none: on one engine
+// the bench reads /proc/stat itself.
+const NodeExporter = "node-exporter"
+
+// nodeExporterMounts are dockprom's: the host's /proc, /sys and / at the
+// paths node-exporter's flags name.
+var nodeExporterMounts = map[string]string{"/proc": "/host/proc", "/sys": "/host/sys", "/": "/rootfs"}
+
+// checkNodeExporter checks the node-exporter service: global (a task on
+// every node), no published port, every mount a read-only bind of the
+// host's /proc, /sys or / at dockprom's paths, its flags pointing there,
+// and the node's hostname (node_uname_info's nodename names the node).
+func checkNodeExporter(ss types.ServiceConfig, bad func(service, field, format string, args ...any)) {
+	name := NodeExporter
+	if ss.Deploy == nil || ss.Deploy.Mode != "global" {
+		bad(name, "deploy.mode", "want global (one task on every node)")
+	}
+	if len(ss.Ports) > 0 {
+		bad(name, "ports", "%d published, want none (only Prometheus reads it, on the stack's network)", len(ss.Ports))
+	}
+	seen := map[string]bool{}
+	for i, v := range ss.Volumes {
+		want, ok := nodeExporterMounts[v.Source]
+		switch {
+		case v.Type != types.VolumeTypeBind || !ok || v.Target != want:
+			bad(name, fmt.Sprintf("volumes[%d]", i), "%s %s:%s, want binds of /proc, /sys and / at /host/proc, /host/sys, /rootfs", v.Type, v.Source, v.Target)
+		case !v.ReadOnly:
+			bad(name, fmt.Sprintf("volumes[%d].read_only", i), "%s is mounted writable, want read-only", v.Source)
+		default:
+			seen[v.Source] = true
+		}
+	}
+	for src, target := range nodeExporterMounts {
+		if !seen[src] {
+			bad(name, "volumes", "no read-only bind of %s at %s", src, target)
+		}
+	}
+	for _, flag := range []string{"--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/rootfs", "--collector.cpu", "--collector.uname"} {
+		if !slices.Contains(ss.Command, flag) {
+			bad(name, "command", "no %s", flag)
+		}
+	}
+	if ss.Hostname != "{{.Node.Hostname}}" {
+		bad(name, "hostname", "%q, want \"{{.Node.Hostname}}\" (node_uname_info's nodename names the node)", ss.Hostname)
+	}
+}
+
 // swarmRoles are the node labels that place the services (docs/swarm.md).
 var swarmRoles = []string{"db", "app", "monitor", "loadgen"}
 
 // CheckSwarm checks swarm.yaml (s) against compose.yaml (c): the same
 // long-running services with the same images, plus the generator as a
-// replicated job; every service placed by a macrobench node label, reached
+// replicated job and node-exporter on every node (checkNodeExporter);
+// every other service placed by a macrobench node label, reached
 // by DNS round robin (no virtual IP), publishing in host mode, confined
 // (no capabilities, read-only root, CPU, memory and pids limits); the job
 // not restarted, its JSON on stdout and its start common; every config's
@@ -59,8 +108,11 @@ func CheckSwarm(s, c *types.Project, dir string) error {
 	}
 	for _, name := range sortedServices(s) {
 		ss := s.Services[name]
-		if _, ok := c.Services[name]; !ok {
+		if _, ok := c.Services[name]; !ok && name != NodeExporter {
 			bad(name, "", "not in compose.yaml")
+		}
+		if name == NodeExporter {
+			checkNodeExporter(ss, bad)
 		}
 		d := ss.Deploy
 		if d == nil {
@@ -75,7 +127,7 @@ func CheckSwarm(s, c *types.Project, dir string) error {
 				}
 			}
 		}
-		if role == "" {
+		if role == "" && name != NodeExporter {
 			bad(name, "deploy.placement.constraints", "%q: want node.labels.macrobench.{%s} == true", d.Placement.Constraints, strings.Join(swarmRoles, ","))
 		}
 		job := d.Mode == "replicated-job"
@@ -132,8 +184,10 @@ func CheckPrometheusSwarm(sw, cfg *config.Config) error {
 		sw.GlobalConfig.ExternalLabels.String() != cfg.GlobalConfig.ExternalLabels.String() {
 		bad("global", "scrape interval, timeout or external labels differ from %s's", PrometheusFile)
 	}
-	service := map[string]string{"app": "app", "postgres": "postgres-exporter", "loadtest": "loadtest"}
+	service := map[string]string{"app": "app", "postgres": "postgres-exporter", "loadtest": "loadtest", "node": NodeExporter}
+	jobs := map[string]bool{}
 	for i, sc := range sw.ScrapeConfigs {
+		jobs[sc.JobName] = true
 		want, ok := service[sc.JobName]
 		if !ok {
 			continue
@@ -148,6 +202,9 @@ func CheckPrometheusSwarm(sw, cfg *config.Config) error {
 		if !found {
 			bad(field, "want dns_sd_configs of type A for tasks.%s (each task a target)", want)
 		}
+	}
+	if !jobs["node"] {
+		bad("scrape_configs", "no job \"node\" (each node's node-exporter: the bench's node CPU)")
 	}
 	return errors.Join(errs...)
 }

@@ -7,8 +7,9 @@
 //     scripts/test.sh starts a throwaway cluster and exports it;
 //   - PostgreSQL's server binaries (StartPostgres, PostgresBinDir):
 //     MACROBENCH_PG_BIN, /usr/lib/postgresql/*/bin or the PATH;
-//   - tool binaries (Env): MACROBENCH_PROMETHEUS_BIN and
-//     MACROBENCH_POSTGRES_EXPORTER_BIN, from scripts/build-tools.sh.
+//   - tool binaries (Env): MACROBENCH_PROMETHEUS_BIN,
+//     MACROBENCH_POSTGRES_EXPORTER_BIN and MACROBENCH_NODE_EXPORTER_BIN, from
+//     scripts/build-tools.sh.
 //
 // When one is missing, the test
 //

@@ -28,6 +28,7 @@
 //	                             original, after the bench that started it)
 //	e2echeck gone                nothing of the project is left
 //	e2echeck swarm DIR           the results of `bench swarm run` (parts, merge, the app's count)
+//	e2echeck swarm-nodes URL NODE...  every node's node-exporter scraped by the stack's Prometheus, its CPU read
 //
 // The compose project is COMPOSE_PROJECT_NAME (default macrobench); the
 // compose files come from COMPOSE_FILE, as for docker compose itself. The
@@ -298,6 +299,17 @@ func run(args []string) error {
 		}
 		if err != nil {
 			return fmt.Errorf("swarm: %v", err)
+		}
+	case "swarm-nodes":
+		if len(rest) < 2 {
+			return fmt.Errorf("swarm-nodes: name Prometheus's URL and the nodes' hostnames")
+		}
+		lines, err := e2echeck.CheckSwarmNodes(ctx, rest[0], rest[1:], 60*time.Second)
+		for _, l := range lines {
+			logf("swarm-nodes: %s", l)
+		}
+		if err != nil {
+			return fmt.Errorf("swarm-nodes: %v", err)
 		}
 	case "gone":
 		if err := d.CheckGone(ctx); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/lab/cpuwindow"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/docker"
 )
@@ -280,68 +281,22 @@ func (s *machineSampler) Window(from, to time.Time) *report.Machine {
 	return m
 }
 
-// bracket is the indexes of the last time at or before from and the first
-// at or after to in ascending times; ok false when the samples do not
-// cover the window.
-func bracket(n int, at func(int) time.Time, from, to time.Time) (i, j int, ok bool) {
-	i, j = -1, -1
-	for k := 0; k < n; k++ {
-		if !at(k).After(from) {
-			i = k
-		}
-		if j < 0 && !at(k).Before(to) {
-			j = k
-		}
-	}
-	return i, j, i >= 0 && j > i
-}
-
 // machineWindow is the machine's figures between the samples bracketing
-// [from, to]: idle and steal shares of the whole window, and the lowest
-// idle share over slices of at least a second.
+// [from, to] (internal/lab/cpuwindow: idle and steal shares of the whole
+// window, and the lowest idle share over slices of at least a second).
 func machineWindow(samples []machineSample, from, to time.Time) *report.Machine {
-	m := &report.Machine{}
-	i, j, ok := bracket(len(samples), func(k int) time.Time { return samples[k].at }, from, to)
-	if !ok {
-		if len(samples) > 0 {
-			m.Unknown = append(m.Unknown, fmt.Sprintf("machine: no /proc/stat samples bracket the window (%d samples)", len(samples)))
-		}
-		return m
+	cs := make([]cpuwindow.Sample, len(samples))
+	for k, s := range samples {
+		cs[k] = cpuwindow.Sample{At: s.at, Idle: float64(s.stat.idle()), Steal: float64(s.stat.Steal),
+			Total: float64(s.stat.Total()), CPUs: s.stat.CPUs}
 	}
-	a, b := samples[i], samples[j]
-	m.From, m.To = a.at.UTC().Format(time.RFC3339Nano), b.at.UTC().Format(time.RFC3339Nano)
-	m.WindowS = b.at.Sub(a.at).Seconds()
-	m.CPUs = b.stat.CPUs
-	total := float64(b.stat.Total() - a.stat.Total())
-	if total <= 0 {
-		m.Unknown = append(m.Unknown, "machine: no CPU time passed between the samples")
-		return m
-	}
-	idle := float64(b.stat.idle()-a.stat.idle()) / total
-	steal := float64(b.stat.Steal-a.stat.Steal) / total
-	m.IdleFraction, m.StealFraction = &idle, &steal
-	minIdle := idle
-	for k := i; k < j; {
-		e := k + 1
-		for e < j && samples[e].at.Sub(samples[k].at) < time.Second {
-			e++
-		}
-		// A last slice shorter than a second is left to the whole window's figure.
-		if samples[e].at.Sub(samples[k].at) >= time.Second {
-			if t := float64(samples[e].stat.Total() - samples[k].stat.Total()); t > 0 {
-				minIdle = min(minIdle, float64(samples[e].stat.idle()-samples[k].stat.idle())/t)
-			}
-		}
-		k = e
-	}
-	m.MinIdleFraction = &minIdle
-	return m
+	return cpuwindow.Window(cs, from, to, "machine", "/proc/stat")
 }
 
 // containerWindow is a container's CPU seconds between its samples
 // bracketing [from, to], or why unknown.
 func containerWindow(samples []containerSample, from, to time.Time) (*float64, string) {
-	i, j, ok := bracket(len(samples), func(k int) time.Time { return samples[k].at }, from, to)
+	i, j, ok := cpuwindow.Bracket(len(samples), func(k int) time.Time { return samples[k].at }, from, to)
 	switch {
 	case !ok && len(samples) > 0 && samples[0].at.After(from):
 		return nil, "started after the window began"

@@ -9,6 +9,10 @@ package report
 // wider on each side). A figure that could not be read is null (unknown),
 // with the reason in Unknown: never a guess.
 type Machine struct {
+	// Node is, on a cluster, the node these figures are of: the busiest of
+	// those that ran the target and the generators (nodecpu.Busiest);
+	// empty on one engine.
+	Node    string  `json:"node,omitempty"`
 	From    string  `json:"from"`     // RFC 3339 with nanoseconds, the first sample's time
 	To      string  `json:"to"`       // the last sample's time
 	WindowS float64 `json:"window_s"` // To − From, seconds

@@ -1,7 +1,7 @@
 // Package promapi is the lab's one Prometheus client: client_golang's HTTP
 // API (api/prometheus/v1) and the few reads the lab makes with it, the
-// active targets, an instant vector or a single number, a range, a label's
-// values. The bench reads a run's window through it, e2echeck the targets,
+// active targets, an instant vector or a single number, a range, the raw
+// samples of a window, a label's values. The bench reads a run's window through it, e2echeck the targets,
 // the stack checks' live test the dashboards' data. (The load generator
 // never links it: loadtest/deps_test.go.)
 package promapi
@@ -73,14 +73,29 @@ func (c *Client) Scalar(ctx context.Context, expr string, t time.Time) (float64,
 // Range evaluates expr over [start, end] every step.
 func (c *Client) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (model.Matrix, error) {
 	v, _, _, err := c.API.QueryRange(ctx, expr, v1.Range{Start: start, End: end, Step: step})
+	return matrix(v, err, "prometheus range query "+expr)
+}
+
+// matrix is a query's answer as a matrix, or an error naming what.
+func matrix(v model.Value, err error, what string) (model.Matrix, error) {
 	if err != nil {
-		return nil, fmt.Errorf("prometheus range query %s: %w", expr, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	m, ok := v.(model.Matrix)
 	if !ok {
-		return nil, fmt.Errorf("prometheus range query %s: got %s, want a matrix", expr, v.Type())
+		return nil, fmt.Errorf("%s: got %s, want a matrix", what, v.Type())
 	}
 	return m, nil
+}
+
+// Samples are the raw samples, as scraped, of selector (an instant-vector
+// selector such as `up{job="x"}`) at times in [from, to], one series each:
+// the range selector evaluated at to.
+func (c *Client) Samples(ctx context.Context, selector string, from, to time.Time) (model.Matrix, error) {
+	// Range selectors are left-open: one millisecond more keeps from in.
+	expr := fmt.Sprintf("%s[%dms]", selector, to.Sub(from).Milliseconds()+1)
+	v, _, _, err := c.API.Query(ctx, expr, to)
+	return matrix(v, err, "prometheus query "+expr)
 }
 
 // LabelValues are the values label takes in any series.

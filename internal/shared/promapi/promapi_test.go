@@ -42,6 +42,7 @@ func TestReads(t *testing.T) {
 		"/api/v1/query nan":             `{"resultType":"vector","result":[{"metric":{},"value":[1,"NaN"]}]}`,
 		"/api/v1/query_range r":         `{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"],[2,"2"]]}]}`,
 		"/api/v1/label/__name__/values": `["up","app_http_requests_total"]`,
+		"/api/v1/query s[1001ms]":       `{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[[1,"1"],[2,"3"]]}]}`,
 	})
 	ctx := context.Background()
 	ts, err := c.ActiveTargets(ctx)
@@ -62,6 +63,13 @@ func TestReads(t *testing.T) {
 	}
 	if m, err := c.Range(ctx, "r", time.Now().Add(-time.Minute), time.Now(), time.Second); err != nil || len(m) != 1 || len(m[0].Values) != 2 {
 		t.Errorf("range %v %v", m, err)
+	}
+	t0 := time.Unix(1, 0)
+	if m, err := c.Samples(ctx, "s", t0, t0.Add(time.Second)); err != nil || len(m) != 1 || len(m[0].Values) != 2 || m[0].Values[1].Value != 3 {
+		t.Errorf("samples %v %v", m, err)
+	}
+	if _, err := c.Samples(ctx, "one", t0, t0); err == nil {
+		t.Error("samples of no matrix: want an error")
 	}
 	if vs, err := c.LabelValues(ctx, "__name__"); err != nil || strings.Join(vs, ",") != "up,app_http_requests_total" {
 		t.Errorf("label values %v %v", vs, err)
