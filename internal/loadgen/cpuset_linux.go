@@ -3,23 +3,17 @@
 package loadgen
 
 import (
-	"math/bits"
 	"runtime"
-	"syscall"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // cpuSetSize is how many CPUs this process may run on now
 // (sched_getaffinity: taskset, a cgroup cpuset, docker's --cpuset-cpus).
 func cpuSetSize() int {
-	var mask [1024 / 64]uint64
-	n, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(mask), uintptr(unsafe.Pointer(&mask[0])))
-	if errno != 0 {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
 		return runtime.NumCPU()
 	}
-	count := 0
-	for _, m := range mask[:n/8] {
-		count += bits.OnesCount64(m)
-	}
-	return count
+	return set.Count()
 }

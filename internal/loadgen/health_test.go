@@ -81,6 +81,11 @@ func TestSendLagClosedLoopIsTheTurnaround(t *testing.T) {
 	if res.Uncorrected.Min() < hold.Microseconds() || p99 > 25 {
 		t.Errorf("uncorrected min %dus, send lag p99 %.3fms: want responses of %v and turnarounds far shorter", res.Uncorrected.Min(), p99, hold)
 	}
+	// With no schedule there is nothing to correct: every request's
+	// corrected latency is its own.
+	if c, u := res.Corrected.Max(), res.Uncorrected.Max(); c != u || res.Corrected.TotalCount() != res.Uncorrected.TotalCount() {
+		t.Errorf("corrected max %dus of %d, uncorrected %dus of %d: want the same", c, res.Corrected.TotalCount(), u, res.Uncorrected.TotalCount())
+	}
 }
 
 // A connection that cannot connect waits before trying again; that wait
@@ -278,6 +283,11 @@ func TestHealthBetween(t *testing.T) {
 	h.CPUSetCPUs = 1
 	if cpus, from := h.LimitCPUs(); cpus != 1 || from != "cpuset" {
 		t.Errorf("limit %v from %s, want 1 from the CPU set", cpus, from)
+	}
+	// A tie names the CPU set: the quota is no tighter.
+	h.QuotaCPUs, h.CPUSetCPUs = 2, 2
+	if cpus, from := h.LimitCPUs(); cpus != 2 || from != "cpuset" {
+		t.Errorf("limit %v from %s, want 2 from the CPU set (a tie)", cpus, from)
 	}
 	if h := healthBetween(healthProbe{}, healthProbe{}, newHistogram()); h.Throttling != nil {
 		t.Errorf("throttling %+v without a quota", h.Throttling)

@@ -554,6 +554,17 @@ func TestMetrics(t *testing.T) {
 			if h.GetSampleCount() != uint64(res.Requests) || h.Schema == nil || len(h.GetBucket()) != len(LatencyBuckets) {
 				t.Errorf("histogram %v: count %d (want %d), native schema %v, %d classic buckets", mm.GetLabel(), h.GetSampleCount(), res.Requests, h.Schema, len(h.GetBucket()))
 			}
+			// In seconds, the same latencies as the result's histograms
+			// (whole microseconds, 3 significant digits).
+			want := res.Uncorrected
+			for _, l := range mm.GetLabel() {
+				if l.GetName() == "measure" && l.GetValue() == "corrected" {
+					want = res.Corrected
+				}
+			}
+			if mean, wantMean := h.GetSampleSum()/float64(h.GetSampleCount()), want.Mean()/1e6; math.Abs(mean-wantMean) > 0.05*wantMean+1e-6 {
+				t.Errorf("histogram %v: mean %.6fs, want the result's %.6fs within 5%% + 1us", mm.GetLabel(), mean, wantMean)
+			}
 			found++
 		}
 	}
