@@ -394,5 +394,10 @@ func (r *Runner) startSampler(ctx context.Context) *machineSampler {
 func (r *Runner) runMachine(s *machineSampler, from, to time.Time) *report.Machine {
 	s.Stop()
 	r.machine.seen = append(r.machine.seen, s.Seen()...)
+	if nm, ok := r.Ex.(interface {
+		NodesMachine(from, to time.Time) *report.Machine
+	}); ok {
+		return nm.NodesMachine(from, to) // swarm: the nodes', not this machine's
+	}
 	return s.Window(from, to)
 }

@@ -221,6 +221,11 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		r.logf("bench: charts: %v", err)
 	}
 	recordSeenSettings(md, r.machine.seen) // compose_settings.go: the generators' containers
+	if d, ok := r.Ex.(interface {
+		DescribeEnd(context.Context, map[string]any)
+	}); ok {
+		d.DescribeEnd(context.WithoutCancel(ctx), md) // swarm: what ran where
+	}
 	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}

@@ -150,9 +150,11 @@ type Task struct {
 	NodeID       string
 	Slot         int
 	DesiredState string
+	CreatedAt    time.Time // the manager's clock
+	UpdatedAt    time.Time // the manager's clock, when it stored the last update
 	JobIteration *struct{ Index uint64 }
 	Status       struct {
-		Timestamp       time.Time
+		Timestamp       time.Time // the clock of the node that reported the state
 		State           string
 		Message         string
 		Err             string
