@@ -111,7 +111,6 @@ type ClockOffset struct {
 	Node     string  `json:"node"`
 	AtLeastS float64 `json:"at_least_s"`
 	Tasks    int     `json:"tasks"`
-	Method   string  `json:"method"`
 }
 
 // OffsetMethod says how ClockOffsets measures.
@@ -133,7 +132,7 @@ func ClockOffsets(ts []Task) []ClockOffset {
 		d := t.Status.Timestamp.Sub(t.UpdatedAt).Seconds()
 		o := by[t.NodeID]
 		if o == nil {
-			o = &ClockOffset{Node: t.NodeID, AtLeastS: d, Method: OffsetMethod}
+			o = &ClockOffset{Node: t.NodeID, AtLeastS: d}
 			by[t.NodeID] = o
 		}
 		o.AtLeastS = max(o.AtLeastS, d)
