@@ -145,4 +145,3 @@ func ClockOffsets(ts []Task) []ClockOffset {
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out
 }
-
