@@ -515,7 +515,7 @@ begin engine-cluster
 # folder behind. The tests that need an engine carry the enginecluster tag.
 # The nodes are built on the stand-in base, which --official does not make.
 if [ "$official" = 0 ]; then
-  MACROBENCH_REQUIRE_SERVICES=1 go test -count=1 -tags enginecluster ./internal/checks/enginecluster/ ./internal/cmd/nodecluster/
+  MACROBENCH_REQUIRE_SERVICES=1 go test -count=1 -tags enginecluster ./internal/checks/enginecluster/ ./internal/cmd/nodecluster/ ./internal/lab/swarm/
 fi
 
 # Images the rebuilt app and generator replaced would pile up run after run;
