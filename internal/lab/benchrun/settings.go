@@ -188,6 +188,9 @@ func (c *Settings) validate() error {
 			if conns := max(c.Connections, 0); conns > 0 && conns < c.Generators || conns == 0 && sc.Connections < c.Generators {
 				return usageError{fmt.Errorf("--generators %d: scenario %s has fewer connections than generators (each needs one)", c.Generators, name)}
 			}
+			if conns := max(c.Connections, 0); c.Swarm && (conns > 0 && conns%c.Generators != 0 || conns == 0 && sc.Connections%c.Generators != 0) {
+				return usageError{fmt.Errorf("--swarm --generators %d: scenario %s's connections are not a multiple of it (a Swarm job's tasks take equal shares)", c.Generators, name)}
+			}
 		}
 	}
 	for _, f := range []struct {

@@ -47,6 +47,7 @@ func TestSwarmFlags(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--swarm", "--target", "http://h:8000"},
 		{"--swarm", "--targets", "app,original"},
+		{"--swarm", "--connections", "3"},
 		{"--stack", "s1"},
 		{"-c", "a.yaml"},
 	} {
