@@ -193,23 +193,7 @@ func (t Task) String() string {
 // Tasks inspects a service's tasks (those Swarm still keeps: the current
 // ones and a few past ones a slot).
 func (s *Stack) Tasks(ctx context.Context, service string) ([]Task, error) {
-	out, err := s.Docker.Run(ctx, "service", "ps", "-q", "--no-trunc", s.Service(service))
-	if err != nil {
-		return nil, err
-	}
-	ids := strings.Fields(out)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	out, err = s.Docker.Run(ctx, append([]string{"inspect"}, ids...)...)
-	if err != nil {
-		return nil, err
-	}
-	var ts []Task
-	if err := json.Unmarshal([]byte(out), &ts); err != nil {
-		return nil, fmt.Errorf("docker inspect (tasks) output: %v", err)
-	}
-	return ts, nil
+	return s.serviceTasks(ctx, s.Service(service))
 }
 
 // WaitReady waits until every replicated service of the stack with
