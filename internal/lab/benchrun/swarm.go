@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/lab/swarm"
 	"github.com/macrobench/macrobench/internal/shared/docker"
@@ -81,6 +82,19 @@ func (e *SwarmExecutor) Up(ctx context.Context, timeout time.Duration) error {
 		return errors.New("the app has no running task")
 	}
 	return nil
+}
+
+// exporterURL is postgres-exporter's published (host mode) port on its node.
+func (e *SwarmExecutor) exporterURL(ctx context.Context) (string, error) {
+	host, err := e.Stack.NodeAddr(ctx, "postgres-exporter")
+	if err != nil {
+		return "", err
+	}
+	port := e.env("POSTGRES_EXPORTER_PORT")
+	if port == "" {
+		port = "9187"
+	}
+	return "http://" + host + ":" + port, nil
 }
 
 // PrometheusURL is the stack's Prometheus (its published port).
@@ -347,8 +361,20 @@ func upSwarm(ctx context.Context, cfg *Settings, r *Runner, logf func(string, ..
 		cfg.PrometheusURL = ex.promURL
 	}
 	if cfg.DatabaseURL == "" {
+		// No database port on the cluster: PostgreSQL's counters through
+		// postgres-exporter's published port (its macrobench_db_* metrics).
 		cfg.DatabaseURL = "off"
-		r.Notes = append(r.Notes, "swarm: no PostgreSQL evidence (agents query calls, sessions, backends at work): the cluster opens no database port, and postgres-exporter's counters reach Prometheus only at its scrape interval, which is not read as exact window counts: unknown, not reconciled (the ceilings ran as jobs on the database node)")
+		url, err := ex.exporterURL(ctx)
+		if err == nil {
+			var db *evidence.DB
+			if db, err = evidence.OpenExporter(ctx, url); err == nil {
+				r.DB = db
+				r.Notes = append(r.Notes, "swarm: PostgreSQL's counters (agents query calls, sessions, backends at work) read through postgres-exporter at "+url+" (its macrobench_db_* metrics, the same query the bench runs over a connection on one engine): the cluster opens no database port")
+			}
+		}
+		if err != nil {
+			r.Notes = append(r.Notes, "swarm: no PostgreSQL evidence (agents query calls, sessions, backends at work): unknown, not reconciled: the cluster opens no database port and postgres-exporter was not readable: "+err.Error())
+		}
 	}
 	if cfg.GrafanaURL == "" {
 		cfg.GrafanaURL = "off"
