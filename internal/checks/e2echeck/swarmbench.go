@@ -31,7 +31,8 @@ type swarmMetadata struct {
 // passed and every cell reconciled; every measured run had at least two
 // parts whose counts add up to the merged ones; the app's own count for
 // the window is the merged responses plus what was in flight at the end
-// (exactly: no socket errors allowed here); metadata.json names every node
+// (exactly: no socket errors allowed here); PostgreSQL's counters were
+// read (through postgres-exporter); metadata.json names every node
 // (hostname, id, labels) with a clock offset for each node that ran a
 // task, where each stack service ran, and each generator job's tasks: over
 // the network each on its own macrobench.loadgen node, "via localhost" on
@@ -66,6 +67,10 @@ func CheckSwarmBench(dir string) (lines []string, err error) {
 			fail("%s: not reconciled", name)
 		}
 		for _, r := range c.Runs {
+			if r.Server == nil || r.Server.DB == nil {
+				// Read through postgres-exporter: the cluster opens no database port.
+				fail("%s: no PostgreSQL counters (postgres-exporter)", name)
+			}
 			l, err := checkSwarmRunParts(dir, r)
 			if err != nil {
 				fail("%s: %v", name, err)
