@@ -12,10 +12,10 @@
 # the second reuses image and caches), a bench
 # stopped by SIGINT (it marks its results and leaves no generator), a coarse
 # rate sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
-# under load, tears the stack down, then deploys the lab as a Docker Swarm
-# stack on a single-node swarm with a two-task generator job (swarm.yaml,
-# `bench swarm`) and leaves the engine as it found it; tears everything down,
-# also on failure. Exits non-zero naming the failing step.
+# under load, tears the stack down, then runs `bench run --swarm --quick`
+# on a reduced matrix on a four-engine Swarm in containers (swarm.yaml,
+# internal/cmd/nodecluster) and takes the cluster away; tears everything
+# down, also on failure. Exits non-zero naming the failing step.
 #
 # Reuses what earlier runs built: the base image, the stand-ins (rebuilt only
 # when their inputs change), Docker's layer cache, the compose plugin, Go's
@@ -84,28 +84,20 @@ quiet() {
   fi
 }
 
-# The swarm step's cleanup: the stack, then the engine as it was (out of
-# swarm mode, or without the node labels the step added).
-swarm_stack=0 swarm_init=0 swarm_gwbridge="" swarm_labels=()
-swarm_cleanup() {
-  if [ "$swarm_stack" = 1 ]; then
-    "$work/bench" swarm down --stack "$SWARM_STACK" --volumes >/dev/null 2>&1 || true
-    swarm_stack=0
+# The swarm-cluster step's cleanup: its four engines in containers, to the
+# last cgroup folder and volume (nodecluster down; finding nothing is success).
+cluster_up=0
+cluster_cleanup() {
+  if [ "$cluster_up" = 1 ]; then
+    "$work/nodecluster" down --id "$CLUSTER_ID" >/dev/null 2>&1 || true
+    cluster_up=0
   fi
-  if [ "$swarm_init" = 1 ]; then
-    docker swarm leave --force >/dev/null 2>&1 || true
-    [ -n "$swarm_gwbridge" ] || docker network rm docker_gwbridge >/dev/null 2>&1 || true
-    swarm_init=0
-  elif [ ${#swarm_labels[@]} -gt 0 ]; then
-    for l in "${swarm_labels[@]}"; do docker node update --label-rm "$l" "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null 2>&1 || true; done
-  fi
-  swarm_labels=()
 }
 
 finish() {
   local rc=$?
   trap - EXIT INT TERM
-  swarm_cleanup
+  cluster_cleanup
   if [ "$rc" -ne 0 ]; then
     log "FAILED at step: $step (exit $rc)"
     if [ "$stack_up" = 1 ]; then
@@ -482,45 +474,47 @@ quiet docker compose --profile "*" down -v --remove-orphans --timeout 20
 stack_up=0
 check gone
 
-begin swarm
-# The same lab as a Docker Swarm stack (swarm.yaml, docs/swarm.md) on a
-# single-node swarm: the generator as a replicated job of two tasks against
-# the app, their results merged; the merged count must be the tasks' sum
-# and, with the requests in flight at the end, the app's own count
-# (e2echeck swarm). The engine is left as found (swarm_cleanup).
-SWARM_STACK=macrobench-e2e-swarm
-go build -o "$work/bench" ./internal/cmd/bench
-if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then
-  swarm_gwbridge=$(docker network ls -q --filter name='^docker_gwbridge$')
-  swarm_init=1
-  quiet docker swarm init --advertise-addr 127.0.0.1
+begin swarm-cluster
+# `bench run --swarm` on a multi-node Swarm: four Docker engines in
+# containers on this machine (docs/swarm.md, "The CI cluster": a manager
+# with the database and the monitoring, an app node, two generator nodes),
+# the images each node runs loaded by docker save/load, the host's docker CLI
+# talking to the manager. The reduced quick matrix with two generator tasks
+# a run; e2echeck swarm-bench: every cell reconciled, the parts adding up
+# to the app's own count, each network run's tasks on two different nodes,
+# "via localhost" on the app's node, every node named with its clock
+# offset. Then nothing of the cluster may be left (nodecluster leftovers);
+# cluster_cleanup takes it away on failure too. The nodes are built on the
+# stand-in base, which --official does not make.
+if [ "$official" = 0 ]; then
+  CLUSTER_ID=e2e
+  cluster_t0=$(date +%s)
+  go build -o "$work/bench" ./internal/cmd/bench
+  go build -o "$work/nodecluster" ./internal/cmd/nodecluster
+  quiet env DOCKER_BUILDKIT=0 docker build -t mbcluster-node:dev scripts/e2e/node
+  cluster_up=1
+  "$work/nodecluster" up --id "$CLUSTER_ID" \
+    --load manager=macrobench-standin/postgres:15 --load manager=macrobench-standin/postgres-exporter:v0.11.1 \
+    --load manager=macrobench-standin/prometheus:v3.16.0 --load app=macrobench/app:dev \
+    --load app,gen1,gen2=macrobench/loadtest:dev \
+    --load macrobench-standin/node-exporter:v1.12.1 >"$work/cluster.env" 2>>"$logdir/swarm-cluster.log"
+  manager=$(sed -n 's/^MBCLUSTER_MANAGER_HOST=//p' "$work/cluster.env")
+  log "swarm-cluster: 4 nodes up, images loaded in $(($(date +%s) - cluster_t0))s; the manager at $manager"
+  swarm_out=$cache/e2e/swarm-bench-last
+  rm -rf "$swarm_out"
+  quiet env DOCKER_HOST="$manager" "$work/bench" run --swarm -c scripts/e2e/swarm.standins.yaml --quick \
+    --endpoints /index,/agents_with_pool --scenarios saturation,rate4000 --generators 2 --out "$swarm_out"
+  check swarm-bench "$swarm_out"
+  # Every node's node-exporter (the global service) scraped by the stack's
+  # Prometheus (published on the manager), each node's CPU read.
+  mapfile -t cluster_nodes < <(DOCKER_HOST="$manager" docker node ls --format '{{.Hostname}}')
+  manager_ip=${manager#tcp://}
+  check swarm-nodes "http://${manager_ip%:*}:$PROMETHEUS_PORT" "${cluster_nodes[@]}"
+  quiet "$work/nodecluster" down --id "$CLUSTER_ID"
+  cluster_up=0
+  quiet "$work/nodecluster" leftovers --id "$CLUSTER_ID"
+  log "swarm-cluster: passed, cluster gone, in $(($(date +%s) - cluster_t0))s"
 fi
-node=$(docker info --format '{{.Swarm.NodeID}}')
-for role in db app monitor loadgen; do
-  if [ "$(docker node inspect --format "{{index .Spec.Labels \"macrobench.$role\"}}" "$node")" != true ]; then
-    swarm_labels+=("macrobench.$role")
-    quiet docker node update --label-add "macrobench.$role=true" "$node"
-  fi
-done
-swarm_files=()
-[ "$official" = 1 ] || swarm_files=(-c scripts/e2e/swarm.standins.yaml)
-# swarm.yaml's node-exporter is in no compose file: compose pulled the rest.
-[ "$official" = 0 ] || quiet docker pull prom/node-exporter:v1.12.1
-swarm_stack=1
-# 5 minutes: with --official, Grafana's first start (its migrations) is in it.
-quiet "$work/bench" swarm up --stack "$SWARM_STACK" "${swarm_files[@]}" --timeout 5m
-swarm_out=$cache/e2e/swarm-last
-rm -rf "$swarm_out"
-"$work/bench" swarm run --stack "$SWARM_STACK" "${swarm_files[@]}" --replicas 2 --rate 200 --connections 4 \
-  --duration 5s --lead 12s --out "$swarm_out"
-check swarm "$swarm_out"
-# Every node's node-exporter (the global service) scraped, its CPU read.
-mapfile -t swarm_nodes < <(docker node ls --format '{{.Hostname}}')
-check swarm-nodes "http://127.0.0.1:$PROMETHEUS_PORT" "${swarm_nodes[@]}"
-quiet "$work/bench" swarm down --stack "$SWARM_STACK" --volumes
-swarm_stack=0
-swarm_cleanup
-log "swarm: stack removed, engine $(docker info --format '{{.Swarm.LocalNodeState}}')"
 
 begin engine-cluster
 # Four Docker engines in containers on this machine, the CI cluster of
@@ -530,7 +524,7 @@ begin engine-cluster
 # folder behind. The tests that need an engine carry the enginecluster tag.
 # The nodes are built on the stand-in base, which --official does not make.
 if [ "$official" = 0 ]; then
-  MACROBENCH_REQUIRE_SERVICES=1 go test -count=1 -tags enginecluster ./internal/checks/enginecluster/ ./internal/cmd/nodecluster/
+  MACROBENCH_REQUIRE_SERVICES=1 go test -count=1 -tags enginecluster ./internal/checks/enginecluster/ ./internal/cmd/nodecluster/ ./internal/lab/swarm/
 fi
 
 # Images the rebuilt app and generator replaced would pile up run after run;

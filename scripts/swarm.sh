@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The lab on Docker Swarm (swarm.yaml): `bench swarm up|run|down` (internal/lab/swarm)
-# from the repository root. The swarm and its node labels come first
-# (docs/swarm.md). `scripts/swarm.sh run -h` lists the flags.
-#   scripts/swarm.sh up                      # deploy the stack "macrobench", wait until ready
-#   scripts/swarm.sh run --replicas 2 --rate 200 --connections 10 --duration 30s
-#   scripts/swarm.sh down [--volumes]
+# The lab on Docker Swarm (swarm.yaml), from the repository root; the swarm
+# and its node labels come first, and the docker CLI must talk to a manager
+# (DOCKER_HOST; docs/swarm.md).
+#   scripts/swarm.sh up [--stack NAME] [-c FILE]     # `bench swarm up`: deploy, wait until ready
+#   scripts/swarm.sh run [bench run flags]           # a shortcut to `bench run --swarm ...`:
+#                                                    # the whole bench (verification, matrix,
+#                                                    # ceilings, evidence, report) on the stack
+#   scripts/swarm.sh down [--volumes]                # `bench swarm down`
+# `scripts/swarm.sh run -h` lists the bench's flags (--generators, --stack, -c ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go build -o bin/ ./internal/cmd/bench
+if [ "${1:-}" = run ]; then
+  shift
+  exec bin/bench run --swarm "$@"
+fi
 exec bin/bench swarm "$@"

@@ -84,9 +84,9 @@ var swarmRoles = []string{"db", "app", "monitor", "loadgen"}
 // replicated job and node-exporter on every node (checkNodeExporter);
 // every other service placed by a macrobench node label, reached
 // by DNS round robin (no virtual IP), publishing in host mode, confined
-// (no capabilities, read-only root, CPU, memory and pids limits); the job
-// not restarted, its JSON on stdout and its start common; every config's
-// file present in the repository.
+// (no capabilities, read-only root, CPU, memory and pids limits); the
+// generator a job never restarted, at 0 replicas (the bench's jobs use its
+// image); every config's file present in the repository.
 func CheckSwarm(s, c *types.Project, dir string) error {
 	var errs []error
 	bad := func(service, field, format string, args ...any) {
@@ -138,10 +138,10 @@ func CheckSwarm(s, c *types.Project, dir string) error {
 			if d.RestartPolicy == nil || d.RestartPolicy.Condition != "none" {
 				bad(name, "deploy.restart_policy.condition", "want none: a part run again would miss the common start")
 			}
-			for _, arg := range []string{"--json=-", "--start-at="} {
-				if !slices.ContainsFunc(ss.Command, func(a string) bool { return strings.HasPrefix(a, arg) }) {
-					bad(name, "command", "no %s", arg)
-				}
+			// The generator's definition: `bench run --swarm` runs jobs of
+			// its own with its image (and --json -, --start-at); it runs none.
+			if d.Replicas == nil || *d.Replicas != 0 {
+				bad(name, "deploy.replicas", "want 0: the bench runs jobs of its own with this image")
 			}
 		} else if d.EndpointMode != "dnsrr" {
 			bad(name, "deploy.endpoint_mode", "%q, want dnsrr (a virtual IP needs IPVS)", d.EndpointMode)

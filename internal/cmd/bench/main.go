@@ -8,8 +8,8 @@
 //	                      (internal/lab/compare; scripts/compare.sh)
 //	bench merge FILE...   merge generator results into one report
 //	                      (internal/lab/merge)
-//	bench swarm VERB      the lab as a Docker Swarm stack: up, run the
-//	                      generator job, down (internal/lab/swarm; scripts/swarm.sh)
+//	bench swarm VERB      the lab as a Docker Swarm stack: up, down
+//	                      (internal/lab/swarm; scripts/swarm.sh); run is bench run --swarm
 //	bench help            list the subcommands
 //
 // `bench run` drives the generator in the compose stack's containers, or, with
@@ -41,8 +41,17 @@ var subcommands = []subcommand{
 		func(args []string, _, _ io.Writer) int { return benchrun.Main(args) }},
 	{"compare", "RESULTS_A RESULTS_B", "compare two results folders cell by cell (B judged against A)", compare.Main},
 	{"merge", "[--json OUT] [--hgrm OUT] FILE...", "merge load generator results (--json files of one run's parts, or of generators with the same settings) into one report", merge.Main},
-	{"swarm", "up|run|down [flags]", "the lab as a Docker Swarm stack (swarm.yaml): deploy, run the generator job and merge its parts, remove (internal/lab/swarm; scripts/swarm.sh)", swarm.Main},
+	{"swarm", "up|run|down [flags]", "the lab as a Docker Swarm stack (swarm.yaml): deploy, remove (internal/lab/swarm; scripts/swarm.sh); `swarm run` is `bench run --swarm`", swarmMain},
 	{"help", "", "this text", nil}, // run handles it: usage lists this table
+}
+
+// swarmMain is `bench swarm`: run is the bench on the stack (bench run
+// --swarm), up and down the stack's own.
+func swarmMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "run" {
+		return benchrun.Main(append([]string{"--swarm"}, args[1:]...))
+	}
+	return swarm.Main(args, stdout, stderr)
 }
 
 func main() {

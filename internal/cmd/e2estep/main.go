@@ -27,8 +27,8 @@
 //	e2echeck absent SERVICE...   no container of the services is left (the
 //	                             original, after the bench that started it)
 //	e2echeck gone                nothing of the project is left
-//	e2echeck swarm DIR           the results of `bench swarm run` (parts, merge, the app's count)
 //	e2echeck swarm-nodes URL NODE...  every node's node-exporter scraped by the stack's Prometheus, its CPU read
+//	e2echeck swarm-bench DIR     the results of `bench run --swarm` (cells reconciled, parts, placement, clock offsets)
 //
 // The compose project is COMPOSE_PROJECT_NAME (default macrobench); the
 // compose files come from COMPOSE_FILE, as for docker compose itself. The
@@ -71,7 +71,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|absent|gone|swarm [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|absent|gone|swarm-bench|swarm-nodes [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -289,16 +289,16 @@ func run(args []string) error {
 			return err
 		}
 		logf("absent: no container of %v", rest)
-	case "swarm":
+	case "swarm-bench":
 		if len(rest) != 1 {
-			return fmt.Errorf("swarm: name the results folder")
+			return fmt.Errorf("swarm-bench: name the results folder")
 		}
-		lines, err := e2echeck.CheckSwarmRun(rest[0])
+		lines, err := e2echeck.CheckSwarmBench(rest[0])
 		for _, l := range lines {
-			logf("swarm: %s", l)
+			logf("swarm-bench: %s", l)
 		}
 		if err != nil {
-			return fmt.Errorf("swarm: %v", err)
+			return fmt.Errorf("swarm-bench: %v", err)
 		}
 	case "swarm-nodes":
 		if len(rest) < 2 {

@@ -40,6 +40,19 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 	if n <= 1 {
 		return r.Ex.Generate(ctx, s)
 	}
+	if pg, ok := r.Ex.(interface {
+		GenerateParts(ctx context.Context, s GenSpec, n int) (texts, files []string, err error)
+	}); ok {
+		// Swarm: one job of n tasks (swarm.go).
+		texts, files, err := pg.GenerateParts(ctx, s, n)
+		for i, t := range texts {
+			_ = runresult.WriteFile(filepath.Join(s.Dir, PartStem(s.Stem, i+1, n)+".txt"), []byte(t))
+		}
+		if err != nil {
+			return "", "", err
+		}
+		return r.mergeParts(s, files, "a Swarm job's tasks")
+	}
 	lead := r.Cfg.GeneratorsLead
 	if lead == 0 {
 		lead = localGeneratorsLead
@@ -76,9 +89,15 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 	if len(errs) > 0 {
 		return "", "", errors.New(strings.Join(errs, "; "))
 	}
+	return r.mergeParts(s, files, fmt.Sprintf("started together %s after launch", lead))
+}
+
+// mergeParts merges the parts' JSON files into s's Dir/Stem.json and .hgrm
+// and returns the merged text report.
+func (r *Runner) mergeParts(s GenSpec, files []string, how string) (text, jsonPath string, err error) {
 	m, err := merge.Files(files)
 	if err != nil {
-		return "", "", fmt.Errorf("merging the %d generators' results: %w", n, err)
+		return "", "", fmt.Errorf("merging the %d generators' results: %w", len(files), err)
 	}
 	var slack []string
 	for _, f := range files {
@@ -86,7 +105,7 @@ func (r *Runner) generate(ctx context.Context, s GenSpec) (text, jsonPath string
 			slack = append(slack, fmt.Sprintf("%.2fs", g.StartSlackS))
 		}
 	}
-	r.logf("bench: %d generators started together %s after launch, there ahead of it by %s", n, lead, strings.Join(slack, ", "))
+	r.logf("bench: %d generators, %s, there ahead of the start by %s", len(files), how, strings.Join(slack, ", "))
 	var j, h, t bytes.Buffer
 	if err := m.WriteJSON(&j); err != nil {
 		return "", "", err

@@ -1,13 +1,9 @@
 package benchrun
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,75 +21,21 @@ import (
 // generator container's start and its metrics linger (6 s) out of the
 // window.
 
-// ProcStat is the kernel's aggregate CPU time (the "cpu" line of
-// /proc/stat), in clock ticks, and the number of online CPUs.
-type ProcStat struct {
-	User, Nice, System, Idle, IOWait, IRQ, SoftIRQ, Steal uint64
-	CPUs                                                  int
-}
-
-// Total is all the time accounted: guest time is already in user and nice.
-func (p ProcStat) Total() uint64 {
-	return p.User + p.Nice + p.System + p.Idle + p.IOWait + p.IRQ + p.SoftIRQ + p.Steal
-}
-
-// idle is idle time, waiting for I/O included (a CPU waiting for I/O could
-// run something else).
-func (p ProcStat) idle() uint64 { return p.Idle + p.IOWait }
-
-// ParseProcStat reads /proc/stat's text.
-func ParseProcStat(text string) (ProcStat, error) {
-	var p ProcStat
-	found := false
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 || !strings.HasPrefix(f[0], "cpu") {
-			continue
-		}
-		if f[0] != "cpu" {
-			p.CPUs++
-			continue
-		}
-		if len(f) < 5 {
-			return p, fmt.Errorf("/proc/stat: short cpu line %q", sc.Text())
-		}
-		vals := make([]uint64, 8)
-		for i := range vals {
-			if i+1 >= len(f) {
-				break // older kernels: no steal column
-			}
-			v, err := strconv.ParseUint(f[i+1], 10, 64)
-			if err != nil {
-				return p, fmt.Errorf("/proc/stat: cpu line %q: %v", sc.Text(), err)
-			}
-			vals[i] = v
-		}
-		p.User, p.Nice, p.System, p.Idle, p.IOWait, p.IRQ, p.SoftIRQ, p.Steal = vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7]
-		found = true
-	}
-	if !found {
-		return p, fmt.Errorf("/proc/stat: no cpu line")
-	}
-	return p, sc.Err()
-}
-
 // procStatPath is read by the sampler (a test may point it elsewhere).
 var procStatPath = "/proc/stat"
 
-func readProcStat() (ProcStat, error) {
+func readProcStat() (cpuwindow.ProcStat, error) {
 	b, err := os.ReadFile(procStatPath)
 	if err != nil {
-		return ProcStat{}, err
+		return cpuwindow.ProcStat{}, err
 	}
-	return ParseProcStat(string(b))
+	return cpuwindow.ParseProcStat(string(b))
 }
 
 // machineSample is one look at the machine, or at one container.
 type machineSample struct {
 	at   time.Time
-	stat ProcStat
+	stat cpuwindow.ProcStat
 }
 
 type containerSample struct {
@@ -287,7 +229,7 @@ func (s *machineSampler) Window(from, to time.Time) *report.Machine {
 func machineWindow(samples []machineSample, from, to time.Time) *report.Machine {
 	cs := make([]cpuwindow.Sample, len(samples))
 	for k, s := range samples {
-		cs[k] = cpuwindow.Sample{At: s.at, Idle: float64(s.stat.idle()), Steal: float64(s.stat.Steal),
+		cs[k] = cpuwindow.Sample{At: s.at, Idle: float64(s.stat.IdleTicks()), Steal: float64(s.stat.Steal),
 			Total: float64(s.stat.Total()), CPUs: s.stat.CPUs}
 	}
 	return cpuwindow.Window(cs, from, to, "machine", "/proc/stat")
@@ -349,5 +291,10 @@ func (r *Runner) startSampler(ctx context.Context) *machineSampler {
 func (r *Runner) runMachine(s *machineSampler, from, to time.Time) *report.Machine {
 	s.Stop()
 	r.machine.seen = append(r.machine.seen, s.Seen()...)
+	if nm, ok := r.Ex.(interface {
+		NodesMachine(from, to time.Time) *report.Machine
+	}); ok {
+		return nm.NodesMachine(from, to) // swarm: the nodes', not this machine's
+	}
 	return s.Window(from, to)
 }

@@ -74,7 +74,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	r := &Runner{Cfg: cfg, Log: stdout, CmdLine: append([]string{"bench"}, args...)}
 	logf := func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }
 
-	if cfg.Target == "" {
+	if cfg.Swarm {
+		ex, err := upSwarm(ctx, &cfg, r, logf)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		r.Ex = ex
+	} else if cfg.Target == "" {
 		ex := &ComposeExecutor{Docker: envOr("DOCKER", "docker")}
 		if err := ex.Up(ctx, logf); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
@@ -142,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			defer db.Close()
 			r.DB = db
 		}
-	} else {
+	} else if !cfg.Swarm {
 		r.Notes = append(r.Notes, "no PostgreSQL evidence or ceilings: no --database-url")
 	}
 	if cfg.PrometheusURL != "" {

@@ -98,6 +98,8 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	md := r.metadata(ctx)
 	if cfg.Generators > 1 {
 		md["generators"] = cfg.Generators
+	}
+	if _, swarmJobs := r.Ex.(*SwarmExecutor); cfg.Generators > 1 && !swarmJobs { // swarm's own note says how (upSwarm)
 		s.Notes = append(s.Notes, fmt.Sprintf("every measured run was %d generators started together (loadtest --part I/%d --start-at), each with its share of the connections and rate; its figures are their merged result (bench merge), each generator's own files beside it (<run>.partIof%d.json, .txt, .hgrm). Warm-ups are one generator.", cfg.Generators, cfg.Generators, cfg.Generators))
 	}
 
@@ -221,6 +223,11 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		r.logf("bench: charts: %v", err)
 	}
 	recordSeenSettings(md, r.machine.seen) // compose_settings.go: the generators' containers
+	if d, ok := r.Ex.(interface {
+		DescribeEnd(context.Context, map[string]any)
+	}); ok {
+		d.DescribeEnd(context.WithoutCancel(ctx), md) // swarm: what ran where
+	}
 	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}

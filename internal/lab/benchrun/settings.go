@@ -45,6 +45,9 @@ type Settings struct {
 	Generators      int           // generators per measured run, started together as parts of it (generators.go)
 	GeneratorsLead  time.Duration // with Generators > 1: how far ahead of now their --start-at is; 0 = the executor's default
 	Sweep           SweepSettings // --sweep and its flags (sweep.go)
+	Swarm           bool          // the executor is a Swarm stack (swarm.go)
+	Stack           string        // with Swarm: the stack's name
+	StackFiles      []string      // with Swarm: stack files merged over swarm.yaml (-c)
 }
 
 // DefaultEndpoints and DefaultScenarios form the original's matrix.
@@ -97,6 +100,9 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 	fs.IntVar(&c.Generators, "generators", 1, "run each cell's measured run as N generators (containers, in compose) started together, each with its share of the connections and rate (loadtest --part I/N --start-at); the report is their merged result, each part's files beside it")
 	fs.DurationVar(&c.GeneratorsLead, "generators-lead", 0, "with --generators N > 1: start the generators this long after launching them, time enough for all to open their connections (default 4s in compose, 2s with --target)")
 	c.registerSweepFlags(fs) // sweep.go
+	fs.BoolVar(&c.Swarm, "swarm", false, "run on a Docker Swarm stack (swarm.yaml; the docker CLI talks to a manager): generators and pgbench as Swarm jobs, --generators 2 by default (docs/swarm.md)")
+	fs.StringVar(&c.Stack, "stack", "macrobench", "with --swarm: the stack's name")
+	fs.Func("c", "with --swarm: a stack file merged over swarm.yaml (repeatable)", func(v string) error { c.StackFiles = append(c.StackFiles, v); return nil })
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(usage, "usage: scripts/bench.sh [flags]  (bench run [flags])\n\nVerifies the endpoints, runs the scenario matrix, writes results/<UTC timestamp>/ (never over an existing folder).\n\n")
@@ -137,6 +143,12 @@ func ParseFlags(args []string, usage io.Writer) (Settings, error) {
 			c.CeilingDuration = 2 * time.Second
 		}
 	}
+	if c.Swarm && !setFlags["generators"] {
+		c.Generators = 2
+	}
+	if !c.Swarm && (setFlags["stack"] || setFlags["c"]) {
+		return c, usageError{errors.New("--stack and -c need --swarm")}
+	}
 	if err := c.finishSweep(setFlags); err != nil { // sweep.go
 		return c, err
 	}
@@ -176,6 +188,9 @@ func (c *Settings) validate() error {
 			if conns := max(c.Connections, 0); conns > 0 && conns < c.Generators || conns == 0 && sc.Connections < c.Generators {
 				return usageError{fmt.Errorf("--generators %d: scenario %s has fewer connections than generators (each needs one)", c.Generators, name)}
 			}
+			if conns := max(c.Connections, 0); c.Swarm && (conns > 0 && conns%c.Generators != 0 || conns == 0 && sc.Connections%c.Generators != 0) {
+				return usageError{fmt.Errorf("--swarm --generators %d: scenario %s's connections are not a multiple of it (a Swarm job's tasks take equal shares)", c.Generators, name)}
+			}
 		}
 	}
 	for _, f := range []struct {
@@ -192,6 +207,10 @@ func (c *Settings) validate() error {
 		*f.v = strings.TrimRight(*f.v, "/")
 	}
 	switch {
+	case c.Swarm && c.Target != "":
+		return usageError{errors.New("--swarm and --target exclude each other: on swarm the app is the stack's")}
+	case c.Swarm && slices.Contains(c.Targets, report.TargetOriginal):
+		return usageError{errors.New("--swarm: the original runs on one engine only (compose); --targets original is not available on swarm")}
 	case c.TargetOriginal != "" && c.Target == "":
 		return usageError{errors.New("--target-original needs --target: both servers are remote, measured from this machine (in compose, use --targets app,original)")}
 	case c.Target != "" && slices.Contains(c.Targets, report.TargetOriginal) && c.TargetOriginal == "":

@@ -8,6 +8,7 @@ package evidence
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -144,9 +145,11 @@ func RouteDelta(before, after *AppSnapshot, route string) map[string]int64 {
 }
 
 // DB reads PostgreSQL's statistics over one long-lived connection, so that
-// reading them opens no session of its own inside a window.
+// reading them opens no session of its own inside a window; or, opened
+// with OpenExporter, from postgres-exporter's /metrics (exporter.go).
 type DB struct {
-	db *sql.DB
+	db       *sql.DB
+	exporter *exporter
 }
 
 // agentsQueryMatch picks the agents query out of pg_stat_statements
@@ -173,7 +176,12 @@ func OpenDB(ctx context.Context, url string) (*DB, error) {
 	return d, nil
 }
 
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	if d.db == nil {
+		return nil
+	}
+	return d.db.Close()
+}
 
 // DBSnapshot is the cumulative counters at one instant, and the backends
 // of the database at that instant.
@@ -203,6 +211,9 @@ func (s DBSnapshot) Counters() [2]int64 { return [2]int64{s.Calls, s.Sessions} }
 // start-ups: a /agents backlog) and sessions still being opened or closed,
 // which moves pg_stat_database.sessions.
 func (d *DB) Snapshot(ctx context.Context) (DBSnapshot, error) {
+	if d.exporter != nil {
+		return d.exporter.snapshot(ctx)
+	}
 	var s DBSnapshot
 	err := d.db.QueryRowContext(ctx, `SELECT st.calls, db.sessions, act.active, act.backends FROM
 		(SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements
@@ -221,6 +232,9 @@ func (d *DB) Snapshot(ctx context.Context) (DBSnapshot, error) {
 
 // Setting reads a server setting (SHOW).
 func (d *DB) Setting(ctx context.Context, name string) (string, error) {
+	if d.exporter != nil {
+		return "", errors.New("settings are not read through postgres-exporter")
+	}
 	var v string
 	err := d.db.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v)
 	return v, err

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/testenv"
-	"github.com/macrobench/macrobench/internal/lab/benchrun"
+	"github.com/macrobench/macrobench/internal/lab/cpuwindow"
 )
 
 // procLook is this machine's /proc/stat at one moment.
 type procLook struct {
 	at   time.Time
-	stat benchrun.ProcStat
+	stat cpuwindow.ProcStat
 }
 
 // A real node-exporter (the pinned build, $MACROBENCH_NODE_EXPORTER_BIN)
@@ -42,7 +42,7 @@ func TestReadAgainstProcStat(t *testing.T) {
 		defer close(sampled)
 		for {
 			if b, err := os.ReadFile("/proc/stat"); err == nil {
-				if st, err := benchrun.ParseProcStat(string(b)); err == nil {
+				if st, err := cpuwindow.ParseProcStat(string(b)); err == nil {
 					mu.Lock()
 					looks = append(looks, procLook{time.Now(), st})
 					mu.Unlock()

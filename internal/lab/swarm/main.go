@@ -8,22 +8,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/docker"
-	"github.com/macrobench/macrobench/internal/shared/formats"
 )
 
 // Usage is `bench swarm`'s synopsis.
 const Usage = `usage: bench swarm up|run|down [flags]
-  up     deploy swarm.yaml as stack --stack (no generator) and wait until it is ready
-  run    run the generator job against the deployed stack: --replicas tasks that
-         share --rate and --connections and start together; writes each part's
-         JSON, the merged result and swarm.json into --out
+  up     deploy swarm.yaml as stack --stack and wait until it is ready
+  run    the bench on the stack: the same as bench run --swarm [flags]
   down   remove the stack and wait until its containers and networks are gone
          (--volumes: its volumes on this node too)
 The swarm must exist and its nodes carry the labels (docs/swarm.md).`
@@ -50,14 +45,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&extra, "c", "a stack file merged over swarm.yaml (repeatable; e2e: scripts/e2e/swarm.standins.yaml)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "up: how long the stack has to become ready; down: to be gone")
 	volumes := fs.Bool("volumes", false, "down: remove the stack's volumes on this node too")
-	replicas := fs.Int("replicas", 2, "run: generator tasks")
-	threads := fs.Int("threads", 2, "run: threads of each task (at most its connections)")
-	conns := fs.Int("connections", 10, "run: connections in total (a multiple of --replicas)")
-	rate := fs.String("rate", "100", "run: requests/s in total")
-	duration := fs.String("duration", "10s", "run: the measured window")
-	url := fs.String("url", "http://app:8000/index", "run: the URL, as the generators reach it")
-	lead := fs.Duration("lead", 15*time.Second, "run: time from the deploy to the common start")
-	out := fs.String("out", "", "run: the results folder (created; default results/swarm-<UTC timestamp>)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, Usage)
@@ -84,29 +71,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "down":
 		if err = st.Remove(ctx, *timeout, *volumes); err == nil {
 			fmt.Fprintf(stdout, "stack %s is gone\n", st.Name)
-		}
-	case "run":
-		load := Load{Replicas: *replicas, Threads: *threads, Connections: *conns, URL: *url, Lead: *lead}
-		var perr error
-		if load.Rate, perr = strconv.ParseFloat(*rate, 64); perr != nil {
-			fmt.Fprintf(stderr, "bench swarm run: --rate: %v\n", perr)
-			return 2
-		}
-		if load.Duration, perr = formats.Duration(*duration); perr != nil {
-			fmt.Fprintf(stderr, "bench swarm run: --duration: %v\n", perr)
-			return 2
-		}
-		if perr = load.Validate(); perr != nil {
-			fmt.Fprintf(stderr, "bench swarm run: %v\n", perr)
-			return 2
-		}
-		dir := *out
-		if dir == "" {
-			dir = filepath.Join("results", "swarm-"+time.Now().UTC().Format("2006-01-02T150405Z"))
-		}
-		var rec *Record
-		if rec, err = st.RunJob(ctx, load, dir); err == nil {
-			fmt.Fprintf(stdout, "%d parts in %s; the app counted %d requests to %s\n", len(rec.Parts), dir, rec.App.Total, rec.App.Route)
 		}
 	default:
 		fmt.Fprintf(stderr, "bench swarm: unknown subcommand %q\n%s\n", verb, Usage)

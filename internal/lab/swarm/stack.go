@@ -150,9 +150,11 @@ type Task struct {
 	NodeID       string
 	Slot         int
 	DesiredState string
+	CreatedAt    time.Time // the manager's clock
+	UpdatedAt    time.Time // the manager's clock, when it stored the last update
 	JobIteration *struct{ Index uint64 }
 	Status       struct {
-		Timestamp       time.Time
+		Timestamp       time.Time // the clock of the node that reported the state
 		State           string
 		Message         string
 		Err             string
@@ -191,23 +193,7 @@ func (t Task) String() string {
 // Tasks inspects a service's tasks (those Swarm still keeps: the current
 // ones and a few past ones a slot).
 func (s *Stack) Tasks(ctx context.Context, service string) ([]Task, error) {
-	out, err := s.Docker.Run(ctx, "service", "ps", "-q", "--no-trunc", s.Service(service))
-	if err != nil {
-		return nil, err
-	}
-	ids := strings.Fields(out)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	out, err = s.Docker.Run(ctx, append([]string{"inspect"}, ids...)...)
-	if err != nil {
-		return nil, err
-	}
-	var ts []Task
-	if err := json.Unmarshal([]byte(out), &ts); err != nil {
-		return nil, fmt.Errorf("docker inspect (tasks) output: %v", err)
-	}
-	return ts, nil
+	return s.serviceTasks(ctx, s.Service(service))
 }
 
 // WaitReady waits until every replicated service of the stack with

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/macrobench/macrobench/internal/loadgen/cli"
 )
@@ -35,35 +34,6 @@ func TestEnvironDotEnvUnderTheShellUnderVars(t *testing.T) {
 	}
 	if _, err := Environ(t.TempDir(), nil, nil); err == nil {
 		t.Error("a repository without .env gave no error")
-	}
-}
-
-func TestLoadSplitsEvenlyOrIsRefused(t *testing.T) {
-	l := Load{Replicas: 2, Threads: 4, Connections: 10, Rate: 300, Duration: 5 * time.Second, URL: "http://app:8000/index", Lead: 10 * time.Second}
-	if err := l.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 11, 30, 1, 0, 5, 0, time.UTC)
-	v := l.Vars("run1", start)
-	want := map[string]string{"LOADTEST_REPLICAS": "2", "LOADTEST_THREADS": "4", "LOADTEST_CONNECTIONS": "5", "LOADTEST_RATE": "150",
-		"LOADTEST_DURATION": "5s", "LOADTEST_RUN_ID": "run1", "LOADTEST_START_AT": "2026-11-30T01:00:05Z", "LOADTEST_URL": "http://app:8000/index"}
-	for k, w := range want {
-		if v[k] != w {
-			t.Errorf("%s = %q, want %q", k, v[k], w)
-		}
-	}
-	if got := (Load{Replicas: 4, Threads: 8, Connections: 8, Rate: 10, Duration: time.Second, URL: "u", Lead: time.Second}).Vars("r", start)["LOADTEST_THREADS"]; got != "2" {
-		t.Errorf("threads above a replica's connections: %s, want 2", got)
-	}
-	for name, bad := range map[string]Load{
-		"connections not a multiple": {Replicas: 3, Threads: 1, Connections: 10, Rate: 30, Duration: time.Second, URL: "u", Lead: time.Second},
-		"no replicas":                {Replicas: 0, Threads: 1, Connections: 10, Rate: 30, Duration: time.Second, URL: "u", Lead: time.Second},
-		"rate below 1 a replica":     {Replicas: 2, Threads: 1, Connections: 2, Rate: 1, Duration: time.Second, URL: "u", Lead: time.Second},
-		"no duration":                {Replicas: 2, Threads: 1, Connections: 2, Rate: 10, URL: "u", Lead: time.Second},
-	} {
-		if err := bad.Validate(); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
 	}
 }
 

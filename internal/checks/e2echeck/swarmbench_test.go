@@ -1,0 +1,40 @@
+package e2echeck
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const placementMD = `{"executor":"swarm","app_node":"A",
+ "swarm_nodes":[{"id":"M","hostname":"mgr","labels":{"macrobench.db":"true"}},{"id":"A","hostname":"app","labels":{"macrobench.app":"true"}},
+   {"id":"G1","hostname":"gen1","labels":{"macrobench.loadgen":"true"}},{"id":"G2","hostname":"gen2","labels":{"macrobench.loadgen":"true"}}],
+ "swarm_services":[{"service":"mb_app","task":"t0","node":"A","state":"running"},{"service":"mb_postgres","task":"t1","node":"M","state":"running"}],
+ "swarm_jobs":[{"service":"mb_gen-1","purpose":"generator index-rate4000 (network)","tasks":[{"task":"t2","node":"G1","state":"complete"},{"task":"t3","node":"G2","state":"complete"}]},
+   {"service":"mb_gen-2","purpose":"generator index-saturation (localhost)","tasks":[{"task":"t4","node":"A","state":"complete"},{"task":"t5","node":"A","state":"complete"}]}],
+ "swarm_clock_offsets":[{"node":"M","at_least_s":-0.01,"tasks":1},{"node":"A","at_least_s":-0.02,"tasks":3},{"node":"G1","at_least_s":0,"tasks":1},{"node":"G2","at_least_s":0,"tasks":1}]}`
+
+func TestCheckPlacement(t *testing.T) {
+	parse := func(s string) swarmMetadata {
+		var md swarmMetadata
+		if err := json.Unmarshal([]byte(s), &md); err != nil {
+			t.Fatal(err)
+		}
+		return md
+	}
+	if lines, err := checkPlacement(parse(placementMD)); err != nil {
+		t.Fatalf("a good layout failed: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	for _, c := range []struct{ name, from, to, want string }{
+		{"two network tasks on one node", `{"task":"t3","node":"G2"`, `{"task":"t3","node":"G1"`, "two tasks on gen1"},
+		{"a localhost task elsewhere", `{"task":"t5","node":"A"`, `{"task":"t5","node":"G1"`, "not the app's node"},
+		{"a network task off the loadgen nodes", `{"task":"t2","node":"G1"`, `{"task":"t2","node":"M"`, "not a macrobench.loadgen node"},
+		{"a node without its offset", `{"node":"G2","at_least_s":0,"tasks":1}`, `{"node":"X","at_least_s":0,"tasks":1}`, "no clock offset for gen2"},
+		{"a failed task", `"node":"G2","state":"complete"`, `"node":"G2","state":"failed"`, "t3 failed"},
+	} {
+		_, err := checkPlacement(parse(strings.Replace(placementMD, c.from, c.to, 1)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want it to say %q", c.name, err, c.want)
+		}
+	}
+}
