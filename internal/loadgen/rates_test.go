@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +59,41 @@ func TestTargetRateGauge(t *testing.T) {
 	mustRun(t, Config{URL: url, Threads: 1, Connections: 2, Duration: 200 * time.Millisecond, Rate: 50, Metrics: m})
 	if got := testutil.ToFloat64(m.targetRate); got != 50 {
 		t.Errorf("loadtest_target_rate = %v, want 50", got)
+	}
+}
+
+// A run stopped in its window says so, with the window it measured; one
+// that ran to its end does not; one stopped in its warm-up measured
+// nothing and is an error. Judged by what the server saw: no request
+// after the stop.
+func TestInterruptedRun(t *testing.T) {
+	t.Parallel()
+	srv := recordingServer(t, okResponse, nil)
+	cfg := Config{URL: srv.URL, Threads: 1, Connections: 2, Duration: 3 * time.Second, Rate: 100, Timeout: 2 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel)
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	if !res.Interrupted || res.Elapsed >= 3*time.Second || res.Elapsed < 500*time.Millisecond {
+		t.Errorf("stopped after 1 s of 3: interrupted %v, elapsed %v", res.Interrupted, res.Elapsed)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if arrived, _, _, _ := srv.seen(stopped, time.Now().Add(time.Hour)); arrived != 0 {
+		t.Errorf("%d requests reached the server after the run returned", arrived)
+	}
+
+	cfg.Duration = 300 * time.Millisecond
+	if res := mustRun(t, cfg); res.Interrupted || res.Elapsed != cfg.Duration {
+		t.Errorf("a run to its end: interrupted %v, elapsed %v (want %v)", res.Interrupted, res.Elapsed, cfg.Duration)
+	}
+
+	cfg.Warmup, cfg.Duration = 3*time.Second, time.Second
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	if _, err := Run(ctx, cfg); err == nil || !strings.Contains(err.Error(), "warm-up") {
+		t.Errorf("stopped in the warm-up: %v, want an error naming it", err)
 	}
 }
