@@ -417,6 +417,6 @@ func upSwarm(ctx context.Context, cfg *Settings, r *Runner, logf func(string, ..
 		cfg.GrafanaURL = "off"
 	}
 	r.Notes = append(r.Notes, "swarm: the \"via localhost\" runs (saturation) are generator jobs placed on the app's node, reaching the app over the overlay network (http://app:8000): Swarm has no shared network namespace, and a host-network job would go through the engine's port proxy",
-		fmt.Sprintf("swarm: every measured run was one Swarm job of %d tasks, each with an equal share of the connections and rate (-c C/%d, -R R/%d: a job's tasks get the same arguments) and a common --start-at; its figures are their merged result (bench merge), each task's own files beside it (<run>.partIof%d.json, .txt). Warm-ups are one task. The nodes' CPU figures are unknown (machine.unknown)", cfg.Generators, cfg.Generators, cfg.Generators, cfg.Generators))
+		fmt.Sprintf("swarm: every measured run was one Swarm job of %d tasks, each with an equal share of the connections and rate (-c C/%d, -R R/%d: a job's tasks get the same arguments) and a common --start-at; its figures are their merged result (bench merge), each task's own files beside it (<run>.partIof%d.json, .txt). Warm-ups are one task. Each run's machine figures are the busiest node's that ran the app or a task of its job (node-exporter; machine.node)", cfg.Generators, cfg.Generators, cfg.Generators, cfg.Generators))
 	return ex, nil
 }
