@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/macrobench/macrobench/internal/lab/evidence"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/lab/swarm"
 	"github.com/macrobench/macrobench/internal/shared/runresult"
@@ -32,7 +33,7 @@ type swarmMetadata struct {
 // parts whose counts add up to the merged ones; the app's own count for
 // the window is the merged responses plus what was in flight at the end
 // (exactly: no socket errors allowed here); PostgreSQL's counters were
-// read (through postgres-exporter); each run's machine is a node's, read
+// read (through postgres-exporter), and its settings recorded; each run's machine is a node's, read
 // from node-exporter, and its class known; metadata.json names every node
 // (hostname, id, labels) with a clock offset for each node that ran a
 // task, where each stack service ran, and each generator job's tasks: over
@@ -87,6 +88,9 @@ func CheckSwarmBench(dir string) (lines []string, err error) {
 			lines = append(lines, name+": "+l)
 		}
 	}
+	if err := checkRecordedSettings(b); err != nil {
+		bad = append(bad, err.Error())
+	}
 	l, err := checkPlacement(md)
 	lines = append(lines, l...)
 	if err != nil {
@@ -96,6 +100,25 @@ func CheckSwarmBench(dir string) (lines []string, err error) {
 		return lines, errors.New(strings.Join(bad, "; "))
 	}
 	return lines, nil
+}
+
+// checkRecordedSettings: metadata.json holds each of PostgreSQL's recorded
+// settings (postgres_<name>), read through postgres-exporter on swarm.
+func checkRecordedSettings(metadata []byte) error {
+	var md map[string]any
+	if err := json.Unmarshal(metadata, &md); err != nil {
+		return fmt.Errorf("metadata.json: %v", err)
+	}
+	var missing []string
+	for _, name := range evidence.RecordedSettings {
+		if v, ok := md["postgres_"+name].(string); !ok || v == "" {
+			missing = append(missing, "postgres_"+name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("metadata.json: no %s (PostgreSQL's settings through postgres-exporter)", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // checkSwarmRunParts checks one measured run: its parts add up to the

@@ -38,3 +38,18 @@ func TestCheckPlacement(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRecordedSettings(t *testing.T) {
+	full := `{"postgres_max_connections":"100","postgres_server_version":"15.18","postgres_shared_buffers":"128MB"}`
+	if err := checkRecordedSettings([]byte(full)); err != nil {
+		t.Errorf("all three recorded: %v", err)
+	}
+	for _, md := range []string{
+		`{"postgres_max_connections":"100","postgres_server_version":"15.18"}`,
+		`{"postgres_max_connections":"100","postgres_server_version":"15.18","postgres_shared_buffers":""}`,
+	} {
+		if err := checkRecordedSettings([]byte(md)); err == nil || !strings.Contains(err.Error(), "postgres_shared_buffers") {
+			t.Errorf("%s: %v, want an error naming postgres_shared_buffers", md, err)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"testing"
 )
 
-
 func TestLayout(t *testing.T) {
 	four, err := Layout(4)
 	if err != nil {

@@ -12,10 +12,10 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/prometheus/prometheus/config"
 	"github.com/macrobench/macrobench/internal/checks/pgcluster"
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/lab/dashboards/grafanaids"
+	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery/dns"
 )
 

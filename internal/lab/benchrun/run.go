@@ -603,7 +603,7 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 		md["host_cgroup_cpu_max"] = strings.TrimSpace(string(b))
 	}
 	if r.DB != nil {
-		for _, name := range []string{"max_connections", "server_version", "shared_buffers"} {
+		for _, name := range evidence.RecordedSettings {
 			if v, err := r.DB.Setting(ctx, name); err == nil {
 				md["postgres_"+name] = v
 			}

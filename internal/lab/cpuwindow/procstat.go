@@ -60,4 +60,3 @@ func ParseProcStat(text string) (ProcStat, error) {
 	}
 	return p, sc.Err()
 }
-

@@ -46,4 +46,3 @@ func TestParseProcStat(t *testing.T) {
 		}
 	}
 }
-

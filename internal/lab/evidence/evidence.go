@@ -8,7 +8,6 @@ package evidence
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -230,10 +229,16 @@ func (d *DB) Snapshot(ctx context.Context) (DBSnapshot, error) {
 	return s, nil
 }
 
-// Setting reads a server setting (SHOW).
+// RecordedSettings are the server settings a run records (metadata.json
+// postgres_<name>); postgres/exporter/queries.yaml's macrobench_settings
+// has them as its labels, in this order (internal/checks/stackcheck checks).
+var RecordedSettings = []string{"max_connections", "server_version", "shared_buffers"}
+
+// Setting reads a server setting (SHOW); through postgres-exporter, one of
+// RecordedSettings.
 func (d *DB) Setting(ctx context.Context, name string) (string, error) {
 	if d.exporter != nil {
-		return "", errors.New("settings are not read through postgres-exporter")
+		return d.exporter.setting(ctx, name)
 	}
 	var v string
 	err := d.db.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v)

@@ -19,6 +19,9 @@ macrobench_db_calls{db="macrobench",server="postgres:5432"} 123456
 # HELP macrobench_db_sessions pg_stat_database.sessions
 # TYPE macrobench_db_sessions counter
 macrobench_db_sessions{db="macrobench",server="postgres:5432"} 789
+# HELP macrobench_settings_info Always 1; the settings are its labels
+# TYPE macrobench_settings_info gauge
+macrobench_settings_info{max_connections="100",server="postgres:5432",server_version="15.18 (Debian 15.18-0+deb12u1)",shared_buffers="128MB"} 1
 # TYPE pg_up gauge
 pg_up 1
 `
@@ -35,5 +38,23 @@ func TestParseExporterSnapshot(t *testing.T) {
 	noCalls := strings.ReplaceAll(exporterText, `macrobench_db_calls{db="macrobench",server="postgres:5432"} 123456`, "")
 	if _, err := ParseExporterSnapshot(strings.NewReader(noCalls)); err == nil || !strings.Contains(err.Error(), "macrobench_db_calls") {
 		t.Errorf("without calls: err %v", err)
+	}
+}
+
+func TestParseExporterSetting(t *testing.T) {
+	for name, want := range map[string]string{"max_connections": "100", "server_version": "15.18 (Debian 15.18-0+deb12u1)", "shared_buffers": "128MB"} {
+		got, err := ParseExporterSetting(strings.NewReader(exporterText), name)
+		if err != nil || got != want {
+			t.Errorf("%s: %q (%v), want %q", name, got, err, want)
+		}
+	}
+	if got, err := ParseExporterSetting(strings.NewReader(exporterText), "work_mem"); err == nil || !strings.Contains(err.Error(), "no label work_mem") {
+		t.Errorf("a setting the query does not read: %q, %v", got, err)
+	}
+	// The settings query failed: an error naming it, never an empty value.
+	i := strings.Index(exporterText, "# HELP macrobench_settings_info")
+	j := strings.Index(exporterText, "# TYPE pg_up")
+	if got, err := ParseExporterSetting(strings.NewReader(exporterText[:i]+exporterText[j:]), "max_connections"); err == nil || !strings.Contains(err.Error(), "macrobench_settings") {
+		t.Errorf("without the settings: %q, %v", got, err)
 	}
 }
