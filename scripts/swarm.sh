@@ -8,11 +8,14 @@
 #                                                    # ceilings, evidence, report) on the stack
 #   scripts/swarm.sh down [--volumes]                # `bench swarm down`
 # `scripts/swarm.sh run -h` lists the bench's flags (--generators, --stack, -c ...).
+# Like scripts/bench.sh: natively with a suitable Go, otherwise in the runner
+# container (scripts/runner/run.sh), which reaches a manager at a tcp://
+# DOCKER_HOST or this machine's engine (docs/runner.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go build -o bin/ ./internal/cmd/bench
+. scripts/runner/run.sh
 if [ "${1:-}" = run ]; then
   shift
-  exec bin/bench run --swarm "$@"
+  run_bench run --swarm "$@"
 fi
-exec bin/bench swarm "$@"
+run_bench swarm "$@"

@@ -9,20 +9,26 @@
 # (scripts/runner/Dockerfile, built from this checkout through compose.yaml
 # beside this file), so Docker is all it needs. MACROBENCH_RUNNER=native or
 # container picks one (default auto); the report records which ran
-# (summary.json "runner", summary.md).
+# (summary.json "runner", summary.md). The container runs on this machine's
+# engine and drives the one DOCKER_HOST names: its unix:// socket (or the
+# default one) mounted, or a tcp:// engine such as a swarm's manager
+# (scripts/swarm.sh) reached over the host's network (runner_engine).
 
 # The variables the bench in the container gets from this shell when set
-# here: the lab's compose.yaml and .env variables (the bench's compose reads
-# .env itself; the shell overrides it, as natively), compose's own, and the
-# bench's (internal/checks/stackcheck checks this list is complete).
+# here: the lab's compose.yaml, swarm.yaml and .env variables (the bench
+# reads .env itself; the shell overrides it, as natively), compose's own,
+# and the bench's (internal/checks/stackcheck checks this list is complete).
+# DOCKER_HOST is not among them: runner_engine decides what the container
+# gets for it.
 runner_env=(COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES COMPOSE_BAKE
   MACROBENCH_DATABASE_URL MACROBENCH_PROMETHEUS_URL MACROBENCH_GRAFANA_URL
   GRAFANA_TOKEN GRAFANA_USER GRAFANA_PASSWORD GRAFANA_ADMIN_PASSWORD
+  GRAFANA_DISABLE_INITIAL_ADMIN GRAFANA_REPLICAS
   APP_CPUS APP_CPUSET APP_NEWCONN_LIMIT APP_POOL_SIZE APP_PORT GRAFANA_CPUS GRAFANA_PORT
-  LOADTEST_CPUS LOADTEST_CPUSET LOADTEST_METRICS_PORT ORIGINAL_CPUS ORIGINAL_POOL_SIZE
-  ORIGINAL_PORT ORIGINAL_WORKERS POSTGRES_APP_PASSWORD POSTGRES_BENCH_PASSWORD
+  LOADTEST_CPUS LOADTEST_CPUSET LOADTEST_METRICS_PORT NODE_EXPORTER_CPUS ORIGINAL_CPUS
+  ORIGINAL_POOL_SIZE ORIGINAL_PORT ORIGINAL_WORKERS POSTGRES_APP_PASSWORD POSTGRES_BENCH_PASSWORD
   POSTGRES_CPUS POSTGRES_CPUSET POSTGRES_EXPORTER_CPUS POSTGRES_EXPORTER_PASSWORD
-  POSTGRES_PORT PROMETHEUS_CPUS PROMETHEUS_PORT)
+  POSTGRES_EXPORTER_PORT POSTGRES_PORT PROMETHEUS_CPUS PROMETHEUS_PORT)
 
 # suitable_go: a go on the PATH that loads this module without another toolchain.
 suitable_go() {
@@ -43,38 +49,77 @@ runner_build() {
   rm -f "$log"
 }
 
-# runner_args ME ARGS...: sets runner_docker to the `docker run` arguments
-# both images get (the engine's socket, the repository at its host path, the
-# invoking user), plus the host paths that ARGS name outside the repository
-# (see run_bench and run_tests), mounted at their own paths.
-runner_args() {
-  local me=$1; shift
-  local sock=/var/run/docker.sock
+# runner_engine ME: the engine the bench in the container drives, from
+# DOCKER_HOST (the container paths only: natively the bench reads it
+# itself). Sets runner_sock, the unix socket mounted into the container
+# (the default one, or DOCKER_HOST's unix://), or runner_remote, a tcp://
+# engine (a swarm's manager, say) that the container reaches over the host's
+# network as this shell would: it gets DOCKER_HOST, and, with TLS
+# (DOCKER_TLS_VERIFY or DOCKER_TLS set), the certificates' folder
+# (DOCKER_CERT_PATH, default ~/.docker) read-only at its own path
+# (runner_tls). The runner's own docker commands (the image's build, docker
+# run) then go to this machine's engine: DOCKER_HOST and the TLS variables
+# are unset here. Any other scheme (ssh://, npipe://) is refused.
+runner_engine() {
+  local me=$1
+  runner_sock=/var/run/docker.sock runner_remote="" runner_tls=()
   case ${DOCKER_HOST:-} in
     "") ;;
-    unix://*) sock=${DOCKER_HOST#unix://} ;;
-    *) echo "$me: DOCKER_HOST=$DOCKER_HOST: the container reaches the engine through a unix socket only" >&2; exit 1 ;;
+    unix://*) runner_sock=${DOCKER_HOST#unix://} ;;
+    tcp://*)
+      runner_sock="" runner_remote=$DOCKER_HOST
+      if [ -n "${DOCKER_TLS_VERIFY:-}" ] || [ -n "${DOCKER_TLS:-}" ]; then
+        local certs=${DOCKER_CERT_PATH:-${HOME:-}/.docker}
+        if ! certs=$(cd "$certs" 2>/dev/null && pwd -P); then
+          echo "$me: DOCKER_HOST=$DOCKER_HOST with TLS: no certificates' folder ${DOCKER_CERT_PATH:-~/.docker} (DOCKER_CERT_PATH) to give the container" >&2
+          exit 1
+        fi
+        runner_tls=(-v "$certs:$certs:ro" -e "DOCKER_CERT_PATH=$certs")
+        if [ -n "${DOCKER_TLS_VERIFY:-}" ]; then runner_tls+=(-e "DOCKER_TLS_VERIFY=$DOCKER_TLS_VERIFY"); fi
+        if [ -n "${DOCKER_TLS:-}" ]; then runner_tls+=(-e "DOCKER_TLS=$DOCKER_TLS"); fi
+      fi
+      unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH
+      ;;
+    *)
+      echo "$me: DOCKER_HOST=$DOCKER_HOST: the runner container reaches an engine through unix:// or tcp:// only, not ${DOCKER_HOST%%:*} (an ssh tunnel works: ssh -NL 2375:/var/run/docker.sock HOST, then DOCKER_HOST=tcp://127.0.0.1:2375; or Go $(sed -n 's/^go //p' go.mod) here, natively)" >&2
+      exit 1
+      ;;
   esac
+}
+
+# runner_args ME ARGS...: sets runner_docker to the `docker run` arguments
+# both images get (the engine as runner_engine found it, the repository at
+# its host path, the invoking user), plus the host paths that ARGS name
+# outside the repository (see run_bench and run_tests), mounted at their own
+# paths.
+runner_args() {
+  local me=$1; shift
   local repo
   repo=$(pwd -P)
-  runner_docker=(run --rm --init
-    # The engine's socket: the bench drives compose through it. Whoever holds
-    # it controls the engine, which is root on the host: the runner is as
-    # trusted as running docker yourself.
-    -v "$sock:/var/run/docker.sock"
+  runner_docker=(run --rm --init)
+  # The engine: the bench drives compose (or the swarm) through it. Whoever
+  # holds its socket or its TCP port controls the engine, which is root on
+  # its host: the runner is as trusted as running docker yourself.
+  if [ -n "$runner_remote" ]; then
+    runner_docker+=(-e "DOCKER_HOST=$runner_remote" "${runner_tls[@]}")
+  else
+    runner_docker+=(-v "$runner_sock:/var/run/docker.sock")
+  fi
+  runner_docker+=(
     # The repository at the same path as on the host: the bench's compose
     # resolves compose.yaml's relative bind mounts and the results folder it
     # mounts into generators here, and the engine reads those paths on the host.
     -v "$repo:$repo" -w "$repo"
     # The host's network: the bench reads its evidence (the published ports)
-    # at 127.0.0.1.
+    # at 127.0.0.1, and reaches a tcp:// engine at the address given here.
     --network host
-    # The invoking user: the results are theirs, never root's; the socket's
-    # group lets them reach the engine.
-    --user "$(id -u):$(id -g)" --group-add "$(stat -c %g "$sock")"
+    # The invoking user: the results are theirs, never root's.
+    --user "$(id -u):$(id -g)"
     # git does not know that user, who owns the checkout: the report records
     # its commit.
     -e HOME=/tmp -e GIT_CONFIG_COUNT=1 -e GIT_CONFIG_KEY_0=safe.directory -e GIT_CONFIG_VALUE_0='*')
+  # The socket's group lets them reach the engine.
+  if [ -n "$runner_sock" ]; then runner_docker+=(--group-add "$(stat -c %g "$runner_sock")"); fi
   # Mounted at their own paths too: git's directory when it lives elsewhere
   # (a worktree's .git is a file naming it), and the given paths.
   local dir paths=("$@")
@@ -94,10 +139,12 @@ runner_args() {
 }
 
 # runner_docker_answers ME WHAT: exits naming what is missing when no engine
-# answers.
+# answers (after runner_engine: this machine's, where the container runs).
 runner_docker_answers() {
+  local here=""
+  [ -z "$runner_remote" ] || here=" on this machine (the container runs here; DOCKER_HOST=$runner_remote is the bench's)"
   if ! docker info >/dev/null 2>&1; then
-    echo "$1: needs Go $(sed -n 's/^go //p' go.mod) or newer (GOTOOLCHAIN=local builds with it), or Docker to run $2 in a container: neither answers here" >&2
+    echo "$1: needs Go $(sed -n 's/^go //p' go.mod) or newer (GOTOOLCHAIN=local builds with it), or Docker$here to run $2 in a container: neither answers here" >&2
     exit 1
   fi
 }
@@ -118,16 +165,19 @@ run_bench() {
     exec bin/bench "$@"
   fi
 
+  runner_engine "$me"
   runner_docker_answers "$me" "the bench (with compose v2)"
-  echo "$me: $why: the bench runs in the runner image (scripts/runner/)" >&2
+  echo "$me: $why: the bench runs in the runner image (scripts/runner/)${runner_remote:+, against DOCKER_HOST=$runner_remote}" >&2
   runner_build "$me" runner
 
   # The folders the arguments name: run's --out (created here so it is the
-  # user's), compare's two.
+  # user's), a stack file's (-c, with --swarm), compare's two.
   local v prev="" paths=()
   for v in "$@"; do
     case $prev in -out | --out) mkdir -p -- "$v"; paths+=("$v") ;; esac
     case $v in -out=* | --out=*) mkdir -p -- "${v#*=}"; paths+=("${v#*=}") ;; esac
+    case $prev in -c | --c) if [ -f "$v" ]; then paths+=("$(dirname -- "$v")"); fi ;; esac
+    case $v in -c=* | --c=*) if [ -f "${v#*=}" ]; then paths+=("$(dirname -- "${v#*=}")"); fi ;; esac
     if [ "$1" = compare ] && [ -d "$v" ]; then paths+=("$v"); fi
     prev=$v
   done
@@ -155,6 +205,7 @@ tests_env=(CI MACROBENCH_REQUIRE_SERVICES MACROBENCH_BUILD_TOOLS GOFLAGS GOPROXY
 # Go and what the tests need (scripts/runner/Dockerfile, target tests).
 run_tests() {
   local me=test.sh
+  runner_engine "$me"
   runner_docker_answers "$me" "the tests"
   if [ -z "$(docker image ls -q macrobench/tests:dev 2>/dev/null)" ]; then
     echo "$me: building the tests image (first time: a few minutes)" >&2
