@@ -1,6 +1,7 @@
 package stackcheck
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,9 +13,12 @@ import (
 )
 
 // The bench's runner container (scripts/runner/run.sh, for machines without
-// Go) passes through every variable the lab's compose files and .env define
-// and every one the bench reads, so that an override in the shell
-// (APP_PORT=18000 scripts/bench.sh) reaches the bench as it does natively.
+// Go) passes through every variable the lab's compose and stack files and
+// .env define and every one the bench reads, so that an override in the
+// shell (APP_PORT=18000 scripts/bench.sh, POSTGRES_EXPORTER_PORT on a swarm)
+// reaches the bench as it does natively. DOCKER_HOST, which the bench reads
+// too, is runner_engine's: a tcp:// engine is passed in by value, a unix://
+// socket is mounted at the default path instead.
 func TestRunnerPassesTheLabsVariables(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	script, err := os.ReadFile(filepath.Join(root, "scripts", "runner", "run.sh"))
@@ -38,15 +42,33 @@ func TestRunnerPassesTheLabsVariables(t *testing.T) {
 		}
 	}
 	interpolated := regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)`)
-	read("compose.yaml", interpolated)
-	read("scripts/e2e/compose.standins.yaml", interpolated)
+	for _, f := range []string{"compose.yaml", "scripts/e2e/compose.standins.yaml", "swarm.yaml", "scripts/e2e/swarm.standins.yaml"} {
+		read(f, interpolated)
+	}
 	read(".env", regexp.MustCompile(`(?m)^([A-Z_][A-Z0-9_]*)=`))
-	benchFiles, _ := filepath.Glob(filepath.Join(root, "internal", "bench", "*.go"))
-	for _, f := range benchFiles {
-		if !strings.HasSuffix(f, "_test.go") {
-			rel, _ := filepath.Rel(root, f)
-			read(rel, regexp.MustCompile(`(?:Getenv|envOr)\("([A-Z_][A-Z0-9_]*)"`))
+	// The bench's own reads: its command and the lab's and shared packages
+	// it is built from (not the generator's: internal/loadgen's knobs are
+	// its own process's).
+	getenv := regexp.MustCompile(`(?:Getenv|LookupEnv|envOr|\.env)\("([A-Z_][A-Z0-9_]*)"`)
+	goFiles := 0
+	for _, dir := range []string{"internal/cmd/bench", "internal/lab", "internal/shared"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			rel, _ := filepath.Rel(root, path)
+			read(rel, getenv)
+			goFiles++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
+	}
+	// The bench's sources moved once and this check read nothing for a
+	// while: a variable it must find proves it reads them.
+	if goFiles == 0 || want["MACROBENCH_PROMETHEUS_URL"] == "" {
+		t.Fatalf("read %d Go files of the bench, MACROBENCH_PROMETHEUS_URL not among their variables", goFiles)
 	}
 	for _, name := range []string{"COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES"} {
 		want[name] = "docker compose"
@@ -56,6 +78,19 @@ func TestRunnerPassesTheLabsVariables(t *testing.T) {
 	delete(want, "DOCKER")
 	delete(want, "MACROBENCH_RUNNER")
 	delete(want, "VARIABLES") // compose.yaml's comment: ${VARIABLES}
+	delete(want, "VAR")       // swarm.yaml's comment: ${VAR:+...}
+	// DOCKER_HOST: runner_engine's, not the list's (a host's socket path
+	// means nothing in the container); a tcp:// one goes in by value.
+	if want["DOCKER_HOST"] == "" {
+		t.Error("the bench no longer reads DOCKER_HOST: review runner_engine in scripts/runner/run.sh")
+	}
+	delete(want, "DOCKER_HOST")
+	if slices.Contains(passed, "DOCKER_HOST") {
+		t.Error("scripts/runner/run.sh: runner_env passes DOCKER_HOST as it is; runner_engine decides what the container gets")
+	}
+	if !regexp.MustCompile(`(?m)^runner_engine\(\) \{$`).Match(script) || !strings.Contains(string(script), `-e "DOCKER_HOST=$runner_remote"`) {
+		t.Error(`scripts/runner/run.sh: no runner_engine, or it does not pass a tcp:// DOCKER_HOST (-e "DOCKER_HOST=$runner_remote")`)
+	}
 	var names []string
 	for name := range want {
 		names = append(names, name)
