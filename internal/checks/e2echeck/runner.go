@@ -31,16 +31,11 @@ func CheckSameReport(nativeDir, containerDir string) error {
 		for _, p := range problems {
 			bad = append(bad, r.dir+": "+p)
 		}
-		if s.Runner != r.runner {
-			bad = append(bad, fmt.Sprintf("%s: summary.json runner %q, want %q", r.dir, s.Runner, r.runner))
-		}
-		md, err := os.ReadFile(filepath.Join(r.dir, "summary.md"))
+		problems, err = checkRunner(r.dir, s, r.runner)
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(string(md), "runner: "+r.runner+";") {
-			bad = append(bad, fmt.Sprintf("%s: summary.md does not say \"runner: %s\"", r.dir, r.runner))
-		}
+		bad = append(bad, problems...)
 		b, err := os.ReadFile(filepath.Join(r.dir, "summary.json"))
 		if err != nil {
 			return err
@@ -81,6 +76,23 @@ func CheckSameReport(nativeDir, containerDir string) error {
 		return fmt.Errorf("native %s vs container %s:\n  %s", nativeDir, containerDir, strings.Join(bad, "\n  "))
 	}
 	return nil
+}
+
+// checkRunner checks that the report in dir, whose summary.json is s,
+// names the runner it ran in (report.RunnerNative or RunnerContainer) in
+// summary.json and in summary.md's first lines.
+func checkRunner(dir string, s *report.Summary, runner string) (problems []string, err error) {
+	if s.Runner != runner {
+		problems = append(problems, fmt.Sprintf("%s: summary.json runner %q, want %q", dir, s.Runner, runner))
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(string(md), "runner: "+runner+";") {
+		problems = append(problems, fmt.Sprintf("%s: summary.md does not say \"runner: %s\"", dir, runner))
+	}
+	return problems, nil
 }
 
 // valueShaped reports whether a summary.json path is a field the report

@@ -38,8 +38,10 @@ type swarmMetadata struct {
 // (hostname, id, labels) with a clock offset for each node that ran a
 // task, where each stack service ran, and each generator job's tasks: over
 // the network each on its own macrobench.loadgen node, "via localhost" on
-// the app's node. It returns the figures as lines for the log.
-func CheckSwarmBench(dir string) (lines []string, err error) {
+// the app's node. With runner set (report.RunnerNative or RunnerContainer),
+// the report must name it as the runner it ran in (summary.json and
+// summary.md). It returns the figures as lines for the log.
+func CheckSwarmBench(dir, runner string) (lines []string, err error) {
 	s, err := report.Load(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		return nil, err
@@ -59,6 +61,16 @@ func CheckSwarmBench(dir string) (lines []string, err error) {
 	}
 	for _, f := range s.Failures {
 		fail("the run failed: %s", f)
+	}
+	if runner != "" {
+		problems, err := checkRunner(dir, s, runner)
+		if err != nil {
+			return nil, err
+		}
+		bad = append(bad, problems...)
+		if len(problems) == 0 {
+			lines = append(lines, "runner: "+runner)
+		}
 	}
 	if len(s.Cells) == 0 {
 		fail("no cells")

@@ -2,8 +2,13 @@ package e2echeck
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/macrobench/macrobench/internal/lab/report"
 )
 
 const placementMD = `{"executor":"swarm","app_node":"A",
@@ -51,5 +56,73 @@ func TestCheckRecordedSettings(t *testing.T) {
 		if err := checkRecordedSettings([]byte(md)); err == nil || !strings.Contains(err.Error(), "postgres_shared_buffers") {
 			t.Errorf("%s: %v, want an error naming postgres_shared_buffers", md, err)
 		}
+	}
+}
+
+// goodSwarmReport is goodReport made a passing `bench run --swarm` folder
+// (each run's two parts add up to the app's count, the nodes' CPU read,
+// placementMD's metadata with PostgreSQL's settings), run by runner, then
+// edited.
+func goodSwarmReport(t *testing.T, runner string, edit func(*report.Summary)) string {
+	t.Helper()
+	dir := goodReport(t, func(s *report.Summary) {
+		s.Executor, s.Runner = "swarm", runner
+		for i := range s.Cells {
+			c := &s.Cells[i]
+			c.Reconciled = new(true)
+			for j := range c.Runs {
+				r := &c.Runs[j]
+				// writeParts: 4 + 6 responses, 0 + 1 in flight.
+				r.InFlight = 1
+				r.Server.AppRequests = map[string]int64{"200": 11}
+				r.Machine = &report.Machine{CPUs: 2, Node: "gen1", IdleFraction: new(0.5)}
+			}
+		}
+		if edit != nil {
+			edit(s)
+		}
+	})
+	md := strings.Replace(placementMD, "{", `{"postgres_max_connections":"100","postgres_server_version":"15.18","postgres_shared_buffers":"128MB",`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(md), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// swarm-bench with a runner: the report must name it (the e2e's cluster
+// bench runs in the runner container); without one, any runner passes.
+func TestCheckSwarmBenchRunner(t *testing.T) {
+	good := goodSwarmReport(t, report.RunnerContainer, nil)
+	if lines, err := CheckSwarmBench(good, report.RunnerContainer); err != nil {
+		t.Fatalf("a good container run failed: %v\n%s", err, strings.Join(lines, "\n"))
+	} else if !slices.Contains(lines, "runner: container") {
+		t.Errorf("no runner line in %q", lines)
+	}
+	native := goodSwarmReport(t, report.RunnerNative, nil)
+	if _, err := CheckSwarmBench(native, ""); err != nil {
+		t.Errorf("a native run, no runner asked: %v", err)
+	}
+	for name, c := range map[string]struct {
+		dir, want string
+	}{
+		"a native run":     {native, `summary.json runner "native", want "container"`},
+		"no runner at all": {goodSwarmReport(t, "", nil), `summary.json runner "", want "container"`},
+	} {
+		_, err := CheckSwarmBench(c.dir, report.RunnerContainer)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want it to say %q", name, err, c.want)
+		}
+	}
+	// summary.md that does not say so.
+	md := filepath.Join(good, "summary.md")
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(md, []byte(strings.ReplaceAll(string(b), "runner: container;", "runner: ?;")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckSwarmBench(good, report.RunnerContainer); err == nil || !strings.Contains(err.Error(), `summary.md does not say "runner: container"`) {
+		t.Errorf("summary.md without the runner: err %v", err)
 	}
 }

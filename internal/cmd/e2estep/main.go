@@ -28,7 +28,8 @@
 //	                             original, after the bench that started it)
 //	e2echeck gone                nothing of the project is left
 //	e2echeck swarm-nodes URL NODE...  every node's node-exporter scraped by the stack's Prometheus, its CPU read
-//	e2echeck swarm-bench DIR     the results of `bench run --swarm` (cells reconciled, parts, placement, clock offsets)
+//	e2echeck swarm-bench DIR [native|container]  the results of `bench run --swarm` (cells reconciled,
+//	                             parts, placement, clock offsets); with a runner, the report names it
 //
 // The compose project is COMPOSE_PROJECT_NAME (default macrobench); the
 // compose files come from COMPOSE_FILE, as for docker compose itself. The
@@ -47,6 +48,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/e2echeck"
+	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/docker"
 )
 
@@ -290,10 +292,14 @@ func run(args []string) error {
 		}
 		logf("absent: no container of %v", rest)
 	case "swarm-bench":
-		if len(rest) != 1 {
-			return fmt.Errorf("swarm-bench: name the results folder")
+		runner := ""
+		switch {
+		case len(rest) == 2 && (rest[1] == report.RunnerNative || rest[1] == report.RunnerContainer):
+			runner = rest[1]
+		case len(rest) != 1:
+			return fmt.Errorf("swarm-bench: want DIR [native|container]")
 		}
-		lines, err := e2echeck.CheckSwarmBench(rest[0])
+		lines, err := e2echeck.CheckSwarmBench(rest[0], runner)
 		for _, l := range lines {
 			logf("swarm-bench: %s", l)
 		}
