@@ -13,6 +13,7 @@
 # stopped by SIGINT (it marks its results and leaves no generator), a coarse
 # rate sweep (`scripts/bench.sh --sweep --quick`), stops and restarts postgres
 # under load, tears the stack down, then runs `bench run --swarm --quick`
+# (in the runner container, driving the manager over tcp://)
 # on a reduced matrix on a four-engine Swarm in containers (swarm.yaml,
 # internal/cmd/nodecluster) and takes the cluster away; tears everything
 # down, also on failure. Exits non-zero naming the failing step.
@@ -478,18 +479,22 @@ begin swarm-cluster
 # `bench run --swarm` on a multi-node Swarm: four Docker engines in
 # containers on this machine (docs/swarm.md, "The CI cluster": a manager
 # with the database and the monitoring, an app node, two generator nodes),
-# the images each node runs loaded by docker save/load, the host's docker CLI
-# talking to the manager. The reduced quick matrix with two generator tasks
-# a run; e2echeck swarm-bench: every cell reconciled, the parts adding up
-# to the app's own count, each network run's tasks on two different nodes,
-# "via localhost" on the app's node, every node named with its clock
-# offset. Then nothing of the cluster may be left (nodecluster leftovers);
-# cluster_cleanup takes it away on failure too. The nodes are built on the
-# stand-in base, which --official does not make.
+# the images each node runs loaded by docker save/load. The bench runs as a
+# user with only Docker would run it: `scripts/swarm.sh run` in the runner
+# container (MACROBENCH_RUNNER=container; its image built by the
+# bench-docker-only step above, a cached check here), on this machine's
+# engine, driving the manager at DOCKER_HOST=tcp://... over the host's
+# network (scripts/runner/run.sh). The reduced quick matrix with two
+# generator tasks a run; e2echeck swarm-bench: every cell reconciled, the
+# parts adding up to the app's own count, each network run's tasks on two
+# different nodes, "via localhost" on the app's node, every node named with
+# its clock offset, and the report naming the container runner; every file
+# of it this user's. Then nothing of the cluster may be left (nodecluster
+# leftovers); cluster_cleanup takes it away on failure too. The nodes are
+# built on the stand-in base, which --official does not make.
 if [ "$official" = 0 ]; then
   CLUSTER_ID=e2e
   cluster_t0=$(date +%s)
-  go build -o "$work/bench" ./internal/cmd/bench
   go build -o "$work/nodecluster" ./internal/cmd/nodecluster
   quiet env DOCKER_BUILDKIT=0 docker build -t mbcluster-node:dev scripts/e2e/node
   cluster_up=1
@@ -502,9 +507,12 @@ if [ "$official" = 0 ]; then
   log "swarm-cluster: 4 nodes up, images loaded in $(($(date +%s) - cluster_t0))s; the manager at $manager"
   swarm_out=$cache/e2e/swarm-bench-last
   rm -rf "$swarm_out"
-  quiet env DOCKER_HOST="$manager" "$work/bench" run --swarm -c scripts/e2e/swarm.standins.yaml --quick \
+  t=$(date +%s)
+  quiet env MACROBENCH_RUNNER=container DOCKER_HOST="$manager" scripts/swarm.sh run -c scripts/e2e/swarm.standins.yaml --quick \
     --endpoints /index,/agents_with_pool --scenarios saturation,rate4000 --generators 2 --out "$swarm_out"
-  check swarm-bench "$swarm_out"
+  log "swarm-cluster: the bench in the runner container against $manager in $(($(date +%s) - t))s"
+  check swarm-bench "$swarm_out" container
+  check owned "$swarm_out" "$(id -u):$(id -g)"
   # Every node's node-exporter (the global service) scraped by the stack's
   # Prometheus (published on the manager), each node's CPU read.
   mapfile -t cluster_nodes < <(DOCKER_HOST="$manager" docker node ls --format '{{.Hostname}}')
