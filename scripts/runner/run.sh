@@ -63,6 +63,8 @@ runner_build() {
 runner_engine() {
   local me=$1
   runner_sock=/var/run/docker.sock runner_remote="" runner_tls=()
+  # HOST:PORT without a scheme is TCP to the docker CLI too.
+  case ${DOCKER_HOST:-} in "" | *://*) ;; *) DOCKER_HOST=tcp://$DOCKER_HOST ;; esac
   case ${DOCKER_HOST:-} in
     "") ;;
     unix://*) runner_sock=${DOCKER_HOST#unix://} ;;
