@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -69,11 +70,28 @@ func TestStarvedGeneratorShowsSendLag(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // let the hogs settle on the CPU
 
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr testenv.SyncBuffer // read on a timeout while the process may still write
 	gen := exec.Command(taskset, "-c", cpu, nice, "-n", "19", bin, "-t1", "-c50", "-d3s", "-R1000", "--json", "-", url)
 	gen.Stdout, gen.Stderr = &stdout, &stderr
-	if err := gen.Run(); err != nil {
-		t.Fatalf("generator: %v\n%s", err, stderr.String())
+	if err := gen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A 3 s run takes about 6 s here starved; bounded, so that a generator
+	// that never ends fails the test with its state instead of stalling the
+	// package until go test's timeout (seen once in CI, 12 minutes, the
+	// process no longer listed).
+	done := make(chan error, 1)
+	go func() { done <- gen.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("generator: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(2 * time.Minute):
+		state, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", gen.Process.Pid))
+		_ = gen.Process.Kill()
+		t.Fatalf("generator (pid %d) not done 2 minutes into a 3 s run: /proc stat %q (%v); its stderr so far:\n%s", gen.Process.Pid, state, err, stderr.String())
 	}
 	var g runresult.Generator
 	if err := json.Unmarshal(stdout.Bytes(), &g); err != nil {
