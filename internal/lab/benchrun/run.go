@@ -223,11 +223,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 		r.logf("bench: charts: %v", err)
 	}
 	recordSeenSettings(md, r.machine.seen) // compose_settings.go: the generators' containers
-	if d, ok := r.Ex.(interface {
-		DescribeEnd(context.Context, map[string]any)
-	}); ok {
-		d.DescribeEnd(context.WithoutCancel(ctx), md) // swarm: what ran where
-	}
+	r.describeEnd(ctx, md)
 	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
@@ -611,6 +607,17 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 	}
 	r.Ex.Describe(ctx, md)
 	return md
+}
+
+// describeEnd adds to the metadata what an executor knows only once the
+// runs are done (swarm: where each job's tasks ran, the clock offsets), for
+// the matrix and the sweep alike.
+func (r *Runner) describeEnd(ctx context.Context, md map[string]any) {
+	if d, ok := r.Ex.(interface {
+		DescribeEnd(context.Context, map[string]any)
+	}); ok {
+		d.DescribeEnd(context.WithoutCancel(ctx), md)
+	}
 }
 
 // spectrumFromJSON is the percentile spectrum from the JSON's few

@@ -263,6 +263,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*report.Summary, error) {
 		s.Notes = append(s.Notes, err.Error())
 		r.logf("bench: %v", err)
 	}
+	r.describeEnd(ctx, md)
 	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
