@@ -104,13 +104,20 @@ func TestSendLagExcludesConnectBackoff(t *testing.T) {
 		down    = make(chan struct{})
 	)
 	t.Cleanup(func() { mu.Lock(); current.Close(); mu.Unlock() })
+	// The listener goes before the third request is hung up on (handle runs
+	// first), so the generator's reconnect is refused whatever the
+	// scheduling: closing it from another goroutine let a loaded machine
+	// reconnect to the old listener first (seen once in CI).
 	hangUp := func(n int) bool {
 		if n == 3 {
+			mu.Lock()
+			current.Close()
+			mu.Unlock()
 			close(down)
 		}
 		return n == 3
 	}
-	srv := &recServer{resp: []byte(okResponse), handle: hangUp} // its serve: the third request is hung up on, and the listener goes too
+	srv := &recServer{resp: []byte(okResponse), handle: hangUp}
 	serve := func(ln net.Listener) {
 		for {
 			c, err := ln.Accept()
@@ -123,9 +130,6 @@ func TestSendLagExcludesConnectBackoff(t *testing.T) {
 	go serve(ln)
 	go func() {
 		<-down
-		mu.Lock()
-		current.Close()
-		mu.Unlock()
 		time.Sleep(300 * time.Millisecond)
 		for { // the port again, once the old listener let it go
 			ln, err := net.Listen("tcp", addr)
