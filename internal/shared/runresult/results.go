@@ -12,7 +12,6 @@ package runresult
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/formats"
@@ -136,8 +135,11 @@ type Rate struct {
 // whose response it did not count, which is what in_flight_at_end now
 // means. Such a file (no in_flight_at_end) is read with its timeouts as the
 // requests in flight, so that one accounting (Attempts) serves both.
+//
+// A file over MaxFileSize is refused; the document's strings come back
+// without control characters (CleanStrings).
 func ReadGenerator(path string) (*Generator, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +158,7 @@ func ReadGenerator(path string) (*Generator, error) {
 	if g.Start.IsZero() || g.End.IsZero() {
 		return nil, fmt.Errorf("generator JSON %s: no start or end time", path)
 	}
+	CleanStrings(&g.Generator)
 	return &g.Generator, nil
 }
 
