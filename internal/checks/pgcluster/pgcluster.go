@@ -42,6 +42,12 @@ type Cluster struct {
 	// HBAFile, when set, is the pg_hba.conf Start uses instead of the
 	// cluster's own (which trusts every local connection).
 	HBAFile string
+	// InitEnv, when not nil, is what Create gives the init scripts for the
+	// roles' passwords instead of the POSTGRES_*_PASSWORD variables it takes
+	// from the environment or .env (e.g. POSTGRES_APP_PASSWORD_FILE=...);
+	// the environment's POSTGRES_*_PASSWORD and *_PASSWORD_FILE variables
+	// are then left out. RoleURL still gives the environment's or .env's.
+	InitEnv []string
 }
 
 // FindBinDir returns the directory holding initdb and pg_ctl: $MACROBENCH_PG_BIN,
@@ -136,13 +142,15 @@ func (c *Cluster) Create() error {
 		return fmt.Errorf("no SQL files in %s", filepath.Join(c.Repo, "postgres", "initdb"))
 	}
 	// The roles' passwords, as compose passes them to the postgres service.
-	passwords, err := pgroles.Passwords(c.Repo, os.Getenv)
-	if err != nil {
-		return err
-	}
-	var env []string
-	for role, pw := range passwords {
-		env = append(env, pgroles.PasswordVar[role]+"="+pw)
+	env := c.InitEnv
+	if env == nil {
+		passwords, err := pgroles.Passwords(c.Repo, os.Getenv)
+		if err != nil {
+			return err
+		}
+		for role, pw := range passwords {
+			env = append(env, pgroles.PasswordVar[role]+"="+pw)
+		}
 	}
 	for _, f := range files {
 		sql, err := os.ReadFile(f) // read here and piped: see the settings' copy above
@@ -151,6 +159,9 @@ func (c *Cluster) Create() error {
 		}
 		cmd := c.command(psqlPath(c.BinDir), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", c.Dir,
 			"-p", strconv.Itoa(c.Port), "-U", User, "-d", Database)
+		if c.InitEnv != nil {
+			cmd.Env = withoutPasswordVars(cmd.Env)
+		}
 		cmd.Env = append(cmd.Env, env...)
 		cmd.Stdin = bytes.NewReader(sql)
 		if err := runCommand(cmd); err != nil {
@@ -158,6 +169,25 @@ func (c *Cluster) Create() error {
 		}
 	}
 	return nil
+}
+
+// withoutPasswordVars is env less the roles' password variables and their
+// _FILE forms.
+func withoutPasswordVars(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, v := range pgroles.PasswordVar {
+			if k == v || k == v+"_FILE" {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // Start starts the server on c.Port with the repo's settings and waits until

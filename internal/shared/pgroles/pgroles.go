@@ -26,23 +26,42 @@ import (
 const (
 	Database  = "macrobench"
 	Superuser = "postgres"
-	App       = "macrobench_app"      // the app and the original: reads the two tables
+	App       = "macrobench_app"      // the app and the original: reads the agents query's columns
 	Exporter  = "macrobench_exporter" // postgres-exporter: pg_monitor
-	Bench     = "macrobench_bench"    // the bench: pg_read_all_stats, reads the two tables
+	Bench     = "macrobench_bench"    // the bench: pg_read_all_stats, reads the agents query's columns
 )
 
 // Roles are the clients' roles, in a fixed order.
 var Roles = []string{App, Exporter, Bench}
 
-// PasswordVar is the variable (.env, compose's environment) holding a role's password.
+// PasswordVar is the variable (.env, compose's environment) holding a role's
+// password. The init scripts also take PasswordVar+"_FILE", naming a file
+// that holds it (a Swarm secret), instead.
 var PasswordVar = map[string]string{
 	App:      "POSTGRES_APP_PASSWORD",
 	Exporter: "POSTGRES_EXPORTER_PASSWORD",
 	Bench:    "POSTGRES_BENCH_PASSWORD",
 }
 
-// Tables are the tables the agents query reads: all the app may read.
+// Tables are the tables the agents query reads: the app and the bench may
+// read the query's columns of them (Columns), nothing else.
 var Tables = []string{"agentfeatures", "agent_login_status"}
+
+// Columns are the columns the agents query reads, by table: all the app and
+// the bench may SELECT (postgres/initdb/03-roles.sql grants no more).
+var Columns = map[string][]string{
+	"agentfeatures":      {"id", "number"},
+	"agent_login_status": {"agent_id", "extension", "context", "state_interface"},
+}
+
+// ConnLimit is each role's CONNECTION LIMIT (03-roles.sql says why each);
+// together they stay within max_connections less
+// superuser_reserved_connections (postgres/postgresql.conf: 200 - 3).
+var ConnLimit = map[string]int{App: 128, Exporter: 5, Bench: 24}
+
+// StatementTimeout is each role's statement_timeout, as SHOW prints it in a
+// session that sets none of its own (03-roles.sql says why each).
+var StatementTimeout = map[string]string{App: "10s", Exporter: "5s", Bench: "30s"}
 
 // DotEnv reads a compose .env file: KEY=VALUE lines, blank lines and #
 // comments skipped, one pair of surrounding quotes removed.
@@ -222,6 +241,33 @@ var writes = []string{
 	`COPY (SELECT 1) TO PROGRAM 'true'`,
 }
 
+// unreadable are reads of columns the agents query does not need, which the
+// app and the bench must be refused: the agents' passwords first.
+var unreadable = []string{
+	`SELECT passwd FROM agentfeatures`,
+	`SELECT * FROM agentfeatures`,
+	`SELECT * FROM agent_login_status`,
+}
+
+// checkLimits: the connected role has its CONNECTION LIMIT (ConnLimit) and
+// its statement_timeout (StatementTimeout) in this session.
+func checkLimits(ctx context.Context, db *sql.DB, role string) []error {
+	var errs []error
+	var limit int
+	if err := db.QueryRowContext(ctx, `SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user`).Scan(&limit); err != nil {
+		errs = append(errs, fmt.Errorf("%s: reading its connection limit: %v", role, err))
+	} else if limit != ConnLimit[role] {
+		errs = append(errs, fmt.Errorf("%s: CONNECTION LIMIT %d, want %d", role, limit, ConnLimit[role]))
+	}
+	var timeout string
+	if err := db.QueryRowContext(ctx, `SHOW statement_timeout`).Scan(&timeout); err != nil {
+		errs = append(errs, fmt.Errorf("%s: SHOW statement_timeout: %v", role, err))
+	} else if timeout != StatementTimeout[role] {
+		errs = append(errs, fmt.Errorf("%s: statement_timeout %s, want %s", role, timeout, StatementTimeout[role]))
+	}
+	return errs
+}
+
 // readTables reads both tables and the agents query's shape.
 func readTables(ctx context.Context, db *sql.DB, who string) []error {
 	var errs []error
@@ -234,9 +280,11 @@ func readTables(ctx context.Context, db *sql.DB, who string) []error {
 	return errs
 }
 
-// CheckApp checks the app's role at dsn: it reads the two tables (also through
-// a prepared statement, as the app's pool does) and nothing else: every write,
-// new object and COPY TO PROGRAM is refused.
+// CheckApp checks the app's role at dsn: it reads the agents query's columns
+// of the two tables (also through a prepared statement, as the app's pool
+// does) and nothing else: agentfeatures.passwd, every other column, every
+// write, new object and COPY TO PROGRAM are refused; it has its connection
+// limit and statement_timeout.
 func CheckApp(ctx context.Context, dsn string) error {
 	db, err := open(ctx, dsn)
 	if err != nil {
@@ -257,7 +305,8 @@ func CheckApp(ctx context.Context, dsn string) error {
 		st.Close()
 	}
 	errs = append(errs, checkNotPrivileged(ctx, db, App)...)
-	errs = append(errs, refused(ctx, db, App, writes)...)
+	errs = append(errs, checkLimits(ctx, db, App)...)
+	errs = append(errs, refused(ctx, db, App, append(append([]string{}, unreadable...), writes...))...)
 	return errors.Join(errs...)
 }
 
@@ -292,7 +341,8 @@ func statsVisible(ctx context.Context, db *sql.DB, who string) []error {
 
 // CheckExporter checks the exporter's role at dsn: it has pg_monitor, reads
 // pg_stat_statements with every role's query text and the server's
-// statistics, and cannot read the tables or write.
+// statistics, cannot read the tables or write, and has its connection limit
+// and statement_timeout.
 func CheckExporter(ctx context.Context, dsn string) error {
 	db, err := open(ctx, dsn)
 	if err != nil {
@@ -311,13 +361,15 @@ func CheckExporter(ctx context.Context, dsn string) error {
 		errs = append(errs, fmt.Errorf("%s cannot read the server's settings (pg_read_all_settings): %v", Exporter, err))
 	}
 	errs = append(errs, checkNotPrivileged(ctx, db, Exporter)...)
+	errs = append(errs, checkLimits(ctx, db, Exporter)...)
 	errs = append(errs, refused(ctx, db, Exporter, append([]string{`SELECT count(*) FROM agentfeatures`}, writes...))...)
 	return errors.Join(errs...)
 }
 
 // CheckBench checks the bench's role at dsn: it reads pg_stat_statements with
 // every role's query text, pg_stat_database and settings (its evidence) and
-// the two tables (its pgbench ceilings), and cannot write.
+// the agents query's columns (its pgbench ceilings), no other column, cannot
+// write, and has its connection limit and statement_timeout.
 func CheckBench(ctx context.Context, dsn string) error {
 	db, err := open(ctx, dsn)
 	if err != nil {
@@ -327,7 +379,8 @@ func CheckBench(ctx context.Context, dsn string) error {
 	errs := readTables(ctx, db, Bench)
 	errs = append(errs, statsVisible(ctx, db, Bench)...)
 	errs = append(errs, checkNotPrivileged(ctx, db, Bench)...)
-	errs = append(errs, refused(ctx, db, Bench, writes)...)
+	errs = append(errs, checkLimits(ctx, db, Bench)...)
+	errs = append(errs, refused(ctx, db, Bench, append(append([]string{}, unreadable...), writes...))...)
 	return errors.Join(errs...)
 }
 

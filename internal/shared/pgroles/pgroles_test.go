@@ -3,17 +3,22 @@ package pgroles_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
 
 	"github.com/macrobench/macrobench/internal/checks/pgcluster"
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/shared/agentscontract"
 	"github.com/macrobench/macrobench/internal/shared/pgroles"
+	"github.com/macrobench/macrobench/internal/shared/proc"
 )
 
 func roleURL(t *testing.T, c *pgcluster.Cluster, role string) string {
@@ -53,6 +58,11 @@ func TestRolesAsComposeRunsThem(t *testing.T) {
 	}
 	if err := rows.Close(); err != nil || n != agentscontract.SeedAgents {
 		t.Fatalf("the agents query as %s: %d rows (%v), want %d", pgroles.App, n, err, agentscontract.SeedAgents)
+	}
+
+	// The agents' own passwords are not the app's to read.
+	if _, err := db.Exec(`SELECT passwd FROM agentfeatures`); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("SELECT passwd FROM agentfeatures as %s: %v, want permission denied", pgroles.App, err)
 	}
 
 	if err := pgroles.CheckApp(ctx, app); err != nil {
@@ -105,7 +115,10 @@ func TestChecksCatchTooMuchPrivilege(t *testing.T) {
 	for _, s := range []string{
 		`GRANT INSERT ON agent_login_status TO macrobench_app`,
 		`GRANT TEMPORARY ON DATABASE macrobench TO macrobench_app`,
+		`GRANT SELECT (passwd) ON agentfeatures TO macrobench_app`,
+		`ALTER ROLE macrobench_app CONNECTION LIMIT -1`,
 		`REVOKE pg_read_all_stats FROM macrobench_bench`,
+		`ALTER ROLE macrobench_bench RESET statement_timeout`,
 		`GRANT SELECT ON agentfeatures TO macrobench_exporter`,
 		// another role's statement for the statistics checks to read
 		`SELECT count(*) FROM agentfeatures`,
@@ -115,13 +128,17 @@ func TestChecksCatchTooMuchPrivilege(t *testing.T) {
 		}
 	}
 	err = pgroles.CheckApp(ctx, roleURL(t, c, pgroles.App))
-	for _, want := range []string{"macrobench_app may run \"INSERT INTO agent_login_status", "may run \"CREATE TEMP TABLE"} {
+	for _, want := range []string{"macrobench_app may run \"INSERT INTO agent_login_status", "may run \"CREATE TEMP TABLE",
+		"may run \"SELECT passwd FROM agentfeatures\"", "macrobench_app: CONNECTION LIMIT -1, want 128"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("CheckApp with INSERT and TEMPORARY granted: %v, want %q", err, want)
+			t.Errorf("CheckApp with INSERT, TEMPORARY and passwd granted, no connection limit: %v, want %q", err, want)
 		}
 	}
-	if err := pgroles.CheckBench(ctx, roleURL(t, c, pgroles.Bench)); err == nil || !strings.Contains(err.Error(), "<insufficient privilege>") {
-		t.Errorf("CheckBench without pg_read_all_stats: %v, want <insufficient privilege> rows", err)
+	err = pgroles.CheckBench(ctx, roleURL(t, c, pgroles.Bench))
+	for _, want := range []string{"<insufficient privilege>", "macrobench_bench: statement_timeout 0, want 30s"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckBench without pg_read_all_stats nor statement_timeout: %v, want %q", err, want)
+		}
 	}
 	if err := pgroles.CheckExporter(ctx, roleURL(t, c, pgroles.Exporter)); err == nil || !strings.Contains(err.Error(), "SELECT count(*) FROM agentfeatures") {
 		t.Errorf("CheckExporter with SELECT on agentfeatures: %v, want it named", err)
@@ -184,5 +201,265 @@ func TestRepoPasswordsAreSetAndURLSafe(t *testing.T) {
 		if p == "macrobench" {
 			t.Errorf(".env: %s is the former superuser's password", pgroles.PasswordVar[role])
 		}
+	}
+}
+
+// pg_stat_statements keeps no password: not the roles' from the init
+// scripts, not one set later with ALTER ROLE (a utility statement, which
+// pg_stat_statements would keep verbatim: postgresql.conf has
+// track_utility off), though it does keep the agents query.
+func TestStatementStatisticsKeepNoPassword(t *testing.T) {
+	c := testenv.StartPostgres(t)
+	su, err := sql.Open("postgres", c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close()
+	secret := fmt.Sprintf("x-leak-probe-%d", time.Now().UnixNano())
+	if _, err := su.Exec(`ALTER ROLE macrobench_app PASSWORD '` + secret + `'`); err != nil {
+		t.Fatal(err)
+	}
+	app, err := sql.Open("postgres", roleURL(t, c, pgroles.App)) // trust: any password
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if _, err := app.Exec(agentscontract.Query); err != nil {
+		t.Fatal(err)
+	}
+
+	bench, err := sql.Open("postgres", roleURL(t, c, pgroles.Bench))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bench.Close()
+	var agents int
+	if err := bench.QueryRow(`SELECT count(*) FROM pg_stat_statements WHERE query LIKE '%FROM agentfeatures af LEFT JOIN agent_login_status als%'`).Scan(&agents); err != nil || agents == 0 {
+		t.Fatalf("pg_stat_statements as %s: %d rows of the agents query (%v), want some: nothing would show a leak", pgroles.Bench, agents, err)
+	}
+	passwords, err := pgroles.Passwords(testenv.RepoRoot(t), os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for who, pw := range map[string]string{"ALTER ROLE's": secret, pgroles.App: passwords[pgroles.App],
+		pgroles.Exporter: passwords[pgroles.Exporter], pgroles.Bench: passwords[pgroles.Bench]} {
+		var leaks []string
+		rows, err := bench.Query(`SELECT query FROM pg_stat_statements WHERE strpos(query, $1) > 0`, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var q string
+			if err := rows.Scan(&q); err != nil {
+				t.Fatal(err)
+			}
+			leaks = append(leaks, q)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if len(leaks) > 0 {
+			t.Errorf("pg_stat_statements keeps %s password in %d statement(s): %q", who, len(leaks), leaks)
+		}
+	}
+}
+
+// Each role has its connection limit and statement_timeout, the limits
+// together fit the server's connections less the superuser's reserve, and
+// the app's role gets no connection past its limit.
+func TestConnectionLimitsAndTimeouts(t *testing.T) {
+	ctx := context.Background()
+	c := testenv.StartPostgres(t)
+	su, err := sql.Open("postgres", c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close()
+	sum := 0
+	for _, role := range pgroles.Roles {
+		var limit int
+		var config []string
+		if err := su.QueryRow(`SELECT rolconnlimit, coalesce(rolconfig, '{}') FROM pg_roles WHERE rolname = $1`, role).Scan(&limit, pq.Array(&config)); err != nil {
+			t.Fatal(err)
+		}
+		if limit != pgroles.ConnLimit[role] || limit < 1 {
+			t.Errorf("%s: CONNECTION LIMIT %d, want %d", role, limit, pgroles.ConnLimit[role])
+		}
+		if want := []string{"statement_timeout=" + pgroles.StatementTimeout[role]}; !slices.Equal(config, want) {
+			t.Errorf("%s: rolconfig %q, want %q", role, config, want)
+		}
+		sum += limit
+
+		db, err := sql.Open("postgres", roleURL(t, c, role))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var timeout string
+		err = db.QueryRow(`SHOW statement_timeout`).Scan(&timeout)
+		db.Close()
+		if err != nil || timeout != pgroles.StatementTimeout[role] {
+			t.Errorf("SHOW statement_timeout as %s: %q (%v), want %s", role, timeout, err, pgroles.StatementTimeout[role])
+		}
+	}
+	// Every role that may log in, besides the superuser, is one of ours.
+	var others int
+	if err := su.QueryRow(`SELECT count(*) FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND NOT rolname = ANY($1)`, pq.Array(pgroles.Roles)).Scan(&others); err != nil || others != 0 {
+		t.Errorf("%d other login roles (%v), want none", others, err)
+	}
+	var maxConn, reserved int
+	if err := su.QueryRow(`SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int`).Scan(&maxConn, &reserved); err != nil {
+		t.Fatal(err)
+	}
+	if sum > maxConn-reserved {
+		t.Errorf("the roles' connection limits add up to %d, more than max_connections %d - superuser_reserved_connections %d", sum, maxConn, reserved)
+	}
+
+	// The app's role: its limit's worth of connections, then a refusal.
+	limit := pgroles.ConnLimit[pgroles.App]
+	app, err := sql.Open("postgres", roleURL(t, c, pgroles.App))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	app.SetMaxOpenConns(limit + 1)
+	var held []*sql.Conn
+	defer func() {
+		for _, conn := range held {
+			conn.Close()
+		}
+	}()
+	for i := 0; i < limit; i++ {
+		conn, err := app.Conn(ctx)
+		if err == nil {
+			err = conn.PingContext(ctx)
+		}
+		if err != nil {
+			t.Fatalf("connection %d of %d as %s: %v", i+1, limit, pgroles.App, err)
+		}
+		held = append(held, conn)
+	}
+	conn, err := app.Conn(ctx)
+	if err == nil {
+		err = conn.PingContext(ctx)
+		held = append(held, conn)
+	}
+	var pe *pq.Error
+	if !errors.As(err, &pe) || pe.Code != "53300" || !strings.Contains(pe.Message, "too many connections for role") {
+		t.Errorf("connection %d as %s: %v, want %q (SQLSTATE 53300)", limit+1, pgroles.App, err, "too many connections for role")
+	}
+}
+
+// newCluster creates and seeds a private cluster whose init scripts get env
+// for the roles' passwords (pgcluster.Cluster.InitEnv), removed when the
+// test ends; Create's error is returned, not fatal.
+func newCluster(t *testing.T, env []string) (*pgcluster.Cluster, error) {
+	t.Helper()
+	bin := testenv.PostgresBinDir(t)
+	dir, err := os.MkdirTemp("", "mbpg-") // under /tmp: a short socket path
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := proc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &pgcluster.Cluster{Dir: dir, Port: port, BinDir: bin, Repo: testenv.RepoRoot(t), InitEnv: env}
+	t.Cleanup(func() {
+		if err := c.Destroy(); err != nil {
+			t.Errorf("removing cluster: %v", err)
+		}
+	})
+	return c, c.Create()
+}
+
+// passwordFiles writes one file per content, readable by the server's user
+// (the init scripts run as it), and returns their paths.
+func passwordFiles(t *testing.T, contents ...string) []string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mbpw-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for i, s := range contents {
+		p := filepath.Join(dir, fmt.Sprintf("pw%d", i))
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// The init scripts take each role's password from the file its _FILE
+// variable names (a Swarm secret), less one trailing newline; both forms for
+// one role, neither, or an unreadable file stop them with a line naming the
+// variable.
+func TestRolesFromPasswordFiles(t *testing.T) {
+	t.Run("files", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		want := map[string]string{pgroles.App: "app-from-file", pgroles.Exporter: "exporter-from-file", pgroles.Bench: "bench.from~file"}
+		files := passwordFiles(t, want[pgroles.App]+"\n", want[pgroles.Exporter]+"\n", want[pgroles.Bench])
+		var env []string
+		for i, role := range pgroles.Roles {
+			env = append(env, pgroles.PasswordVar[role]+"_FILE="+files[i])
+		}
+		c, err := newCluster(t, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.RestartWithRepoHBA(); err != nil { // passwords checked, as compose runs it
+			t.Fatal(err)
+		}
+		repo, err := pgroles.Passwords(testenv.RepoRoot(t), os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, role := range pgroles.Roles {
+			db, err := sql.Open("postgres", pgroles.URL(role, want[role], c.Addr()))
+			if err == nil {
+				err = db.PingContext(ctx)
+				db.Close()
+			}
+			if err != nil {
+				t.Errorf("%s with its file's password %q: %v", role, want[role], err)
+			}
+			for _, bad := range []string{want[role] + "\n", repo[role]} {
+				db, err := sql.Open("postgres", pgroles.URL(role, bad, c.Addr()))
+				if err == nil {
+					err = db.PingContext(ctx)
+					db.Close()
+				}
+				if err == nil || !strings.Contains(err.Error(), "password authentication failed") {
+					t.Errorf("%s with the password %q: %v, want password authentication failed", role, bad, err)
+				}
+			}
+		}
+	})
+	files := passwordFiles(t, "a", "e", "b")
+	fileEnv := []string{"POSTGRES_APP_PASSWORD_FILE=" + files[0], "POSTGRES_EXPORTER_PASSWORD_FILE=" + files[1], "POSTGRES_BENCH_PASSWORD_FILE=" + files[2]}
+	for name, tc := range map[string]struct {
+		env  []string
+		want string
+	}{
+		"both": {append([]string{"POSTGRES_EXPORTER_PASSWORD=e"}, fileEnv...),
+			"03-roles.sql: both POSTGRES_EXPORTER_PASSWORD and POSTGRES_EXPORTER_PASSWORD_FILE are set"},
+		"neither": {fileEnv[1:],
+			"03-roles.sql: POSTGRES_APP_PASSWORD is not set (compose takes it from .env), nor POSTGRES_APP_PASSWORD_FILE"},
+		"unreadable": {append([]string{"POSTGRES_BENCH_PASSWORD_FILE=/nonexistent/macrobench-bench"}, fileEnv[:2]...),
+			"03-roles.sql: the file POSTGRES_BENCH_PASSWORD_FILE names is empty or unreadable"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := newCluster(t, tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("init scripts with %q: %v, want %q", tc.env, err, tc.want)
+			}
+		})
 	}
 }
