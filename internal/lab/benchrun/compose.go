@@ -17,6 +17,7 @@ import (
 	"github.com/macrobench/macrobench/internal/shared/docker"
 	"github.com/macrobench/macrobench/internal/shared/pgroles"
 	"github.com/macrobench/macrobench/internal/shared/proc"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // ComposeExecutor runs the generator in the compose stack's loadtest
@@ -263,23 +264,47 @@ func (e *ComposeExecutor) Generate(ctx context.Context, s GenSpec) (string, stri
 	return stdout.String(), filepath.Join(s.Dir, s.Stem+".json"), err
 }
 
+// pgbenchLookup finds pgbench in the postgres container: Debian-based
+// images keep it beside the server, off the PATH. A fixed script: no
+// argument of the bench's is ever part of it.
+const pgbenchLookup = `for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done; command -v pgbench`
+
+// Pgbench runs pgbench in the postgres container, its arguments passed as
+// arguments (exec form), the script through stdin (-f -). It logs in as the
+// bench's role with the password compose gives the container
+// (postgres/initdb/03-roles.sql), which reaches it through the environment:
+// set in the docker CLI's own, and named without a value by `exec -e
+// PGPASSWORD`, so that no process list shows it.
 func (e *ComposeExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {
-	// The script goes in through stdin: the container has a shell and /tmp.
-	// Debian-based images keep pgbench beside the server, off the PATH. It
-	// logs in as the bench's role, with the password compose gave the
-	// container (postgres/initdb/03-roles.sql).
-	sh := "for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done; " +
-		"cat > /tmp/macrobench-agents.sql && export PGPASSWORD=\"$" + pgroles.PasswordVar[pgroles.Bench] + "\" && " +
-		"exec pgbench -h 127.0.0.1 -U " + pgroles.Bench + " " +
-		strings.Join(args, " ") + " -f /tmp/macrobench-agents.sql macrobench"
-	cmd := e.cli().Compose(ctx, "exec", "-T", "postgres", "sh", "-c", sh)
+	command := "docker compose exec postgres pgbench " + strings.Join(args, " ") + " -f agents.sql macrobench"
+	bin, err := e.cli().ComposeOutput(ctx, "exec", "-T", "postgres", "sh", "-c", pgbenchLookup)
+	bin = strings.TrimSpace(bin)
+	if err != nil || bin == "" {
+		return "", command, fmt.Errorf("no pgbench in the postgres container: %v", err)
+	}
+	password := ""
+	if svcs, err := e.services(ctx); err == nil {
+		if v := svcs["postgres"].Environment[pgroles.PasswordVar[pgroles.Bench]]; v != nil {
+			password = *v
+		}
+	}
+	cmd := e.cli().Compose(ctx, pgbenchExecArgs(bin, args)...)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+password)
 	cmd.Stdin = strings.NewReader(script)
 	out, err := cmd.CombinedOutput()
-	command := "docker compose exec postgres pgbench " + strings.Join(args, " ") + " -f agents.sql macrobench"
 	if err != nil {
-		return string(out), command, fmt.Errorf("pgbench in the postgres container: %v: %s", err, clip(string(out), 500))
+		return string(out), command, fmt.Errorf("pgbench in the postgres container: %v: %s", err, runresult.Redact(clip(string(out), 500)))
 	}
 	return string(out), command, nil
+}
+
+// pgbenchExecArgs is `docker compose exec` of pgbench (at bin) as the
+// bench's role over TCP, the script from stdin, the password from the
+// environment: PGPASSWORD is named, never given a value, here.
+func pgbenchExecArgs(bin string, args []string) []string {
+	a := []string{"exec", "-T", "-e", "PGPASSWORD", "postgres", bin, "-h", "127.0.0.1", "-U", pgroles.Bench}
+	a = append(a, args...)
+	return append(a, "-f", "-", pgroles.Database)
 }
 
 func (e *ComposeExecutor) Describe(ctx context.Context, md map[string]any) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/lab/report"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // GenSpec is one load-generator run.
@@ -93,24 +94,27 @@ func (e *LocalExecutor) Generate(ctx context.Context, s GenSpec) (string, string
 	return stdout.String(), jsonPath, nil
 }
 
+// Pgbench runs pgbench with the script through stdin (-f -) and the
+// connection string on its command line without its password, which it
+// gets through PGPASSWORD: no process list shows it.
 func (e *LocalExecutor) Pgbench(ctx context.Context, script string, args []string) (string, string, error) {
 	if e.DatabaseURL == "" {
 		return "", "", fmt.Errorf("no database URL (--database-url)")
 	}
-	f, err := os.CreateTemp("", "macrobench-agents-*.sql")
+	conn, password, err := runresult.SplitPassword(e.DatabaseURL)
 	if err != nil {
 		return "", "", err
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.WriteString(script); err != nil {
-		return "", "", err
-	}
-	f.Close()
-	full := append(append([]string(nil), args...), "-f", f.Name(), e.DatabaseURL)
+	full := append(append([]string(nil), args...), "-f", "-", conn) // the script through stdin
 	command := "pgbench " + strings.Join(append(append([]string(nil), args...), "-f", "agents.sql"), " ")
-	out, err := exec.CommandContext(ctx, "pgbench", full...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, "pgbench", full...)
+	cmd.Stdin = strings.NewReader(script)
+	if password != "" {
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+password)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(out), command, fmt.Errorf("pgbench: %v: %s", err, clip(string(out), 500))
+		return string(out), command, fmt.Errorf("pgbench: %v: %s", err, runresult.Redact(clip(string(out), 500)))
 	}
 	return string(out), command, nil
 }

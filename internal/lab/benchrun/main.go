@@ -47,6 +47,7 @@ func Main(args []string) int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	stdout, stderr = redactWriter{stdout}, redactWriter{stderr}
 	cfg, err := ParseFlags(args, stdout)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

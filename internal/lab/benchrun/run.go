@@ -224,6 +224,7 @@ func (r *Runner) Run(ctx context.Context) (*report.Summary, error) {
 	}
 	recordSeenSettings(md, r.machine.seen) // compose_settings.go: the generators' containers
 	r.describeEnd(ctx, md)
+	redactAll(md, s)
 	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}
@@ -392,7 +393,7 @@ func (r *Runner) runOnce(ctx context.Context, cell Cell, idx int, poolSize int64
 	run.ErrorRatio = runresult.ErrorRatio(run.Requests, run.InFlight, run.Errors)
 	cls := report.Classify(report.RunFigures(run, cell.Rate, cfg.SaturatedBelow))
 	run.Class = &cls
-	if b, err := os.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
+	if b, err := runresult.ReadFile(filepath.Join(cfg.OutDir, stem+".hgrm")); err == nil {
 		if _, pts, ok := formats.ExtractHgrm(string(b)); ok {
 			run.HgrmFile, run.Spectrum = stem+".hgrm", pts
 		}
@@ -578,7 +579,7 @@ func (r *Runner) metadata(ctx context.Context) map[string]any {
 		"started":         time.Now().UTC(),
 		"isolation_wait":  r.Cfg.IsolationWait.String(),
 		"quick":           r.Cfg.Quick,
-		"command_line":    r.CmdLine,
+		"command_line":    runresult.RedactArgs(r.CmdLine),
 		"executor":        r.Ex.Name(),
 		"runner":          report.RunnerOf(os.Getenv),
 		"app_url":         r.Ex.HostURL(report.TargetApp),

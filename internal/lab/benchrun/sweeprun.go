@@ -264,6 +264,7 @@ func (r *Runner) runSweeps(ctx context.Context) (*report.Summary, error) {
 		r.logf("bench: %v", err)
 	}
 	r.describeEnd(ctx, md)
+	redactAll(md, s)
 	if err := report.WriteJSONFile(filepath.Join(cfg.OutDir, "metadata.json"), md); err != nil {
 		return s, err
 	}

@@ -11,6 +11,7 @@ package runresult
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -155,11 +156,14 @@ func dropped(r rune, text bool) bool {
 // structs (exported fields), slices, arrays, maps (keys and values),
 // pointers and interfaces: a document read from a results file, cleaned
 // before any of it is shown.
-func CleanStrings(v any) {
-	cleanValue(reflect.ValueOf(v))
-}
+func CleanStrings(v any) { mapStrings(reflect.ValueOf(v), CleanLine) }
 
-func cleanValue(v reflect.Value) {
+// RedactStrings applies Redact to every string v points to, as
+// CleanStrings does CleanLine: a document about to be written.
+func RedactStrings(v any) { mapStrings(reflect.ValueOf(v), Redact) }
+
+// mapStrings sets every settable string under v to f(it).
+func mapStrings(v reflect.Value, f func(string) string) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
@@ -167,26 +171,26 @@ func cleanValue(v reflect.Value) {
 		}
 		if v.Kind() == reflect.Interface {
 			if !v.CanSet() {
-				cleanValue(v.Elem())
+				mapStrings(v.Elem(), f)
 				return
 			}
 			c := reflect.New(v.Elem().Type()).Elem()
 			c.Set(v.Elem())
-			cleanValue(c)
+			mapStrings(c, f)
 			v.Set(c)
 			return
 		}
-		cleanValue(v.Elem())
+		mapStrings(v.Elem(), f)
 	case reflect.String:
 		if v.CanSet() {
-			if s := v.String(); !safe(s, false) {
-				v.SetString(CleanLine(s))
+			if s := v.String(); f(s) != s {
+				v.SetString(f(s))
 			}
 		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				cleanValue(v.Field(i))
+				mapStrings(v.Field(i), f)
 			}
 		}
 	case reflect.Slice, reflect.Array:
@@ -194,7 +198,7 @@ func cleanValue(v reflect.Value) {
 			return // bytes (json.RawMessage): not text
 		}
 		for i := 0; i < v.Len(); i++ {
-			cleanValue(v.Index(i))
+			mapStrings(v.Index(i), f)
 		}
 	case reflect.Map:
 		if v.IsNil() {
@@ -203,14 +207,51 @@ func cleanValue(v reflect.Value) {
 		for _, k := range v.MapKeys() {
 			nk := reflect.New(k.Type()).Elem()
 			nk.Set(k)
-			cleanValue(nk)
+			mapStrings(nk, f)
 			nv := reflect.New(v.Type().Elem()).Elem()
 			nv.Set(v.MapIndex(k))
-			cleanValue(nv)
+			mapStrings(nv, f)
 			if !nk.Equal(k) {
 				v.SetMapIndex(k, reflect.Value{})
 			}
 			v.SetMapIndex(nk, nv)
 		}
 	}
+}
+
+// SplitPassword takes the password out of a PostgreSQL connection string
+// (a postgres:// URL's, its ?password=, or a key/value DSN's password=...),
+// for a client that gets it through PGPASSWORD instead of its command line.
+// A URL net/url cannot parse is an error (that names no password).
+func SplitPassword(dsn string) (without, password string, err error) {
+	if strings.Contains(dsn, "://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", "", fmt.Errorf("database URL %s: not a URL", Redact(dsn))
+		}
+		if u.User != nil {
+			if p, ok := u.User.Password(); ok {
+				password = p
+				u.User = url.User(u.User.Username())
+			}
+		}
+		if q := u.Query(); q.Has("password") {
+			if password == "" {
+				password = q.Get("password")
+			}
+			q.Del("password")
+			u.RawQuery = q.Encode()
+		}
+		return u.String(), password, nil
+	}
+	loc := kvPassword.FindStringSubmatchIndex(dsn)
+	if loc == nil {
+		return dsn, "", nil
+	}
+	v := dsn[loc[4]:loc[5]]
+	if strings.HasPrefix(v, "'") {
+		v = strings.TrimSuffix(v[1:], "'")
+		v = regexp.MustCompile(`\\(.)`).ReplaceAllString(v, "$1")
+	}
+	return strings.TrimSpace(strings.TrimRight(dsn[:loc[0]], " ") + " " + strings.TrimLeft(dsn[loc[1]:], " ")), v, nil
 }

@@ -120,3 +120,21 @@ func TestReadGeneratorCleansStrings(t *testing.T) {
 		t.Errorf("ReadGenerator kept control characters: %q %q %q", g.Args, g.URL, g.Path)
 	}
 }
+
+func TestSplitPassword(t *testing.T) {
+	for _, c := range []struct{ in, without, password string }{
+		{"postgres://u:s%40cret@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?sslmode=disable", "s@cret"},
+		{"postgres://u@h/db?password=secret&sslmode=disable", "postgres://u@h/db?sslmode=disable", "secret"},
+		{"postgres://u@h/db", "postgres://u@h/db", ""},
+		{"host=h password='se cr\\'et' dbname=db application_name='a b'", "host=h dbname=db application_name='a b'", "se cr'et"},
+		{"host=h user=u password=secret", "host=h user=u", "secret"},
+	} {
+		without, pw, err := SplitPassword(c.in)
+		if err != nil || without != c.without || pw != c.password {
+			t.Errorf("SplitPassword(%q) = %q, %q, %v; want %q, %q", c.in, without, pw, err, c.without, c.password)
+		}
+	}
+	if _, _, err := SplitPassword("postgres://u:secret@h:port/db"); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("SplitPassword of a bad URL: %v, want an error without the password", err)
+	}
+}
