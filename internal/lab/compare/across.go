@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/macrobench/macrobench/internal/lab/report"
+	"github.com/macrobench/macrobench/internal/shared/runresult"
 )
 
 // settingDiff is one setting of the runs (a metadata.json key) that
@@ -64,7 +65,8 @@ func scalarSetting(key, label string, applies func(string) bool) func(a, b *Run)
 		if !oka || !okb || bytes.Equal(bytes.TrimSpace(va), bytes.TrimSpace(vb)) {
 			return nil
 		}
-		return []settingDiff{{key, fmt.Sprintf("%s %s → %s", label, strings.Trim(string(va), `"`), strings.Trim(string(vb), `"`)), applies}}
+		show := func(v []byte) string { return runresult.CleanLine(strings.Trim(string(v), `"`)) }
+		return []settingDiff{{key, fmt.Sprintf("%s %s → %s", label, show(va), show(vb)), applies}}
 	}
 }
 

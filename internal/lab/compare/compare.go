@@ -47,24 +47,33 @@ type Run struct {
 }
 
 // LoadRun reads a results folder (summary.json, and metadata.json when
-// there is one).
+// there is one). A file over runresult.MaxFileSize is refused; every string
+// read comes back without control characters (runresult.CleanStrings),
+// the folder's name too, before any of it reaches a terminal or a page.
 func LoadRun(dir string) (*Run, error) {
+	folder, summary := dir, filepath.Join(dir, "summary.json")
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		folder, summary = filepath.Dir(dir), dir
+	}
+	if err := runresult.CheckSize(summary); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
 	s, err := report.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Dir: dir, Summary: s}
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		dir = filepath.Dir(dir)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
+	runresult.CleanStrings(s)
+	r := &Run{Dir: runresult.CleanLine(dir), Summary: s}
+	path := filepath.Join(folder, "metadata.json")
+	b, err := runresult.ReadFile(path)
 	if err == nil {
 		if err := json.Unmarshal(b, &r.Meta); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "metadata.json"), err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if err := json.Unmarshal(b, &r.Meta.Raw); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "metadata.json"), err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		runresult.CleanStrings(&r.Meta) // Raw's values are bytes: cleaned where shown (scalarSetting)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -578,12 +587,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	a, err := LoadRun(pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "compare: %v\n", err)
+		fmt.Fprintf(stderr, "compare: %s\n", runresult.CleanLine(err.Error()))
 		return 2
 	}
 	b, err := LoadRun(pos[1])
 	if err != nil {
-		fmt.Fprintf(stderr, "compare: %v\n", err)
+		fmt.Fprintf(stderr, "compare: %s\n", runresult.CleanLine(err.Error()))
 		return 2
 	}
 	diffs := CompareRuns(a, b, across)
