@@ -71,4 +71,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
+// oneLine is an error as one line without control characters: it may
+// quote an input's name or contents.
+func oneLine(err error) string {
+	return runresult.CleanLine(strings.ReplaceAll(err.Error(), "\n", " "))
+}

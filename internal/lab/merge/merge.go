@@ -42,7 +42,9 @@ type Merged struct {
 	Options wrkreport.Options
 }
 
-// Files reads generator --json files and merges them.
+// Files reads generator --json files and merges them: each capped at
+// runresult.MaxFileSize, its strings and its name cleaned of control
+// characters (runresult.ReadGenerator, CleanLine).
 func Files(paths []string) (*Merged, error) {
 	var in []Input
 	for _, p := range paths {
@@ -50,7 +52,7 @@ func Files(paths []string) (*Merged, error) {
 		if err != nil {
 			return nil, err
 		}
-		in = append(in, Input{Name: p, G: g})
+		in = append(in, Input{Name: runresult.CleanLine(p), G: g}) // shown, and kept in merged_from
 	}
 	return Merge(in)
 }
