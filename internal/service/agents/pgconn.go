@@ -33,9 +33,19 @@ type Connector struct {
 
 // NewConnector parses dsn once; each Connect then only dials.
 func NewConnector(dsn string, timeout time.Duration) (*Connector, error) {
+	return NewConnectorWithPassword(dsn, "", timeout)
+}
+
+// NewConnectorWithPassword is NewConnector with password, when not "", as
+// the connections' password in place of any dsn gives
+// (APP_DATABASE_PASSWORD_FILE's, kept out of the URL).
+func NewConnectorWithPassword(dsn, password string, timeout time.Duration) (*Connector, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if password != "" {
+		cfg.Password = password
 	}
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}

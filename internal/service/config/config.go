@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,14 +16,16 @@ import (
 
 // App is the app's configuration (its APP_* environment variables).
 type App struct {
-	ListenAddr      string        // APP_LISTEN_ADDR
-	DatabaseURL     string        // APP_DATABASE_URL
-	PoolSize        int           // APP_POOL_SIZE: /agents_with_pool max open = max idle
-	NewConnLimit    int           // APP_NEWCONN_LIMIT: concurrent new connections on /agents
-	RequestTimeout  time.Duration // APP_REQUEST_TIMEOUT: a DB request, waiting included
-	DBTimeout       time.Duration // APP_DB_TIMEOUT: connect + query (also the sessions' statement_timeout)
-	WriteTimeout    time.Duration // APP_WRITE_TIMEOUT: writing one response to a client
-	ShutdownTimeout time.Duration // APP_SHUTDOWN_TIMEOUT: > RequestTimeout + WriteTimeout
+	ListenAddr           string        // APP_LISTEN_ADDR
+	DatabaseURL          string        // APP_DATABASE_URL
+	DatabasePasswordFile string        // APP_DATABASE_PASSWORD_FILE ("" when unset)
+	DatabasePassword     Secret        // that file's content less one trailing newline; APP_DATABASE_URL then has none
+	PoolSize             int           // APP_POOL_SIZE: /agents_with_pool max open = max idle
+	NewConnLimit         int           // APP_NEWCONN_LIMIT: concurrent new connections on /agents
+	RequestTimeout       time.Duration // APP_REQUEST_TIMEOUT: a DB request, waiting included
+	DBTimeout            time.Duration // APP_DB_TIMEOUT: connect + query (also the sessions' statement_timeout)
+	WriteTimeout         time.Duration // APP_WRITE_TIMEOUT: writing one response to a client
+	ShutdownTimeout      time.Duration // APP_SHUTDOWN_TIMEOUT: > RequestTimeout + WriteTimeout
 }
 
 // Var documents one environment variable (the README table is checked against it).
@@ -33,6 +37,7 @@ type Var struct {
 var Vars = []Var{
 	{"APP_LISTEN_ADDR", ":8000", "address the HTTP server listens on"},
 	{"APP_DATABASE_URL", "postgres://macrobench_app:macrobench-app@localhost:5432/macrobench?sslmode=disable", "PostgreSQL URL (lib/pq syntax)"},
+	{"APP_DATABASE_PASSWORD_FILE", "", "file holding the database password (a Swarm secret such as /run/secrets/...; one trailing newline dropped); APP_DATABASE_URL then carries none"},
 	{"APP_POOL_SIZE", "16", "connections in the /agents_with_pool pool (max open = max idle)"},
 	{"APP_NEWCONN_LIMIT", "8", "cap on concurrent new connections for /agents; excess requests wait"},
 	{"APP_REQUEST_TIMEOUT", "2s", "bound on a database-backed request, waiting for a slot or connection included"},
@@ -75,6 +80,11 @@ func Load(getenv func(string) string) (App, error) {
 	if err = checkURL(c.DatabaseURL); err != nil {
 		return c, fmt.Errorf("APP_DATABASE_URL: %v", err)
 	}
+	if c.DatabasePasswordFile = get("APP_DATABASE_PASSWORD_FILE"); c.DatabasePasswordFile != "" {
+		if c.DatabasePassword, err = passwordFile(c.DatabasePasswordFile, c.DatabaseURL, getenv("APP_DATABASE_URL") == ""); err != nil {
+			return c, err
+		}
+	}
 	if c.PoolSize, err = positiveInt("APP_POOL_SIZE", get("APP_POOL_SIZE"), 10000); err != nil {
 		return c, err
 	}
@@ -101,6 +111,56 @@ func Load(getenv func(string) string) (App, error) {
 			get("APP_SHUTDOWN_TIMEOUT"), c.RequestTimeout, c.WriteTimeout, need)
 	}
 	return c, nil
+}
+
+// Secret is a password: fmt prints "[redacted]" in its place, so that a
+// logged configuration never shows it.
+type Secret string
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return `"[redacted]"` }
+
+// passwordFile reads the password in path for APP_DATABASE_PASSWORD_FILE,
+// less one trailing newline. The URL must carry none of its own
+// (defaultURL: it is APP_DATABASE_URL's default, which does). Errors name
+// the variable and the path, never the password.
+func passwordFile(path, dsn string, defaultURL bool) (Secret, error) {
+	if hasPassword(dsn) {
+		if defaultURL {
+			return "", fmt.Errorf("APP_DATABASE_PASSWORD_FILE=%s: APP_DATABASE_URL's default carries a password: set APP_DATABASE_URL without one", path)
+		}
+		return "", fmt.Errorf("APP_DATABASE_PASSWORD_FILE=%s: APP_DATABASE_URL carries a password too: give it in one place", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named already
+		}
+		return "", fmt.Errorf("APP_DATABASE_PASSWORD_FILE=%s: cannot read it: %v", path, err)
+	}
+	pw := strings.TrimSuffix(string(b), "\n")
+	if pw == "" {
+		return "", fmt.Errorf("APP_DATABASE_PASSWORD_FILE=%s: the file is empty", path)
+	}
+	return Secret(pw), nil
+}
+
+// kvPassword finds a password key in lib/pq's key=value form.
+var kvPassword = regexp.MustCompile(`(^|\s)password\s*=`)
+
+// hasPassword reports whether dsn (a postgres:// URL or key=value pairs)
+// carries a password.
+func hasPassword(dsn string) bool {
+	if !strings.Contains(dsn, "://") {
+		return kvPassword.MatchString(dsn)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, set := u.User.Password()
+	return set
 }
 
 // checkURL accepts postgres:// URLs; lib/pq's key=value form is accepted too

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +82,11 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range Vars {
-		row := "| `" + v.Name + "` | `" + v.Default + "` |"
+		def := "`" + v.Default + "`"
+		if v.Default == "" {
+			def = "*(none)*"
+		}
+		row := "| `" + v.Name + "` | " + def + " |"
 		if !strings.Contains(string(b), row) {
 			t.Errorf("README.md lacks the row starting %s", row)
 		}
@@ -98,5 +103,61 @@ func TestShutdownTimeoutOutlastsRequestAndWrite(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"APP_REQUEST_TIMEOUT": "10s", "APP_SHUTDOWN_TIMEOUT": "16s"})); err != nil {
 		t.Errorf("10s + 5s < 16s: %v", err)
+	}
+}
+
+// APP_DATABASE_PASSWORD_FILE: the file's content, less one trailing newline,
+// is the password, kept apart from the URL and never printed.
+func TestPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const noPassword = "postgres://macrobench_app@postgres:5432/macrobench?sslmode=disable"
+	for content, want := range map[string]Secret{"s3cret-pw\n": "s3cret-pw", "s3cret-pw": "s3cret-pw", "s3cret-pw\n\n": "s3cret-pw\n", " s3cret-pw \n": " s3cret-pw "} {
+		path := write("pw", content)
+		for _, dsn := range []string{noPassword, "host=postgres user=macrobench_app dbname=macrobench"} {
+			c, err := Load(env(map[string]string{"APP_DATABASE_URL": dsn, "APP_DATABASE_PASSWORD_FILE": path}))
+			if err != nil {
+				t.Fatalf("%q in the file, URL %s: %v", content, dsn, err)
+			}
+			if c.DatabasePassword != want || c.DatabasePasswordFile != path || c.DatabaseURL != dsn {
+				t.Errorf("%q in the file: password %q, file %q, URL %q; want %q, %q, %q", content, string(c.DatabasePassword), c.DatabasePasswordFile, c.DatabaseURL, want, path, dsn)
+			}
+			if s := fmt.Sprintf("%v %+v %#v %s", c, c, c, c.DatabasePassword); strings.Contains(s, "s3cret") {
+				t.Errorf("the configuration prints its password: %s", s)
+			}
+		}
+	}
+
+	path := write("pw", "s3cret-pw\n")
+	empty := write("empty", "\n")
+	for name, tc := range map[string]struct {
+		vars map[string]string
+		want string
+	}{
+		"URL with a password": {map[string]string{"APP_DATABASE_URL": "postgres://u:urlpw@h/db", "APP_DATABASE_PASSWORD_FILE": path},
+			"APP_DATABASE_PASSWORD_FILE=" + path + ": APP_DATABASE_URL carries a password too: give it in one place"},
+		"key=value with a password": {map[string]string{"APP_DATABASE_URL": "host=h password = urlpw", "APP_DATABASE_PASSWORD_FILE": path},
+			"APP_DATABASE_PASSWORD_FILE=" + path + ": APP_DATABASE_URL carries a password too: give it in one place"},
+		"the default URL": {map[string]string{"APP_DATABASE_PASSWORD_FILE": path},
+			"APP_DATABASE_PASSWORD_FILE=" + path + ": APP_DATABASE_URL's default carries a password: set APP_DATABASE_URL without one"},
+		"no such file": {map[string]string{"APP_DATABASE_URL": noPassword, "APP_DATABASE_PASSWORD_FILE": filepath.Join(dir, "absent")},
+			"APP_DATABASE_PASSWORD_FILE=" + filepath.Join(dir, "absent") + ": cannot read it: no such file or directory"},
+		"a directory": {map[string]string{"APP_DATABASE_URL": noPassword, "APP_DATABASE_PASSWORD_FILE": dir},
+			"APP_DATABASE_PASSWORD_FILE=" + dir + ": cannot read it: is a directory"},
+		"an empty file": {map[string]string{"APP_DATABASE_URL": noPassword, "APP_DATABASE_PASSWORD_FILE": empty},
+			"APP_DATABASE_PASSWORD_FILE=" + empty + ": the file is empty"},
+	} {
+		_, err := Load(env(tc.vars))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		} else if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "urlpw") {
+			t.Errorf("%s: the error shows a password: %v", name, err)
+		}
 	}
 }

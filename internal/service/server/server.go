@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg config.App, log io.Writer) error {
 // at the timeout (a client trickling a request body), it is closed, logged,
 // and Serve still returns nil: the app stopped as asked. It closes ln.
 func Serve(ctx context.Context, ln net.Listener, cfg config.App, lim Limits, log io.Writer) error {
-	connector, err := agents.NewConnector(cfg.DatabaseURL, cfg.DBTimeout)
+	connector, err := agents.NewConnectorWithPassword(cfg.DatabaseURL, string(cfg.DatabasePassword), cfg.DBTimeout)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("APP_DATABASE_URL: %w", err)
