@@ -9,8 +9,10 @@ connection to the pool (putconn) and never closes it. The original closed
 pooled connections, so 99.4% of its responses were errors.
 
 Settings (environment):
-    ORIGINAL_DATABASE_URL  libpq DSN or URI (empty: libpq's PG* variables)
-    ORIGINAL_POOL_SIZE     connections per worker's pool (default 1)
+    ORIGINAL_DATABASE_URL     libpq DSN or URI (empty: libpq's PG* variables)
+    ORIGINAL_POOL_SIZE        connections per worker's pool (default 1)
+    ORIGINAL_CONNECT_TIMEOUT  seconds a new connection may take (libpq's
+                              connect_timeout, over the DSN's; default 5)
 """
 
 import json
@@ -34,6 +36,13 @@ DSN = os.environ.get("ORIGINAL_DATABASE_URL", "")
 POOL_SIZE = int(os.environ.get("ORIGINAL_POOL_SIZE", "1"))
 if POOL_SIZE < 1:
     raise ValueError("ORIGINAL_POOL_SIZE must be at least 1, got %d" % POOL_SIZE)
+# A database that accepts TCP but never answers (paused, overloaded) fails a
+# connect within this, instead of holding a sync worker until gunicorn's
+# worker timeout (30 s) kills it. libpq waits forever at 0, and takes 2 s
+# for 1.
+CONNECT_TIMEOUT = int(os.environ.get("ORIGINAL_CONNECT_TIMEOUT", "5"))
+if CONNECT_TIMEOUT < 1:
+    raise ValueError("ORIGINAL_CONNECT_TIMEOUT must be at least 1 (seconds), got %d" % CONNECT_TIMEOUT)
 
 # Seen in pg_stat_activity.application_name: which endpoint holds a backend.
 NEWCONN_NAME = "macrobench-original /agents"
@@ -61,7 +70,8 @@ def get_pool():
         with _pool_lock:
             if _pool is None:
                 _pool = psycopg2.pool.ThreadedConnectionPool(
-                    POOL_SIZE, POOL_SIZE, DSN, application_name=POOL_NAME)
+                    POOL_SIZE, POOL_SIZE, DSN, application_name=POOL_NAME,
+                    connect_timeout=CONNECT_TIMEOUT)
     return _pool
 
 
@@ -82,7 +92,8 @@ def index():
 
 @app.route("/agents")
 def agents():
-    conn = psycopg2.connect(DSN, application_name=NEWCONN_NAME)
+    conn = psycopg2.connect(DSN, application_name=NEWCONN_NAME,
+                            connect_timeout=CONNECT_TIMEOUT)
     try:
         rows = fetch_agents(conn)
     finally:
