@@ -212,14 +212,30 @@ func setProcs(threads int, rate float64) {
 	runtime.GOMAXPROCS(max(1, procs))
 }
 
+// metricsTimeouts bound every connection to the metrics server: a scrape
+// is a small GET answered in milliseconds; Prometheus (prometheus.yml:
+// every 5 s, 4 s timeout) keeps its connection between scrapes, so the
+// idle timeout is well above the scrape interval and closes only a
+// connection no scraper uses.
+type metricsTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+var scrapeTimeouts = metricsTimeouts{readHeader: 10 * time.Second, read: 10 * time.Second, write: 30 * time.Second, idle: time.Minute}
+
 func serveMetrics(addr string, m *loadgen.Metrics) (shutdown func(), err error) {
+	return serveMetricsWith(addr, m.Handler(), scrapeTimeouts)
+}
+
+// serveMetricsWith serves h at addr/metrics with these timeouts.
+func serveMetricsWith(addr string, h http.Handler, t metricsTimeouts) (shutdown func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr: %v", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	mux.Handle("/metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: t.readHeader, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
 	go srv.Serve(ln)
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
