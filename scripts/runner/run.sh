@@ -93,7 +93,8 @@ runner_engine() {
 # both images get (the engine as runner_engine found it, the repository at
 # its host path, the invoking user), plus the host paths that ARGS name
 # outside the repository (see run_bench and run_tests), mounted at their own
-# paths.
+# paths, and the folders runner_ro names mounted read-only at their own
+# paths, inside the repository too (over its mount).
 runner_args() {
   local me=$1; shift
   local repo
@@ -118,8 +119,8 @@ runner_args() {
     # The invoking user: the results are theirs, never root's.
     --user "$(id -u):$(id -g)"
     # git does not know that user, who owns the checkout: the report records
-    # its commit.
-    -e HOME=/tmp -e GIT_CONFIG_COUNT=1 -e GIT_CONFIG_KEY_0=safe.directory -e GIT_CONFIG_VALUE_0='*')
+    # its commit. This checkout alone is safe, no other repository.
+    -e HOME=/tmp -e GIT_CONFIG_COUNT=1 -e GIT_CONFIG_KEY_0=safe.directory -e "GIT_CONFIG_VALUE_0=$repo")
   # The socket's group lets them reach the engine.
   if [ -n "$runner_sock" ]; then runner_docker+=(--group-add "$(stat -c %g "$runner_sock")"); fi
   # Mounted at their own paths too: git's directory when it lives elsewhere
@@ -133,6 +134,10 @@ runner_args() {
   for dir in "${paths[@]}"; do
     dir=$(cd "$dir" && pwd -P)
     case $dir/ in "$repo"/*) ;; *) runner_docker+=(-v "$dir:$dir") ;; esac
+  done
+  for dir in "${runner_ro[@]}"; do
+    dir=$(cd "$dir" && pwd -P)
+    runner_docker+=(-v "$dir:$dir:ro")
   done
   # Attached, docker run passes SIGINT and SIGTERM on (through docker's
   # init), and the command stops as it does natively; on a terminal, a
@@ -173,14 +178,15 @@ run_bench() {
   runner_build "$me" runner
 
   # The folders the arguments name: run's --out (created here so it is the
-  # user's), a stack file's (-c, with --swarm), compare's two.
-  local v prev="" paths=()
+  # user's), a stack file's (-c, with --swarm); compare's two, read-only
+  # (runner_ro: compare only reads them).
+  local v prev="" paths=() runner_ro=()
   for v in "$@"; do
     case $prev in -out | --out) mkdir -p -- "$v"; paths+=("$v") ;; esac
     case $v in -out=* | --out=*) mkdir -p -- "${v#*=}"; paths+=("${v#*=}") ;; esac
     case $prev in -c | --c) if [ -f "$v" ]; then paths+=("$(dirname -- "$v")"); fi ;; esac
     case $v in -c=* | --c=*) if [ -f "${v#*=}" ]; then paths+=("$(dirname -- "${v#*=}")"); fi ;; esac
-    if [ "$1" = compare ] && [ -d "$v" ]; then paths+=("$v"); fi
+    if [ "$1" = compare ] && [ -d "$v" ]; then runner_ro+=("$v"); fi
     prev=$v
   done
   local runner_docker
@@ -216,7 +222,7 @@ run_tests() {
 
   # Absolute paths the arguments name (-coverprofile=/x/c.out, -o /x/bin):
   # their folders, when they exist.
-  local v p paths=()
+  local v p paths=() runner_ro=()
   for v in "$@"; do
     p=$v
     case $p in -*=/*) p=${p#*=} ;; esac

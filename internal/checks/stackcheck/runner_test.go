@@ -1,11 +1,14 @@
 package stackcheck
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,5 +103,104 @@ func TestRunnerPassesTheLabsVariables(t *testing.T) {
 		if !slices.Contains(passed, name) {
 			t.Errorf("scripts/runner/run.sh: runner_env: %s (read by %s) is not passed through", name, want[name])
 		}
+	}
+}
+
+// runnerDockerRun runs scripts/runner/run.sh's run_bench with ARGS as
+// scripts/bench.sh and compare.sh do, in the container path, against a
+// stand-in docker that records its arguments (a NUL after each, a line
+// after each call), and returns those of its `docker run`.
+func runnerDockerRun(t *testing.T, root string, args ...string) []string {
+	t.Helper()
+	bin, tmp := t.TempDir(), t.TempDir()
+	calls := filepath.Join(tmp, "calls")
+	stub := "#!/bin/sh\nfor a; do printf '%s\\0' \"$a\"; done >>" + calls + "\necho >>" + calls + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "docker"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(tmp, "docker.sock") // a file: its group is all run.sh reads
+	if err := os.WriteFile(sock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := `set -euo pipefail; . scripts/runner/run.sh; run_bench "$@"`
+	cmd := exec.Command("bash", append([]string{"-c", script, "bench.sh"}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "MACROBENCH_RUNNER=container", "DOCKER_HOST=unix://"+sock)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("run_bench %q: %v\n%s", args, err, out)
+	}
+	b, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range strings.Split(string(b), "\n") {
+		a := strings.Split(strings.TrimSuffix(call, "\x00"), "\x00")
+		if len(a) > 0 && a[0] == "run" {
+			return a
+		}
+	}
+	t.Fatalf("run_bench %q: no docker run among %q", args, b)
+	return nil
+}
+
+// The runner container trusts this checkout alone to git (safe.directory
+// is the repository's path, never '*'), and gets compare's folders
+// read-only, outside the repository and inside it alike (over the
+// repository's own mount), and no writable mount of them.
+func TestRunnerGitSafeDirectoryAndReadOnlyCompareFolders(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		testenv.Missing(t, "bash: %v", err)
+	}
+	root, err := filepath.EvalSymlinks(testenv.RepoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(root, "docs") // a folder of the checkout
+	run := runnerDockerRun(t, root, "compare", outside, "docs")
+
+	mounts, env := map[string]bool{}, map[string]string{}
+	for i := 0; i+1 < len(run); i++ {
+		switch run[i] {
+		case "-v":
+			mounts[run[i+1]] = true
+		case "-e":
+			if k, v, ok := strings.Cut(run[i+1], "="); ok {
+				env[k] = v
+			}
+		}
+	}
+	for _, dir := range []string{outside, inside} {
+		if !mounts[dir+":"+dir+":ro"] {
+			t.Errorf("compare's folder %s is not mounted read-only (%s:%s:ro); mounts: %v", dir, dir, dir, mounts)
+		}
+		for m := range mounts {
+			if strings.HasPrefix(m, dir+":") && !strings.HasSuffix(m, ":ro") {
+				t.Errorf("compare's folder %s has a writable mount: -v %s", dir, m)
+			}
+		}
+	}
+	if !mounts[root+":"+root] {
+		t.Errorf("the repository is not mounted at its path (%s:%s): %v", root, root, mounts)
+	}
+	n, err := strconv.Atoi(env["GIT_CONFIG_COUNT"])
+	if err != nil {
+		t.Fatalf("GIT_CONFIG_COUNT: %v (the container's variables: %v)", err, env)
+	}
+	safe := 0
+	for i := range n {
+		if env[fmt.Sprintf("GIT_CONFIG_KEY_%d", i)] != "safe.directory" {
+			continue
+		}
+		safe++
+		if v := env[fmt.Sprintf("GIT_CONFIG_VALUE_%d", i)]; v != root {
+			t.Errorf("git's safe.directory is %q, want the repository's path %s alone", v, root)
+		}
+	}
+	if safe == 0 {
+		t.Errorf("no safe.directory given to git (GIT_CONFIG_KEY_n): the report's commit would be unreadable")
 	}
 }
