@@ -197,6 +197,7 @@ log "docker engine $(docker version --format '{{.Server.Version}}'), $(docker co
 begin e2echeck
 go build -o "$work/e2echeck" ./internal/cmd/e2estep
 check() { "$work/e2echeck" "$@"; }
+check engine-warning # ports on 127.0.0.1 reachable from the LAN before Docker 28.0 (and 28.0.0-28.3.2 after a firewalld reload): said, not refused
 
 # ---------------------------------------------------------------- images
 if [ "$official" = 0 ]; then

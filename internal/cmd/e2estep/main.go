@@ -1,5 +1,8 @@
 // Command e2echeck runs one step of the end-to-end checks for scripts/e2e.sh.
 //
+//	e2echeck engine-warning      one line on stderr when the engine lets hosts on the
+//	                             LAN reach ports published on 127.0.0.1 (bench run's
+//	                             warning, benchrun.EngineWarning); never fails
 //	e2echeck mirror [FILE]       print the Debian mirror for bookworm (default
 //	                             FILE /etc/apt/sources.list.d/debian.sources)
 //	e2echeck healthy SERVICE...  wait until the services are healthy
@@ -48,6 +51,7 @@ import (
 	"time"
 
 	"github.com/macrobench/macrobench/internal/checks/e2echeck"
+	"github.com/macrobench/macrobench/internal/lab/benchrun"
 	"github.com/macrobench/macrobench/internal/lab/report"
 	"github.com/macrobench/macrobench/internal/shared/docker"
 )
@@ -73,7 +77,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|absent|gone|swarm-bench|swarm-nodes [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] engine-warning|mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|absent|gone|swarm-bench|swarm-nodes [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -93,6 +97,15 @@ func run(args []string) error {
 	}
 
 	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
+	case "engine-warning":
+		v, err := benchrun.EngineServerVersion(ctx, d.CLI)
+		if err != nil {
+			logf("engine-warning: the engine's version not read: %v", err)
+			return nil
+		}
+		if w := benchrun.EngineWarning(v); w != "" {
+			fmt.Fprintln(os.Stderr, "e2e: WARNING: "+w)
+		}
 	case "mirror":
 		file := "/etc/apt/sources.list.d/debian.sources"
 		if len(rest) > 0 {

@@ -84,6 +84,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		r.Ex = ex
 	} else if cfg.Target == "" {
 		ex := &ComposeExecutor{Docker: envOr("DOCKER", "docker")}
+		// The lab's ports are on 127.0.0.1: an engine that lets the LAN
+		// reach them is said (and recorded), not refused.
+		if v, err := EngineServerVersion(ctx, ex.cli()); err == nil {
+			if w := EngineWarning(v); w != "" {
+				fmt.Fprintf(stderr, "bench: WARNING: %s\n", w)
+				r.Notes = append(r.Notes, "WARNING: "+w)
+			}
+		}
 		if err := ex.Up(ctx, logf); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
