@@ -33,6 +33,7 @@ var allowed = []string{
 	module + "/internal/loadgen/...",
 	module + "/internal/shared/formats",   // .hgrm, wrk's time arguments and error classes
 	module + "/internal/shared/runresult", // the --json vocabulary, result files written whole
+	module + "/internal/shared/netpipe",   // pipe and gateway: the bench's tunnel into a Swarm stack
 }
 
 // generatorGraph is ./loadtest's dependency graph (package -> its imports)

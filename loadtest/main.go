@@ -12,8 +12,13 @@ import (
 	"os"
 
 	"github.com/macrobench/macrobench/internal/loadgen/cli"
+	"github.com/macrobench/macrobench/internal/shared/netpipe"
 )
 
 func main() {
+	// `pipe` and `gateway`: the bench's tunnel into a Swarm stack.
+	if code, ok := netpipe.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); ok {
+		os.Exit(code)
+	}
 	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -61,8 +61,9 @@ var swarmSeq atomic.Int64
 func (e *SwarmExecutor) Name() string { return "swarm" }
 
 // Up deploys the stack (an unchanged one stays as it is) and waits until it
-// is ready; the app's and Prometheus's URLs are their published host-mode
-// ports on the nodes running them.
+// is ready; the app's and Prometheus's URLs are on this machine's loopback,
+// through the tunnel into the stack's network (swarm.Stack.Reach): the
+// stack publishes no port.
 func (e *SwarmExecutor) Up(ctx context.Context, timeout time.Duration) error {
 	if err := e.Stack.Up(ctx, timeout); err != nil {
 		return err
@@ -87,24 +88,16 @@ func (e *SwarmExecutor) Up(ctx context.Context, timeout time.Duration) error {
 	return nil
 }
 
-// exporterURL is postgres-exporter's published (host mode) port on its node.
+// exporterURL is postgres-exporter's, through the tunnel.
 func (e *SwarmExecutor) exporterURL(ctx context.Context) (string, error) {
-	host, err := e.Stack.NodeAddr(ctx, "postgres-exporter")
-	if err != nil {
-		return "", err
-	}
-	port := e.env("POSTGRES_EXPORTER_PORT")
-	if port == "" {
-		port = "9187"
-	}
-	return "http://" + host + ":" + port, nil
+	return e.Stack.Reach(ctx, "postgres-exporter", 9187)
 }
 
-// PrometheusURL is the stack's Prometheus (its published port).
+// PrometheusURL is the stack's Prometheus (through the tunnel).
 func (e *SwarmExecutor) PrometheusURL() string { return e.promURL }
 
-// HostURL is the app's published port on its node; the original does not
-// run on the cluster ("").
+// HostURL is the app's URL through the tunnel; the original does not run
+// on the cluster ("").
 func (e *SwarmExecutor) HostURL(target string) string {
 	if target == report.TargetOriginal {
 		return ""
@@ -361,6 +354,7 @@ func (e *SwarmExecutor) Describe(ctx context.Context, md map[string]any) {
 	} else {
 		md["swarm_nodes_error"] = err.Error()
 	}
+	md["swarm_network"] = e.Stack.Network() // _encrypted (IPsec) or _plain (SWARM_OVERLAY)
 	md["swarm_via_localhost"] = "Swarm has no shared network namespace: the \"via localhost\" runs are jobs placed on the app's node (node.id constraint) reaching http://app:8000 over the overlay network"
 }
 
@@ -383,8 +377,8 @@ func (e *SwarmExecutor) DescribeEnd(ctx context.Context, md map[string]any) {
 }
 
 // upSwarm makes the swarm executor for --swarm: the stack deployed (or
-// found) and ready, and the evidence's sources that exist there:
-// Prometheus at its published port; PostgreSQL's counters are unknown
+// found) and ready, and the evidence's sources that exist there, through
+// the tunnel: Prometheus, and PostgreSQL's counters from postgres-exporter
 // (the cluster opens no database port), unless --database-url names one.
 func upSwarm(ctx context.Context, cfg *Settings, r *Runner, logf func(string, ...any)) (*SwarmExecutor, error) {
 	st := &swarm.Stack{Docker: docker.CLI{Bin: envOr("DOCKER", "docker")}, Name: cfg.Stack, Repo: ".", Extra: cfg.StackFiles, Log: r.Log}
@@ -393,20 +387,20 @@ func upSwarm(ctx context.Context, cfg *Settings, r *Runner, logf func(string, ..
 	if err := ex.Up(ctx, 5*time.Minute); err != nil {
 		return nil, err
 	}
-	logf("bench: swarm: the app at %s (node %s), Prometheus at %s", ex.appURL, ex.appNode, ex.promURL)
+	logf("bench: swarm: the app (node %s) at %s and Prometheus at %s: this machine's ends of the tunnel through the Docker API into the stack's network (its gateway service); the stack publishes no port", ex.appNode, ex.appURL, ex.promURL)
 	if cfg.PrometheusURL == "" {
 		cfg.PrometheusURL = ex.promURL
 	}
 	if cfg.DatabaseURL == "" {
 		// No database port on the cluster: PostgreSQL's counters through
-		// postgres-exporter's published port (its macrobench_db_* metrics).
+		// postgres-exporter (its macrobench_db_* metrics), by the tunnel.
 		cfg.DatabaseURL = "off"
 		url, err := ex.exporterURL(ctx)
 		if err == nil {
 			var db *evidence.DB
 			if db, err = evidence.OpenExporter(ctx, url); err == nil {
 				r.DB = db
-				r.Notes = append(r.Notes, "swarm: PostgreSQL's counters (agents query calls, sessions, backends at work) read through postgres-exporter at "+url+" (its macrobench_db_* metrics, the same query the bench runs over a connection on one engine): the cluster opens no database port")
+				r.Notes = append(r.Notes, "swarm: PostgreSQL's counters (agents query calls, sessions, backends at work) read through postgres-exporter (postgres-exporter:9187 on the stack's network, by the tunnel: "+url+"; its macrobench_db_* metrics, the same query the bench runs over a connection on one engine): the cluster opens no database port")
 			}
 		}
 		if err != nil {

@@ -145,3 +145,20 @@ func ClockOffsets(ts []Task) []ClockOffset {
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out
 }
+
+// nodeAddr picks a node's address from "STATUS_ADDR [MANAGER_ADDR:PORT]":
+// the status's, else (0.0.0.0 or none) the manager's, else 127.0.0.1.
+func nodeAddr(out string) string {
+	f := strings.Fields(out)
+	addr := ""
+	if len(f) > 0 {
+		addr = f[0]
+	}
+	if (addr == "" || addr == "0.0.0.0") && len(f) > 1 {
+		addr, _, _ = strings.Cut(f[1], ":")
+	}
+	if addr == "" || addr == "0.0.0.0" {
+		addr = "127.0.0.1"
+	}
+	return addr
+}

@@ -65,7 +65,7 @@ func TestCreateArgsPlaceAndLabelTheJob(t *testing.T) {
 		Secrets: []string{"pw"}, Entrypoint: "sh", Args: []string{"-c", "true"}, Alias: "loadtest", CPUs: "2"})
 	line := strings.Join(args, " ")
 	for _, want := range []string{"--mode replicated-job --replicas 2", "--restart-condition none",
-		"--network name=mb_default,alias=loadtest", "--label " + Label + "=mb", "--constraint node.id==X",
+		"--network name=mb_encrypted,alias=loadtest", "--label " + Label + "=mb", "--constraint node.id==X",
 		"--env A=1 --env B=2", "--secret pw", "--entrypoint sh", "--limit-cpu 2", "img:dev -c true"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("missing %q in: docker %s", want, line)

@@ -4,15 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Network is the stack's default overlay network, which every service of
-// swarm.yaml joins.
-func (s *Stack) Network() string { return s.Name + "_default" }
+// Network is the stack's overlay network, which every service of
+// swarm.yaml joins: the one SWARM_OVERLAY chooses (Overlay).
+func (s *Stack) Network() string {
+	overlay := OverlayEncrypted
+	if env, err := Environ(s.Repo, os.Environ(), nil); err == nil {
+		if o, err := Overlay(env); err == nil {
+			overlay = o
+		}
+	}
+	return s.Name + "_" + overlay
+}
 
 // OneShot is a replicated job the bench creates beside the stack (`docker
 // service create --mode replicated-job`): Replicas tasks of Image on the
@@ -181,9 +190,14 @@ func (s *Stack) ServiceImage(ctx context.Context, service string) (string, error
 }
 
 // CreateSecret creates a Swarm secret from value (through stdin: never on
-// a command line) with the stack's label; RemoveSecret takes it away.
-func (s *Stack) CreateSecret(ctx context.Context, name, value string) error {
-	cmd := s.Docker.Command(ctx, "secret", "create", "--label", Label+"="+s.Name, name, "-")
+// a command line) with the stack's label and labels (KEY=VALUE);
+// RemoveSecret takes it away.
+func (s *Stack) CreateSecret(ctx context.Context, name, value string, labels ...string) error {
+	args := []string{"secret", "create", "--label", Label + "=" + s.Name}
+	for _, l := range labels {
+		args = append(args, "--label", l)
+	}
+	cmd := s.Docker.Command(ctx, append(args, name, "-")...)
 	cmd.Stdin = strings.NewReader(value)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("docker secret create %s: %v %s", name, err, strings.TrimSpace(string(out)))

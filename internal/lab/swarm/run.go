@@ -2,37 +2,56 @@ package swarm
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/proc"
 )
 
-// URLs are the app's and Prometheus's base URLs: their published (host
-// mode) ports on the nodes that run them.
+// URLs are the app's and Prometheus's base URLs on this machine, through
+// the tunnel (Reach).
 func (s *Stack) URLs(ctx context.Context) (app, prom string, err error) {
-	env, err := Environ(s.Repo, os.Environ(), nil)
-	if err != nil {
+	if app, err = s.Reach(ctx, AppService, 8000); err != nil {
 		return "", "", err
 	}
-	get := func(k, def string) string {
-		for _, kv := range env {
-			if v, ok := strings.CutPrefix(kv, k+"="); ok && v != "" {
-				return v
-			}
+	if prom, err = s.Reach(ctx, "prometheus", 9090); err != nil {
+		return "", "", err
+	}
+	return app, prom, nil
+}
+
+// Reach is a base URL (http://127.0.0.1:PORT) on this machine for port of
+// service on the stack's network, through a Tunnel into the gateway's
+// container on the engine the docker CLI talks to. The tunnel lives as
+// long as the ctx of its first use; one local port per service and port.
+func (s *Stack) Reach(ctx context.Context, service string, port int) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	target := net.JoinHostPort(service, strconv.Itoa(port))
+	if s.tunnel == nil || s.tunnel.ctx.Err() != nil {
+		out, err := s.Docker.Run(ctx, "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+s.Service(GatewayService), "--filter", "status=running")
+		if err != nil {
+			return "", err
 		}
-		return def
+		ids := strings.Fields(out)
+		if len(ids) == 0 {
+			return "", fmt.Errorf("%s has no running container on the engine the docker CLI talks to (it is placed on the node that deployed the stack): deploy it from here (scripts/swarm.sh up)", s.Service(GatewayService))
+		}
+		s.tunnel, s.reached = NewTunnel(ctx, s.Docker, ids[0], s.Log), map[string]string{}
 	}
-	appHost, err := s.NodeAddr(ctx, AppService)
+	if u, ok := s.reached[target]; ok {
+		return u, nil
+	}
+	addr, err := s.tunnel.Forward("127.0.0.1:0", target)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
-	promHost, err := s.NodeAddr(ctx, "prometheus")
-	if err != nil {
-		return "", "", err
-	}
-	return "http://" + appHost + ":" + get("APP_PORT", "8000"), "http://" + promHost + ":" + get("PROMETHEUS_PORT", "9090"), nil
+	s.reached[target] = "http://" + addr
+	return s.reached[target], nil
 }
 
 func tail(s string, n int) string {
@@ -43,13 +62,18 @@ func tail(s string, n int) string {
 }
 
 // Up deploys the lab (no generator job) and waits until every service is
-// ready and the app answers /readyz on its published port.
+// ready and the app answers /readyz through the tunnel.
 func (s *Stack) Up(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	if err := s.Deploy(ctx, nil); err != nil {
 		return err
 	}
 	if err := s.WaitReady(ctx, time.Until(deadline)); err != nil {
+		if env, e := Environ(s.Repo, os.Environ(), nil); e == nil {
+			if o, _ := Overlay(env); o == OverlayEncrypted {
+				err = fmt.Errorf("%v (the encrypted overlay carries nothing between nodes whose kernel lacks IPsec ESP, CONFIG_INET_ESP: SWARM_OVERLAY=plain, docs/swarm.md)", err)
+			}
+		}
 		return err
 	}
 	app, _, err := s.URLs(ctx)

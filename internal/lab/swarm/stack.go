@@ -9,12 +9,14 @@ package swarm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/macrobench/macrobench/internal/shared/docker"
@@ -41,6 +43,10 @@ type Stack struct {
 	Repo   string   // the repository root: swarm.yaml, .env
 	Extra  []string // further stack files merged over swarm.yaml (-c)
 	Log    io.Writer
+
+	mu      sync.Mutex
+	tunnel  *Tunnel           // into the stack's network (Reach)
+	reached map[string]string // host:port on the network -> its URL here
 }
 
 // Service is the full name of one of the stack's services.
@@ -54,9 +60,7 @@ func (s *Stack) logf(format string, a ...any) {
 
 // Environ is the environment `docker stack deploy` interpolates swarm.yaml
 // with: the process's own, then .env's variables for those it lacks (as
-// compose reads .env; the stack loader does not), then GRAFANA_DISABLE_INITIAL_ADMIN
-// (false when GRAFANA_ADMIN_PASSWORD is set: compose.yaml's ${:+} rule,
-// which the stack loader lacks), then vars, which win.
+// compose reads .env; the stack loader does not), then vars, which win.
 func Environ(repo string, environ []string, vars map[string]string) ([]string, error) {
 	dotenv, err := pgroles.DotEnv(filepath.Join(repo, ".env"))
 	if err != nil {
@@ -71,9 +75,6 @@ func Environ(repo string, environ []string, vars map[string]string) ([]string, e
 			env[k] = v
 		}
 	}
-	if env["GRAFANA_ADMIN_PASSWORD"] != "" {
-		env["GRAFANA_DISABLE_INITIAL_ADMIN"] = "false"
-	}
 	for k, v := range vars {
 		env[k] = v
 	}
@@ -86,11 +87,42 @@ func Environ(repo string, environ []string, vars map[string]string) ([]string, e
 }
 
 // Deploy runs `docker stack deploy` with the stack's files, vars over the
-// environment (see Environ). Local images are used as they are
+// environment (see Environ), after creating the stack's secrets from its
+// values (ensureSecrets) and placing the gateway on the node the docker
+// CLI talks to (SWARM_GATEWAY_NODE). Local images are used as they are
 // (--resolve-image never: no registry is asked for a digest).
 func (s *Stack) Deploy(ctx context.Context, vars map[string]string) error {
 	env, err := Environ(s.Repo, os.Environ(), vars)
 	if err != nil {
+		return err
+	}
+	if _, err := Overlay(env); err != nil {
+		return err
+	}
+	node, err := s.Docker.Run(ctx, "info", "--format", "{{.Swarm.NodeID}}")
+	if err != nil {
+		return err
+	}
+	if node = strings.TrimSpace(node); node == "" {
+		return errors.New("the docker CLI's engine is not a node of a swarm (docker info has no Swarm.NodeID): DOCKER_HOST must name a manager")
+	}
+	values := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		values[k] = v
+	}
+	secrets, err := s.ensureSecrets(ctx, values)
+	if err != nil {
+		return err
+	}
+	all := map[string]string{"SWARM_GATEWAY_NODE": node}
+	for k, v := range secrets {
+		all[k] = v
+	}
+	for k, v := range vars {
+		all[k] = v
+	}
+	if env, err = Environ(s.Repo, os.Environ(), all); err != nil {
 		return err
 	}
 	args := []string{"stack", "deploy", "--detach=true", "--resolve-image", "never", "--prune", "-c", filepath.Join(s.Repo, StackFile)}
@@ -103,6 +135,7 @@ func (s *Stack) Deploy(ctx context.Context, vars map[string]string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("docker stack deploy %s: %v: %s", s.Name, err, docker.Clip(string(out), 800))
 	}
+	s.pruneSecrets(ctx, secrets)
 	return nil
 }
 
@@ -248,47 +281,8 @@ func (s *Stack) WaitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// NodeAddr is the address of the node a running task of service is on
-// (docker node inspect: the address it joined the swarm with), where its
-// host-mode ports are published.
-func (s *Stack) NodeAddr(ctx context.Context, service string) (string, error) {
-	ts, err := s.Tasks(ctx, service)
-	if err != nil {
-		return "", err
-	}
-	for _, t := range ts {
-		if t.DesiredState == "running" && t.Running() {
-			// A manager may report 0.0.0.0 as its address; its
-			// ManagerStatus has the one it advertises (host:2377).
-			out, err := s.Docker.Run(ctx, "node", "inspect", "--format", "{{.Status.Addr}} {{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{end}}", t.NodeID)
-			if err != nil {
-				return "", err
-			}
-			return nodeAddr(out), nil
-		}
-	}
-	return "", fmt.Errorf("%s has no running task", s.Service(service))
-}
-
-// nodeAddr picks a node's address from "STATUS_ADDR [MANAGER_ADDR:PORT]":
-// the status's, else (0.0.0.0 or none) the manager's, else 127.0.0.1.
-func nodeAddr(out string) string {
-	f := strings.Fields(out)
-	addr := ""
-	if len(f) > 0 {
-		addr = f[0]
-	}
-	if (addr == "" || addr == "0.0.0.0") && len(f) > 1 {
-		addr, _, _ = strings.Cut(f[1], ":")
-	}
-	if addr == "" || addr == "0.0.0.0" {
-		addr = "127.0.0.1"
-	}
-	return addr
-}
-
 // Remove removes the stack and waits (up to timeout) until its
-// containers, networks and configs are gone (removing the job's finished
+// containers, networks, configs and secrets are gone (removing the job's finished
 // containers on this node); with volumes, it then removes its volumes on
 // this node. Other nodes keep their volumes and finished job containers
 // (docs/swarm.md).
@@ -307,13 +301,18 @@ func (s *Stack) Remove(ctx context.Context, timeout time.Duration, volumes bool)
 		cs, err1 := s.Docker.Run(ctx, "ps", "-aq", "--filter", filter)
 		ns, err2 := s.Docker.Run(ctx, "network", "ls", "-q", "--filter", filter)
 		cf, err3 := s.Docker.Run(ctx, "config", "ls", "-q", "--filter", filter)
-		left := strings.TrimSpace(cs + ns + cf)
-		if err1 == nil && err2 == nil && err3 == nil && left == "" {
+		// Secrets are taken away once no task uses them any more.
+		sc, err4 := s.Docker.Run(ctx, "secret", "ls", "-q", "--filter", filter)
+		if ids := strings.Fields(sc); len(ids) > 0 && err4 == nil {
+			s.Docker.Run(ctx, append([]string{"secret", "rm"}, ids...)...)
+		}
+		left := strings.TrimSpace(cs + ns + cf + sc)
+		if err1 == nil && err2 == nil && err3 == nil && err4 == nil && left == "" {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("stack %s: containers [%s], networks [%s] and configs [%s] still there after %s (%v %v %v)",
-				s.Name, strings.Join(strings.Fields(cs), " "), strings.Join(strings.Fields(ns), " "), strings.Join(strings.Fields(cf), " "), timeout, err1, err2, err3)
+			return fmt.Errorf("stack %s: containers [%s], networks [%s], configs [%s] and secrets [%s] still there after %s (%v %v %v %v)",
+				s.Name, strings.Join(strings.Fields(cs), " "), strings.Join(strings.Fields(ns), " "), strings.Join(strings.Fields(cf), " "), strings.Join(strings.Fields(sc), " "), timeout, err1, err2, err3, err4)
 		}
 		select {
 		case <-ctx.Done():

@@ -25,13 +25,6 @@ func TestEnvironDotEnvUnderTheShellUnderVars(t *testing.T) {
 			t.Errorf("environment lacks %s: %v", want, env)
 		}
 	}
-	if slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "GRAFANA_DISABLE_INITIAL_ADMIN=") }) {
-		t.Errorf("no admin password, yet GRAFANA_DISABLE_INITIAL_ADMIN is set: %v", env)
-	}
-	env, _ = Environ(repo, []string{"GRAFANA_ADMIN_PASSWORD=s3cret"}, nil)
-	if !slices.Contains(env, "GRAFANA_DISABLE_INITIAL_ADMIN=false") {
-		t.Errorf("with an admin password Grafana must create its admin: %v", env)
-	}
 	if _, err := Environ(t.TempDir(), nil, nil); err == nil {
 		t.Error("a repository without .env gave no error")
 	}
@@ -84,5 +77,25 @@ func TestNodeAddr(t *testing.T) {
 		if got := nodeAddr(out); got != want {
 			t.Errorf("nodeAddr(%q) = %q, want %q", out, got, want)
 		}
+	}
+}
+
+func TestOverlayChoice(t *testing.T) {
+	for env, want := range map[string]string{"": OverlayEncrypted, "SWARM_OVERLAY=encrypted": OverlayEncrypted, "SWARM_OVERLAY=plain": OverlayPlain} {
+		if got, err := Overlay([]string{env}); err != nil || got != want {
+			t.Errorf("%q: %q %v, want %q", env, got, err, want)
+		}
+	}
+	if _, err := Overlay([]string{"SWARM_OVERLAY=off"}); err == nil || !strings.Contains(err.Error(), `"off"`) {
+		t.Errorf("SWARM_OVERLAY=off: %v", err)
+	}
+}
+
+// A secret's name changes with its value and never shows it.
+func TestSecretNamesFollowTheirValue(t *testing.T) {
+	s := &Stack{Name: "mb"}
+	a, b := s.secretName("app_password", "sesame"), s.secretName("app_password", "sesame2")
+	if a == b || a != s.secretName("app_password", "sesame") || strings.Contains(a, "sesame") || !strings.HasPrefix(a, "mb_app_password_") {
+		t.Errorf("names %q, %q", a, b)
 	}
 }
