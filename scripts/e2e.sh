@@ -502,23 +502,27 @@ if [ "$official" = 0 ]; then
   "$work/nodecluster" up --id "$CLUSTER_ID" \
     --load manager=macrobench-standin/postgres:15 --load manager=macrobench-standin/postgres-exporter:v0.11.1 \
     --load manager=macrobench-standin/prometheus:v3.16.0 --load app=macrobench/app:dev \
-    --load app,gen1,gen2=macrobench/loadtest:dev \
+    --load manager,app,gen1,gen2=macrobench/loadtest:dev \
     --load macrobench-standin/node-exporter:v1.12.1 >"$work/cluster.env" 2>>"$logdir/swarm-cluster.log"
   manager=$(sed -n 's/^MBCLUSTER_MANAGER_HOST=//p' "$work/cluster.env")
-  log "swarm-cluster: 4 nodes up, images loaded in $(($(date +%s) - cluster_t0))s; the manager at $manager"
+  # The stack's overlay: encrypted (swarm.yaml's default) unless this
+  # machine's kernel, which the nodes share, has no IPsec ESP (nodecluster
+  # reads /proc/config.gz); the report records which (swarm_network).
+  overlay=$(sed -n 's/^MBCLUSTER_OVERLAY=//p' "$work/cluster.env")
+  log "swarm-cluster: 4 nodes up, images loaded in $(($(date +%s) - cluster_t0))s; the manager at $manager; SWARM_OVERLAY=$overlay"
   swarm_out=$cache/e2e/swarm-bench-last
   rm -rf "$swarm_out"
   t=$(date +%s)
-  quiet env MACROBENCH_RUNNER=container DOCKER_HOST="$manager" scripts/swarm.sh run -c scripts/e2e/swarm.standins.yaml --quick \
+  quiet env MACROBENCH_RUNNER=container DOCKER_HOST="$manager" SWARM_OVERLAY="$overlay" scripts/swarm.sh run -c scripts/e2e/swarm.standins.yaml --quick \
     --endpoints /index,/agents_with_pool --scenarios saturation,rate4000 --generators 2 --out "$swarm_out"
   log "swarm-cluster: the bench in the runner container against $manager in $(($(date +%s) - t))s"
   check swarm-bench "$swarm_out" container
   check owned "$swarm_out" "$(id -u):$(id -g)"
   # Every node's node-exporter (the global service) scraped by the stack's
-  # Prometheus (published on the manager), each node's CPU read.
+  # Prometheus (through the stack's gateway: it publishes nothing), each
+  # node's CPU read.
   mapfile -t cluster_nodes < <(DOCKER_HOST="$manager" docker node ls --format '{{.Hostname}}')
-  manager_ip=${manager#tcp://}
-  check swarm-nodes "http://${manager_ip%:*}:$PROMETHEUS_PORT" "${cluster_nodes[@]}"
+  env DOCKER_HOST="$manager" "$work/e2echeck" swarm-nodes macrobench "${cluster_nodes[@]}"
   quiet "$work/nodecluster" down --id "$CLUSTER_ID"
   cluster_up=0
   quiet "$work/nodecluster" leftovers --id "$CLUSTER_ID"

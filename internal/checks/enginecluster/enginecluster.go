@@ -557,7 +557,8 @@ func (c *Cluster) DiskUsage(ctx context.Context) (map[string]int64, error) {
 // Env is the shell variables that reach each node's engine from the host:
 // MBCLUSTER_ID, MBCLUSTER_NETWORK, MBCLUSTER_NODES (the container names, the
 // manager first) and, per role, MBCLUSTER_<ROLE>_NAME, _IP and _HOST
-// (DOCKER_HOST), and MBCLUSTER_MANAGER_HOST for the swarm's commands.
+// (DOCKER_HOST), MBCLUSTER_MANAGER_HOST for the swarm's commands, and
+// MBCLUSTER_OVERLAY: the Swarm overlay its stacks can use (Overlay).
 func (c *Cluster) Env() []string {
 	var names []string
 	env := []string{"MBCLUSTER_ID=" + c.ID, "MBCLUSTER_NETWORK=" + c.Network}
@@ -566,7 +567,8 @@ func (c *Cluster) Env() []string {
 		r := strings.ToUpper(n.Role)
 		env = append(env, "MBCLUSTER_"+r+"_NAME="+n.Name, "MBCLUSTER_"+r+"_IP="+n.IP, "MBCLUSTER_"+r+"_HOST="+n.Host())
 	}
-	return append(env, "MBCLUSTER_NODES="+strings.Join(names, " "))
+	overlay, _ := Overlay()
+	return append(env, "MBCLUSTER_NODES="+strings.Join(names, " "), "MBCLUSTER_OVERLAY="+overlay)
 }
 
 // Attach finds a running cluster by its id (its node containers' labels),

@@ -2,6 +2,7 @@ package stackcheck
 
 import (
 	"fmt"
+	"github.com/macrobench/macrobench/internal/lab/swarm"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -82,6 +83,9 @@ func TestRunnerPassesTheLabsVariables(t *testing.T) {
 	delete(want, "MACROBENCH_RUNNER")
 	delete(want, "VARIABLES") // compose.yaml's comment: ${VARIABLES}
 	delete(want, "VAR")       // swarm.yaml's comment: ${VAR:+...}
+	for _, name := range swarm.DeployVars() {
+		delete(want, name) // bench swarm sets them itself, in the container too
+	}
 	// DOCKER_HOST: runner_engine's, not the list's (a host's socket path
 	// means nothing in the container); a tcp:// one goes in by value.
 	if want["DOCKER_HOST"] == "" {

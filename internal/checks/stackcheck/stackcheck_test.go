@@ -15,6 +15,7 @@ import (
 	"github.com/macrobench/macrobench/internal/checks/pgcluster"
 	"github.com/macrobench/macrobench/internal/checks/testenv"
 	"github.com/macrobench/macrobench/internal/lab/dashboards/grafanaids"
+	"github.com/macrobench/macrobench/internal/lab/swarm"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery/dns"
 )
@@ -495,16 +496,61 @@ func TestSwarmStackMatchesCompose(t *testing.T) {
 	ne.Hostname = ""
 	s.Services[NodeExporter] = ne
 	s.Services["app"].Deploy.EndpointMode = "vip"
-	s.Services["app"].Ports[0].Mode = "ingress"
+	app := s.Services["app"]
+	app.Ports = []types.ServicePortConfig{{Target: 8000, Published: "8000", Mode: "host"}}
+	pw := "sesame"
+	url := "postgres://macrobench_app:sesame@postgres:5432/macrobench"
+	app.Environment["APP_DATABASE_URL"] = &url
+	s.Services["app"] = app
+	pg := s.Services["postgres"]
+	pg.Environment["POSTGRES_APP_PASSWORD"] = &pw
+	s.Services["postgres"] = pg
+	g := s.Services["grafana"]
+	on := "true"
+	g.Environment["GF_AUTH_ANONYMOUS_ENABLED"] = &on
+	s.Services["grafana"] = g
+	delete(s.Networks[swarm.OverlayEncrypted].DriverOpts, "encrypted")
 	s.Services["loadtest"].Deploy.RestartPolicy.Condition = "on-failure"
 	s.Services["postgres"].Deploy.Placement.Constraints = nil
 	err = CheckSwarm(s, c, root)
-	for _, want := range []string{"services.app.deploy.endpoint_mode", "services.app.ports[0].mode", "services.loadtest.deploy.restart_policy.condition", "services.postgres.deploy.placement.constraints",
+	for _, want := range []string{"services.app.deploy.endpoint_mode", "services.app.ports: 1 published", "services.app.environment.APP_DATABASE_URL: a URL with a password",
+		"services.postgres.environment.POSTGRES_APP_PASSWORD: a credential", "services.grafana.environment.GF_AUTH_ANONYMOUS_ENABLED", "networks.encrypted.driver_opts", "services.loadtest.deploy.restart_policy.condition", "services.postgres.deploy.placement.constraints",
 		"services.node-exporter.deploy.mode", "services.node-exporter.ports", "services.node-exporter.volumes[2].read_only",
 		"services.node-exporter.read_only", "services.node-exporter.hostname"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("broken %s not reported: %v", want, err)
 		}
+	}
+}
+
+// swarm.publish.yaml publishes the four ports in host mode and nothing else.
+func TestSwarmPublishOptIn(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	p, err := LoadSwarm(context.Background(), root, nil, SwarmPublishFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSwarmPublish(p); err != nil {
+		t.Fatal(err)
+	}
+	// Broken on purpose: the routing mesh, and node-exporter published.
+	p.Services["prometheus"].Ports[0].Mode = "ingress"
+	ne := p.Services[NodeExporter]
+	ne.Ports = []types.ServicePortConfig{{Target: 9100, Published: "9100", Mode: "host"}}
+	p.Services[NodeExporter] = ne
+	err = CheckSwarmPublish(p)
+	for _, want := range []string{"services.prometheus.ports[0].mode", "services.node-exporter.ports"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("broken %s not reported: %v", want, err)
+		}
+	}
+	// Without it, nothing is published (CheckSwarm says so too).
+	s, err := LoadSwarm(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSwarmPublish(s); err == nil || !strings.Contains(err.Error(), "services.app.ports") {
+		t.Errorf("swarm.yaml alone: %v, want the app's port missing", err)
 	}
 }
 

@@ -4,28 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/macrobench/macrobench/internal/lab/swarm"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery/dns"
 )
 
-// SwarmFile is the Swarm stack's file (docs/swarm.md), and
+// SwarmFile is the Swarm stack's file (docs/swarm.md), SwarmPublishFile the
+// one merged over it by those who ask for published ports, and
 // PrometheusSwarmFile the Prometheus configuration it deploys.
 const (
 	SwarmFile           = "swarm.yaml"
+	SwarmPublishFile    = "swarm.publish.yaml"
 	PrometheusSwarmFile = "prometheus/prometheus.swarm.yml"
 )
 
 // LoadSwarm loads dir/swarm.yaml with dir/.env's variables under env (as
-// `bench swarm` passes them to `docker stack deploy`).
-func LoadSwarm(ctx context.Context, dir string, env []string) (*types.Project, error) {
-	return loadProject(ctx, filepath.Join(dir, SwarmFile), env, cli.WithName("macrobench"))
+// `bench swarm` passes them to `docker stack deploy`), and placeholders
+// for those bench swarm sets itself (swarm.DeployVars) unless env has them.
+// Further files (dir-relative) are merged over it, as `-c FILE` does.
+func LoadSwarm(ctx context.Context, dir string, env []string, files ...string) (*types.Project, error) {
+	var all []string
+	for _, name := range swarm.DeployVars() {
+		all = append(all, name+"=set-by-bench-swarm")
+	}
+	more := func(o *cli.ProjectOptions) error {
+		for _, f := range files {
+			o.ConfigPaths = append(o.ConfigPaths, filepath.Join(dir, f))
+		}
+		return nil
+	}
+	return loadProject(ctx, filepath.Join(dir, SwarmFile), append(all, env...), cli.WithName("macrobench"), more)
 }
 
 // NodeExporter is the Swarm-only service on every node (swarm.yaml): each
@@ -76,6 +94,40 @@ func checkNodeExporter(ss types.ServiceConfig, bad func(service, field, format s
 	}
 }
 
+// GatewayService is the bench's way into the stack's network: placed on
+// the node that deploys (node.id), not by a role; it listens on nothing.
+const GatewayService = swarm.GatewayService
+
+// secretEnv is an environment variable's name that says it holds a
+// credential; swarm.yaml gives such values only as files (NAME_FILE,
+// NAME__FILE: a path under /run/secrets).
+var secretEnv = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|_PASS|SECRET|TOKEN)`)
+
+// checkSwarmOpen checks that a service of swarm.yaml publishes nothing and
+// has no credential in its environment: a password's variable must name a
+// file under /run/secrets (or the kernel's random UUID, PostgreSQL's
+// superuser), and no value may be a URL with a password.
+func checkSwarmOpen(name string, ss types.ServiceConfig, bad func(service, field, format string, args ...any)) {
+	if len(ss.Ports) > 0 {
+		bad(name, "ports", "%d published: swarm.yaml publishes nothing (%s does, for those who ask)", len(ss.Ports), SwarmPublishFile)
+	}
+	for k, v := range ss.Environment {
+		val := ""
+		if v != nil {
+			val = *v
+		}
+		file := strings.HasSuffix(k, "_FILE")
+		if secretEnv.MatchString(k) && (!file || !(strings.HasPrefix(val, "/run/secrets/") || val == "/proc/sys/kernel/random/uuid")) {
+			bad(name, "environment."+k, "a credential in the environment (docker service inspect shows it): give it as a Swarm secret, %s_FILE=/run/secrets/NAME", strings.TrimSuffix(k, "_FILE"))
+		}
+		if u, err := url.Parse(val); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				bad(name, "environment."+k, "a URL with a password: give the password as a Swarm secret")
+			}
+		}
+	}
+}
+
 // swarmRoles are the node labels that place the services (docs/swarm.md).
 var swarmRoles = []string{"db", "app", "monitor", "loadgen"}
 
@@ -108,11 +160,15 @@ func CheckSwarm(s, c *types.Project, dir string) error {
 	}
 	for _, name := range sortedServices(s) {
 		ss := s.Services[name]
-		if _, ok := c.Services[name]; !ok && name != NodeExporter {
+		if _, ok := c.Services[name]; !ok && name != NodeExporter && name != GatewayService {
 			bad(name, "", "not in compose.yaml")
 		}
 		if name == NodeExporter {
 			checkNodeExporter(ss, bad)
+		}
+		checkSwarmOpen(name, ss, bad)
+		if _, ok := ss.Networks[swarm.OverlayEncrypted]; !ok || len(ss.Networks) != 1 {
+			bad(name, "networks", "%v, want %s alone (the one SWARM_OVERLAY names, by default)", slices.Sorted(maps.Keys(ss.Networks)), swarm.OverlayEncrypted)
 		}
 		d := ss.Deploy
 		if d == nil {
@@ -127,7 +183,11 @@ func CheckSwarm(s, c *types.Project, dir string) error {
 				}
 			}
 		}
-		if role == "" && name != NodeExporter {
+		if name == GatewayService {
+			if !slices.Contains(d.Placement.Constraints, "node.id == set-by-bench-swarm") {
+				bad(name, "deploy.placement.constraints", "%q: want node.id == ${SWARM_GATEWAY_NODE} (the node that deploys)", d.Placement.Constraints)
+			}
+		} else if role == "" && name != NodeExporter {
 			bad(name, "deploy.placement.constraints", "%q: want node.labels.macrobench.{%s} == true", d.Placement.Constraints, strings.Join(swarmRoles, ","))
 		}
 		job := d.Mode == "replicated-job"
@@ -146,11 +206,6 @@ func CheckSwarm(s, c *types.Project, dir string) error {
 		} else if d.EndpointMode != "dnsrr" {
 			bad(name, "deploy.endpoint_mode", "%q, want dnsrr (a virtual IP needs IPVS)", d.EndpointMode)
 		}
-		for i, p := range ss.Ports {
-			if p.Mode != "host" {
-				bad(name, fmt.Sprintf("ports[%d].mode", i), "%q, want host (the routing mesh needs IPVS)", p.Mode)
-			}
-		}
 		if !slices.Contains(ss.CapDrop, "ALL") {
 			bad(name, "cap_drop", "%v, want [ALL]", ss.CapDrop)
 		}
@@ -161,11 +216,52 @@ func CheckSwarm(s, c *types.Project, dir string) error {
 			bad(name, "deploy.resources.limits", "want cpus, memory and pids")
 		}
 	}
+	if g, ok := s.Services["grafana"]; ok {
+		if v := g.Environment["GF_AUTH_ANONYMOUS_ENABLED"]; v == nil || *v != "false" {
+			bad("grafana", "environment.GF_AUTH_ANONYMOUS_ENABLED", "want \"false\": on a cluster the network is not trusted")
+		}
+	}
+	if n, ok := s.Networks[swarm.OverlayEncrypted]; !ok || n.Driver != "overlay" {
+		errs = append(errs, fmt.Errorf("%s: networks.%s: missing or not an overlay", SwarmFile, swarm.OverlayEncrypted))
+	} else if _, ok := n.DriverOpts["encrypted"]; !ok {
+		errs = append(errs, fmt.Errorf("%s: networks.%s.driver_opts: no encrypted (IPsec between nodes)", SwarmFile, swarm.OverlayEncrypted))
+	}
+	for name, sec := range s.Secrets {
+		if !sec.External {
+			errs = append(errs, fmt.Errorf("%s: secrets.%s: want external (bench swarm makes it from .env's value)", SwarmFile, name))
+		}
+	}
 	for name, cfg := range s.Configs {
 		if _, err := os.Stat(cfg.File); err != nil {
 			errs = append(errs, fmt.Errorf("%s: configs.%s.file: %v", SwarmFile, name, err))
 		} else if rel, err := filepath.Rel(dir, cfg.File); err != nil || strings.HasPrefix(rel, "..") {
 			errs = append(errs, fmt.Errorf("%s: configs.%s.file: %s is outside the repository", SwarmFile, name, cfg.File))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckSwarmPublish checks swarm.yaml with swarm.publish.yaml merged over
+// it (p): the app, postgres-exporter, Prometheus and Grafana publish their
+// port, in host mode (the routing mesh needs IPVS), each from its variable.
+func CheckSwarmPublish(p *types.Project) error {
+	want := map[string]uint32{"app": 8000, "postgres-exporter": 9187, "prometheus": 9090, "grafana": 3000}
+	var errs []error
+	for _, name := range sortedServices(p) {
+		ports := p.Services[name].Ports
+		port, ok := want[name]
+		if !ok {
+			if len(ports) > 0 {
+				errs = append(errs, fmt.Errorf("%s: services.%s.ports: %d published, want none", SwarmPublishFile, name, len(ports)))
+			}
+			continue
+		}
+		if len(ports) != 1 || ports[0].Target != port {
+			errs = append(errs, fmt.Errorf("%s: services.%s.ports: %+v, want %d alone", SwarmPublishFile, name, ports, port))
+			continue
+		}
+		if ports[0].Mode != "host" {
+			errs = append(errs, fmt.Errorf("%s: services.%s.ports[0].mode: %q, want host (the routing mesh needs IPVS)", SwarmPublishFile, name, ports[0].Mode))
 		}
 	}
 	return errors.Join(errs...)

@@ -30,7 +30,8 @@
 //	e2echeck absent SERVICE...   no container of the services is left (the
 //	                             original, after the bench that started it)
 //	e2echeck gone                nothing of the project is left
-//	e2echeck swarm-nodes URL NODE...  every node's node-exporter scraped by the stack's Prometheus, its CPU read
+//	e2echeck swarm-nodes STACK NODE...  every node's node-exporter scraped by the stack's Prometheus
+//	                             (reached through the stack's gateway), its CPU read
 //	e2echeck swarm-bench DIR [native|container]  the results of `bench run --swarm` (cells reconciled,
 //	                             parts, placement, clock offsets); with a runner, the report names it
 //
@@ -53,6 +54,7 @@ import (
 	"github.com/macrobench/macrobench/internal/checks/e2echeck"
 	"github.com/macrobench/macrobench/internal/lab/benchrun"
 	"github.com/macrobench/macrobench/internal/lab/report"
+	"github.com/macrobench/macrobench/internal/lab/swarm"
 	"github.com/macrobench/macrobench/internal/shared/docker"
 )
 
@@ -321,9 +323,16 @@ func run(args []string) error {
 		}
 	case "swarm-nodes":
 		if len(rest) < 2 {
-			return fmt.Errorf("swarm-nodes: name Prometheus's URL and the nodes' hostnames")
+			return fmt.Errorf("swarm-nodes: name the stack and the nodes' hostnames")
 		}
-		lines, err := e2echeck.CheckSwarmNodes(ctx, rest[0], rest[1:], 60*time.Second)
+		// The stack publishes nothing: its Prometheus through the tunnel
+		// (DOCKER_HOST: the manager that deployed it).
+		st := &swarm.Stack{Docker: docker.CLI{Bin: "docker"}, Name: rest[0], Repo: "."}
+		promURL, err := st.Reach(ctx, "prometheus", 9090)
+		if err != nil {
+			return fmt.Errorf("swarm-nodes: %v", err)
+		}
+		lines, err := e2echeck.CheckSwarmNodes(ctx, promURL, rest[1:], 60*time.Second)
 		for _, l := range lines {
 			logf("swarm-nodes: %s", l)
 		}

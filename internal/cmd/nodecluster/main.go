@@ -169,6 +169,9 @@ wait:
 // printEnv prints the cluster's env one variable a line, values with
 // spaces single-quoted: `eval "$(nodecluster up ...)"` sets them.
 func printEnv(c *enginecluster.Cluster) {
+	if overlay, why := enginecluster.Overlay(); why != "" {
+		fmt.Fprintf(os.Stderr, "nodecluster: MBCLUSTER_OVERLAY=%s: %s\n", overlay, why)
+	}
 	for _, e := range c.Env() {
 		k, v, _ := strings.Cut(e, "=")
 		if strings.ContainsAny(v, " \t") {

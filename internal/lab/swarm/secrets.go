@@ -120,3 +120,17 @@ func Overlay(env []string) (string, error) {
 	}
 	return "", fmt.Errorf("SWARM_OVERLAY=%q: want %s (the default) or %s", v, OverlayEncrypted, OverlayPlain)
 }
+
+// gatewayNodeVar is the node the gateway runs on: Deploy sets it to the
+// engine the docker CLI talks to.
+const gatewayNodeVar = "SWARM_GATEWAY_NODE"
+
+// DeployVars are the variables swarm.yaml reads that Deploy sets itself
+// (the gateway's node, the secrets' names): no one else sets them.
+func DeployVars() []string {
+	vs := []string{gatewayNodeVar}
+	for _, sec := range stackSecrets {
+		vs = append(vs, secretVar(sec.name))
+	}
+	return vs
+}

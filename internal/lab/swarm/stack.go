@@ -115,7 +115,7 @@ func (s *Stack) Deploy(ctx context.Context, vars map[string]string) error {
 	if err != nil {
 		return err
 	}
-	all := map[string]string{"SWARM_GATEWAY_NODE": node}
+	all := map[string]string{gatewayNodeVar: node}
 	for k, v := range secrets {
 		all[k] = v
 	}
