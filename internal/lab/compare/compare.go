@@ -51,14 +51,11 @@ type Run struct {
 // read comes back without control characters (runresult.CleanStrings),
 // the folder's name too, before any of it reaches a terminal or a page.
 func LoadRun(dir string) (*Run, error) {
-	folder, summary := dir, filepath.Join(dir, "summary.json")
+	folder := dir
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		folder, summary = filepath.Dir(dir), dir
+		folder = filepath.Dir(dir)
 	}
-	if err := runresult.CheckSize(summary); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	s, err := report.Load(dir)
+	s, err := report.Load(dir) // refuses a file over runresult.MaxFileSize
 	if err != nil {
 		return nil, err
 	}

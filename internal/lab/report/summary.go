@@ -351,7 +351,7 @@ func Load(path string) (*Summary, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "summary.json")
 	}
-	b, err := os.ReadFile(path)
+	b, err := runresult.ReadFile(path) // under runresult.MaxFileSize
 	if err != nil {
 		return nil, err
 	}

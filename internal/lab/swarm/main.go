@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -16,11 +18,15 @@ import (
 )
 
 // Usage is `bench swarm`'s synopsis.
-const Usage = `usage: bench swarm up|run|down [flags]
-  up     deploy swarm.yaml as stack --stack and wait until it is ready
-  run    the bench on the stack: the same as bench run --swarm [flags]
-  down   remove the stack and wait until its containers and networks are gone
-         (--volumes: its volumes on this node too)
+const Usage = `usage: bench swarm up|run|forward|down [flags]
+  up       deploy swarm.yaml as stack --stack and wait until it is ready
+  run      the bench on the stack: the same as bench run --swarm [flags]
+  forward  SERVICE:PORT[=LOCALPORT]...: until interrupted, listen on this
+           machine's 127.0.0.1:LOCALPORT (PORT by default) and carry each
+           connection to the service through the Docker API (the stack's
+           gateway; nothing is published): grafana:3000, prometheus:9090
+  down     remove the stack and wait until its containers, networks and
+           secrets are gone (--volumes: its volumes on this node too)
 The swarm must exist and its nodes carry the labels (docs/swarm.md).`
 
 // Main is `bench swarm ARGS`: 0 done, 1 failed, 2 bad usage.
@@ -55,7 +61,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench swarm %s: %v\n", verb, err)
 		return 2
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && verb != "forward" {
 		fmt.Fprintf(stderr, "bench swarm %s: unexpected argument %q\n", verb, fs.Arg(0))
 		return 2
 	}
@@ -67,6 +73,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "up":
 		if err = st.Up(ctx, *timeout); err == nil {
 			fmt.Fprintf(stdout, "stack %s is up\n", st.Name)
+		}
+	case "forward":
+		err = forward(ctx, st, fs.Args(), stdout)
+		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "bench swarm forward: %v\n", err)
+			return 2
 		}
 	case "down":
 		if err = st.Remove(ctx, *timeout, *volumes); err == nil {
@@ -81,6 +93,39 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+var errUsage = errors.New("name SERVICE:PORT[=LOCALPORT]")
+
+// forward is `bench swarm forward`: each SERVICE:PORT[=LOCALPORT] on
+// 127.0.0.1, until ctx ends.
+func forward(ctx context.Context, st *Stack, specs []string, stdout io.Writer) error {
+	if len(specs) == 0 {
+		return errUsage
+	}
+	if os.Getenv("MACROBENCH_RUNNER") == "container" {
+		return errors.New("it listens on this machine's loopback, which the runner container does not share: run it where Go is installed (docs/swarm.md)")
+	}
+	for _, spec := range specs {
+		target, local, hasLocal := strings.Cut(spec, "=")
+		host, port, err := net.SplitHostPort(target)
+		if err != nil || host == "" {
+			return fmt.Errorf("%w: %q", errUsage, spec)
+		}
+		if !hasLocal {
+			local = port
+		}
+		if n, err := strconv.Atoi(local); err != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("%q: LOCALPORT %q is not a port", spec, local)
+		}
+		addr, err := st.Forward(ctx, net.JoinHostPort("127.0.0.1", local), target)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s of stack %s at %s\n", target, st.Name, addr)
+	}
+	<-ctx.Done()
+	return nil
 }
 
 type multiFlag []string

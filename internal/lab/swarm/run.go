@@ -29,9 +29,14 @@ func (s *Stack) URLs(ctx context.Context) (app, prom string, err error) {
 // container on the engine the docker CLI talks to. The tunnel lives as
 // long as the ctx of its first use; one local port per service and port.
 func (s *Stack) Reach(ctx context.Context, service string, port int) (string, error) {
+	return s.Forward(ctx, "127.0.0.1:0", net.JoinHostPort(service, strconv.Itoa(port)))
+}
+
+// Forward is Reach listening on local (host:port) for target (host:port
+// on the stack's network): `bench swarm forward`.
+func (s *Stack) Forward(ctx context.Context, local, target string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	target := net.JoinHostPort(service, strconv.Itoa(port))
 	if s.tunnel == nil || s.tunnel.ctx.Err() != nil {
 		out, err := s.Docker.Run(ctx, "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+s.Service(GatewayService), "--filter", "status=running")
 		if err != nil {
@@ -46,7 +51,7 @@ func (s *Stack) Reach(ctx context.Context, service string, port int) (string, er
 	if u, ok := s.reached[target]; ok {
 		return u, nil
 	}
-	addr, err := s.tunnel.Forward("127.0.0.1:0", target)
+	addr, err := s.tunnel.Forward(local, target)
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -97,5 +98,20 @@ func TestSecretNamesFollowTheirValue(t *testing.T) {
 	a, b := s.secretName("app_password", "sesame"), s.secretName("app_password", "sesame2")
 	if a == b || a != s.secretName("app_password", "sesame") || strings.Contains(a, "sesame") || !strings.HasPrefix(a, "mb_app_password_") {
 		t.Errorf("names %q, %q", a, b)
+	}
+}
+
+func TestForwardRefusesBadSpecs(t *testing.T) {
+	for _, args := range [][]string{{"forward"}, {"forward", "grafana"}, {"forward", ":3000"}, {"forward", "grafana:3000=x"}, {"forward", "grafana:3000=70000"}} {
+		var stdout, stderr bytes.Buffer
+		code := Main(args, &stdout, &stderr)
+		if code == 0 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), "bench swarm forward:") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+	t.Setenv("MACROBENCH_RUNNER", "container")
+	var stderr bytes.Buffer
+	if code := Main([]string{"forward", "grafana:3000"}, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "runner container") {
+		t.Errorf("in the runner: exit %d, %q", code, stderr.String())
 	}
 }
