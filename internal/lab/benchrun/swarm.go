@@ -271,12 +271,14 @@ func (e *SwarmExecutor) Pgbench(ctx context.Context, script string, args []strin
 		return "", command, err
 	}
 	defer e.Stack.RemoveSecret(name)
-	sh := "for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done; " +
-		"printf '%s' \"$MB_SCRIPT\" > /tmp/agents.sql && PGPASSWORD=$(cat /run/secrets/" + name + ") && export PGPASSWORD && " +
-		"exec pgbench -h postgres -U " + pgroles.Bench + " " + strings.Join(args, " ") + " -f /tmp/agents.sql macrobench"
+	// A fixed script; the secret's path and pgbench's arguments are its
+	// arguments ($1, then "$@"), never joined into it.
+	const sh = `for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done; ` +
+		`printf '%s' "$MB_SCRIPT" > /tmp/agents.sql && PGPASSWORD=$(cat "$1") && export PGPASSWORD && shift && exec pgbench "$@"`
+	pgArgs := append([]string{"-c", sh, "sh", "/run/secrets/" + name, "-h", "postgres", "-U", pgroles.Bench}, args...)
 	job := swarm.OneShot{Name: name, Image: e.imageOr("postgres", "postgres:15.18-bookworm"), Replicas: 1,
 		Constraints: []string{"node.labels.macrobench.db==true"}, Env: map[string]string{"MB_SCRIPT": script},
-		Secrets: []string{name}, Entrypoint: "sh", Args: []string{"-c", sh}}
+		Secrets: []string{name}, Entrypoint: "sh", Args: append(pgArgs, "-f", "/tmp/agents.sql", "macrobench")}
 	outs, err := e.Stack.RunOneShot(ctx, job, 5*time.Minute)
 	e.record(job.Name, "pgbench ceiling", outs)
 	text := ""
