@@ -6,6 +6,9 @@
 #   scripts/swarm.sh run [bench run flags]           # a shortcut to `bench run --swarm ...`:
 #                                                    # the whole bench (verification, matrix,
 #                                                    # ceilings, evidence, report) on the stack
+#   scripts/swarm.sh forward grafana:3000 ...        # `bench swarm forward`: a service on this
+#                                                    # machine's 127.0.0.1 through the Docker API
+#                                                    # (the stack publishes nothing; needs Go here)
 #   scripts/swarm.sh down [--volumes]                # `bench swarm down`
 # `scripts/swarm.sh run -h` lists the bench's flags (--generators, --stack, -c ...).
 # Like scripts/bench.sh: natively with a suitable Go, otherwise in the runner
