@@ -523,6 +523,9 @@ if [ "$official" = 0 ]; then
   # node's CPU read.
   mapfile -t cluster_nodes < <(DOCKER_HOST="$manager" docker node ls --format '{{.Hostname}}')
   env DOCKER_HOST="$manager" "$work/e2echeck" swarm-nodes macrobench "${cluster_nodes[@]}"
+  # As anyone holding the manager's API sees the stack: no port published,
+  # no password in a service's spec, the overlay SWARM_OVERLAY chose.
+  env DOCKER_HOST="$manager" SWARM_OVERLAY="$overlay" "$work/e2echeck" swarm-closed macrobench
   quiet "$work/nodecluster" down --id "$CLUSTER_ID"
   cluster_up=0
   quiet "$work/nodecluster" leftovers --id "$CLUSTER_ID"

@@ -32,6 +32,8 @@
 //	e2echeck gone                nothing of the project is left
 //	e2echeck swarm-nodes STACK NODE...  every node's node-exporter scraped by the stack's Prometheus
 //	                             (reached through the stack's gateway), its CPU read
+//	e2echeck swarm-closed STACK  the stack as its manager's API shows it: nothing published, no
+//	                             password in a service's spec, the network SWARM_OVERLAY names
 //	e2echeck swarm-bench DIR [native|container]  the results of `bench run --swarm` (cells reconciled,
 //	                             parts, placement, clock offsets); with a runner, the report names it
 //
@@ -48,6 +50,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -79,7 +82,7 @@ func run(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: e2echeck [flags] engine-warning|mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|absent|gone|swarm-bench|swarm-nodes [ARGS]")
+		return fmt.Errorf("usage: e2echeck [flags] engine-warning|mirror|healthy|stack|security|outage|pool-idle|bench|live-generators|sweep|no-generators|interrupted|same-report|owned|test-log|running|stopped|absent|gone|swarm-bench|swarm-nodes|swarm-closed [ARGS]")
 	}
 	project := os.Getenv("COMPOSE_PROJECT_NAME")
 	if project == "" {
@@ -338,6 +341,35 @@ func run(args []string) error {
 		}
 		if err != nil {
 			return fmt.Errorf("swarm-nodes: %v", err)
+		}
+	case "swarm-closed":
+		if len(rest) != 1 {
+			return fmt.Errorf("swarm-closed: name the stack")
+		}
+		// As the manager's API shows it (DOCKER_HOST): nothing published,
+		// no password of .env's or the shell's in a service's spec, the
+		// network SWARM_OVERLAY chose, encrypted when it says so.
+		st := &swarm.Stack{Docker: docker.CLI{Bin: "docker"}, Name: rest[0], Repo: "."}
+		env, err := swarm.Environ(".", os.Environ(), nil)
+		if err != nil {
+			return fmt.Errorf("swarm-closed: %v", err)
+		}
+		overlay, err := swarm.Overlay(env)
+		if err != nil {
+			return fmt.Errorf("swarm-closed: %v", err)
+		}
+		var pws []string
+		for _, kv := range env {
+			if k, v, _ := strings.Cut(kv, "="); strings.HasSuffix(k, "_PASSWORD") && v != "" {
+				pws = append(pws, v)
+			}
+		}
+		lines, err := e2echeck.CheckSwarmClosed(ctx, st, pws, overlay)
+		for _, l := range lines {
+			logf("swarm-closed: %s", l)
+		}
+		if err != nil {
+			return fmt.Errorf("swarm-closed: %v", err)
 		}
 	case "gone":
 		if err := d.CheckGone(ctx); err != nil {
