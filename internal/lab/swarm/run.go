@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -69,16 +68,19 @@ func tail(s string, n int) string {
 // Up deploys the lab (no generator job) and waits until every service is
 // ready and the app answers /readyz through the tunnel.
 func (s *Stack) Up(ctx context.Context, timeout time.Duration) error {
+	err := s.up(ctx, timeout)
+	if err != nil && s.Network() == s.Name+"_"+OverlayEncrypted {
+		err = fmt.Errorf("%v (on the encrypted overlay: it carries nothing between nodes whose kernel lacks IPsec ESP, CONFIG_INET_ESP; SWARM_OVERLAY=plain runs without it, docs/swarm.md)", err)
+	}
+	return err
+}
+
+func (s *Stack) up(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	if err := s.Deploy(ctx, nil); err != nil {
 		return err
 	}
 	if err := s.WaitReady(ctx, time.Until(deadline)); err != nil {
-		if env, e := Environ(s.Repo, os.Environ(), nil); e == nil {
-			if o, _ := Overlay(env); o == OverlayEncrypted {
-				err = fmt.Errorf("%v (the encrypted overlay carries nothing between nodes whose kernel lacks IPsec ESP, CONFIG_INET_ESP: SWARM_OVERLAY=plain, docs/swarm.md)", err)
-			}
-		}
 		return err
 	}
 	app, _, err := s.URLs(ctx)

@@ -99,12 +99,14 @@ func (s *Stack) Deploy(ctx context.Context, vars map[string]string) error {
 	if _, err := Overlay(env); err != nil {
 		return err
 	}
-	node, err := s.Docker.Run(ctx, "info", "--format", "{{.Swarm.NodeID}}")
+	// (not `docker info`: a CLI newer than the engine asks /info at its own
+	// API version and gets a 404 there)
+	node, err := s.Docker.Run(ctx, "node", "inspect", "self", "--format", "{{.ID}}")
 	if err != nil {
-		return err
+		return fmt.Errorf("the docker CLI's engine must be a manager of a swarm (DOCKER_HOST): %v", err)
 	}
 	if node = strings.TrimSpace(node); node == "" {
-		return errors.New("the docker CLI's engine is not a node of a swarm (docker info has no Swarm.NodeID): DOCKER_HOST must name a manager")
+		return errors.New("docker node inspect self: no node ID: DOCKER_HOST must name a manager of a swarm")
 	}
 	values := map[string]string{}
 	for _, kv := range env {
