@@ -132,7 +132,7 @@ func TestCheckBenchReport(t *testing.T) {
 		"runner's failures": {func(s *report.Summary) { s.Failures = []string{"boom"} }, "boom"},
 		"one generator": {func(s *report.Summary) { s.Cells[8].Runs[0].Generators, s.Cells[8].Runs[0].PartFiles = 0, nil },
 			"cell /agents rate4000 (app) run 0: 0 generators (0 part files), want 2"},
-		"a part's file missing": {func(s *report.Summary) { s.Cells[9].Runs[0].PartFiles[1] = "gone.json" }, "part 2: open"},
+		"a part's file missing": {func(s *report.Summary) { s.Cells[9].Runs[0].PartFiles[1] = "gone.json" }, "part 2: stat"},
 		"parts out of order": {func(s *report.Summary) {
 			p := s.Cells[10].Runs[0].PartFiles
 			p[0], p[1] = p[1], p[0]
