@@ -58,6 +58,15 @@ func classCell(t *testing.T, base, loadtest string) report.Cell {
 	return c
 }
 
+// othersLoad: the machine had little idle CPU (under a quarter) and the
+// generator's lateness was its wait for a CPU (run delay a quarter of the
+// window or more; its send lag under 1 ms), not its own work.
+func othersLoad(f report.ClassFigures) bool {
+	return f.IdleFraction != nil && *f.IdleFraction < 0.25 &&
+		f.RunDelayShare != nil && *f.RunDelayShare >= 0.25 &&
+		f.SendLagP99MS != nil && *f.SendLagP99MS < 1
+}
+
 func figuresText(f report.ClassFigures) string {
 	v := func(p *float64) string {
 		if p == nil {
@@ -80,6 +89,11 @@ func wantClass(t *testing.T, name string, c report.Cell, want report.Class) {
 	case c.Class == want:
 	case c.Class == report.ClassMachineSaturated && want == report.ClassKeptUp:
 		t.Logf("%s: the machine had no idle CPU (others' load): machine-saturated is the truth; kept-up not checked", name)
+	case want == report.ClassKeptUp && c.Class == report.ClassGeneratorLimited && othersLoad(r.Figures):
+		// Just above the machine-saturated bound, with others' work
+		// (scripts/test.sh runs packages side by side) the generator's
+		// threads waited for a CPU: that is the truth too, and says so.
+		t.Logf("%s: the machine was busy with others' work (%s): generator-limited by its CPU wait; kept-up not checked", name, figuresText(r.Figures))
 	case c.Class == report.ClassMachineSaturated && r.Beneath == want:
 		t.Logf("%s: the machine had no idle CPU (others' load): machine-saturated, %s beneath", name, want)
 	case c.Class == report.ClassMachineSaturated && want == report.ClassTargetLimited && r.Beneath == report.ClassGeneratorLimited:
