@@ -44,7 +44,7 @@ const connectBackoff = 10 * time.Millisecond
 // so a server that is down sees about the rate's attempts per second, not
 // one per connection every 10 ms.
 func (c *conn) connectBackoff() time.Duration {
-	if c.r.cfg.Rate == 0 {
+	if c.r.sched == nil {
 		return connectBackoff
 	}
 	interval := time.Duration(c.r.sched.nsPerR * float64(c.r.sched.conns))
@@ -160,7 +160,7 @@ const maxNap = int64(250 * time.Millisecond)
 // fail counts a failed attempt, in the window if it was made (sent, for a
 // read or write error) at or after the window's start.
 func (c *conn) fail(class ErrorClass, at int64) {
-	c.w.fail(class, at >= c.r.measureFrom)
+	c.w.fail(class, c.r.inWindow(at))
 	if m := c.r.cfg.Metrics; m != nil {
 		m.fail(class)
 	}
@@ -181,7 +181,7 @@ func (c *conn) fail(class ErrorClass, at int64) {
 // during the warm-up count nowhere.
 func (c *conn) loop() {
 	r := c.r
-	open := r.cfg.Rate > 0
+	open := r.sched != nil
 	req := r.target.Request
 	timeout := int64(r.cfg.Timeout)
 	var k int64           // responses so far: the schedule's index
@@ -250,13 +250,14 @@ func (c *conn) loop() {
 		}
 		done := r.now()
 		flagged := c.state.Swap(0) < 0
-		if sent >= r.measureFrom {
+		measured := r.inWindow(sent)
+		if measured {
 			c.w.recordSendLag(lag)
 		}
 		closeAt := r.closeAt.Load()
 		if done >= closeAt {
 			// Not answered within the window (the interrupt ends the wait).
-			if sent >= r.measureFrom {
+			if measured {
 				c.w.inFlightAtEnd(closeAt-sent >= timeout)
 			}
 			c.drop()
@@ -275,7 +276,7 @@ func (c *conn) loop() {
 		if late && !flagged {
 			c.lateNow()
 		}
-		c.w.record(done-from, done-sent, c.resp.Bytes, c.resp.Status, sent >= r.measureFrom, late)
+		c.w.record(done-from, done-sent, c.resp.Bytes, c.resp.Status, measured, late)
 		if m := r.cfg.Metrics; m != nil {
 			m.observe(done-from, done-sent, c.resp.Status)
 		}

@@ -106,7 +106,7 @@ func sendLag(sent, due, free int64) int64 {
 // recordSendLag records a request's send lag (ns) in the worker's
 // histogram, in µs (0 stays 0).
 func (w *worker) recordSendLag(ns int64) {
-	us := min((ns+500)/1000, histMax)
+	us := min(micros(ns), histMax)
 	w.mu.Lock()
 	_ = w.sendLag.RecordValue(us)
 	w.mu.Unlock()

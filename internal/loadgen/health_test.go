@@ -88,11 +88,10 @@ func TestSendLagClosedLoopIsTheTurnaround(t *testing.T) {
 	}
 }
 
-// A connection that cannot connect waits before trying again; that wait
-// is the target's (it refused), not send lag. The server refuses
-// connections for 300 ms after its first answers.
-func TestSendLagExcludesConnectBackoff(t *testing.T) {
-	t.Parallel()
+// outageServer answers at once, hangs up on its third request and then
+// refuses connections for 300 ms.
+func outageServer(t *testing.T) (url string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +145,14 @@ func TestSendLagExcludesConnectBackoff(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	res := mustRun(t, Config{URL: "http://" + addr + "/", Threads: 1, Connections: 1, Duration: 2 * time.Second, Rate: 10})
+	return "http://" + addr + "/"
+}
+
+// A connection that cannot connect waits before trying again; that wait
+// is the target's (it refused), not send lag.
+func TestSendLagExcludesConnectBackoff(t *testing.T) {
+	t.Parallel()
+	res := mustRun(t, Config{URL: outageServer(t), Threads: 1, Connections: 1, Duration: 2 * time.Second, Rate: 10})
 	_, maxLag := lagMS(t, res)
 	if res.Errors[ErrConnect] == 0 || res.Corrected.Max() < 250_000 {
 		t.Fatalf("errors %v, corrected max %dus: want refused connects whose 300 ms is in the retry's corrected latency", res.Errors, res.Corrected.Max())
@@ -231,6 +237,11 @@ func TestCgroupQuota(t *testing.T) {
 			"/proc/self/cgroup":          "0::/lab\n",
 			"/proc/self/mountinfo":       "30 23 0:26 / /sys/fs/cgroup - cgroup2 cgroup2 rw\n29 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2\n",
 			"/sys/fs/cgroup/lab/cpu.max": "50000 100000\n",
+		}, 0, "", throttleStat{}},
+		{"v2, a period of 0 is no quota", map[string]string{
+			"/proc/self/cgroup":          "0::/lab\n",
+			"/proc/self/mountinfo":       v2Mounts,
+			"/sys/fs/cgroup/lab/cpu.max": "50000 0\n",
 		}, 0, "", throttleStat{}},
 		{"v2, no quota", map[string]string{
 			"/proc/self/cgroup":      "0::/\n",

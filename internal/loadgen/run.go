@@ -67,7 +67,7 @@ type runner struct {
 	cfg         Config
 	target      *wire.Target
 	addr        string
-	sched       schedule
+	sched       *schedule // open loop; nil: closed loop
 	t0          time.Time
 	measureFrom int64 // ns since t0
 	end         int64 // ns since t0
@@ -86,6 +86,10 @@ type runner struct {
 }
 
 func (r *runner) now() int64 { return int64(time.Since(r.t0)) }
+
+// inWindow reports whether a request sent (or tried) at t (ns since t0)
+// belongs to the measured window rather than the warm-up.
+func (r *runner) inWindow(t int64) bool { return t >= r.measureFrom }
 
 // Run performs one run. It fails before sending anything when the
 // configuration is invalid or no connection at all can be opened; afterwards
@@ -257,15 +261,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // it counts late requests as they become late (live figures), samples
 // per-worker rates and reports progress. At the end of the window the run
 // stops: the requests still in flight are counted as such, not waited for.
-// It returns when the window closed (ns since t0) and the CPU used in it.
+// It returns when the window closed (ns since t0) and the CPU used in it
+// (0 when it closed before the window opened).
 func (r *runner) monitor(ctx context.Context, loopsDone <-chan struct{}) (stopAt int64, cpu time.Duration) {
 	timeout := int64(r.cfg.Timeout)
-	tick := min(max(r.cfg.Timeout/10, time.Millisecond), rateSampleInterval)
-	ticker := time.NewTicker(tick)
+	ticker := time.NewTicker(min(max(r.cfg.Timeout/10, time.Millisecond), rateSampleInterval))
 	defer ticker.Stop()
-	endTimer := time.NewTimer(time.Duration(r.end - r.now()))
+	endTimer := time.NewTimer(time.Until(r.t0.Add(time.Duration(r.end))))
 	defer endTimer.Stop()
-
+	// The window opens at measureFrom: its CPU time and health count from
+	// there, and its rate samples.
+	opens := time.NewTimer(time.Until(r.t0.Add(time.Duration(r.measureFrom))))
+	defer opens.Stop()
 	var cpu0 time.Duration
 	measuring := false
 	startMeasuring := func() {
@@ -286,45 +293,48 @@ func (r *runner) monitor(ctx context.Context, loopsDone <-chan struct{}) (stopAt
 	lastProgress := int64(0)
 	for {
 		select {
-		case <-endTimer.C:
-			return r.end, cpuTime() - cpu0
-		case <-loopsDone:
-			return r.end, cpuTime() - cpu0
-		case <-ctx.Done():
-			now := min(r.now(), r.end)
+		case <-opens.C:
 			if !measuring {
-				return now, 0
+				startMeasuring()
 			}
-			return now, cpuTime() - cpu0
+			continue
+		case <-endTimer.C:
+			stopAt = r.end
+		case <-loopsDone:
+			stopAt = r.end
+		case <-ctx.Done():
+			stopAt = min(r.now(), r.end)
 		case <-ticker.C:
-		}
-		now := min(r.now(), r.end)
-		for _, c := range r.conns {
-			if c.flagIfLate(now, timeout) {
-				c.lateNow()
+			now := min(r.now(), r.end)
+			for _, c := range r.conns {
+				if c.flagIfLate(now, timeout) {
+					c.lateNow()
+				}
 			}
-		}
-		if !measuring && now >= r.measureFrom {
-			startMeasuring()
-		}
-		if measuring && now-lastSample >= int64(rateSampleInterval) {
-			secs := float64(now-lastSample) / 1e9
-			for _, w := range r.workers {
-				w.mu.Lock()
-				n := w.requests
-				w.mu.Unlock()
-				w.rates = append(w.rates, float64(n-w.lastRequests)/secs)
-				w.lastRequests = n
+			if measuring && now-lastSample >= int64(rateSampleInterval) {
+				secs := float64(now-lastSample) / 1e9
+				for _, w := range r.workers {
+					w.mu.Lock()
+					n := w.requests
+					w.mu.Unlock()
+					w.rates = append(w.rates, float64(n-w.lastRequests)/secs)
+					w.lastRequests = n
+				}
+				lastSample = now
 			}
-			lastSample = now
+			if r.cfg.Progress != nil && now >= nextProgress {
+				p := r.progress(now)
+				p.Rate = float64(p.Responses-lastResponses) / (float64(now-lastProgress) / 1e9)
+				lastResponses, lastProgress = p.Responses, now
+				r.cfg.Progress(p)
+				nextProgress += int64(time.Second)
+			}
+			continue
 		}
-		if r.cfg.Progress != nil && now >= nextProgress {
-			p := r.progress(now)
-			p.Rate = float64(p.Responses-lastResponses) / (float64(now-lastProgress) / 1e9)
-			lastResponses, lastProgress = p.Responses, now
-			r.cfg.Progress(p)
-			nextProgress += int64(time.Second)
+		if !measuring {
+			return stopAt, 0
 		}
+		return stopAt, cpuTime() - cpu0
 	}
 }
 

@@ -9,8 +9,8 @@ type schedule struct {
 	nsPerR float64 // nanoseconds between two requests of the whole run
 }
 
-func newSchedule(conns int, rate float64) schedule {
-	return schedule{conns: int64(conns), nsPerR: 1e9 / rate}
+func newSchedule(conns int, rate float64) *schedule {
+	return &schedule{conns: int64(conns), nsPerR: 1e9 / rate}
 }
 
 // at is the due time of connection j's k-th request, in ns since the start.

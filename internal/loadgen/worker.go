@@ -104,9 +104,12 @@ func (w *worker) inFlightAtEnd(late bool) {
 	w.mu.Unlock()
 }
 
+// micros rounds ns to the nearest µs.
+func micros(ns int64) int64 { return (ns + 500) / 1000 }
+
 // toMicros rounds to the nearest µs and clamps to the histogram's range.
 func toMicros(ns int64) int64 {
-	us := (ns + 500) / 1000
+	us := micros(ns)
 	if us < histMin {
 		return histMin
 	}
