@@ -155,14 +155,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 			}
 		}
-		if d := time.Until(cfg.StartAt) - ConnectAhead; d > 0 {
-			wait := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				wait.Stop()
-				return nil, errors.New("interrupted before --start-at: nothing measured")
-			case <-wait.C:
-			}
+		wait := time.NewTimer(time.Until(cfg.StartAt) - ConnectAhead) // at once when less is left
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, errors.New("interrupted before --start-at: nothing measured")
+		case <-wait.C:
 		}
 	}
 
