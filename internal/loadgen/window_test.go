@@ -138,3 +138,18 @@ func TestClosedLoopOutageIsCorrected(t *testing.T) {
 			res.Errors, res.Corrected.Max(), res.Uncorrected.Max())
 	}
 }
+
+// A closed loop has no schedule: each request is timed from its send, so
+// its corrected latencies are its uncorrected ones, the first request of
+// each connection (sent after the run's start) included.
+func TestClosedLoopCorrectedIsUncorrected(t *testing.T) {
+	t.Parallel()
+	res := mustRun(t, Config{URL: leanServer(t, nil), Threads: 2, Connections: 8, Duration: 300 * time.Millisecond})
+	if res.Requests == 0 || res.SocketErrors() != 0 {
+		t.Fatalf("%d responses, errors %v: want answers and no error", res.Requests, res.Errors)
+	}
+	if !res.Corrected.Equals(res.Uncorrected) {
+		t.Errorf("closed loop: corrected max %dus p50 %dus, uncorrected max %dus p50 %dus: want the same histogram",
+			res.Corrected.Max(), res.Corrected.ValueAtQuantile(50), res.Uncorrected.Max(), res.Uncorrected.ValueAtQuantile(50))
+	}
+}
