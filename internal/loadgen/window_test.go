@@ -2,8 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"net"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -104,25 +102,6 @@ func TestInTimeIsNotLate(t *testing.T) {
 	}
 	if live := testutil.ToFloat64(m.errors[ErrTimeout]); live != 0 || res.Errors[ErrTimeout] != 0 {
 		t.Errorf("responses in 20 ms with a 1 s timeout: %v counted late live, %d in the result", live, res.Errors[ErrTimeout])
-	}
-}
-
-// A run that cannot connect at all says so in one line that names the
-// address once and the cause, not the dial's own wording of both.
-func TestCannotConnectMessage(t *testing.T) {
-	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err = Run(context.Background(), Config{URL: "http://" + addr + "/", Threads: 1, Connections: 2, Duration: time.Second})
-	if want := "cannot connect to " + addr + ": connection refused"; err == nil || err.Error() != want {
-		t.Errorf("Run against a closed port: %v, want %q", err, want)
-	}
-	if err != nil && strings.Count(err.Error(), addr) != 1 {
-		t.Errorf("%q names the address more than once", err)
 	}
 }
 
